@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "integrations.runs",
     "integrations.deliveries",
     "integrations.approvals",
+    "integrations.crosswalk",
     "integrations.sandboxes",
     "integrations.demo",
     "studio",

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CrosswalkConfig(AppConfig):
+    name = "integrations.crosswalk"
+    label = "crosswalk"
