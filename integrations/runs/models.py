@@ -1,0 +1,213 @@
+"""Runs, their step runs, exceptions (the dead-letter queue for people), batches, bulk jobs."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from integrations.runs.choices import (
+    BatchStatus,
+    Classification,
+    ExceptionStatus,
+    JobStatus,
+    RunStatus,
+    StepStatus,
+    Trigger,
+)
+
+
+class Run(models.Model):
+    """One execution of one flow version on one event (or tick / manual payload).
+
+    A run is unique per (flow version, event, sequence): the run an inbound event creates has
+    sequence 0, so a duplicate event can never make a second one; an explicit replay or retry
+    of the same event takes the next sequence number."""
+
+    flow_version = models.ForeignKey("flows.FlowVersion", on_delete=models.PROTECT, related_name="runs")
+    event = models.ForeignKey("events.Event", null=True, blank=True, on_delete=models.PROTECT, related_name="runs")
+    sequence = models.PositiveIntegerField(default=0)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
+    business_key = models.CharField(max_length=200, blank=True, db_index=True)
+    input = models.JSONField(null=True, blank=True, help_text="The record; empty = the event's payload.")
+    # Engine state of a suspended run, and where/how to resume it.
+    state = models.JSONField(null=True, blank=True)
+    start_at = models.CharField(max_length=64, blank=True)
+    resume = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
+    is_test = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Claim, lease and fencing (RELIABILITY §3): a worker owns the run while lease_until > now.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    fence = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    worker_losses = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flow_version", "event", "sequence"],
+                condition=Q(event__isnull=False),
+                name="run_unique_per_version_event",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"]), models.Index(fields=["status", "lease_until"])]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} ({self.flow_version}, {self.status})"
+
+    @property
+    def flow(self):
+        return self.flow_version.flow
+
+    @property
+    def record(self):
+        if self.input is not None:
+            return self.input
+        return self.event.payload if self.event_id else {}
+
+
+class StepRun(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps")
+    step_id = models.CharField(max_length=64)
+    type = models.CharField(max_length=20)
+    status = models.CharField(max_length=10, choices=StepStatus.choices)
+    input = models.JSONField(null=True, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    detail = models.JSONField(null=True, blank=True)
+    duration_ms = models.FloatField(default=0)
+    attempt = models.PositiveIntegerField(default=1)
+    started_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["run", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.step_id} {self.status}"
+
+
+class RunException(models.Model):
+    """DESIGN 'exception': a run stopped by an error that needs a person."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="exceptions")
+    flow = models.ForeignKey("flows.Flow", on_delete=models.CASCADE, related_name="exceptions")
+    step_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ExceptionStatus.choices, default=ExceptionStatus.OPEN, db_index=True
+    )
+    classification = models.CharField(max_length=20, choices=Classification.choices)
+    kind = models.CharField(
+        max_length=40, blank=True, help_text="Engine error kind, e.g. mapping, validation, http_422."
+    )
+    message = models.TextField()
+    message_signature = models.CharField(
+        max_length=64, db_index=True, help_text="Message with ids/numbers blanked: groups alike failures."
+    )
+    field = models.CharField(max_length=200, blank=True)
+    business_key = models.CharField(max_length=200, blank=True, db_index=True)
+    delivery_id = models.BigIntegerField(null=True, blank=True, help_text="The dead delivery, when a delivery failed.")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tags = models.JSONField(default=list, blank=True)
+    resolution_reason = models.TextField(blank=True)
+    original_input = models.JSONField(null=True, blank=True, help_text="Input of the failed step; never edited.")
+    # [{"revision": n, "input": {...}, "diff": {field: [old, new]}, "by": username, "at": iso}]
+    input_revisions = models.JSONField(default=list, blank=True)
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True)
+    duplicate_count = models.PositiveIntegerField(default=1)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "exception"
+        ordering = ["-last_seen", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run"],
+                condition=Q(status__in=["open", "assigned", "retrying"]),
+                name="one_active_exception_per_run",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"exception {self.pk} ({self.flow.key}/{self.step_id}: {self.message[:60]})"
+
+    @property
+    def current_input(self):
+        return self.input_revisions[-1]["input"] if self.input_revisions else self.original_input
+
+
+class ExceptionComment(models.Model):
+    exception = models.ForeignKey(RunException, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class Batch(models.Model):
+    """Records collected by a batch step; completion by conditional update, never chords."""
+
+    flow_version = models.ForeignKey("flows.FlowVersion", on_delete=models.CASCADE, related_name="batches")
+    step_id = models.CharField(max_length=64)
+    group_key = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=BatchStatus.choices, default=BatchStatus.OPEN)
+    size = models.PositiveIntegerField(default=0)
+    max_size = models.PositiveIntegerField(default=100)
+    flush_at = models.DateTimeField(null=True, blank=True)
+    done_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    flushed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flow_version", "step_id", "group_key"],
+                condition=Q(status="open"),
+                name="one_open_batch_per_group",
+            ),
+        ]
+
+
+class BatchItem(models.Model):
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="items")
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="batch_item")
+    record = models.JSONField()
+
+
+class BulkJob(models.Model):
+    """A bulk action over every exception matching a filter, processed in chunks by a task."""
+
+    action = models.CharField(max_length=20)
+    filters = models.JSONField(default=dict)
+    params = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -1,0 +1,66 @@
+from django.db import models
+
+
+class Trigger(models.TextChoices):
+    EVENT = "event", "Event"
+    SCHEDULE = "schedule", "Schedule"
+    POLL = "poll", "Poll"
+    MANUAL = "manual", "Manual"
+    RETRY = "retry", "Retry"
+    REPLAY = "replay", "Replay"
+    TEST = "test", "Test"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    WAITING_APPROVAL = "waiting-approval", "Waiting for approval"
+    WAITING_DELIVERY = "waiting-delivery", "Waiting for delivery"
+    WAITING_BATCH = "waiting-batch", "Waiting for batch"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    HALTED = "halted", "Halted"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+TERMINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.HALTED, RunStatus.CANCELLED)
+WAITING = (RunStatus.WAITING_APPROVAL, RunStatus.WAITING_DELIVERY, RunStatus.WAITING_BATCH)
+
+
+class StepStatus(models.TextChoices):
+    SUCCEEDED = "succeeded", "Succeeded"
+    SKIPPED = "skipped", "Skipped"
+    SUSPENDED = "suspended", "Suspended"
+    FAILED = "failed", "Failed"
+    HALTED = "halted", "Halted"
+
+
+class ExceptionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ASSIGNED = "assigned", "Assigned"
+    RETRYING = "retrying", "Retrying"
+    RESOLVED = "resolved", "Resolved"
+    SKIPPED = "skipped", "Skipped"
+
+
+ACTIVE_EXCEPTION = (ExceptionStatus.OPEN, ExceptionStatus.ASSIGNED, ExceptionStatus.RETRYING)
+
+
+class Classification(models.TextChoices):
+    PERMANENT = "permanent", "Permanent"
+    TRANSIENT = "transient", "Transient (retries exhausted)"
+    WORKER_LOST = "worker_lost", "Worker lost"
+    APPROVAL_REJECTED = "approval_rejected", "Approval rejected"
+
+
+class BatchStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    FLUSHING = "flushing", "Flushing"
+    DONE = "done", "Done"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
