@@ -1,0 +1,234 @@
+"""The only outbound HTTP client (httpx). Every connector call goes through here.
+
+- timeouts always, TLS verification on, redirects never followed;
+- only the connection's own host (base URL) and its `allowed_hosts` may be reached;
+- https only, and addresses that are not public (private, loopback, link-local,
+  CGNAT, reserved, multicast, IPv4-mapped forms of them) are refused after DNS
+  resolution, unless the origin is exactly `SWITCHBOARD_SANDBOX_ORIGIN` or listed in
+  `SWITCHBOARD_ALLOW_PRIVATE_ORIGINS` — explicit configuration, never a guess;
+- every call records an `Attempt` (method, redacted URL, status, duration, redacted
+  request/response excerpts) through `on_attempt`, and logs one redacted line;
+- transport failures become `ConnectorError(kind="transient")`, `ambiguous` when the
+  request may have reached the system.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from django.conf import settings
+
+from integrations.connectors.errors import BlockedDestination, ConnectorError
+from integrations.connectors.redaction import redact_body, redact_headers, redact_text, redact_url
+
+logger = logging.getLogger("integrations.connectors.http")
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+USER_AGENT = "Switchboard/1 (+integration studio)"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass
+class Attempt:
+    """One HTTP exchange as it may be stored in a run's detail: nothing secret inside."""
+
+    method: str
+    url: str
+    status_code: int | None
+    duration_ms: int
+    request_headers: dict[str, str] = field(default_factory=dict)
+    request_excerpt: str = ""
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_excerpt: str = ""
+    error: str = ""
+    started_at: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+AttemptRecorder = Callable[[Attempt], None]
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host:port` with the default port spelled out, for exact comparison."""
+    parts = urlsplit(url)
+    scheme = (parts.scheme or "").lower()
+    port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def exempt_origins() -> set[str]:
+    """Origins allowed to be private/plain-http: the sandboxes' own, plus explicit extras."""
+    origins = set(getattr(settings, "SWITCHBOARD_ALLOW_PRIVATE_ORIGINS", []) or [])
+    if getattr(settings, "SWITCHBOARD_SANDBOXES_ENABLED", False) and settings.SWITCHBOARD_SANDBOX_ORIGIN:
+        origins.add(settings.SWITCHBOARD_SANDBOX_ORIGIN)
+    return {origin_of(o) for o in origins}
+
+
+def is_public_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def resolve(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise ConnectorError(f"Cannot resolve host {host}: {exc.strerror}", kind="transient") from exc
+    return sorted({str(info[4][0]) for info in infos})
+
+
+class HttpClient:
+    """An outbound client bound to one connection's destinations and secrets."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        allowed_hosts: Iterable[str] = (),
+        secrets: Iterable[str] = (),
+        on_attempt: AttemptRecorder | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url
+        host = (urlsplit(base_url).hostname or "").lower()
+        self.allowed_hosts = {host, *(h.strip().lower() for h in allowed_hosts if h and h.strip())} - {""}
+        self.secrets: set[str] = {s for s in secrets if isinstance(s, str) and s}
+        self.on_attempt = on_attempt
+        self.timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+        self._client = httpx.Client(
+            timeout=self.timeout,
+            verify=True,
+            follow_redirects=False,
+            trust_env=False,  # no proxies or netrc credentials picked up from the environment
+            transport=transport,
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    @classmethod
+    def for_connection(cls, connection, *, secrets: Iterable[str] = (), **kwargs) -> HttpClient:
+        timeout = (connection.config or {}).get("timeout_seconds")
+        if timeout and "timeout" not in kwargs:
+            kwargs["timeout"] = httpx.Timeout(float(timeout), connect=min(5.0, float(timeout)))
+        return cls(
+            base_url=connection.base_url, allowed_hosts=connection.allowed_hosts or (), secrets=secrets, **kwargs
+        )
+
+    def add_secret(self, value: str | None) -> None:
+        """Mask this value too from now on (e.g. a freshly fetched access token)."""
+        if value:
+            self.secrets.add(value)
+
+    # --- destination checks ---------------------------------------------------------
+    def check_url(self, url: str) -> None:
+        """Raise BlockedDestination unless `url` may be called from this connection."""
+        parts = urlsplit(url)
+        scheme, host = (parts.scheme or "").lower(), (parts.hostname or "").lower()
+        if scheme not in _DEFAULT_PORTS or not host:
+            raise BlockedDestination(f"Only http(s) URLs with a host can be called, not {redact_url(url)!r}.")
+        if host not in self.allowed_hosts:
+            raise BlockedDestination(f"Host {host} is not allowed for this connection (add it to allowed hosts).")
+        if origin_of(url) in exempt_origins():
+            return
+        if scheme != "https":
+            raise BlockedDestination(f"Plain http to {host} is refused; use https.")
+        port = parts.port or _DEFAULT_PORTS[scheme]
+        for address in resolve(host, port):
+            if not is_public_address(address):
+                raise BlockedDestination(
+                    f"{host} resolves to {address}, a private or local address; outbound calls there are refused."
+                )
+
+    # --- the call ------------------------------------------------------------------------
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Send one request (httpx keyword arguments) and record it as an attempt."""
+        method = method.upper()
+        self.check_url(url)
+        request = self._client.build_request(method, url, **kwargs)
+        started, clock = datetime.now(UTC), time.monotonic()
+        try:
+            response = self._client.send(request)
+        except httpx.HTTPError as exc:
+            error = self._transport_error(exc, request)
+            self._record(request, None, clock, started, error=error.message)
+            raise error from None
+        self._record(request, response, clock, started)
+        return response
+
+    def _transport_error(self, exc: httpx.HTTPError, request: httpx.Request) -> ConnectorError:
+        host = request.url.host
+        if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+            return ConnectorError(f"Timed out connecting to {host}.", kind="transient")
+        if isinstance(exc, httpx.ConnectError):
+            return ConnectorError(
+                f"Could not connect to {host}: {redact_text(str(exc), self.secrets)}", kind="transient"
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return ConnectorError(
+                f"{host} did not answer in time; the request may have been applied.", kind="transient", ambiguous=True
+            )
+        # Connection dropped mid-exchange (read error, server closed without answering...).
+        return ConnectorError(
+            f"Connection to {host} failed mid-request ({type(exc).__name__}); the request may have been applied.",
+            kind="transient",
+            ambiguous=True,
+        )
+
+    def _record(
+        self,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        clock: float,
+        started: datetime,
+        *,
+        error: str = "",
+    ) -> None:
+        secrets = self.secrets
+        attempt = Attempt(
+            method=request.method,
+            url=redact_url(str(request.url), secrets),
+            status_code=response.status_code if response is not None else None,
+            duration_ms=int((time.monotonic() - clock) * 1000),
+            request_headers=redact_headers(request.headers, secrets),
+            request_excerpt=redact_body(request.content, request.headers.get("content-type", ""), secrets),
+            response_headers=redact_headers(response.headers, secrets) if response is not None else {},
+            response_excerpt=(
+                redact_body(response.content, response.headers.get("content-type", ""), secrets)
+                if response is not None
+                else ""
+            ),
+            error=redact_text(error, secrets),
+            started_at=started.isoformat(),
+        )
+        logger.info(
+            "%s %s -> %s in %sms%s",
+            attempt.method,
+            attempt.url,
+            attempt.status_code or "no answer",
+            attempt.duration_ms,
+            f" ({attempt.error})" if attempt.error else "",
+        )
+        if self.on_attempt is not None:
+            self.on_attempt(attempt)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
