@@ -1,9 +1,19 @@
+"""The studio's pages. Each area is a package `studio/ui/<area>/` mounted here under a
+namespace that matches its url name in studio/permissions.SECTIONS."""
+
 from django.contrib.auth import views as auth_views
-from django.urls import path
-from django.views.generic import TemplateView
+from django.urls import include, path
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", include("studio.ui.home.urls")),
+    path("flows/", include("studio.ui.flows.urls")),
+    path("runs/", include("studio.ui.runs.urls")),
+    path("exceptions/", include("studio.ui.exceptions.urls")),
+    path("approvals/", include("studio.ui.approvals.urls")),
+    path("connections/", include("studio.ui.connections.urls")),
+    path("canonical/", include("studio.ui.canonical.urls")),
+    path("dashboards/", include("studio.ui.dashboards.urls")),
+    path("audit/", include("studio.ui.audit.urls")),
 ]

@@ -1,0 +1,40 @@
+"""The audit log's filters: a form, so a bad value is reported by field name instead of
+being ignored or breaking the page."""
+
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.utils import timezone
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(required=False, max_length=150, label="Actor")
+    action = forms.CharField(required=False, max_length=60, label="Action", help_text="e.g. connection.update")
+    object_type = forms.CharField(required=False, max_length=60, label="Object type")
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", "“To” must be on or after “From”.")
+        return data
+
+    def apply(self, queryset):
+        """The queryset narrowed by the valid filters (call after is_valid())."""
+        data = self.cleaned_data
+        if data.get("actor"):
+            queryset = queryset.filter(actor_label__iexact=data["actor"])
+        if data.get("action"):
+            queryset = queryset.filter(action__startswith=data["action"])
+        if data.get("object_type"):
+            queryset = queryset.filter(object_type=data["object_type"])
+        if data.get("since"):
+            queryset = queryset.filter(at__gte=_start_of(data["since"]))
+        if data.get("until"):
+            queryset = queryset.filter(at__lt=_start_of(data["until"]) + timedelta(days=1))
+        return queryset
+
+
+def _start_of(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())

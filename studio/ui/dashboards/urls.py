@@ -1,0 +1,9 @@
+from django.urls import path
+
+from studio.ui.dashboards import views
+
+app_name = "dashboards"
+
+urlpatterns = [
+    path("", views.DashboardsHomeView.as_view(), name="home"),
+]

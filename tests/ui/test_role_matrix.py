@@ -1,0 +1,85 @@
+"""Who may open which page. One row per UI URL; every persona is checked against every row.
+
+When you add a page, add a row to PAGES (url name, kwargs, roles that get `ok`). A page that
+needs an object takes a `setup` callable returning its kwargs. `test_every_page_has_a_row`
+fails for a new parameterless UI URL without a row, so none is forgotten."""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+ROLES = frozenset({"viewer", "analyst", "approver", "operator", "admin"})
+SIGNED_IN = ROLES | {"outsider"}
+NOT_UI = {"login", "logout"}  # auth pages: covered in tests/ui/test_auth.py
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    allowed: frozenset
+    kwargs: dict = field(default_factory=dict)
+    ok: int = 200
+
+
+PAGES = [
+    Page("home", SIGNED_IN),
+    Page("flows:list", ROLES),
+    Page("runs:list", ROLES),
+    Page("exceptions:list", ROLES),
+    Page("approvals:inbox", ROLES),
+    Page("connections:list", ROLES),
+    Page("canonical:list", ROLES),
+    Page("dashboards:home", ROLES),
+    Page("audit:list", frozenset({"admin"})),
+]
+PERSONAS = sorted(SIGNED_IN)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_persona_gets_what_the_role_allows(client_for, persona, page):
+    response = client_for(persona).get(reverse(page.name, kwargs=page.kwargs))
+    expected = page.ok if persona in page.allowed else 403
+    assert response.status_code == expected, f"{persona} on {page.name}"
+    if expected == 403:
+        assert b"You can\xe2\x80\x99t open this page" in response.content
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_anonymous_is_sent_to_login(client, db, page):
+    url = reverse(page.name, kwargs=page.kwargs)
+    response = client.get(url)
+    assert response.status_code == 302
+    target = urlsplit(response["Location"])
+    assert target.path == reverse("login")
+    assert url in target.query
+
+
+def _ui_url_names(resolver=None, namespace=""):
+    """Names of the UI URLs that take no arguments (others need a row with kwargs anyway)."""
+    resolver = resolver or get_resolver("studio.ui.urls")
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _ui_url_names(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name and not entry.pattern.regex.groups:
+            yield namespace + entry.name
+
+
+def test_every_page_has_a_row():
+    covered = {p.name for p in PAGES}
+    missing = sorted(set(_ui_url_names()) - covered - NOT_UI)
+    assert not missing, f"add rows to PAGES in {__file__} for: {missing}"
+
+
+def test_nav_shows_only_sections_the_role_may_open(client_for):
+    admin = client_for("admin").get(reverse("home")).content.decode()
+    viewer = client_for("viewer").get(reverse("home")).content.decode()
+    outsider = client_for("outsider").get(reverse("home")).content.decode()
+    assert 'data-testid="nav-audit"' in admin
+    assert 'data-testid="nav-audit"' not in viewer
+    assert 'data-testid="nav-flows"' in viewer
+    assert 'data-testid="nav-flows"' not in outsider
+    assert "You have no role yet" in outsider
