@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served locally
     "django_htmx",
     "django_celery_beat",
     "integrations.accounts",
@@ -216,6 +217,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Flows, runs, exceptions, approvals and events of the Switchboard integration studio.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- i18n, static ------------------------------------------------------------------------------

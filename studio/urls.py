@@ -3,10 +3,19 @@
 from django.conf import settings
 from django.urls import include, path
 
+from studio.health import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("api/v1/", include("studio.api.urls")),
     path("", include("studio.ui.urls")),
 ]
 
 if settings.SWITCHBOARD_SANDBOXES_ENABLED:
     urlpatterns.append(path("sandbox/", include("integrations.sandboxes.urls")))
+
+# JSON problem documents under /api/, the HTML pages everywhere else (studio/api/errors.py).
+handler400 = "studio.api.errors.bad_request"
+handler403 = "studio.api.errors.permission_denied"
+handler404 = "studio.api.errors.page_not_found"
+handler500 = "studio.api.errors.server_error"

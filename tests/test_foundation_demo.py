@@ -1,0 +1,53 @@
+"""The demo: users per role, `seed_demo` idempotent, the run banner."""
+
+from io import StringIO
+
+from django.apps import apps
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+
+
+def _snapshot():
+    counts = {m._meta.label: m._default_manager.count() for m in apps.get_models() if m._meta.managed}
+    users = dict(get_user_model().objects.values_list("username", "password"))
+    return counts, users
+
+
+def test_demo_users_log_in_with_their_role(db, settings):
+    settings.SWITCHBOARD_DEMO_PASSWORD = "demo-pass-123"
+    call_command("seed_demo", stdout=StringIO())
+    for username in ("admin", "analyst", "approver", "operator", "viewer"):
+        user = authenticate(username=username, password="demo-pass-123")
+        assert user is not None, username
+        assert list(user.groups.values_list("name", flat=True)) == [username.capitalize()]
+        assert not user.is_staff and not user.is_superuser
+
+
+def test_seed_demo_twice_changes_nothing(db):
+    call_command("seed_demo", stdout=StringIO())
+    before = _snapshot()
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert _snapshot() == before
+    assert "demo user admin (Admin): unchanged" in out.getvalue()
+
+
+def test_changed_demo_password_is_reset_and_audited(db, settings):
+    from integrations.audit.models import AuditEntry
+
+    call_command("seed_demo", stdout=StringIO())
+    settings.SWITCHBOARD_DEMO_PASSWORD = "another-pass-456"
+    call_command("seed_demo", stdout=StringIO())
+    assert authenticate(username="viewer", password="another-pass-456") is not None
+    assert AuditEntry.objects.filter(action="user.reset_demo", object_repr="viewer").count() == 1
+
+
+def test_run_banner_prints_url_logins_and_password(monkeypatch, settings):
+    monkeypatch.setenv("PORT", "8123")
+    monkeypatch.setenv("HOST", "0.0.0.0")  # noqa: S104
+    settings.SWITCHBOARD_DEMO_PASSWORD = "pw-for-banner"
+    out = StringIO()
+    call_command("run_banner", stdout=out)
+    text = out.getvalue()
+    assert "http://127.0.0.1:8123/" in text and "pw-for-banner" in text
+    assert "admin, analyst, approver, operator, viewer" in text
