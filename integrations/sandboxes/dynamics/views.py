@@ -1,0 +1,247 @@
+"""Dataverse Web API views: entity-set collections with OData query options, records by
+primary or alternate key, PATCH upsert with If-Match / If-None-Match, WhoAmI."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from integrations.sandboxes import bearer
+from integrations.sandboxes import framework_records as store
+from integrations.sandboxes.dynamics import VENDOR, odata
+from integrations.sandboxes.dynamics.auth import HOOKS, TENANT, issue_token
+from integrations.sandboxes.dynamics.entities import (
+    SETS,
+    DataverseError,
+    EntitySet,
+    apply_payload,
+    check_known,
+    entity_set,
+    new_id,
+    now_iso,
+)
+from integrations.sandboxes.framework import sandbox_endpoint
+from integrations.sandboxes.models import SandboxRecord
+
+API = "api/data/v9.2"
+DEFAULT_PAGE = 5000
+
+
+def _api_root(request: HttpRequest) -> str:
+    return request.build_absolute_uri(f"/sandbox/{VENDOR}/{API}/")
+
+
+def _error(exc: DataverseError) -> HttpResponse:
+    return HOOKS.error_response(exc.status, exc.message, exc.code)
+
+
+def _shape(row: SandboxRecord, select: list[str] | None = None) -> dict:
+    data = row.data
+    if select is not None:
+        data = {k: data.get(k) for k in select}
+    return {"@odata.etag": f'W/"{row.version}"', **data}
+
+
+def _find(es: EntitySet, key) -> SandboxRecord | None:
+    if isinstance(key, dict):
+        name, value = next(iter(key.items()))
+        if name != es.alternate_key or len(key) != 1:
+            raise DataverseError(
+                400, "0x80060888", f"The key {', '.join(key)} is not defined for entity '{es.logical}'."
+            )
+        return store.get_by_external_id(VENDOR, es.name, value)
+    return store.get(VENDOR, es.name, key)
+
+
+def _missing(es: EntitySet, key) -> DataverseError:
+    shown = key if isinstance(key, str) else ", ".join(f"{k} = {v}" for k, v in key.items())
+    return DataverseError(404, "0x80040217", f"{es.logical} With Ids = {shown} Does Not Exist")
+
+
+def _resolve_lookup(target: str, ref: str) -> str:
+    set_name, key = odata.parse_key_segment(str(ref).strip("/").rsplit("/", 1)[-1])
+    if set_name != target or not isinstance(key, str):
+        raise DataverseError(400, "0x80060888", f"The URI '{ref}' is not valid for a lookup to '{target}'.")
+    if target in SETS and not store.get(VENDOR, target, key):
+        raise DataverseError(404, "0x80040217", f"Entity '{target.rstrip('s')}' With Id = {key} Does Not Exist")
+    return key
+
+
+@bearer.token_endpoint
+def token(request: HttpRequest, tenant: str) -> HttpResponse:
+    return issue_token(request, tenant)
+
+
+@sandbox_endpoint(HOOKS)
+def who_am_i(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(
+        {
+            "@odata.context": f"{_api_root(request)}$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
+            "BusinessUnitId": "5c1e3e4f-0b1d-ef11-8409-000d3a5b2c10",
+            "UserId": "8a2b9c41-0b1d-ef11-8409-000d3a5b2c10",
+            "OrganizationId": f"{TENANT}",
+        }
+    )
+
+
+@sandbox_endpoint(HOOKS)
+def resource(request: HttpRequest, segment: str) -> HttpResponse:
+    try:
+        set_name, key = odata.parse_key_segment(segment)
+        es = entity_set(set_name)
+        if key is None:
+            return _collection(request, es)
+        return _record(request, es, key)
+    except odata.ODataSyntaxError as exc:
+        return _error(DataverseError(400, "0x80060888", str(exc)))
+    except DataverseError as exc:
+        return _error(exc)
+
+
+def _collection(request: HttpRequest, es: EntitySet) -> HttpResponse:
+    if request.method == "GET":
+        return _list(request, es)
+    if request.method == "POST":
+        return _create(request, es)
+    return HttpResponse(status=405)
+
+
+def _page_size(request: HttpRequest) -> int | None:
+    for part in request.headers.get("Prefer", "").split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "odata.maxpagesize" and value.isdigit():
+            return max(1, int(value))
+    return None
+
+
+def _list(request: HttpRequest, es: EntitySet) -> HttpResponse:
+    q = request.GET
+    select = odata.parse_select(q.get("$select"))
+    orderby = odata.parse_orderby(q.get("$orderby"))
+    check_known(es, set(select or []) | odata.filter_properties(q.get("$filter")) | {n for n, _ in orderby})
+    predicate = odata.parse_filter(q.get("$filter"))
+    rows = [r for r in store.records(VENDOR, es.name).order_by("id") if predicate(r.data)]
+    if orderby:
+        order = odata.sort_rows([{"_row": r, **r.data} for r in rows], orderby)
+        rows = [item["_row"] for item in order]
+    top = int(q["$top"]) if q.get("$top", "").isdigit() else None
+    if top is not None:
+        rows = rows[:top]
+    offset = int(q.get("$skiptoken", "0")) if q.get("$skiptoken", "0").isdigit() else 0
+    requested = _page_size(request)
+    size = requested or DEFAULT_PAGE
+    chunk = rows[offset : offset + size]
+    select_cols = [es.key, *[c for c in (select or []) if c != es.key]] if select else None
+    context = f"{_api_root(request)}$metadata#{es.name}" + (f"({','.join(select)})" if select else "")
+    body: dict = {"@odata.context": context, "value": [_shape(r, select_cols) for r in chunk]}
+    if offset + size < len(rows):
+        params = {k: v for k, v in q.items() if k != "$skiptoken"}
+        params["$skiptoken"] = str(offset + size)
+        body["@odata.nextLink"] = f"{_api_root(request)}{es.name}?{urlencode(params)}"
+    response = JsonResponse(body)
+    if requested:
+        response["Preference-Applied"] = f"odata.maxpagesize={requested}"
+    return response
+
+
+def _body(request: HttpRequest):
+    try:
+        return json.loads(request.body or b"{}")
+    except ValueError:
+        raise DataverseError(400, "0x80040216", "The request body is not valid JSON.") from None
+
+
+def _wants_representation(request: HttpRequest) -> bool:
+    return "return=representation" in request.headers.get("Prefer", "")
+
+
+def _written(request: HttpRequest, es: EntitySet, row: SandboxRecord, created: bool) -> HttpResponse:
+    entity_url = f"{_api_root(request)}{es.name}({row.record_id})"
+    if _wants_representation(request):
+        response: HttpResponse = JsonResponse(_shape(row), status=201 if created else 200)
+        response["Preference-Applied"] = "return=representation"
+    else:
+        response = HttpResponse(status=204)
+    response["OData-EntityId"] = entity_url
+    response["OData-Version"] = "4.0"
+    return response
+
+
+def _duplicate(es: EntitySet, value: str) -> DataverseError:
+    return DataverseError(
+        412,
+        "0x80060892",
+        f"A record that has the attribute values {es.alternate_key} = {value} already exists. "
+        f"The entity key requires that this set of attributes contains unique values.",
+    )
+
+
+def _new_row(es: EntitySet, values: dict, record_id: str | None = None) -> SandboxRecord:
+    record_id = (record_id or values.pop(es.key, None) or new_id()).lower()
+    alt = values.get(es.alternate_key) if es.alternate_key else None
+    if alt and store.get_by_external_id(VENDOR, es.name, alt):
+        raise _duplicate(es, alt)
+    stamp = now_iso()
+    data = {es.key: record_id, "statecode": 0, "statuscode": 1, **values, "createdon": stamp, "modifiedon": stamp}
+    return store.create(VENDOR, es.name, record_id, data, external_id=alt or None)
+
+
+def _create(request: HttpRequest, es: EntitySet) -> HttpResponse:
+    values = apply_payload(es, _body(request), _resolve_lookup)
+    return _written(request, es, _new_row(es, values), True)
+
+
+def _update_row(es: EntitySet, row: SandboxRecord, values: dict) -> SandboxRecord:
+    values.pop(es.key, None)
+    alt = values.get(es.alternate_key) if es.alternate_key else None
+    if alt and alt != row.external_id:
+        if store.get_by_external_id(VENDOR, es.name, alt):
+            raise _duplicate(es, alt)
+        row.external_id = alt
+        row.save(update_fields=["external_id"])
+    return store.update(row, {**values, "modifiedon": now_iso()})
+
+
+def _record(request: HttpRequest, es: EntitySet, key) -> HttpResponse:
+    row = _find(es, key)
+    if request.method == "GET":
+        if row is None:
+            raise _missing(es, key)
+        select = odata.parse_select(request.GET.get("$select"))
+        check_known(es, set(select or []))
+        return JsonResponse(
+            {
+                "@odata.context": f"{_api_root(request)}$metadata#{es.name}/$entity",
+                **_shape(row, [es.key, *select] if select else None),
+            }
+        )
+    if request.method == "DELETE":
+        if row is None:
+            raise _missing(es, key)
+        row.delete()
+        return HttpResponse(status=204)
+    if request.method == "PATCH":
+        return _patch(request, es, key, row)
+    return HttpResponse(status=405)
+
+
+def _patch(request: HttpRequest, es: EntitySet, key, row: SandboxRecord | None) -> HttpResponse:
+    if_match, if_none = request.headers.get("If-Match"), request.headers.get("If-None-Match")
+    request.sandbox_external_id = key.get(es.alternate_key, "") if isinstance(key, dict) else key
+    if row is None and if_match:
+        raise _missing(es, key)
+    if row is not None and if_none == "*":
+        raise DataverseError(412, "0x80040237", "A record with matching key values already exists.")
+    if row is not None and if_match not in (None, "*") and if_match != f'W/"{row.version}"':
+        raise DataverseError(
+            412, "0x80060882", "The version of the existing record doesn't match the RowVersion property provided."
+        )
+    values = apply_payload(es, _body(request), _resolve_lookup)
+    if row is not None:
+        return _written(request, es, _update_row(es, row, values), False)
+    if isinstance(key, dict):
+        values[es.alternate_key] = key[es.alternate_key]  # type: ignore[index]
+        return _written(request, es, _new_row(es, values), True)
+    return _written(request, es, _new_row(es, values, record_id=key), True)

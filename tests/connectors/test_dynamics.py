@@ -1,0 +1,193 @@
+"""Dynamics 365 / Dataverse: the connector against its sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.connectors.dynamics import DynamicsConnector
+from integrations.connectors.errors import ConnectorError
+from integrations.sandboxes import bearer
+from integrations.sandboxes import framework_records as store
+from integrations.sandboxes.credentials import sandbox_credentials
+from integrations.sandboxes.dynamics import VENDOR
+from integrations.sandboxes.dynamics.auth import TENANT
+from integrations.sandboxes.dynamics.seed import accounts, seed
+from integrations.sandboxes.models import SandboxFault, SandboxRecord, SandboxRequest
+from integrations.sandboxes.seed.firm import generate_firm
+from tests.connectors.contract import make_connection, use_sandboxes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def connector_for(origin: str, **overrides) -> DynamicsConnector:
+    creds = sandbox_credentials(VENDOR)
+    base = f"{origin}/sandbox/{VENDOR}"
+    config = {
+        "tenant_id": TENANT,
+        "client_id": creds["client_id"],
+        "token_url": f"{base}/{TENANT}/oauth2/v2.0/token",
+        **overrides.pop("config", {}),
+    }
+    secret = overrides.pop("client_secret", creds["client_secret"])
+    return DynamicsConnector(make_connection("dynamics", base, config, {"client_secret": secret}))
+
+
+@pytest.fixture
+def sandbox_origin(live_server, settings):
+    return use_sandboxes(live_server, settings)
+
+
+@pytest.fixture
+def dataverse(sandbox_origin):
+    seed("test")
+    return connector_for(sandbox_origin)
+
+
+def token_requests(attempts) -> int:
+    return sum(1 for a in attempts if a.url.endswith("/oauth2/v2.0/token"))
+
+
+def test_bad_client_secret_is_permanent_with_entra_message(sandbox_origin):
+    conn = connector_for(sandbox_origin, client_secret="wrong-secret")
+    with pytest.raises(ConnectorError) as err:
+        conn.read("accounts", "00000000-0000-0000-0000-000000000000")
+    assert err.value.kind == "permanent" and err.value.status_code == 401
+    assert "AADSTS7000215: Invalid client secret provided" in err.value.message
+    assert "wrong-secret" not in err.value.message
+
+
+def test_revoked_token_is_refreshed_once(dataverse, sandbox_origin):
+    attempts = []
+    conn = DynamicsConnector(dataverse.connection, on_attempt=attempts.append)
+    first = store.records(VENDOR, "accounts").order_by("id").first()
+    assert conn.read("accounts", first.record_id)["name"] == first.data["name"]
+    bearer.revoke_all(VENDOR)
+    assert conn.read("accounts", first.record_id)["accountid"] == first.record_id
+    statuses = [a.status_code for a in attempts]
+    assert statuses == [200, 200, 401, 200, 200]  # token, read, expired read, new token, read
+    assert token_requests(attempts) == 2
+    assert not any(conn.credentials["client_secret"] in (a.request_excerpt + a.url) for a in attempts)
+
+
+def test_read_by_id_and_missing_record(dataverse):
+    row = store.get_by_external_id(VENDOR, "accounts", "C-10001")
+    record = dataverse.read("accounts", row.record_id)
+    assert record["accountnumber"] == "C-10001" and record["@odata.etag"].startswith('W/"')
+    with pytest.raises(ConnectorError) as err:
+        dataverse.read("accounts", "6f1c2a3e-9b1d-ef11-8409-000d3a5b2c10")
+    assert err.value.kind == "permanent" and err.value.vendor_code == "0x80040217"
+    assert "Does Not Exist" in err.value.message
+
+
+def test_paginated_query_follows_next_links_over_1000_records(sandbox_origin):
+    firm = generate_firm(7, "test")
+    rows = list(accounts(firm))
+    template = rows[0][1]
+    store.bulk_load(
+        VENDOR,
+        "accounts",
+        (
+            (
+                f"00000000-0000-4000-8000-{n:012d}",
+                {
+                    **template,
+                    "accountid": f"00000000-0000-4000-8000-{n:012d}",
+                    "accountnumber": f"B-{n:05d}",
+                    "modifiedon": f"2025-02-{1 + n % 28:02d}T10:00:00Z",
+                },
+                f"B-{n:05d}",
+            )
+            for n in range(1250)
+        ),
+    )
+    attempts = []
+    conn = DynamicsConnector(connector_for(sandbox_origin).connection, on_attempt=attempts.append)
+    records = list(conn.iterate("accounts", page_size=400))
+    assert len(records) == 1250 and len({r["accountid"] for r in records}) == 1250
+    pages = [a for a in attempts if "/accounts" in a.url]
+    assert len(pages) == 4 and "%24skiptoken=" in pages[-1].url
+    since = conn.query("accounts", since="2025-02-20T00:00:00Z", page_size=2000)
+    assert since.records and all(r["modifiedon"] >= "2025-02-20" for r in since.records)
+    assert since.watermark == max(r["modifiedon"] for r in since.records) and since.next_cursor is None
+
+
+def test_create_returns_entity_id(dataverse):
+    result = dataverse.create("accounts", {"name": "Globex Advisory", "address1_country": "US"})
+    assert result.created and result.status_code == 204
+    row = store.get(VENDOR, "accounts", result.remote_id)
+    assert row.data["name"] == "Globex Advisory"
+
+
+def test_upsert_by_alternate_key_twice_gives_one_record(dataverse):
+    first = dataverse.upsert("accounts", "accountnumber", "C-77001", {"name": "Initech"})
+    second = dataverse.upsert("accounts", "accountnumber", "C-77001", {"name": "Initech Consulting"})
+    assert first.created and not second.created and first.remote_id == second.remote_id
+    rows = store.records(VENDOR, "accounts").filter(external_id="C-77001")
+    assert rows.count() == 1 and rows.get().data["name"] == "Initech Consulting"
+    assert SandboxRequest.objects.filter(vendor=VENDOR, method="PATCH", external_id="C-77001").count() == 2
+
+
+def test_update_is_update_only(dataverse):
+    with pytest.raises(ConnectorError) as err:
+        dataverse.update("accounts", "6f1c2a3e-9b1d-ef11-8409-000d3a5b2c10", {"name": "Ghost"})
+    assert err.value.status_code == 404 and err.value.kind == "permanent"
+    assert not store.records(VENDOR, "accounts").filter(data__name="Ghost").exists()
+
+
+@pytest.mark.parametrize("fault", ["throttle", "rate_limit"])
+def test_service_protection_429_is_transient_with_retry_after(dataverse, fault):
+    if fault == "throttle":
+        SandboxFault.objects.create(vendor=VENDOR, kind="throttle", retry_after=37)
+    else:
+        from integrations.sandboxes.framework import setting_for
+
+        cfg = setting_for(VENDOR)
+        cfg.rate_limit_per_window, cfg.window_seconds = 1, 3600
+        cfg.save()
+        dataverse.query("accounts", page_size=1)  # uses the window's single request
+    with pytest.raises(ConnectorError) as err:
+        dataverse.query("accounts", page_size=1)
+    assert err.value.kind == "transient" and err.value.status_code == 429
+    assert err.value.vendor_code == "0x80072322" and "Number of requests exceeded" in err.value.message
+    if fault == "throttle":
+        assert err.value.retry_after == 37
+    else:
+        assert 0 < err.value.retry_after <= 3600
+
+
+@pytest.mark.parametrize(
+    ("record", "code", "text"),
+    [
+        ({"name": "x" * 161}, "0x80044331", "exceeded the maximum allowed length of '160'"),
+        ({"name": "Acme", "shoe_size": 42}, "0x80060888", "The property 'shoe_size' does not exist on type"),
+        ({"name": "Acme", "revenue": "lots"}, "0x80048d19", "Cannot convert the literal 'lots'"),
+    ],
+)
+def test_validation_errors_are_permanent_with_dataverse_message(dataverse, record, code, text):
+    before = SandboxRecord.objects.filter(vendor=VENDOR, object_type="accounts").count()
+    with pytest.raises(ConnectorError) as err:
+        dataverse.create("accounts", record)
+    assert err.value.kind == "permanent" and err.value.status_code == 400
+    assert err.value.vendor_code == code and text in err.value.message
+    assert SandboxRecord.objects.filter(vendor=VENDOR, object_type="accounts").count() == before
+
+
+def test_if_none_match_refuses_to_overwrite(dataverse):
+    path = f"{dataverse.api}/accounts(accountnumber='C-10001')"
+    with pytest.raises(ConnectorError) as err:
+        dataverse.request("PATCH", path, json={"name": "Overwrite"}, headers={"If-None-Match": "*"})
+    assert err.value.status_code == 412 and err.value.vendor_code == "0x80040237"
+
+
+def test_filter_select_and_test_connection(dataverse):
+    response = dataverse.request(
+        "GET",
+        f"{dataverse.api}/accounts",
+        params={"$select": "name,accountnumber", "$filter": "accountnumber eq 'C-10002'"},
+    )
+    value = response.json()["value"]
+    assert len(value) == 1 and set(value[0]) == {"@odata.etag", "accountid", "name", "accountnumber"}
+    with pytest.raises(ConnectorError) as err:
+        dataverse.request("GET", f"{dataverse.api}/accounts", params={"$filter": "nope eq 1"})
+    assert "Could not find a property named 'nope'" in err.value.message
+    assert dataverse.test().ok
