@@ -1,0 +1,44 @@
+"""What a failed attempt means for the ledger (RELIABILITY §6). Pure: no ORM, no network."""
+
+import random
+from dataclasses import dataclass
+
+from integrations.deliveries.choices import Classification, DeliveryState
+
+# A 4xx the target will answer the same way next time: retrying cannot help.
+PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 410, 413, 415, 422})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: str  # FAILED_RETRYABLE or DEAD
+    classification: str
+    delay_seconds: float = 0.0  # until the next attempt, for FAILED_RETRYABLE
+    needs_lookup: bool = False  # the attempt may have reached the target
+
+
+def backoff_seconds(attempts: int, *, base: float, cap: float, retry_after: float | None = None) -> float:
+    """Exponential backoff with full jitter, never sooner than the target's Retry-After."""
+    ceiling = min(cap, base * 2 ** max(0, attempts - 1))
+    return max(random.uniform(0, ceiling), retry_after or 0.0)
+
+
+def judge(
+    *,
+    transient: bool,
+    status_code: int | None,
+    retry_after: float | None,
+    ambiguous: bool,
+    attempts: int,
+    max_attempts: int,
+    base: float,
+    cap: float,
+) -> Verdict:
+    """Retry later, or dead now? `attempts` counts the attempt that just failed."""
+    if status_code in PERMANENT_STATUSES or not transient:
+        return Verdict(DeliveryState.DEAD, Classification.PERMANENT)
+    may_have_applied = ambiguous or (status_code is not None and status_code >= 500)
+    if attempts >= max_attempts:
+        return Verdict(DeliveryState.DEAD, Classification.EXHAUSTED, needs_lookup=may_have_applied)
+    delay = backoff_seconds(attempts, base=base, cap=cap, retry_after=retry_after)
+    return Verdict(DeliveryState.FAILED_RETRYABLE, Classification.TRANSIENT, delay, may_have_applied)

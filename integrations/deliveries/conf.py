@@ -1,0 +1,29 @@
+"""Ledger knobs, read from settings (env-driven there) with safe defaults."""
+
+from django.conf import settings
+
+MAX_WORKER_LOSSES = 3  # RELIABILITY P3: a poison record cannot loop
+MAX_CHUNK = 100  # ids per Celery message
+
+
+def lease_seconds() -> int:
+    return int(getattr(settings, "SWITCHBOARD_LEASE_SECONDS", 600))
+
+
+def backoff_base_seconds() -> float:
+    return float(getattr(settings, "SWITCHBOARD_BACKOFF_BASE_SECONDS", 2.0))
+
+
+def backoff_cap_seconds() -> float:
+    return float(getattr(settings, "SWITCHBOARD_BACKOFF_CAP_SECONDS", 600.0))
+
+
+def redispatch_seconds() -> int:
+    """A due row enqueued this long ago without being claimed is enqueued again
+    (its message was lost with the broker, or sits behind a dead worker)."""
+    return int(getattr(settings, "SWITCHBOARD_REDISPATCH_SECONDS", 60))
+
+
+def task_expires_seconds() -> int:
+    """`expires` on every delivery message: an old message is dropped, the dispatcher re-sends."""
+    return max(redispatch_seconds() * 2, 30)

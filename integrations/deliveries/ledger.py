@@ -1,0 +1,161 @@
+"""State transitions of the ledger, each one conditional UPDATE (RELIABILITY §3, §5).
+
+A worker owns a delivery between `claim` (which bumps the fencing token) and the fenced
+write that ends its attempt; a write carrying an older fence matches no row and is a no-op.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from integrations.audit.services import record
+from integrations.deliveries import conf
+from integrations.deliveries.choices import DUE_STATES, Classification, DeliveryState
+from integrations.deliveries.models import Delivery
+
+logger = logging.getLogger("integrations.deliveries")
+
+
+@dataclass(frozen=True)
+class Claim:
+    delivery: Delivery
+    fence: int
+
+
+def due_filter(now: datetime) -> Q:
+    """Rows a worker may take: due for an attempt, or owned by a worker whose lease ran out."""
+    return Q(state__in=DUE_STATES, next_attempt_at__lte=now) | Q(state=DeliveryState.IN_FLIGHT, lease_until__lt=now)
+
+
+def claim(delivery_id: int, *, now: datetime | None = None) -> Claim | None:
+    """Take the delivery for one attempt, or None when it is not due or someone else owns it.
+
+    Taking over an expired lease counts a worker loss (the owner died mid-attempt); at the
+    cap the row goes DEAD `worker_lost` and the body never runs again (RELIABILITY P3)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        taken = Delivery.objects.filter(due_filter(now), pk=delivery_id).update(
+            worker_losses=Case(
+                When(state=DeliveryState.IN_FLIGHT, then=F("worker_losses") + 1), default=F("worker_losses")
+            ),
+            # The lost owner may have reached the target: look up before posting again.
+            needs_lookup=Case(When(state=DeliveryState.IN_FLIGHT, then=Value(True)), default=F("needs_lookup")),
+            state=DeliveryState.IN_FLIGHT,
+            lease_until=now + timedelta(seconds=conf.lease_seconds()),
+            fence=F("fence") + 1,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+        if not taken:
+            return None
+        # Our UPDATE holds the row lock until commit: this read sees our own fence.
+        delivery = Delivery.objects.select_related("connection").get(pk=delivery_id)
+    if delivery.worker_losses >= conf.MAX_WORKER_LOSSES:
+        kill_lost(delivery, delivery.fence, now=now)
+        return None
+    return Claim(delivery, delivery.fence)
+
+
+def kill_lost(delivery: Delivery, fence: int, *, now: datetime) -> bool:
+    from integrations.deliveries.attempts import log_worker_lost
+
+    message = f"worker lost {delivery.worker_losses} times while sending; not retried automatically"
+    done = finish(
+        delivery.pk,
+        fence,
+        state=DeliveryState.DEAD,
+        classification=Classification.WORKER_LOST,
+        last_error=message,
+        needs_lookup=True,
+    )
+    if done:
+        log_worker_lost(delivery, fence, now)
+    return done
+
+
+def finish(delivery_id: int, fence: int, **fields) -> bool:
+    """End the attempt holding `fence`. False (and nothing written) when the fence is stale."""
+    now = timezone.now()
+    fields.setdefault("updated_at", now)
+    if fields.get("state") == DeliveryState.SUCCEEDED:
+        fields.setdefault("succeeded_at", now)
+    if fields.get("state") in DUE_STATES:
+        fields.setdefault("enqueued_at", None)
+    done = Delivery.objects.filter(pk=delivery_id, fence=fence, state=DeliveryState.IN_FLIGHT).update(
+        lease_until=None, **fields
+    )
+    if not done:
+        logger.warning("delivery %s: stale fence %s, result discarded", delivery_id, fence)
+        return False
+    if fields.get("state") == DeliveryState.DEAD:
+        record(
+            "system:ledger",
+            "delivery.dead_lettered",
+            object_type="deliveries.delivery",
+            object_id=str(delivery_id),
+            changes={"classification": [None, fields.get("classification")]},
+            message=(fields.get("last_error") or "")[:500],
+        )
+    if fields.get("state") in (DeliveryState.SUCCEEDED, DeliveryState.DEAD):
+        notify_finished(delivery_id)
+    return True
+
+
+def notify_finished(delivery_id: int) -> None:
+    """Tell the run (H3's runtime) once this transaction commits."""
+    try:
+        from integrations.runs.services import on_delivery_finished
+    except ImportError:  # the runtime is not installed: the ledger stands alone
+        return
+    transaction.on_commit(lambda: on_delivery_finished(delivery_id))
+
+
+def defer(delivery_id: int, seconds: float, *, now: datetime | None = None) -> bool:
+    """Put an unclaimed due row back for later (throttled, or held by a window/pause)."""
+    now = now or timezone.now()
+    return bool(
+        Delivery.objects.filter(pk=delivery_id, state__in=DUE_STATES).update(
+            next_attempt_at=now + timedelta(seconds=seconds), enqueued_at=None, updated_at=now
+        )
+    )
+
+
+def release_to_dispatcher(delivery_ids, *, now: datetime | None = None) -> int:
+    """Forget that these due rows were enqueued, so the dispatcher picks them up again."""
+    now = now or timezone.now()
+    return Delivery.objects.filter(pk__in=list(delivery_ids), state__in=DUE_STATES).update(
+        enqueued_at=None, updated_at=now
+    )
+
+
+def expire_leases(now: datetime | None = None) -> int:
+    """Sweeper: IN_FLIGHT rows whose lease ran out count a worker loss and become due again,
+    or DEAD `worker_lost` at the cap. Fenced per row, so a late finisher cannot collide."""
+    now = now or timezone.now()
+    expired = list(
+        Delivery.objects.filter(state=DeliveryState.IN_FLIGHT, lease_until__lt=now).values_list(
+            "pk", "fence", "worker_losses"
+        )[:1000]
+    )
+    for pk, fence, losses in expired:
+        if losses + 1 >= conf.MAX_WORKER_LOSSES:
+            delivery = Delivery.objects.get(pk=pk)
+            delivery.worker_losses = losses + 1
+            with transaction.atomic():
+                Delivery.objects.filter(pk=pk, fence=fence).update(worker_losses=losses + 1)
+                kill_lost(delivery, fence, now=now)
+            continue
+        Delivery.objects.filter(pk=pk, fence=fence, state=DeliveryState.IN_FLIGHT).update(
+            state=DeliveryState.PENDING,
+            worker_losses=Value(losses + 1),
+            needs_lookup=True,
+            next_attempt_at=now,
+            lease_until=None,
+            enqueued_at=None,
+            updated_at=now,
+        )
+    return len(expired)

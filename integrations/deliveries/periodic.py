@@ -1,0 +1,6 @@
+"""Periodic tasks of the delivery ledger, synced into django-celery-beat by `manage.py sync_schedules`."""
+
+PERIODIC = [
+    ("deliveries: dispatch due deliveries", "integrations.deliveries.tasks.dispatch_deliveries", 2),
+    ("deliveries: sweep expired leases", "integrations.deliveries.tasks.sweep_deliveries", 15),
+]

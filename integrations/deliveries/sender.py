@@ -1,0 +1,136 @@
+"""One attempt at each delivery of a chunk: hold check → throttle → claim → send → fenced record.
+
+Every path ends in a ledger transition (P12): success, retry later, dead, or — when the row
+was held, throttled or owned by someone else — no claim at all, so nothing is lost when a
+message is dropped or a process dies; the dispatcher and sweeper pick the row up again."""
+
+import logging
+import time
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.connectors.errors import ConnectorError
+from integrations.deliveries import conf, ledger, transport
+from integrations.deliveries.attempts import AttemptLog
+from integrations.deliveries.choices import Classification, DeliveryState, Outcome
+from integrations.deliveries.classify import judge
+from integrations.deliveries.holds import hold_for
+from integrations.deliveries.models import Delivery, ThrottleEvent
+from integrations.deliveries.throttle import Permit, ThrottleUnavailable, get_throttle
+
+logger = logging.getLogger("integrations.deliveries")
+
+MAX_INLINE_WAIT = 1.0  # a throttle wait up to this long is slept in the task; longer → deferred
+
+
+def deliver_chunk(delivery_ids, *, task_id: str = "") -> dict[str, int]:
+    """Attempt each delivery once; returns a count per result (for logs and tests)."""
+    counts: dict[str, int] = {}
+    holds: dict[int, object] = {}
+    for delivery_id in delivery_ids:
+        result = deliver_one(delivery_id, task_id=task_id, holds=holds)
+        counts[result] = counts.get(result, 0) + 1
+    return counts
+
+
+def deliver_one(delivery_id: int, *, task_id: str = "", holds: dict | None = None) -> str:
+    holds = {} if holds is None else holds
+    now = timezone.now()
+    delivery = Delivery.objects.select_related("connection").filter(ledger.due_filter(now), pk=delivery_id).first()
+    if delivery is None:
+        return "not_due"
+    connection = delivery.connection
+    if connection.pk not in holds:
+        holds[connection.pk] = hold_for(connection, now)
+    if holds[connection.pk] is not None:
+        ledger.release_to_dispatcher([delivery_id])
+        return "held"
+    permit = _permit(delivery, connection)
+    if permit is None:
+        return "throttled"
+    try:
+        claim = ledger.claim(delivery_id)
+        if claim is None:
+            return "not_claimed"
+        return _attempt(claim, connection, task_id)
+    finally:
+        get_throttle().release(permit)
+
+
+def _permit(delivery: Delivery, connection) -> Permit | None:
+    """A throttle permit, sleeping through short waits; None after deferring the delivery."""
+    throttle, waited = get_throttle(), 0.0
+    while True:
+        try:
+            answer = throttle.acquire(connection)
+        except ThrottleUnavailable as exc:
+            logger.warning("throttle unavailable (%s); delivery %s deferred", exc, delivery.pk)
+            ledger.defer(delivery.pk, 1.0)
+            return None
+        if isinstance(answer, Permit):
+            return answer
+        if waited + answer > MAX_INLINE_WAIT:
+            ledger.defer(delivery.pk, max(answer, 0.05))
+            ThrottleEvent.objects.create(connection=connection)
+            return None
+        time.sleep(answer)
+        waited += answer
+
+
+def _attempt(claim: ledger.Claim, connection, task_id: str) -> str:
+    delivery, fence = claim.delivery, claim.fence
+    log = AttemptLog(delivery, fence, task_id)
+    try:
+        sent = transport.send(delivery, connection, on_attempt=log.hook)
+    except ConnectorError as exc:
+        return _failed(delivery, fence, log, connection, exc)
+    except Exception as exc:  # a bug must not strand the row: retry, and look up first
+        logger.exception("delivery %s: unexpected error while sending", delivery.pk)
+        error = ConnectorError(f"Unexpected error: {type(exc).__name__}", kind="transient", ambiguous=True)
+        return _failed(delivery, fence, log, connection, error)
+    outcome = Outcome.FOUND if sent.found else Outcome.SUCCEEDED
+    with transaction.atomic():
+        done = ledger.finish(
+            delivery.pk,
+            fence,
+            state=DeliveryState.SUCCEEDED,
+            remote_id=(sent.result.remote_id or "")[:255],
+            last_status_code=sent.result.status_code,
+            last_error="",
+            classification="",
+            needs_lookup=False,
+        )
+        log.save(outcome if done else Outcome.STALE, status_code=sent.result.status_code)
+    return outcome if done else Outcome.STALE
+
+
+def _failed(delivery: Delivery, fence: int, log: AttemptLog, connection, exc: ConnectorError) -> str:
+    verdict = judge(
+        transient=exc.transient,
+        status_code=exc.status_code,
+        retry_after=exc.retry_after,
+        ambiguous=exc.ambiguous,
+        attempts=delivery.attempts,
+        max_attempts=connection.max_attempts,
+        base=conf.backoff_base_seconds(),
+        cap=conf.backoff_cap_seconds(),
+    )
+    outcome = {
+        Classification.PERMANENT: Outcome.DEAD,
+        Classification.EXHAUSTED: Outcome.EXHAUSTED,
+    }.get(verdict.classification, Outcome.RETRYABLE)
+    with transaction.atomic():
+        done = ledger.finish(
+            delivery.pk,
+            fence,
+            state=verdict.state,
+            classification=verdict.classification,
+            last_error=exc.message[:2000],
+            last_status_code=exc.status_code,
+            needs_lookup=verdict.needs_lookup or delivery.needs_lookup,
+            next_attempt_at=timezone.now() + timedelta(seconds=verdict.delay_seconds),
+        )
+        log.save(outcome if done else Outcome.STALE, status_code=exc.status_code, error=exc.message)
+    return outcome if done else Outcome.STALE

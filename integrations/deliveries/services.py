@@ -1,0 +1,153 @@
+"""The ledger's public writes: request a delivery (the runner), retry a dead one (people).
+
+request_delivery(run=, step_id=, connection=, object=, action=, key=, payload=, ...)
+    → Delivery, idempotent per key: the existing row is returned whatever its state.
+retry_delivery(delivery, *, payload=None, new_key_suffix=None, actor=None)
+    → DEAD → PENDING with attempts reset; an edited payload is sent under `key:rN`.
+    Concurrent calls: exactly one wins, the others raise DeliveryConflict (API: 409).
+"""
+
+import re
+import threading
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integrations.audit.services import record
+from integrations.deliveries import conf
+from integrations.deliveries.choices import DeliveryState
+from integrations.deliveries.models import Delivery
+
+ACTIONS = ("create", "update", "upsert")
+SUFFIX_RE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
+
+
+class DeliveryError(ValueError):
+    """Bad input to a ledger service; `field` names what is wrong."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+class DeliveryConflict(Exception):
+    """The delivery is not in a state that allows this (e.g. retry of a non-dead row)."""
+
+
+def request_delivery(
+    *,
+    run,
+    step_id: str,
+    connection,
+    object: str,
+    action: str,
+    key: str,
+    payload: dict,
+    external_id_field: str | None = None,
+    external_id: str | None = None,
+    enqueue: bool = True,
+) -> Delivery:
+    _validate(action, key, payload)
+    now = timezone.now()
+    delivery, created = Delivery.objects.get_or_create(
+        idempotency_key=key,
+        defaults={
+            "run": run,
+            "step_id": step_id or "",
+            "connection": connection,
+            "object": object,
+            "action": action,
+            "payload": payload,
+            "original_payload": payload,
+            "external_id_field": external_id_field or "",
+            "external_id": "" if external_id is None else str(external_id),
+            "next_attempt_at": now,
+            "enqueued_at": now if enqueue else None,
+        },
+    )
+    if created and enqueue:
+        _enqueue_on_commit(delivery.pk)
+    return delivery
+
+
+def _validate(action: str, key: str, payload) -> None:
+    if action not in ACTIONS:
+        raise DeliveryError("action", f"must be one of {', '.join(ACTIONS)}, not {action!r}")
+    if not key or len(key) > 255:
+        raise DeliveryError("key", "must be 1 to 255 characters")
+    if not isinstance(payload, dict):
+        raise DeliveryError("payload", "must be a JSON object")
+
+
+# Deliveries created in one transaction go out as one message per chunk, after commit.
+# Each commit hook flushes the whole buffer; an id from a rolled-back transaction finds
+# no row in the worker and is skipped, harmlessly.
+_buffer = threading.local()
+
+
+def _enqueue_on_commit(delivery_id: int) -> None:
+    pending = getattr(_buffer, "ids", None)
+    if pending is None:
+        pending = _buffer.ids = []
+    pending.append(delivery_id)
+    transaction.on_commit(_flush)
+
+
+def _flush() -> None:
+    from integrations.deliveries.dispatcher import _send_all, enqueue_chunk
+
+    ids, _buffer.ids = getattr(_buffer, "ids", None) or [], []
+    chunks = [(ids[i : i + conf.MAX_CHUNK], "default") for i in range(0, len(ids), conf.MAX_CHUNK)]
+    _send_all(chunks, enqueue_chunk)
+
+
+def retry_delivery(delivery: Delivery, *, new_key_suffix: str | None = None, payload=None, actor=None) -> Delivery:
+    """A dead delivery gets a new round of attempts under the same business key (§8)."""
+    if new_key_suffix is not None and not SUFFIX_RE.match(new_key_suffix):
+        raise DeliveryError("new_key_suffix", "1 to 20 letters, digits, '-' or '_'")
+    if payload is not None and not isinstance(payload, dict):
+        raise DeliveryError("payload", "must be a JSON object")
+    with transaction.atomic():
+        current = Delivery.objects.get(pk=delivery.pk)
+        fields = _retry_fields(current, payload, new_key_suffix)
+        won = Delivery.objects.filter(pk=current.pk, state=DeliveryState.DEAD, revision=current.revision).update(
+            **fields
+        )
+        if not won:
+            raise DeliveryConflict(f"delivery {current.idempotency_key} is {current.state}, not DEAD; not retried")
+        if "payload" in fields:
+            record(actor, "delivery.edited", current, before=current.payload, after=fields["payload"])
+        sent_as = f"{current.idempotency_key}:{fields['key_suffix']}" if fields.get("key_suffix") else ""
+        record(
+            actor,
+            "delivery.retried",
+            current,
+            changes={"state": [DeliveryState.DEAD, DeliveryState.PENDING]},
+            message=f"sent as {sent_as}" if sent_as else "",
+        )
+    _enqueue_on_commit(current.pk)
+    current.refresh_from_db()
+    return current
+
+
+def _retry_fields(current: Delivery, payload, new_key_suffix: str | None) -> dict:
+    now = timezone.now()
+    fields = {
+        "state": DeliveryState.PENDING,
+        "attempts": 0,
+        "worker_losses": 0,
+        "lease_until": None,
+        "next_attempt_at": now,
+        "enqueued_at": now,
+        "classification": "",
+        "last_error": "",
+        "updated_at": now,
+        "revision": F("revision") + 1,
+    }
+    if payload is not None and payload != current.payload:
+        fields["payload"] = payload
+        fields["key_suffix"] = new_key_suffix or f"r{current.revision + 1}"
+    elif new_key_suffix:
+        fields["key_suffix"] = new_key_suffix
+    return fields
