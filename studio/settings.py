@@ -186,6 +186,9 @@ SWITCHBOARD_SANDBOXES_ENABLED = env.bool("SWITCHBOARD_SANDBOXES_ENABLED", defaul
 SWITCHBOARD_SANDBOX_ORIGIN = env.str(
     "SWITCHBOARD_SANDBOX_ORIGIN", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}"
 )
+# Other origins (scheme://host:port) outbound calls may reach on private/loopback addresses
+# or plain http, e.g. an on-premises ERP. Empty by default: explicit configuration only.
+SWITCHBOARD_ALLOW_PRIVATE_ORIGINS = env.list("SWITCHBOARD_ALLOW_PRIVATE_ORIGINS", default=[])
 SWITCHBOARD_DEMO_PASSWORD = env.str("SWITCHBOARD_DEMO_PASSWORD", default="switchboard-demo")
 
 # --- Auth ----------------------------------------------------------------------------------

@@ -32,6 +32,18 @@ from integrations.connectors.redaction import redact_body, redact_headers, redac
 
 logger = logging.getLogger("integrations.connectors.http")
 
+
+class _QuietTransportLogs(logging.Filter):
+    """httpx logs every URL at INFO, query-string secrets included; our own redacted line
+    replaces it, so only its warnings and errors pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+for _name in ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy"):
+    logging.getLogger(_name).addFilter(_QuietTransportLogs())
+
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 USER_AGENT = "Switchboard/1 (+integration studio)"
 _DEFAULT_PORTS = {"http": 80, "https": 443}

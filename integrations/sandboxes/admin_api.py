@@ -21,6 +21,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import path
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -162,17 +163,20 @@ def parse_size(value) -> str | int:
     return number
 
 
+def seeder_for(vendor: str):
+    """The vendor's `seed(size) -> {object_type: count}` from `<vendor>/seed.py`."""
+    return import_module(f"integrations.sandboxes.{vendor}.seed").seed
+
+
 def reset_vendor(vendor: str, size: str | int = "test") -> dict:
-    """Wipe a vendor's sandbox state and run its seeder (`<vendor>/seed.py: seed(size)`)."""
+    """Wipe a vendor's sandbox state and re-seed it, in one transaction."""
+    seeder = seeder_for(vendor)
     with transaction.atomic():
         for model in (SandboxRecord, SandboxRequest, SandboxFault, SandboxIdempotency, SandboxCounter):
             model.objects.filter(vendor=vendor).delete()
-        seeder = import_module(f"integrations.sandboxes.{vendor}.seed").seed
         summary = seeder(size) or {}
         cfg = setting_for(vendor)
         cfg.seeded_size = str(size)
-        from django.utils import timezone
-
         cfg.seeded_at = timezone.now()
         cfg.save(update_fields=["seeded_size", "seeded_at"])
     return summary
@@ -185,6 +189,10 @@ def reset_view(request: HttpRequest, vendor: str) -> JsonResponse:
         size = parse_size(_json_body(request).get("size"))
     except ValueError as exc:
         return _bad(str(exc))
+    try:
+        seeder_for(vendor)
+    except ModuleNotFoundError:
+        return JsonResponse({"error": f"The {vendor} sandbox has no seeder yet."}, status=501)
     return JsonResponse({"vendor": vendor, "size": size, "seeded": reset_vendor(vendor, size)})
 
 

@@ -144,7 +144,9 @@ def _find_socket(obj: object, depth: int = 0) -> socket.socket | None:
         return obj
     if obj is None or depth > 5:
         return None
-    for attr in ("_sock", "raw", "stream", "_stream", "buffer", "sock"):
+    # gunicorn hands the socket over; wsgiref (runserver, live_server) hides it behind
+    # LimitedStream._read -> BufferedReader.raw -> SocketIO._sock.
+    for attr in ("_sock", "raw", "stream", "_stream", "buffer", "sock", "_read", "__self__"):
         found = _find_socket(getattr(obj, attr, None), depth + 1)
         if found is not None:
             return found

@@ -1,0 +1,213 @@
+"""The sandbox framework on a tiny test vendor: auth hook, faults, throttling, request
+log, drop-after-commit, reset and the admin-only control API."""
+
+import json
+
+import httpx
+import pytest
+from django.http import JsonResponse
+from django.urls import include, path
+
+from integrations.sandboxes import admin_api, framework_records
+from integrations.sandboxes.credentials import admin_token, sandbox_credentials
+from integrations.sandboxes.framework import VendorHooks, sandbox_endpoint
+from integrations.sandboxes.models import SandboxRecord, SandboxRequest
+
+VENDOR = "testvendor"
+
+
+class Hooks(VendorHooks):
+    vendor = VENDOR
+
+    def error_response(self, status, message, code=None):
+        return JsonResponse({"errors": [{"type": "system", "message": message}]}, status=status)
+
+    def authenticate(self, request):
+        ok = request.headers.get("Authorization") == f"Bearer {sandbox_credentials(VENDOR)['access_token']}"
+        return None if ok else self.error_response(401, "Invalid token")
+
+
+HOOKS = Hooks()
+
+
+@sandbox_endpoint(HOOKS)
+def things(request):
+    if request.method == "POST":
+        body = json.loads(request.body)
+        request.sandbox_external_id = body.get("ref", "")
+        rid = str(framework_records.next_number(VENDOR, "thing"))
+        framework_records.create(VENDOR, "thing", rid, body, external_id=body.get("ref"))
+        return JsonResponse({"id": rid}, status=201)
+    return JsonResponse({"items": [r.data for r in framework_records.records(VENDOR, "thing")]})
+
+
+urlpatterns = [
+    path("sandbox/testvendor/things", things),
+    path("sandbox/testvendor/_admin/", include(admin_api.admin_urls()), {"vendor": VENDOR}),
+    path("", include("studio.ui.urls")),  # error pages link home
+]
+
+
+@pytest.fixture(autouse=True)
+def test_urls(settings):
+    settings.ROOT_URLCONF = __name__
+    settings.SWITCHBOARD_SANDBOXES_ENABLED = True
+
+
+def auth():
+    return {"HTTP_AUTHORIZATION": f"Bearer {sandbox_credentials(VENDOR)['access_token']}"}
+
+
+def admin():
+    return {"HTTP_X_SANDBOX_ADMIN_TOKEN": admin_token()}
+
+
+def post_thing(client, ref="A-1", **extra):
+    return client.post(
+        "/sandbox/testvendor/things",
+        json.dumps({"ref": ref, "name": "Northwind"}),
+        content_type="application/json",
+        **{**auth(), **extra},
+    )
+
+
+def inject(client, **fault):
+    return client.post(
+        "/sandbox/testvendor/_admin/faults", json.dumps(fault), content_type="application/json", **admin()
+    )
+
+
+@pytest.mark.django_db
+def test_auth_is_checked_the_vendor_way(client):
+    response = client.get("/sandbox/testvendor/things")
+    assert response.status_code == 401
+    assert response.json() == {"errors": [{"type": "system", "message": "Invalid token"}]}
+    assert client.get("/sandbox/testvendor/things", **auth()).status_code == 200
+
+
+@pytest.mark.django_db
+def test_writes_are_logged_with_idempotency_key_and_external_id(client):
+    assert post_thing(client, HTTP_IDEMPOTENCY_KEY="key-1").status_code == 201
+    client.get("/sandbox/testvendor/things", **auth())  # reads are not logged
+    log = client.get("/sandbox/testvendor/_admin/requests", **admin()).json()
+    assert log["count"] == 1
+    entry = log["requests"][0]
+    assert (entry["method"], entry["idempotency_key"], entry["external_id"], entry["status"]) == (
+        "POST",
+        "key-1",
+        "A-1",
+        201,
+    )
+    assert "Northwind" in entry["body"]
+
+
+@pytest.mark.django_db
+def test_status_fault_answers_with_vendor_error_body_for_n_requests(client):
+    assert inject(client, kind="status", status_code=503, count=2, message="Down for a moment").status_code == 201
+    for _ in range(2):
+        response = post_thing(client)
+        assert response.status_code == 503
+        assert response.json()["errors"][0]["message"] == "Down for a moment"
+    assert SandboxRecord.objects.filter(vendor=VENDOR).count() == 0  # the handler never ran
+    assert post_thing(client).status_code == 201
+
+
+@pytest.mark.django_db
+def test_throttle_and_maintenance_faults_carry_retry_after(client):
+    inject(client, kind="throttle", retry_after=7)
+    inject(client, kind="maintenance", retry_after=60)
+    first, second = post_thing(client), post_thing(client)
+    assert (first.status_code, first["Retry-After"]) == (429, "7")
+    assert (second.status_code, second["Retry-After"]) == (503, "60")
+
+
+@pytest.mark.django_db
+def test_writes_only_fault_lets_reads_through(client):
+    inject(client, kind="status", status_code=500, writes_only=True)
+    assert client.get("/sandbox/testvendor/things", **auth()).status_code == 200
+    assert post_thing(client).status_code == 500
+
+
+@pytest.mark.django_db
+def test_configured_rate_limit_throttles_with_vendor_response(client):
+    response = client.post(
+        "/sandbox/testvendor/_admin/settings",
+        json.dumps({"rate_limit_per_window": 2, "window_seconds": 60}),
+        content_type="application/json",
+        **admin(),
+    )
+    assert response.json()["rate_limit_per_window"] == 2
+    statuses = [client.get("/sandbox/testvendor/things", **auth()).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_drop_after_commit_commits_then_closes_without_answer(live_server, settings, client):
+    inject(client, kind="drop_after_commit")
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(
+            f"{live_server.url}/sandbox/testvendor/things",
+            json={"ref": "D-1"},
+            headers={"Authorization": f"Bearer {sandbox_credentials(VENDOR)['access_token']}"},
+            timeout=5,
+        )
+    assert SandboxRecord.objects.filter(vendor=VENDOR, external_id="D-1").count() == 1
+    assert SandboxRequest.objects.get(vendor=VENDOR).fault == "drop_after_commit"
+
+
+@pytest.mark.django_db
+def test_bad_fault_is_a_400_naming_the_field(client):
+    response = inject(client, kind="explode")
+    assert response.status_code == 400 and response.json()["field"] == "kind"
+    response = inject(client, kind="status")
+    assert response.status_code == 400 and response.json()["field"] == "status_code"
+    response = inject(client, kind="delay", delay_seconds="soon")
+    assert response.status_code == 400 and response.json()["field"] == "delay_seconds"
+
+
+@pytest.mark.django_db
+def test_reset_wipes_state_and_reseeds(client, monkeypatch):
+    calls = []
+
+    def seed(size):
+        calls.append(size)
+        framework_records.create(VENDOR, "thing", "1", {"seeded": True})
+        return {"thing": 1}
+
+    monkeypatch.setattr(admin_api, "seeder_for", lambda vendor: seed)
+    post_thing(client, ref="X")
+    inject(client, kind="status", status_code=500, count=5)
+    response = client.post(
+        "/sandbox/testvendor/_admin/reset", json.dumps({"size": "test"}), content_type="application/json", **admin()
+    )
+    assert response.status_code == 200 and response.json()["seeded"] == {"thing": 1}
+    assert calls == ["test"]
+    assert list(SandboxRecord.objects.filter(vendor=VENDOR).values_list("data", flat=True)) == [{"seeded": True}]
+    assert client.get("/sandbox/testvendor/_admin/faults", **admin()).json()["faults"] == []
+    assert client.get("/sandbox/testvendor/_admin/requests", **admin()).json()["count"] == 0
+
+
+@pytest.mark.django_db
+def test_control_api_is_admin_only(client, client_for, personas):
+    url = "/sandbox/testvendor/_admin/requests"
+    assert client.get(url).status_code == 403
+    assert client.get(url, HTTP_X_SANDBOX_ADMIN_TOKEN="wrong").status_code == 403
+    assert client_for("analyst").get(url).status_code == 403
+    admin_user = personas["admin"]
+    admin_user.is_staff = True
+    admin_user.save()
+    assert client_for("admin").get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_everything_is_404_when_sandboxes_are_disabled(client, settings):
+    settings.SWITCHBOARD_SANDBOXES_ENABLED = False
+    assert client.get("/sandbox/testvendor/things", **auth()).status_code == 404
+    assert client.get("/sandbox/testvendor/_admin/requests", **admin()).status_code == 404
+
+
+def test_credentials_are_deterministic_and_derived_from_the_secret_key(settings):
+    first = sandbox_credentials("hubspot")
+    assert first == sandbox_credentials("hubspot") and first != sandbox_credentials("kantata")
+    settings.SECRET_KEY = "another-install"
+    assert sandbox_credentials("hubspot")["client_secret"] != first["client_secret"]
