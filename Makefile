@@ -1,19 +1,24 @@
 # Switchboard: `make run` starts the studio, `make test` runs the whole suite.
+# Needs only Python 3.11 on the machine; everything else comes from requirements.txt.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export HOST PORT
+# honcho hands each process its own $$PORT (web: PORT, worker: PORT+100, ...), so the
+# web port and the sandbox origin the worker calls are passed under names of their own.
+WEB_PORT := $(PORT)
+SWITCHBOARD_SANDBOX_ORIGIN ?= http://127.0.0.1:$(PORT)
+export HOST PORT WEB_PORT SWITCHBOARD_SANDBOX_ORIGIN
 
-.PHONY: run test lint format venv migrate demo clean
+.PHONY: run test lint format venv migrate demo static clean
 
-$(BIN)/activate:
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt | $(BIN)/activate
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
 venv: $(VENV)/.installed
@@ -25,10 +30,14 @@ migrate: venv
 demo: migrate
 	$(BIN)/python manage.py seed_demo
 
-run: demo
+static: venv
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+
+# web + worker + beat in the foreground under honcho; Ctrl-C or SIGTERM stops all three.
+# `exec` makes honcho the recipe's process, so a signal sent to it reaches the supervisor.
+run: demo static
 	@$(BIN)/python manage.py run_banner
-	$(BIN)/honcho start --no-prefix=false -f Procfile
+	exec $(BIN)/honcho start --env /dev/null -f Procfile
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
