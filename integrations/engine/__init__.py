@@ -1,0 +1,35 @@
+"""The pure flow engine: compile a flow definition into a plan and run it on one record.
+
+No Django, no database, no network: side effects go through an `Effects` object that the
+runtime (integrations.runs) implements, or `DryRunEffects` for test-runs."""
+
+from .compile import compile_flow, plan_for
+from .definition import validate_definition
+from .dryrun import DryRunEffects
+from .effects import PENDING, ApprovalDecision, ApprovalRequest, DeliveryRequest, DeliveryResult, Effects
+from .errors import DefinitionError, DefinitionInvalid, EffectError, EngineError
+from .plan import CompiledStep, Plan
+from .results import Outcome, StepResult
+from .runner import run
+
+__all__ = [
+    "PENDING",
+    "ApprovalDecision",
+    "ApprovalRequest",
+    "CompiledStep",
+    "DefinitionError",
+    "DefinitionInvalid",
+    "DeliveryRequest",
+    "DeliveryResult",
+    "DryRunEffects",
+    "EffectError",
+    "Effects",
+    "EngineError",
+    "Outcome",
+    "Plan",
+    "StepResult",
+    "compile_flow",
+    "plan_for",
+    "run",
+    "validate_definition",
+]

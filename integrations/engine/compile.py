@@ -1,0 +1,160 @@
+"""Compile a flow definition into a `Plan`, once per content, reused for every record.
+
+`compile_flow(defn)` is cached by a hash of the definition's content, so calling it per
+record costs one JSON dump and a dict look-up; `plan_for(version_id, defn)` skips even the
+hash for published (immutable) versions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .cron import cron_problem
+from .definition import schema_errors
+from .errors import DefinitionError, DefinitionInvalid
+from .plan import CompiledStep, Plan
+from .steps import KINDS
+from .steps.map import check_value_maps
+from .where import Where
+
+CACHE_SIZE = 256
+_cache: OrderedDict[Any, Plan] = OrderedDict()
+_lock = threading.Lock()
+
+
+def content_hash(defn: dict[str, Any]) -> str:
+    text = json.dumps(defn, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def compile_flow(defn: dict[str, Any]) -> Plan:
+    """The plan for `defn`; raises DefinitionInvalid listing every error."""
+    return _cached(("hash", content_hash(defn)), defn)
+
+
+def plan_for(version_id: Any, defn: dict[str, Any]) -> Plan:
+    """The plan of a published flow version. Only for immutable versions: keyed by id alone."""
+    return _cached(("version", version_id), defn)
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def _cached(key: Any, defn: dict[str, Any]) -> Plan:
+    with _lock:
+        plan = _cache.get(key)
+        if plan is not None:
+            _cache.move_to_end(key)
+            return plan
+    plan, errors = analyse(defn)
+    if plan is None:
+        raise DefinitionInvalid(errors)
+    with _lock:
+        _cache[key] = plan
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return plan
+
+
+def analyse(defn: Any) -> tuple[Plan | None, list[DefinitionError]]:
+    errors = schema_errors(defn)
+    if not isinstance(defn, dict):
+        return None, errors
+    broken = {e.field.split("]")[0] + "]" for e in errors if e.field.startswith("steps[")}
+    raw_steps = defn.get("steps") if isinstance(defn.get("steps"), list) else []
+    _check_trigger(defn.get("trigger"), errors)
+    value_maps = defn.get("value_maps") if isinstance(defn.get("value_maps"), dict) else {}
+    ids = _check_ids(raw_steps, errors)
+    compiled: list[tuple[int, dict[str, Any], Any, Any]] = []
+    for i, raw in enumerate(raw_steps):
+        if f"steps[{i}]" in broken or not isinstance(raw, dict):
+            continue
+        where = Where(errors, raw["id"], f"steps[{i}]")
+        when = where.condition("when", raw["when"]) if "when" in raw else None
+        spec = KINDS[raw["type"]].compile_step(raw, where)
+        if raw["type"] == "map":
+            check_value_maps(raw, value_maps, where)
+        compiled.append((i, raw, when, spec))
+    gated = _check_routes(compiled, ids, errors)
+    _check_jumps(compiled, ids, errors)
+    if errors:
+        return None, errors
+    steps = tuple(
+        CompiledStep(raw["id"], raw["type"], i, raw, when, gated.get(raw["id"]), spec)
+        for i, raw, when, spec in compiled
+    )
+    trigger = dict(defn["trigger"])
+    return Plan(trigger, steps, value_maps, content_hash(defn)), []
+
+
+def _check_trigger(trigger: Any, errors: list[DefinitionError]) -> None:
+    if not isinstance(trigger, dict):
+        return
+    if isinstance(trigger.get("cron"), str) and (problem := cron_problem(trigger["cron"])):
+        errors.append(DefinitionError(None, "trigger.cron", problem))
+    if isinstance(trigger.get("timezone"), str):
+        try:
+            ZoneInfo(trigger["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            errors.append(DefinitionError(None, "trigger.timezone", f"unknown time zone {trigger['timezone']!r}"))
+
+
+def _check_ids(raw_steps: list[Any], errors: list[DefinitionError]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for i, raw in enumerate(raw_steps):
+        step_id = raw.get("id") if isinstance(raw, dict) else None
+        if not isinstance(step_id, str):
+            continue
+        if step_id in ids:
+            errors.append(
+                DefinitionError(
+                    step_id, f"steps[{i}].id", f"step id {step_id!r} is already used by steps[{ids[step_id]}]"
+                )
+            )
+        else:
+            ids[step_id] = i
+    return ids
+
+
+def _target_error(errors, step_id, field, target, ids, index) -> bool:
+    if target not in ids:
+        errors.append(DefinitionError(step_id, field, f"there is no step {target!r}"))
+    elif ids[target] <= index:
+        errors.append(
+            DefinitionError(step_id, field, f"step {target!r} must come after this step (steps run top to bottom)")
+        )
+    else:
+        return True
+    return False
+
+
+def _check_routes(compiled, ids, errors) -> dict[str, str]:
+    gated: dict[str, str] = {}
+    for i, raw, _when, spec in compiled:
+        if raw["type"] != "route" or spec is None:
+            continue
+        places = [(f"steps[{i}].rules[{k}].to", rule.to) for k, rule in enumerate(spec.rules)]
+        places.append((f"steps[{i}].otherwise", spec.otherwise))
+        for field, targets in places:
+            for target in targets:
+                if not _target_error(errors, raw["id"], field, target, ids, i):
+                    continue
+                owner = gated.setdefault(target, raw["id"])
+                if owner != raw["id"]:
+                    errors.append(
+                        DefinitionError(raw["id"], field, f"step {target!r} is already a target of route {owner!r}")
+                    )
+    return gated
+
+
+def _check_jumps(compiled, ids, errors) -> None:
+    for i, raw, _when, _spec in compiled:
+        target = raw.get("on_reject")
+        if raw["type"] == "approve" and target and target != "stop":
+            _target_error(errors, raw["id"], f"steps[{i}].on_reject", target, ids, i)

@@ -1,0 +1,48 @@
+"""The compiled form of a flow definition: what `compile_flow` returns and `run` executes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .conditions import CompiledCondition
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledStep:
+    id: str
+    type: str
+    index: int
+    raw: dict[str, Any]  # the step as written, for display and for the runtime's own settings
+    when: CompiledCondition | None
+    gated_by: str | None  # id of the route step that must select this step, if any
+    spec: Any  # kind-specific compiled form (see integrations/engine/steps/)
+
+    @property
+    def name(self) -> str:
+        return self.raw.get("name") or self.id
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    trigger: dict[str, Any]
+    steps: tuple[CompiledStep, ...]
+    value_maps: dict[str, dict[str, Any]]
+    content_hash: str
+    _by_id: dict[str, CompiledStep] = field(repr=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._by_id.update({s.id: s for s in self.steps})
+
+    @property
+    def first_step_id(self) -> str:
+        return self.steps[0].id
+
+    def step(self, step_id: str) -> CompiledStep:
+        try:
+            return self._by_id[step_id]
+        except KeyError:
+            raise KeyError(f"this flow has no step {step_id!r}") from None
+
+    def step_ids(self) -> list[str]:
+        return [s.id for s in self.steps]

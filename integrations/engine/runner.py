@@ -1,0 +1,153 @@
+"""Run a compiled plan on one record.
+
+Steps run top to bottom. A step is skipped when its `when` is false or when it is the target
+of a route that did not select it. A step that suspends (approval, delivery, batch) ends the
+call with status "suspended"; the runtime resumes with
+`run(plan, record, effects, state=outcome.state, start_at=<step id>, resume={"step_id": <step id>, "outcome": {...}})`.
+`start_at` without `resume` re-runs from that step (retry from the failed step) with the
+state saved at the failure."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .context import RunContext
+from .errors import EngineError, StepFailed
+from .plan import CompiledStep, Plan
+from .results import Outcome, StepResult
+from .steps import KINDS
+from .steps.base import StepOutcome
+from .templating import TemplateFailure
+
+_UNEXPECTED_KIND = {
+    "map": "mapping",
+    "route": "rule",
+    "lookup": "lookup",
+    "validate": "validation",
+    "approve": "rule",
+    "deliver": "delivery",
+    "batch": "mapping",
+}
+
+
+def run(
+    plan: Plan,
+    record: dict[str, Any],
+    effects: Any,
+    *,
+    state: dict[str, Any] | None = None,
+    start_at: str | None = None,
+    resume: dict[str, Any] | None = None,
+    dry_run: bool = False,
+) -> Outcome:
+    ctx = RunContext.start(plan, record, state, dry_run)
+    if resume is not None:
+        start_at = start_at or resume.get("step_id")
+        if resume.get("step_id") != start_at:
+            raise ValueError(f"resume is for step {resume.get('step_id')!r} but start_at is {start_at!r}")
+    index = plan.step(start_at).index if start_at else 0
+    results: list[StepResult] = []
+    if resume is not None:
+        step = plan.steps[index]
+        verdict = _attempt(step, ctx, lambda: _resume(step, ctx, resume.get("outcome") or {}), results)
+        if isinstance(verdict, Outcome):
+            return verdict
+        index = _next_index(plan, step, results, verdict)
+    return _loop(plan, ctx, effects, index, results)
+
+
+def _resume(step: CompiledStep, ctx: RunContext, outcome: dict[str, Any]) -> StepOutcome:
+    kind = KINDS[step.type]
+    if not hasattr(kind, "resume"):
+        raise ValueError(f"a {step.type} step cannot be resumed")
+    return kind.resume(step, ctx, outcome)
+
+
+def _loop(plan: Plan, ctx: RunContext, effects: Any, index: int | None, results: list[StepResult]) -> Outcome:
+    while index is not None and index < len(plan.steps):
+        step = plan.steps[index]
+        skip = _skip_reason(step, ctx)
+        if isinstance(skip, Outcome):
+            results.append(skip.steps[0])
+            return _finish(ctx, results, "failed", error=skip.error)
+        if skip:
+            results.append(StepResult(step.id, step.type, "skipped", None, None, detail={"reason": skip}))
+            index += 1
+            continue
+        verdict = _attempt(step, ctx, lambda step=step: KINDS[step.type].execute(step, ctx, effects), results)
+        if isinstance(verdict, Outcome):
+            return verdict
+        index = _next_index(plan, step, results, verdict)
+    return _finish(ctx, results, "halted" if index is None else "completed")
+
+
+def _skip_reason(step: CompiledStep, ctx: RunContext) -> str | Outcome | None:
+    if step.gated_by and not ctx.selected(step.gated_by, step.id):
+        return f"not selected by route {step.gated_by}"
+    if step.when is None:
+        return None
+    try:
+        return None if step.when(ctx.variables()) else "when is false"
+    except TemplateFailure as exc:
+        error = EngineError(step.id, "rule", f"when: {exc}", "when")
+        failed = StepResult(step.id, step.type, "failed", ctx.record, None, error.message)
+        return Outcome("failed", {}, [failed], error=error)
+
+
+def _attempt(step: CompiledStep, ctx: RunContext, call: Any, results: list[StepResult]) -> Outcome | StepOutcome:
+    """Run one step: an Outcome when the run stops here (failed or suspended), else the step's outcome."""
+    before = ctx.record
+    started = time.perf_counter()
+    try:
+        outcome = call()
+    except StepFailed as exc:
+        return _failed(step, ctx, before, exc.error, started, results)
+    except Exception as exc:  # an Effects bug or an unmodelled input: never crash the caller
+        kind = _UNEXPECTED_KIND[step.type]
+        error = EngineError(step.id, kind, f"unexpected {exc.__class__.__name__}: {exc}", None, "transient")  # type: ignore[arg-type]
+        return _failed(step, ctx, before, error, started, results)
+    elapsed = (time.perf_counter() - started) * 1000
+    ctx.steps[step.id] = outcome.output
+    if outcome.replace_record:
+        ctx.record = outcome.record
+    status = "waiting" if outcome.control == "suspend" else "succeeded"
+    detail = dict(outcome.detail)
+    if ctx.dry_run:
+        detail["dry_run"] = True
+    if outcome.control == "halt":
+        detail["halted"] = True
+    results.append(StepResult(step.id, step.type, status, before, outcome.output, None, elapsed, detail))
+    if outcome.control == "suspend":
+        return _finish(ctx, results, "suspended", suspended_at=step.id, reason=outcome.suspend_reason)
+    return outcome
+
+
+def _failed(step, ctx, before, error, started, results) -> Outcome:
+    elapsed = (time.perf_counter() - started) * 1000
+    detail = {"details": list(error.details)} if error.details else {}
+    results.append(StepResult(step.id, step.type, "failed", before, None, error.message, elapsed, detail))
+    return _finish(ctx, results, "failed", error=error, failed_at=step.id)
+
+
+def _next_index(plan: Plan, step: CompiledStep, results: list[StepResult], outcome: StepOutcome) -> int | None:
+    """Index of the next step to consider; None when the run is halted."""
+    if outcome.control in ("halt", "finish"):
+        for later in plan.steps[step.index + 1 :]:
+            reason = "run halted" if outcome.control == "halt" else outcome.detail.get("reason", "finished")
+            results.append(StepResult(later.id, later.type, "skipped", None, None, detail={"reason": reason}))
+        return None if outcome.control == "halt" else len(plan.steps)
+    if outcome.control == "jump" and outcome.jump_to:
+        target = plan.step(outcome.jump_to).index
+        for later in plan.steps[step.index + 1 : target]:
+            reason = f"jumped to {outcome.jump_to}"
+            results.append(StepResult(later.id, later.type, "skipped", None, None, detail={"reason": reason}))
+        return target
+    return step.index + 1
+
+
+def _finish(ctx: RunContext, results, status, *, error=None, suspended_at=None, reason=None, failed_at=None) -> Outcome:
+    state = ctx.as_state()
+    if failed_at:
+        state["failed_at"] = failed_at
+    return Outcome(status, state, results, suspended_at, reason, error)

@@ -1,0 +1,52 @@
+"""What a step handler returns to the runner, and helpers shared by the step kinds."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from ..errors import EngineError, ErrorKind, StepFailed
+
+Control = Literal["next", "suspend", "halt", "jump", "finish"]
+_PLAIN = (str, int, bool, type(None))
+
+
+@dataclass
+class StepOutcome:
+    output: Any = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    record: Any = None  # the new current record, when the step replaces it
+    replace_record: bool = False
+    control: Control = "next"
+    suspend_reason: str | None = None  # "approval" | "delivery" | "batch"
+    jump_to: str | None = None
+
+
+def fail(step_id: str, kind: ErrorKind, message: str, field: str | None = None, *, transient: bool = False, details=()):
+    raise StepFailed(
+        EngineError(step_id, kind, message, field, "transient" if transient else "permanent", tuple(details))
+    )
+
+
+def to_json(value: Any) -> Any:
+    """Template results as JSON: dates become ISO strings, Decimals floats, tuples lists."""
+    if value.__class__ in _PLAIN:
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value} is not a finite number")
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return to_json(float(value))
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_json(v) for v in value]
+    raise ValueError(f"a {value.__class__.__name__} cannot be stored in a record")

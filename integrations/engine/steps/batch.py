@@ -1,0 +1,61 @@
+"""`batch`: collect records by a group key and continue once per flushed group.
+
+`effects.batch` adds the record to the open batch of its rendered `group_key` and answers
+PENDING (the run suspends, reason "batch"). The runtime flushes a batch when it holds `size`
+records or its oldest is `max_wait_seconds` old, then resumes ONE run with
+`{"batch_id", "records": [...]}`: that run continues with the record
+`{"group_key", "batch_id", "count", "records"}`. Every other run of the batch is resumed
+with `{"joined": <batch_id>}` and completes there, its later steps skipped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..context import RunContext
+from ..effects import PENDING
+from ..templating import CompiledTemplate, TemplateFailure
+from ..where import Where
+from .base import StepOutcome, fail, to_json
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    group_key: CompiledTemplate
+    size: int
+    max_wait_seconds: int
+
+
+def compile_step(raw: dict[str, Any], where: Where) -> BatchSpec | None:
+    group_key = where.template("group_key", raw.get("group_key"))
+    return BatchSpec(group_key, raw["size"], raw["max_wait_seconds"]) if group_key else None
+
+
+def group_key(step: Any, ctx: RunContext) -> str:
+    try:
+        return str(to_json(step.spec.group_key(ctx.variables())))
+    except (TemplateFailure, ValueError) as exc:
+        fail(step.id, "mapping", f"group_key: {exc}", "group_key")
+        raise AssertionError from exc  # unreachable
+
+
+def execute(step: Any, ctx: RunContext, effects: Any) -> StepOutcome:
+    key = group_key(step, ctx)
+    answer = effects.batch(step, key, ctx.record)
+    if answer is PENDING:
+        return StepOutcome(output={"group_key": key, "status": "collecting"}, control="suspend", suspend_reason="batch")
+    return resume(step, ctx, {**answer, "group_key": key})
+
+
+def resume(step: Any, ctx: RunContext, outcome: dict[str, Any]) -> StepOutcome:
+    key = outcome.get("group_key") or (ctx.steps.get(step.id) or {}).get("group_key")
+    if outcome.get("joined"):
+        output = {"group_key": key, "joined": outcome["joined"]}
+        return StepOutcome(
+            output=output, control="finish", detail={"reason": f"continued by batch {outcome['joined']}"}
+        )
+    records = outcome.get("records")
+    if not isinstance(records, list):
+        raise ValueError("a batch resumes with records (a list) or joined (a batch id)")
+    flushed = {"group_key": key, "batch_id": outcome.get("batch_id"), "count": len(records), "records": records}
+    return StepOutcome(output={k: v for k, v in flushed.items() if k != "records"}, record=flushed, replace_record=True)

@@ -1,0 +1,243 @@
+"""`map`: build a new record field by field.
+
+Per field: take the source (`from` JSONPath on the current record, or `constant`), apply
+`template`, `value_map` and `crosswalk` when a value is present, fall back to `default`
+when it is missing or null, convert to `type`, and fail if `required` and still missing.
+A missing or null value without a default leaves the output field out.
+
+Each step compiles to one generated Python function: plain-path fields become inline
+subscripts (no call per field), other fields call a closure. The generated code embeds
+only `repr()` of keys, indexes and field numbers, never analyst expressions."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ...canonical.registry import exists as canonical_exists
+from ...canonical.registry import list_objects
+from ..coercion import COERCIONS
+from ..context import RunContext
+from ..errors import StepFailed
+from ..filters import _NO_FALLBACK, map_value
+from ..paths import MISSING, PathError, simple_tokens, subscript_code
+from ..templating import TemplateFailure
+from ..where import Where
+from .base import StepOutcome, fail, to_json
+
+Getter = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class FieldPlan:
+    index: int
+    to: str
+    source: str | None
+    getter: Getter | None
+    constant: Any
+    template: Any
+    value_map: str | None
+    crosswalk: dict[str, str] | None
+    default: Any
+    required: bool
+    coerce: Callable[[Any], Any] | None
+
+    @property
+    def is_plain(self) -> bool:
+        """Only a plain path (+ default / required): inlined in generated code."""
+        return (
+            self.source is not None
+            and simple_tokens(self.source) is not None
+            and self.template is None
+            and self.value_map is None
+            and self.crosswalk is None
+            and self.coerce is None
+        )
+
+
+@dataclass(frozen=True)
+class MapSpec:
+    target: str | None
+    merge: bool
+    fields: tuple[FieldPlan, ...]
+    function: Callable[[Any, Any, Any], dict[str, Any]]
+    source: str  # the generated code, kept for debugging
+
+
+def compile_step(raw: dict[str, Any], where: Where) -> MapSpec | None:
+    errors_before = len(where.errors)
+    target = raw.get("target")
+    if target and not canonical_exists(target):
+        where.error("target", f"there is no canonical object {target}; known: {', '.join(list_objects())}")
+    fields = []
+    for i, field in enumerate(raw.get("fields") or []):
+        plan = _compile_field(i, field, where.at("fields").at(i), raw)
+        if plan is not None:
+            fields.append(plan)
+    _check_targets(fields, where)
+    if len(where.errors) > errors_before:
+        return None
+    function, source = _generate(raw["id"], fields, bool(raw.get("merge")))
+    return MapSpec(target, bool(raw.get("merge")), tuple(fields), function, source)
+
+
+def _compile_field(i: int, field: dict[str, Any], where: Where, raw: dict[str, Any]) -> FieldPlan | None:
+    errors_before = len(where.errors)
+    if not any(k in field for k in ("from", "template", "constant", "default")):
+        where.error(None, "a field needs a source: from, template, constant or default")
+    if "from" in field and "constant" in field:
+        where.error("constant", "use either from or constant, not both")
+    getter = where.path("from", field["from"]) if "from" in field else None
+    template = where.template("template", field["template"]) if "template" in field else None
+    xwalk = field.get("crosswalk")
+    if xwalk and xwalk.get("object") not in list_objects():
+        where.error("crosswalk.object", f"there is no canonical object {xwalk.get('object')!r}")
+    if len(where.errors) > errors_before:
+        return None
+    return FieldPlan(
+        index=i,
+        to=field["to"],
+        source=field.get("from"),
+        getter=getter,
+        constant=field.get("constant", MISSING),
+        template=template,
+        value_map=field.get("value_map"),
+        crosswalk=xwalk,
+        default=field.get("default"),
+        required=bool(field.get("required")),
+        coerce=COERCIONS.get(field.get("type", "")),
+    )
+
+
+def _check_targets(fields: list[FieldPlan], where: Where) -> None:
+    seen: dict[str, int] = {}
+    for plan in fields:
+        if plan.to in seen:
+            where.at("fields").at(plan.index).error("to", f"{plan.to!r} is already set by fields[{seen[plan.to]}]")
+        seen[plan.to] = plan.index
+    for plan in fields:
+        for other in seen:
+            if other.startswith(plan.to + "."):
+                where.at("fields").at(plan.index).error(
+                    "to", f"{plan.to!r} would overwrite the object holding {other!r}"
+                )
+
+
+def check_value_maps(raw: dict[str, Any], value_maps: dict[str, Any], where: Where) -> None:
+    for i, field in enumerate(raw.get("fields") or []):
+        name = field.get("value_map")
+        if name and name not in value_maps:
+            known = ", ".join(sorted(value_maps)) or "none defined"
+            where.at("fields").at(i).error("value_map", f"there is no value map {name!r} (value_maps: {known})")
+
+
+# ---- code generation --------------------------------------------------------------------
+
+
+def _generate(step_id: str, fields: list[FieldPlan], merge: bool) -> tuple[Callable[..., Any], str]:
+    namespace: dict[str, Any] = {"_deepcopy": copy.deepcopy, "_put": _put}
+    body = ["out = _deepcopy(record) if record.__class__ is dict else {}" if merge else "out = {}"]
+    for plan in fields:
+        body += _field_code(step_id, plan, namespace)
+    body.append("return out")
+    source = "def _map(record, ctx, effects):\n" + "\n".join("    " + line for line in body) + "\n"
+    exec(compile(source, f"<map step {step_id}>", "exec"), namespace)  # noqa: S102 - generated from validated keys only
+    return namespace["_map"], source
+
+
+def _assign(plan: FieldPlan, value: str) -> str:
+    keys = plan.to.split(".")
+    return f"out[{keys[0]!r}] = {value}" if len(keys) == 1 else f"_put(out, {keys!r}, {value})"
+
+
+def _field_code(step_id: str, plan: FieldPlan, namespace: dict[str, Any]) -> list[str]:
+    i = plan.index
+    if not plan.is_plain:
+        namespace[f"_f{i}"] = _field_closure(step_id, plan)
+        return [f"v = _f{i}(record, ctx, effects)", "if v is not None:", "    " + _assign(plan, "v")]
+    tokens = simple_tokens(plan.source or "$") or []
+    lines = ["try:", *("    " + line for line in subscript_code("v", "record", tokens))]
+    lines += ["except (LookupError, TypeError):", "    v = None", "if v is not None:", "    " + _assign(plan, "v")]
+    if plan.default is not None:
+        namespace[f"_d{i}"] = plan.default
+        copy_default = f"_deepcopy(_d{i})" if isinstance(plan.default, dict | list) else f"_d{i}"
+        lines += ["else:", "    " + _assign(plan, copy_default)]
+    elif plan.required:
+        namespace[f"_missing{i}"] = _missing_raiser(step_id, plan)
+        lines += ["else:", f"    _missing{i}()"]
+    return lines
+
+
+def _put(out: dict[str, Any], keys: list[str], value: Any) -> None:
+    for key in keys[:-1]:
+        nxt = out.get(key)
+        if nxt.__class__ is not dict:
+            nxt = out[key] = {}
+        out = nxt
+    out[keys[-1]] = value
+
+
+def _missing_raiser(step_id: str, plan: FieldPlan) -> Callable[[], None]:
+    where = f" (from {plan.source})" if plan.source else ""
+
+    def missing() -> None:
+        fail(step_id, "mapping", f"{plan.to} is required but missing{where}", plan.to)
+
+    return missing
+
+
+def _field_closure(step_id: str, plan: FieldPlan) -> Callable[[Any, RunContext, Any], Any]:
+    def evaluate(record: Any, ctx: RunContext, effects: Any) -> Any:
+        try:
+            return _evaluate(plan, record, ctx, effects)
+        except StepFailed:
+            raise
+        except (TemplateFailure, PathError, ValueError, TypeError) as exc:
+            fail(step_id, "mapping", f"{plan.to}: {exc}", plan.to)
+
+    return evaluate
+
+
+def _evaluate(plan: FieldPlan, record: Any, ctx: RunContext, effects: Any) -> Any:
+    if plan.getter is not None:
+        value = plan.getter(record)
+        value = None if value is MISSING else value
+    elif plan.constant is not MISSING:
+        value = copy.deepcopy(plan.constant)
+    else:
+        value = None
+    if plan.template is not None and (value is not None or plan.getter is None):
+        value = to_json(plan.template(ctx.variables(value=value)))
+    if value is not None and plan.value_map:
+        fallback = plan.default if plan.default is not None else _NO_FALLBACK
+        value = map_value(ctx.plan.value_maps, plan.value_map, value, fallback)
+    if value is not None and plan.crosswalk:
+        value = _crosswalk(plan, value, effects)
+    if value is None and plan.default is not None:
+        value = copy.deepcopy(plan.default)
+    if value is not None and plan.coerce is not None:
+        value = plan.coerce(value)
+    if value is None and plan.required:
+        raise ValueError("required but missing" + (f" (from {plan.source})" if plan.source else ""))
+    return value
+
+
+def _crosswalk(plan: FieldPlan, value: Any, effects: Any) -> str:
+    assert plan.crosswalk is not None
+    obj, system = plan.crosswalk["object"], plan.crosswalk["system"]
+    if isinstance(value, dict | list):
+        raise ValueError(f"a crosswalk needs a single id, got a {'list' if isinstance(value, list) else 'object'}")
+    linked = effects.crosswalk(obj, system, str(value))
+    if linked is None:
+        raise ValueError(f"no {obj} is linked to {system} id {value!r} in the crosswalk")
+    return linked
+
+
+def execute(step: Any, ctx: RunContext, effects: Any) -> StepOutcome:
+    spec: MapSpec = step.spec
+    out = spec.function(ctx.record, ctx, effects)
+    return StepOutcome(
+        output=out, record=out, replace_record=True, detail={"target": spec.target} if spec.target else {}
+    )
