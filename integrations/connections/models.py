@@ -12,14 +12,16 @@ class Connection(models.Model):
     label = models.CharField(max_length=120, blank=True)
     kind = models.CharField(max_length=40, help_text="Connector kind from the connector registry.")
     environment = models.CharField(max_length=20, default="sandbox")
-    base_url = models.URLField(max_length=500)
+    base_url = models.URLField(max_length=500, blank=True, help_text="Empty only for inbound-only kinds (webhooks).")
     # Non-secret auth and connector options (client id, token URL, account id, paths...).
     config = models.JSONField(default=dict, blank=True)
     # Secret values (passwords, client secrets, API keys, tokens): Fernet-encrypted JSON.
     credentials_encrypted = models.TextField(blank=True, default="")
     allowed_hosts = models.JSONField(default=list, blank=True, help_text="Extra hosts outbound calls may reach.")
 
-    rate_limit_requests = models.PositiveIntegerField(null=True, blank=True, help_text="Requests per interval; empty = no limit.")
+    rate_limit_requests = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Requests per interval; empty = no limit."
+    )
     rate_limit_interval_seconds = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     max_concurrency = models.PositiveIntegerField(default=4, validators=[MinValueValidator(1), MaxValueValidator(256)])
     max_attempts = models.PositiveIntegerField(default=8, validators=[MinValueValidator(1), MaxValueValidator(50)])
@@ -61,7 +63,9 @@ class MaintenanceWindow(models.Model):
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="maintenance_windows")
     kind = models.CharField(max_length=10, choices=WindowKind.choices)
     # weekly: ISO weekday 1 (Monday) .. 7 and a local time range; may cross midnight.
-    weekday = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(7)])
+    weekday = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(7)]
+    )
     start_time = models.TimeField(null=True, blank=True)
     end_time = models.TimeField(null=True, blank=True)
     # one-off: an absolute range.
@@ -84,3 +88,8 @@ class MaintenanceWindow(models.Model):
                 | models.Q(starts_at__isnull=False, ends_at__isnull=False, ends_at__gt=models.F("starts_at")),
             ),
         ]
+
+    def __str__(self) -> str:
+        if self.kind == "weekly":
+            return f"weekly {self.weekday} {self.start_time}-{self.end_time} {self.timezone}"
+        return f"{self.starts_at:%Y-%m-%d %H:%M}-{self.ends_at:%Y-%m-%d %H:%M} UTC"

@@ -106,6 +106,8 @@ class Connector:
     default_token_ttl: float = 3600
     # The vendor honours an idempotency-key header on writes (NetSuite).
     supports_idempotency_key: bool = False
+    # Receives webhooks only: no base URL to call (the generic webhook).
+    inbound_only: bool = False
 
     def __init__(self, connection, *, http: HttpClient | None = None, on_attempt: AttemptRecorder | None = None):
         self.connection = connection

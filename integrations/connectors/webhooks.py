@@ -102,6 +102,7 @@ class GenericWebhookConnector(Connector):
     )
     config_fields = ()
     objects = {}
+    inbound_only = True
 
     def check(self) -> None:
         # Nothing to call: a configured secret is all an inbound webhook needs.

@@ -1,0 +1,66 @@
+"""A connection's status, computed from its last check, pause, maintenance windows and
+recent throttling: Healthy / Degraded / Offline / In maintenance / Paused / Unverified."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from integrations.connections.choices import ConnectionStatus
+from integrations.connections.maintenance import open_window_end
+
+SLOW_MS = 5000  # a check slower than this counts as degraded
+THROTTLE_LOOKBACK = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Health:
+    status: ConnectionStatus
+    detail: str = ""
+    until: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return self.status.label
+
+    @property
+    def css(self) -> str:
+        return {
+            ConnectionStatus.HEALTHY: "badge-ok",
+            ConnectionStatus.DEGRADED: "badge-warn",
+            ConnectionStatus.MAINTENANCE: "badge-warn",
+            ConnectionStatus.PAUSED: "badge-warn",
+            ConnectionStatus.OFFLINE: "badge-bad",
+        }.get(self.status, "")
+
+
+def recent_throttling(connection, since: datetime) -> int:
+    """429s and limiter deferrals since `since`, from the delivery ledger when it exists."""
+    try:
+        from integrations.deliveries.models import DeliveryAttempt, ThrottleEvent
+    except ImportError:  # the ledger app is optional for this read
+        return 0
+    answered = DeliveryAttempt.objects.filter(delivery__connection=connection, started_at__gte=since, status_code=429)
+    deferred = ThrottleEvent.objects.filter(connection=connection, at__gte=since)
+    return answered.count() + deferred.count()
+
+
+def health(connection, now: datetime | None = None) -> Health:
+    now = now or timezone.now()
+    if connection.paused:
+        return Health(ConnectionStatus.PAUSED, connection.paused_reason)
+    end = open_window_end(list(connection.maintenance_windows.all()), now)
+    if end is not None:
+        return Health(ConnectionStatus.MAINTENANCE, f"until {end:%Y-%m-%d %H:%M %Z}", end)
+    if connection.last_check_at is None:
+        return Health(ConnectionStatus.UNVERIFIED, "never tested")
+    if connection.last_check_ok is False:
+        return Health(ConnectionStatus.OFFLINE, connection.last_check_error)
+    throttled = recent_throttling(connection, now - THROTTLE_LOOKBACK)
+    if throttled:
+        return Health(ConnectionStatus.DEGRADED, f"throttled {throttled}× in the last hour")
+    if (connection.last_check_latency_ms or 0) > SLOW_MS:
+        return Health(ConnectionStatus.DEGRADED, f"slow: {connection.last_check_latency_ms} ms")
+    return Health(ConnectionStatus.HEALTHY)
