@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import BooleanField, Case, F, PositiveSmallIntegerField, Q, Value, When
 from django.utils import timezone
 
 from integrations.audit.services import record
@@ -40,10 +40,16 @@ def claim(delivery_id: int, *, now: datetime | None = None) -> Claim | None:
     with transaction.atomic():
         taken = Delivery.objects.filter(due_filter(now), pk=delivery_id).update(
             worker_losses=Case(
-                When(state=DeliveryState.IN_FLIGHT, then=F("worker_losses") + 1), default=F("worker_losses")
+                When(state=DeliveryState.IN_FLIGHT, then=F("worker_losses") + 1),
+                default=F("worker_losses"),
+                output_field=PositiveSmallIntegerField(),
             ),
             # The lost owner may have reached the target: look up before posting again.
-            needs_lookup=Case(When(state=DeliveryState.IN_FLIGHT, then=Value(True)), default=F("needs_lookup")),
+            needs_lookup=Case(
+                When(state=DeliveryState.IN_FLIGHT, then=Value(True)),
+                default=F("needs_lookup"),
+                output_field=BooleanField(),
+            ),
             state=DeliveryState.IN_FLIGHT,
             lease_until=now + timedelta(seconds=conf.lease_seconds()),
             fence=F("fence") + 1,
