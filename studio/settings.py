@@ -178,6 +178,10 @@ CELERY_TIMEZONE = "UTC"
 # Lease on a claimed delivery/run: longer than the hard time limit, shorter than the
 # broker's visibility timeout (RELIABILITY P4).
 SWITCHBOARD_LEASE_SECONDS = env.int("SWITCHBOARD_LEASE_SECONDS", default=600)
+# Delivery ledger: backoff (exponential, full jitter) and re-enqueue of rows whose message was lost.
+SWITCHBOARD_BACKOFF_BASE_SECONDS = env.float("SWITCHBOARD_BACKOFF_BASE_SECONDS", default=2.0)
+SWITCHBOARD_BACKOFF_CAP_SECONDS = env.float("SWITCHBOARD_BACKOFF_CAP_SECONDS", default=600.0)
+SWITCHBOARD_REDISPATCH_SECONDS = env.int("SWITCHBOARD_REDISPATCH_SECONDS", default=60)
 
 # --- Sandboxes ---------------------------------------------------------------------------
 SWITCHBOARD_SANDBOXES_ENABLED = env.bool("SWITCHBOARD_SANDBOXES_ENABLED", default=not PRODUCTION)
