@@ -8,6 +8,7 @@ from studio.health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("studio.api.urls")),
+    path("hooks/", include(("studio.hooks", "hooks"))),
     path("", include("studio.ui.urls")),
 ]
 

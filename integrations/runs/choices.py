@@ -30,9 +30,8 @@ WAITING = (RunStatus.WAITING_APPROVAL, RunStatus.WAITING_DELIVERY, RunStatus.WAI
 class StepStatus(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     SKIPPED = "skipped", "Skipped"
-    SUSPENDED = "suspended", "Suspended"
+    WAITING = "waiting", "Waiting"
     FAILED = "failed", "Failed"
-    HALTED = "halted", "Halted"
 
 
 class ExceptionStatus(models.TextChoices):

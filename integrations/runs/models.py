@@ -160,6 +160,9 @@ class ExceptionComment(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self) -> str:
+        return f"comment {self.pk} on exception {self.exception_id}"
+
 
 class Batch(models.Model):
     """Records collected by a batch step; completion by conditional update, never chords."""
@@ -186,11 +189,17 @@ class Batch(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"batch {self.pk} ({self.step_id}/{self.group_key}, {self.status}, {self.size})"
+
 
 class BatchItem(models.Model):
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="items")
     run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="batch_item")
     record = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} in batch {self.batch_id}"
 
 
 class BulkJob(models.Model):
@@ -211,3 +220,6 @@ class BulkJob(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"bulk {self.action} job {self.pk} ({self.processed}/{self.total})"

@@ -11,3 +11,19 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("me/", MeView.as_view(), name="api-me"),
 ]
+
+# Runtime (H3): flows, runs, exceptions, approvals, events, invoke.
+from rest_framework.routers import SimpleRouter  # noqa: E402
+
+from studio.api.views import approvals, events, exceptions, flows, invoke, runs  # noqa: E402
+
+runtime = SimpleRouter()
+runtime.register("flows", flows.FlowViewSet, basename="flow")
+runtime.register("runs", runs.RunViewSet, basename="run")
+runtime.register("exceptions", exceptions.ExceptionViewSet, basename="exception")
+runtime.register("approvals", approvals.ApprovalViewSet, basename="approval")
+runtime.register("events", events.EventViewSet, basename="event")
+urlpatterns += [
+    path("flows/<slug:key>/invoke", invoke.InvokeView.as_view(), name="flow-invoke"),
+    *runtime.urls,
+]

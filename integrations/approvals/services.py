@@ -1,0 +1,114 @@
+"""Approval tasks: opened by the engine's approve step, decided by people or by expiry."""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.approvals.choices import ApprovalStatus, OnExpiry
+from integrations.approvals.models import ApprovalTask
+from integrations.audit import services as audit
+
+EXPIRY = {"escalate": OnExpiry.ESCALATE, "auto-reject": OnExpiry.REJECT, "auto-approve": OnExpiry.APPROVE}
+
+
+class DecisionInvalid(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def open_task(run, request) -> ApprovalTask:
+    """Find or open the task for (run, step); the engine asks again on every resume."""
+    approvers = request.approvers or {}
+    assignee = None
+    if approvers.get("user"):
+        assignee = get_user_model().objects.filter(username=approvers["user"]).first()
+    task, _ = ApprovalTask.objects.get_or_create(
+        run=run,
+        step_id=request.step_id,
+        defaults={
+            "group": approvers.get("group", ""),
+            "assignee": assignee,
+            "title": request.summary[:200],
+            "record": request.record,
+            "on_expiry": EXPIRY.get(request.on_expiry, OnExpiry.ESCALATE),
+            "due_at": timezone.now() + timedelta(hours=request.sla_hours) if request.sla_hours else None,
+        },
+    )
+    return task
+
+
+def inbox(user):
+    """Pending tasks the user may decide: assigned to them or to a group they belong to."""
+    groups = list(user.groups.values_list("name", flat=True))
+    from django.db.models import Q
+
+    mine = Q(assignee=user) | Q(assignee__isnull=True, group__in=groups + [g.lower() for g in groups])
+    if user.has_perm("accounts.decide_approvals"):
+        mine |= Q(assignee__isnull=True)
+    return ApprovalTask.objects.filter(mine, status=ApprovalStatus.PENDING).select_related("run__flow_version__flow")
+
+
+def decide(task: ApprovalTask, user, outcome: str, comment: str = "") -> ApprovalTask:
+    """approve or reject (a rejection needs a comment); the waiting run resumes."""
+    from integrations.runs.choices import RunStatus
+    from integrations.runs.services import wake
+
+    if outcome not in ("approved", "rejected"):
+        raise DecisionInvalid("outcome", "must be 'approved' or 'rejected'")
+    if outcome == "rejected" and not (comment or "").strip():
+        raise DecisionInvalid("comment", "a rejection needs a comment saying why")
+    with transaction.atomic():
+        decided = ApprovalTask.objects.filter(pk=task.pk, status=ApprovalStatus.PENDING).update(
+            status=outcome, decided_by=user, decided_at=timezone.now(), comment=comment or ""
+        )
+        if not decided:
+            raise DecisionInvalid("status", "this approval was already decided")
+        task.refresh_from_db()
+        verb = "approve" if outcome == ApprovalStatus.APPROVED else "reject"
+        audit.record(user, f"approval.{verb}", task, after={"status": outcome, "comment": comment}, message=task.title)
+        wake(task.run_id, from_statuses=[RunStatus.WAITING_APPROVAL])
+    return task
+
+
+def expire_due(now=None) -> int:
+    """Periodic: tasks past due are auto-approved, auto-rejected or escalated (once)."""
+    now = now or timezone.now()
+    count = 0
+    due = ApprovalTask.objects.filter(status=ApprovalStatus.PENDING, due_at__lte=now)
+    for task in due.exclude(on_expiry=OnExpiry.ESCALATE, escalated_at__isnull=False):
+        count += _expire(task, now)
+    return count
+
+
+def _expire(task: ApprovalTask, now) -> int:
+    from integrations.runs.choices import RunStatus
+    from integrations.runs.services import wake
+
+    with transaction.atomic():
+        if task.on_expiry == OnExpiry.ESCALATE:
+            done = ApprovalTask.objects.filter(
+                pk=task.pk, status=ApprovalStatus.PENDING, escalated_at__isnull=True
+            ).update(escalated_at=now, assignee=None, group="Admin")
+            if done:
+                audit.record("system:approvals", "approval.escalate", task, message="past due; escalated to Admin")
+            return done
+        outcome = ApprovalStatus.APPROVED if task.on_expiry == OnExpiry.APPROVE else ApprovalStatus.REJECTED
+        comment = (
+            f"auto-{'approved' if outcome == 'approved' else 'rejected'}: past due at {task.due_at:%Y-%m-%d %H:%M} UTC"
+        )
+        done = ApprovalTask.objects.filter(pk=task.pk, status=ApprovalStatus.PENDING).update(
+            status=outcome, decided_at=now, comment=comment
+        )
+        if done:
+            audit.record(
+                "system:approvals",
+                f"approval.auto_{'approve' if outcome == 'approved' else 'reject'}",
+                task,
+                message=comment,
+            )
+            wake(task.run_id, from_statuses=[RunStatus.WAITING_APPROVAL])
+        return done

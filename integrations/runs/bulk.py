@@ -1,0 +1,76 @@
+"""Bulk exception actions by filter, as background jobs with progress counters.
+
+The matching ids are frozen when the job is created; the task works through them in
+chunks and records progress after each chunk, so a lost worker resumes where it stopped."""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integrations.audit import services as audit
+from integrations.runs import exceptions as actions
+from integrations.runs.choices import JobStatus
+from integrations.runs.models import BulkJob, RunException
+from integrations.runs.queries import filter_exceptions
+
+CHUNK = 50
+ACTIONS = {
+    "retry": lambda exc, user, p: actions.retry(
+        exc, user, from_step=p.get("from_step", "failed"), version=p.get("version", "ran")
+    ),
+    "skip": lambda exc, user, p: actions.skip(exc, user, p.get("reason", "")),
+    "resolve": lambda exc, user, p: actions.resolve(exc, user, p.get("reason", "")),
+    "assign": lambda exc, user, p: actions.assign(exc, user, p.get("assignee")),
+    "tag": lambda exc, user, p: actions.tag(exc, user, p.get("add", []), p.get("remove", [])),
+}
+
+
+def start_bulk(user, action: str, filters: dict, params: dict) -> BulkJob:
+    if action not in ACTIONS:
+        raise actions.ActionInvalid("action", f"must be one of {', '.join(ACTIONS)}")
+    if action == "resolve" and not (params.get("reason") or "").strip():
+        raise actions.ActionInvalid("reason", "say how the exceptions were resolved")
+    ids = list(filter_exceptions(RunException.objects.all(), filters).order_by("id").values_list("id", flat=True))
+    with transaction.atomic():
+        job = BulkJob.objects.create(
+            action=action, filters=filters, params={**params, "ids": ids}, total=len(ids), created_by=user
+        )
+        audit.record(
+            user, f"exception.bulk_{action}", job, object_type="runs.bulkjob", message=f"{len(ids)} exceptions"
+        )
+        transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from integrations.runs.tasks import process_bulk_job
+
+    process_bulk_job.delay(job_id)
+
+
+def process_chunk(job_id: int) -> BulkJob:
+    job = BulkJob.objects.get(pk=job_id)
+    if job.status in (JobStatus.DONE, JobStatus.FAILED):
+        return job
+    BulkJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+    ids = job.params["ids"][job.processed : job.processed + CHUNK]
+    ok, errors = 0, []
+    for exc in RunException.objects.filter(pk__in=ids):
+        try:
+            ACTIONS[job.action](exc, job.created_by, job.params)
+            ok += 1
+        except actions.ActionInvalid as err:
+            errors.append({"exception": exc.pk, "field": err.field, "message": err.message})
+    done = job.processed + len(ids) >= job.total
+    BulkJob.objects.filter(pk=job.pk).update(
+        processed=F("processed") + len(ids),
+        succeeded=F("succeeded") + ok,
+        failed=F("failed") + (len(ids) - ok),
+        errors=job.errors + errors[:50],
+        status=JobStatus.DONE if done else JobStatus.RUNNING,
+        finished_at=timezone.now() if done else None,
+    )
+    if not done:
+        transaction.on_commit(lambda: _enqueue(job.pk))
+    job.refresh_from_db()
+    return job

@@ -1,0 +1,96 @@
+"""The runtime's side of the engine's Effects protocol: lookups through connectors,
+crosswalk reads, deliveries through the ledger, approval tasks and batches.
+
+Each effect is idempotent per (run, step): when a suspended run resumes, the engine calls
+the same effect again and it now finds the delivery done or the approval decided."""
+
+from integrations.connections.models import Connection
+from integrations.engine.effects import PENDING, ApprovalDecision, DeliveryResult
+from integrations.engine.errors import EffectError
+
+
+def step_id_of(step) -> str:
+    return getattr(step, "id", None) or getattr(step, "step_id", "")
+
+
+def connection_named(name: str) -> Connection:
+    connection = Connection.objects.filter(name=name).first()
+    if connection is None:
+        raise EffectError(f"connection '{name}' does not exist")
+    return connection
+
+
+class RuntimeEffects:
+    def __init__(self, run):
+        self.run = run
+        self.pending_delivery_ids: list[int] = []
+        self.batch_ids: list[int] = []
+
+    def lookup(self, step, request: dict):
+        from integrations.connectors.errors import ConnectorError
+        from integrations.connectors.registry import get_connector
+
+        connector = get_connector(connection_named(request.get("connection", "")))
+        try:
+            return connector.read(request.get("object"), request.get("id"))
+        except ConnectorError as exc:
+            if exc.status_code == 404:
+                return None
+            raise EffectError(exc.message, transient=exc.transient) from exc
+
+    def crosswalk(self, object: str, system: str, external_id: str):
+        from integrations.crosswalk.services import canonical_id
+
+        return canonical_id(object, system, external_id)
+
+    def deliver(self, step, request):
+        from integrations.deliveries import services as ledger
+
+        delivery = ledger.request_delivery(
+            run=self.run,
+            step_id=step_id_of(step),
+            connection=connection_named(request.connection),
+            object=request.object,
+            action=request.action,
+            key=request.key,
+            payload=request.payload,
+            external_id_field=request.external_id_field,
+            external_id=request.external_id,
+        )
+        state = str(delivery.state).upper()
+        if state == "SUCCEEDED":
+            return DeliveryResult(status="succeeded", remote_id=delivery.remote_id or None)
+        if state == "DEAD":
+            raise EffectError(f"delivery {delivery.key} is dead: {getattr(delivery, 'last_error', '') or 'failed'}")
+        self.pending_delivery_ids.append(delivery.pk)
+        return PENDING
+
+    def wake_if_already_done(self) -> None:
+        """The ledger may finish a delivery before the run is marked waiting; catch that."""
+        from integrations.deliveries.models import Delivery
+        from integrations.runs.services import on_delivery_finished
+
+        for delivery in Delivery.objects.filter(pk__in=self.pending_delivery_ids):
+            if str(delivery.state).upper() in ("SUCCEEDED", "DEAD"):
+                on_delivery_finished(delivery.pk)
+
+    def approve(self, step, request):
+        from integrations.approvals.services import open_task
+
+        task = open_task(self.run, request)
+        if task.status in ("approved", "rejected"):
+            by = task.decided_by.get_username() if task.decided_by else "system"
+            return ApprovalDecision(outcome=task.status, by=by, comment=task.comment)
+        return PENDING
+
+    def batch(self, step, group_key: str, record: dict):
+        from integrations.runs.batches import add_to_batch
+
+        self.batch_ids.append(add_to_batch(self.run, step, group_key, record).pk)
+        return PENDING
+
+    def flush_full_batches(self) -> None:
+        from integrations.runs.batches import maybe_flush
+
+        for batch_id in self.batch_ids:
+            maybe_flush(batch_id)

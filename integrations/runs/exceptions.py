@@ -1,0 +1,235 @@
+"""The exception inbox: open exceptions for failed runs and act on them.
+
+Actions: retry (from the failed step or the start; with the version that ran or the
+current published one), edit-and-resubmit (diff kept, original read-only), skip, resolve
+with a reason, assign, comment, tag. Every action is audited with its actor."""
+
+import hashlib
+import re
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.audit import services as audit
+from integrations.runs.choices import ACTIVE_EXCEPTION, Classification, ExceptionStatus, RunStatus, Trigger
+from integrations.runs.models import ExceptionComment, Run, RunException
+
+VOLATILE = re.compile(r"[0-9a-f]{8,}|\d+", re.IGNORECASE)
+
+
+class ActionInvalid(ValueError):
+    """An action that cannot apply; `field` names the input at fault, `conflict` means 409."""
+
+    def __init__(self, field: str, message: str, *, conflict: bool = False):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message, self.conflict = field, message, conflict
+
+
+def signature(flow_key: str, step_id: str, message: str) -> str:
+    """Alike failures share a signature: ids and numbers blanked out of the message."""
+    return hashlib.sha256(f"{flow_key}|{step_id}|{VOLATILE.sub('#', message)}".encode()).hexdigest()
+
+
+def open_exception(
+    run: Run, *, step_id, classification, kind="", message="", field="", original_input=None, delivery_id=None
+):
+    """Open (or, for a failed retry, reopen) the exception of a failed run."""
+    flow = run.flow_version.flow
+    fields = {
+        "step_id": step_id,
+        "classification": classification,
+        "kind": kind,
+        "message": message or "failed",
+        "field": field or "",
+        "message_signature": signature(flow.key, step_id, message or ""),
+        "delivery_id": delivery_id,
+    }
+    previous = _retrying_exception(run)
+    if previous is not None:
+        for key, value in fields.items():
+            setattr(previous, key, value)
+        previous.run = run
+        previous.status = ExceptionStatus.ASSIGNED if previous.assignee_id else ExceptionStatus.OPEN
+        previous.duplicate_count += 1
+        previous.save()
+        audit.record("system:runtime", "exception.reopen", previous, message=message[:500])
+        return previous
+    exc = RunException.objects.create(
+        run=run, flow=flow, business_key=run.business_key, original_input=original_input, **fields
+    )
+    audit.record("system:runtime", "exception.open", exc, message=(message or "")[:500])
+    return exc
+
+
+def _retrying_exception(run: Run):
+    if run.retry_of_id is None:
+        return None
+    return RunException.objects.filter(run_id=run.retry_of_id, status=ExceptionStatus.RETRYING).first()
+
+
+def open_for_delivery(run: Run, delivery) -> RunException:
+    # The ledger's classification: transient/exhausted → retries ran out; worker_lost; permanent.
+    classification = {"exhausted": Classification.TRANSIENT, "transient": Classification.TRANSIENT}.get(
+        delivery.classification, delivery.classification
+    )
+    if classification not in Classification.values:
+        classification = Classification.PERMANENT
+    return open_exception(
+        run,
+        step_id=delivery.step_id,
+        classification=classification,
+        kind="delivery",
+        message=getattr(delivery, "last_error", "") or "delivery failed",
+        original_input=delivery.payload,
+        delivery_id=delivery.pk,
+    )
+
+
+def resolve_after_successful_retry(run: Run) -> None:
+    exc = _retrying_exception(run)
+    if exc is not None:
+        exc.status, exc.resolved_at, exc.resolution_reason = (
+            ExceptionStatus.RESOLVED,
+            timezone.now(),
+            f"retry run {run.pk} succeeded",
+        )
+        exc.run = run
+        exc.save()
+        audit.record("system:runtime", "exception.resolve", exc, message=exc.resolution_reason)
+
+
+def _lock_active(exc: RunException) -> RunException:
+    exc = RunException.objects.select_for_update().select_related("run__flow_version__flow").get(pk=exc.pk)
+    if exc.status not in (ExceptionStatus.OPEN, ExceptionStatus.ASSIGNED):
+        raise ActionInvalid(
+            "status", f"the exception is {exc.status}; only open or assigned exceptions can be worked", conflict=True
+        )
+    return exc
+
+
+@transaction.atomic
+def retry(exc: RunException, user, *, from_step: str = "failed", version: str = "ran") -> RunException:
+    if from_step not in ("failed", "start"):
+        raise ActionInvalid("from_step", "must be 'failed' or 'start'")
+    if version not in ("ran", "current"):
+        raise ActionInvalid("version", "must be 'ran' or 'current'")
+    exc = _lock_active(exc)
+    if exc.delivery_id and from_step == "failed" and version == "ran":
+        _retry_delivery(exc, user)
+    else:
+        _retry_as_new_run(exc, user, from_step, version)
+    exc.status = ExceptionStatus.RETRYING
+    exc.save(update_fields=["status", "last_seen"])
+    audit.record(user, "exception.retry", exc, after={"from_step": from_step, "version": version})
+    return exc
+
+
+def _retry_delivery(exc: RunException, user=None, *, new_key_suffix: str | None = None, payload=None) -> None:
+    """The ledger re-sends the dead delivery (same key, or key:rN for an edited payload);
+    the run waits for it again and resumes when it lands."""
+    from integrations.deliveries import services as ledger
+    from integrations.deliveries.models import Delivery
+
+    delivery = Delivery.objects.get(pk=exc.delivery_id)
+    try:
+        ledger.retry_delivery(delivery, new_key_suffix=new_key_suffix, payload=payload, actor=user)
+    except ledger.DeliveryConflict as err:
+        raise ActionInvalid("status", str(err), conflict=True) from err
+    except ledger.DeliveryError as err:
+        raise ActionInvalid("input" if err.field == "payload" else err.field, err.message) from err
+    Run.objects.filter(pk=exc.run_id, status=RunStatus.FAILED).update(
+        status=RunStatus.WAITING_DELIVERY, finished_at=None
+    )
+
+
+def _retry_as_new_run(exc: RunException, user, from_step: str, version: str, record=None, state=None) -> Run:
+    from integrations.runs.services import create_run
+
+    failed = exc.run
+    target = failed.flow_version if version == "ran" else failed.flow_version.flow.live_version
+    if target is None:
+        raise ActionInvalid("version", "the flow has no published version")
+    from_failed = from_step == "failed" and exc.step_id and _has_step(target, exc.step_id)
+    return create_run(
+        target,
+        trigger=Trigger.RETRY,
+        event=failed.event,
+        record=record if record is not None else failed.input,
+        user=user,
+        retry_of=failed,
+        business_key=failed.business_key,
+        state=(state if state is not None else failed.state) if from_failed else None,
+        start_at=exc.step_id if from_failed else "",
+    )
+
+
+def _has_step(version, step_id: str) -> bool:
+    return any(s.get("id") == step_id for s in version.definition.get("steps", []))
+
+
+@transaction.atomic
+def skip(exc: RunException, user, reason: str = "") -> RunException:
+    exc = _lock_active(exc)
+    _close(exc, user, ExceptionStatus.SKIPPED, reason or "skipped")
+    Run.objects.filter(pk=exc.run_id).update(status=RunStatus.CANCELLED)
+    audit.record(user, "exception.skip", exc, message=reason)
+    return exc
+
+
+@transaction.atomic
+def resolve(exc: RunException, user, reason: str) -> RunException:
+    if not (reason or "").strip():
+        raise ActionInvalid("reason", "say how the exception was resolved")
+    exc = _lock_active(exc)
+    _close(exc, user, ExceptionStatus.RESOLVED, reason.strip())
+    audit.record(user, "exception.resolve", exc, message=reason)
+    return exc
+
+
+def _close(exc: RunException, user, status, reason: str) -> None:
+    exc.status, exc.resolution_reason = status, reason
+    exc.resolved_by, exc.resolved_at = user, timezone.now()
+    exc.save()
+
+
+@transaction.atomic
+def assign(exc: RunException, user, assignee_username: str | None) -> RunException:
+    exc = _lock_active(exc)
+    assignee = None
+    if assignee_username:
+        assignee = get_user_model().objects.filter(username=assignee_username, is_active=True).first()
+        if assignee is None or not assignee.has_perm("accounts.work_exceptions"):
+            raise ActionInvalid("assignee", f"'{assignee_username}' is not a user who can work exceptions")
+    before = exc.assignee.get_username() if exc.assignee else None
+    exc.assignee = assignee
+    exc.status = ExceptionStatus.ASSIGNED if assignee else ExceptionStatus.OPEN
+    exc.save(update_fields=["assignee", "status", "last_seen"])
+    audit.record(user, "exception.assign", exc, changes={"assignee": [before, assignee_username or None]})
+    return exc
+
+
+@transaction.atomic
+def comment(exc: RunException, user, body: str) -> ExceptionComment:
+    if not (body or "").strip():
+        raise ActionInvalid("body", "a comment cannot be empty")
+    note = ExceptionComment.objects.create(exception=exc, author=user, body=body.strip())
+    audit.record(user, "exception.comment", exc, message=body.strip()[:500])
+    return note
+
+
+@transaction.atomic
+def tag(exc: RunException, user, add=(), remove=()) -> RunException:
+    exc = RunException.objects.select_for_update().get(pk=exc.pk)
+    for name in list(add) + list(remove):
+        if not isinstance(name, str) or not name.strip() or len(name) > 40:
+            raise ActionInvalid("tags", "tags are non-empty strings of at most 40 characters")
+    before = list(exc.tags)
+    exc.tags = sorted((set(exc.tags) | {t.strip() for t in add}) - {t.strip() for t in remove})
+    exc.save(update_fields=["tags", "last_seen"])
+    audit.record(user, "exception.tag", exc, changes={"tags": [before, exc.tags]})
+    return exc
+
+
+def is_active(exc: RunException) -> bool:
+    return exc.status in ACTIVE_EXCEPTION

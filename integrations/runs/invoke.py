@@ -1,0 +1,66 @@
+"""Synchronous invocation of a published flow (POST /api/v1/flows/<key>/invoke).
+
+Maps, validates and routes inline and answers at once. A deliver step posts inline only
+when the flow says so (`"inline": true` on the step): the delivery still goes through the
+ledger (so a repeated call with the same key never posts twice) and is sent in this
+request. Other deliver steps are queued in the ledger and reported as queued. Approval
+and batch steps cannot be answered synchronously."""
+
+from dataclasses import dataclass
+
+from integrations.engine.effects import PENDING, DeliveryResult
+from integrations.engine.errors import EffectError
+from integrations.flows import engine_api
+from integrations.runs.effects import RuntimeEffects, step_id_of
+from integrations.runs.outcomes import error_dict, jsonable
+
+
+class NotInvocable(Exception):
+    pass
+
+
+class InvokeEffects(RuntimeEffects):
+    def __init__(self):
+        super().__init__(run=None)
+        self.queued: list[dict] = []
+
+    def deliver(self, step, request):
+        from integrations.deliveries.models import Delivery
+        from integrations.deliveries.sender import deliver_one
+
+        result = super().deliver(step, request)
+        if result is not PENDING:
+            return result
+        delivery_id = self.pending_delivery_ids.pop()
+        if not step.raw.get("inline"):
+            self.queued.append({"step_id": step_id_of(step), "delivery": delivery_id, "key": request.key})
+            return DeliveryResult(status="succeeded", response="queued")
+        deliver_one(delivery_id)
+        delivery = Delivery.objects.get(pk=delivery_id)
+        if str(delivery.state).upper() == "SUCCEEDED":
+            return DeliveryResult(status="succeeded", remote_id=delivery.remote_id or None)
+        raise EffectError(delivery.last_error or "the delivery did not succeed", transient=delivery.state != "DEAD")
+
+    def approve(self, step, request):
+        raise NotInvocable(f"step '{request.step_id}' waits for an approval; use the event API for this flow")
+
+    def batch(self, step, group_key, record):
+        raise NotInvocable(f"step '{step_id_of(step)}' collects a batch; use the event API for this flow")
+
+
+@dataclass
+class Invoked:
+    status: str  # completed | halted | failed
+    record: object
+    error: dict | None
+    queued: list
+    steps: list
+
+
+def invoke(version, record: dict) -> Invoked:
+    plan = engine_api.plan_for(version)
+    effects = InvokeEffects()
+    outcome = engine_api.run(plan, record, effects)
+    state = outcome.state or {}
+    steps = [{"step_id": s.step_id, "status": s.status, "duration_ms": s.duration_ms} for s in outcome.steps]
+    return Invoked(outcome.status, jsonable(state.get("record")), error_dict(outcome.error), effects.queued, steps)

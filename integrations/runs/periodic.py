@@ -1,0 +1,7 @@
+"""Periodic tasks of the runtime, synced into django-celery-beat by `manage.py sync_schedules`."""
+
+PERIODIC = [
+    ("runs: dispatch due runs", "integrations.runs.tasks.dispatch_due_runs", 10),
+    ("runs: sweep expired leases", "integrations.runs.tasks.sweep_expired_runs", 30),
+    ("runs: flush due batches", "integrations.runs.tasks.flush_due_batches", 30),
+]

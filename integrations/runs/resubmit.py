@@ -1,0 +1,64 @@
+"""Edit-and-resubmit: the failed step's input, edited, validated and run again.
+
+The original input stays read-only on the exception; each edit is kept as a revision with
+its diff and author. A dead delivery is re-sent by the ledger with the edited payload
+under `key:rN`, so the target never sees one idempotency key with two different bodies."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.audit import services as audit
+from integrations.flows import engine_api
+from integrations.runs.choices import ExceptionStatus
+from integrations.runs.exceptions import ActionInvalid, _lock_active, _retry_as_new_run, _retry_delivery
+
+
+def resubmit(exc, user, edited, note: str = ""):
+    if not isinstance(edited, dict):
+        raise ActionInvalid("input", "must be a JSON object")
+    with transaction.atomic():
+        exc = _lock_active(exc)
+        current = exc.current_input
+        if edited == current:
+            raise ActionInvalid("input", "nothing was changed; use retry to run the same input again")
+        revision = len(exc.input_revisions) + 1
+        if exc.delivery_id:
+            _retry_delivery(exc, user, new_key_suffix=f"r{revision}", payload=edited)
+        else:
+            state = {**(exc.run.state or {}), "record": edited}
+            check_edited(exc, state)
+            _retry_as_new_run(exc, user, "failed", "ran", state=state)
+        changes = audit.diff(current if isinstance(current, dict) else {}, edited)
+        exc.input_revisions = [
+            *exc.input_revisions,
+            {
+                "revision": revision,
+                "input": edited,
+                "diff": changes,
+                "note": note,
+                "by": user.get_username(),
+                "at": timezone.now().isoformat(),
+            },
+        ]
+        exc.status = ExceptionStatus.RETRYING
+        exc.save(update_fields=["input_revisions", "status", "last_seen"])
+        audit.record(user, "exception.resubmit", exc, changes=changes, message=note or f"revision {revision}")
+    return exc
+
+
+def check_edited(exc, state: dict) -> None:
+    """Dry-run from the failed step: an edit that fails there again is refused, naming the field."""
+    if not exc.step_id:
+        return
+    plan = engine_api.plan_for(exc.run.flow_version)
+    outcome = engine_api.run(
+        plan, exc.run.record, engine_api.dry_run_effects(), state=state, start_at=exc.step_id, dry_run=True
+    )
+    error = outcome.error
+    if (
+        outcome.status == "failed"
+        and error is not None
+        and error.step_id == exc.step_id
+        and error.classification == "permanent"
+    ):
+        raise ActionInvalid(f"input.{error.field}" if error.field else "input", error.message)

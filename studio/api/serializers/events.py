@@ -1,0 +1,54 @@
+from rest_framework import serializers
+
+from integrations.events.models import Event
+
+
+class EventSerializer(serializers.ModelSerializer):
+    connection = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = Event
+        fields = ("id", "connection", "source", "type", "external_id", "business_key", "payload", "received_at")
+        read_only_fields = fields
+
+
+class EventCreateSerializer(serializers.Serializer):
+    connection = serializers.SlugField(max_length=64, help_text="Name of the connection the event comes from.")
+    type = serializers.CharField(max_length=120)
+    external_id = serializers.CharField(max_length=255, help_text="The sender's id of the event: the dedupe key.")
+    business_key = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    payload = serializers.DictField()
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and (unknown := set(data) - set(self.fields)):
+            raise serializers.ValidationError({name: ["unknown field"] for name in sorted(unknown)})
+        return super().to_internal_value(data)
+
+
+class IngestResultSerializer(serializers.Serializer):
+    event = serializers.IntegerField()
+    runs = serializers.ListField(child=serializers.IntegerField())
+    duplicate = serializers.BooleanField()
+
+
+class ReplaySerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    received_from = serializers.DateTimeField(required=False)
+    received_to = serializers.DateTimeField(required=False)
+    source = serializers.CharField(required=False)
+    type = serializers.CharField(required=False)
+    business_key = serializers.CharField(required=False)
+    flow = serializers.SlugField(
+        required=False, help_text="Replay through this flow only (its current published version)."
+    )
+
+    def validate(self, data):
+        if not any(
+            data.get(k) for k in ("ids", "received_from", "received_to", "source", "type", "business_key", "flow")
+        ):
+            raise serializers.ValidationError(
+                {"ids": ["choose the events: ids, a time range, a source, a type, a business key or a flow"]}
+            )
+        if data.get("received_from") and data.get("received_to") and data["received_from"] > data["received_to"]:
+            raise serializers.ValidationError({"received_to": ["must be after received_from"]})
+        return data

@@ -1,0 +1,101 @@
+from rest_framework import serializers
+
+from integrations.flows.models import Flow, FlowVersion
+
+
+class FlowVersionSerializer(serializers.ModelSerializer):
+    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = FlowVersion
+        fields = (
+            "id",
+            "state",
+            "number",
+            "definition",
+            "content_hash",
+            "notes",
+            "created_at",
+            "updated_at",
+            "published_by",
+            "published_at",
+        )
+        read_only_fields = fields
+
+
+class FlowSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    live_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Flow
+        fields = (
+            "id",
+            "key",
+            "name",
+            "description",
+            "owner",
+            "status",
+            "tags",
+            "live_version",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = ("id", "owner", "status", "live_version", "created_at", "updated_at")
+
+    def get_live_version(self, flow) -> int | None:
+        live = flow.live_version
+        return live.number if live else None
+
+    def validate_tags(self, value):
+        if not isinstance(value, list) or not all(isinstance(t, str) and 0 < len(t) <= 40 for t in value):
+            raise serializers.ValidationError("a list of tags, each 1–40 characters")
+        return value
+
+
+class FlowCreateSerializer(FlowSerializer):
+    definition = serializers.JSONField(required=False, write_only=True)
+
+    class Meta(FlowSerializer.Meta):
+        fields = (*FlowSerializer.Meta.fields, "definition")
+
+
+class DraftSerializer(serializers.Serializer):
+    definition = serializers.JSONField()
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    allow_errors = serializers.BooleanField(default=False, help_text="Save a definition that still has errors.")
+
+
+class ValidateSerializer(serializers.Serializer):
+    definition = serializers.JSONField(required=False, help_text="Defaults to the saved draft.")
+
+
+class DefinitionErrorSerializer(serializers.Serializer):
+    step_id = serializers.CharField(allow_null=True)
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ValidationResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    errors = DefinitionErrorSerializer(many=True)
+
+
+class PublishSerializer(serializers.Serializer):
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class RecordSerializer(serializers.Serializer):
+    record = serializers.DictField(help_text="The record (JSON object) to run the flow on.")
+
+
+class TestRunSerializer(RecordSerializer):
+    version = serializers.CharField(default="draft", help_text="'draft' or a published version number.")
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["active", "paused"])
+
+
+class ScheduleSerializer(serializers.Serializer):
+    cron = serializers.CharField(max_length=100, help_text="Five cron fields, UTC.")

@@ -1,0 +1,75 @@
+"""Native webhook intake: POST /hooks/<connection>/.
+
+Verified by the connection's connector (`verify_webhook`: HMAC + timestamp window; the
+generic inbound webhook uses Standard Webhooks). A forged or stale request is refused with
+401 and nothing is stored; a repeated `webhook-id` answers 200 with the first result and
+starts nothing new. The event is stored before the 2xx answer (RELIABILITY §0)."""
+
+import json
+import logging
+
+from django.http import JsonResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from integrations.connections.models import Connection
+from integrations.connectors.errors import WebhookRejected
+from integrations.connectors.registry import UnknownConnector, get_connector
+from integrations.events.services import EventInvalid, ingest_event
+from studio.api.errors import problem
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1024 * 1024
+ID_HEADERS = ("webhook-id", "x-event-id", "x-request-id")
+
+
+def rejected(status: int, detail: str, field: str | None = None) -> JsonResponse:
+    return problem(status, detail, errors={field: [detail]} if field else None)
+
+
+def parse(connector, headers: dict, body: bytes) -> tuple[str, str, dict]:
+    """(type, external id, payload): a connector may define `webhook_event`; otherwise the
+    Standard Webhooks shape {"type": ..., "data": {...}} with the id from `webhook-id`."""
+    if hasattr(connector, "webhook_event"):
+        return connector.webhook_event(headers, body)
+    document = json.loads(body or b"null")
+    if not isinstance(document, dict):
+        raise EventInvalid("body", "must be a JSON object")
+    lowered = {k.lower(): v for k, v in headers.items()}
+    external_id = next((lowered[h] for h in ID_HEADERS if lowered.get(h)), "")
+    payload = document.get("data") if isinstance(document.get("data"), dict) else document
+    return str(document.get("type") or "webhook"), external_id, payload
+
+
+@csrf_exempt
+@require_POST
+def receive(request, connection: str):
+    conn = Connection.objects.filter(name=connection).first()
+    if conn is None:
+        return rejected(404, f"no connection named '{connection}'")
+    if len(request.body) > MAX_BODY:
+        return rejected(413, f"webhook bodies are limited to {MAX_BODY} bytes", "body")
+    headers = dict(request.headers)
+    try:
+        connector = get_connector(conn)
+        connector.verify_webhook(headers, request.body)
+    except WebhookRejected as exc:
+        log.info("webhook for %s rejected: %s", conn.name, exc.reason)
+        return rejected(401, exc.reason)
+    except UnknownConnector:
+        return rejected(404, f"connection '{connection}' has no connector")
+    try:
+        event_type, external_id, payload = parse(connector, headers, request.body)
+        result = ingest_event(
+            source=conn.name, type=event_type, external_id=external_id, payload=payload, connection=conn
+        )
+    except json.JSONDecodeError:
+        return rejected(400, "the body is not valid JSON", "body")
+    except EventInvalid as exc:
+        return rejected(400, exc.message, exc.field)
+    answer = {"event": result.event.pk, "runs": [r.pk for r in result.runs], "duplicate": not result.created}
+    return JsonResponse(answer, status=202 if result.created else 200)
+
+
+urlpatterns = [path("<slug:connection>/", receive, name="receive")]
