@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 CONNECTORS: dict[str, tuple[str, str]] = {
     "generic_rest": ("Generic REST API", "integrations.connectors.generic_rest.GenericRestConnector"),
     "generic_webhook": ("Generic inbound webhook", "integrations.connectors.webhooks.GenericWebhookConnector"),
+    "dynamics": ("Dynamics 365 / Dataverse", "integrations.connectors.dynamics.DynamicsConnector"),
+    "netsuite": ("NetSuite", "integrations.connectors.netsuite.NetSuiteConnector"),
 }
 
 

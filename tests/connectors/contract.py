@@ -15,7 +15,8 @@ def use_sandboxes(live_server, settings) -> str:
 def make_connection(kind: str, base_url: str, config: dict, credentials: dict):
     from integrations.connections.models import Connection
 
-    connection = Connection(name=kind, kind=kind, base_url=base_url, config=config)
+    name = f"{kind}-{Connection.objects.filter(kind=kind).count() + 1}"
+    connection = Connection(name=name, kind=kind, base_url=base_url, config=config)
     connection.set_credentials(credentials)
     connection.save()
     return connection

@@ -1,0 +1,3 @@
+"""NetSuite SuiteTalk REST sandbox: `/sandbox/netsuite/services/rest/...`."""
+
+VENDOR = "netsuite"

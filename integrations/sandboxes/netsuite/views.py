@@ -1,0 +1,287 @@
+"""SuiteTalk REST views: record CRUD with `eid:` addressing and PUT upsert, the
+`X-NetSuite-Idempotency-Key` header, record lists (ids only), SuiteQL, metadata catalog."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from integrations.sandboxes import framework as fw
+from integrations.sandboxes import framework_records as store
+from integrations.sandboxes.models import SandboxRecord
+from integrations.sandboxes.netsuite import VENDOR, suiteql
+from integrations.sandboxes.netsuite.auth import HOOKS
+from integrations.sandboxes.netsuite.records import (
+    TYPES,
+    NetSuiteError,
+    RecordType,
+    columns,
+    now_stamp,
+    record_type,
+    suiteql_row,
+    validate,
+)
+
+REST = "/services/rest"
+
+
+def _root(request: HttpRequest) -> str:
+    return request.build_absolute_uri(f"/sandbox/{VENDOR}{REST}")
+
+
+def _fail(exc: NetSuiteError) -> HttpResponse:
+    response = HOOKS.error_response(exc.status, exc.detail, exc.code)
+    if exc.extra:
+        body = json.loads(response.content)
+        body["o:errorDetails"][0].update(exc.extra)
+        response.content = json.dumps(body).encode()
+    return response
+
+
+def _body(request: HttpRequest):
+    try:
+        return json.loads(request.body or b"null")
+    except ValueError:
+        raise NetSuiteError(400, "Invalid content in the request body: the JSON is malformed.", "INVALID_CONTENT")
+
+
+def _exists(type_name: str, record_id: str) -> bool:
+    return store.get(VENDOR, type_name, record_id) is not None
+
+
+def _self_link(request: HttpRequest, rt: RecordType, record_id: str) -> list[dict]:
+    return [{"rel": "self", "href": f"{_root(request)}/record/v1/{rt.name}/{record_id}"}]
+
+
+@fw.sandbox_endpoint(HOOKS)
+def metadata_catalog(request: HttpRequest) -> HttpResponse:
+    items = [
+        {"name": name, "links": [{"rel": "canonical", "href": f"{_root(request)}/record/v1/{name}"}]} for name in TYPES
+    ]
+    return JsonResponse({"items": items, "links": [{"rel": "self", "href": request.build_absolute_uri()}]})
+
+
+def _guarded(handler):
+    def run(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return handler(request, *args, **kwargs)
+        except NetSuiteError as exc:
+            return _fail(exc)
+        except suiteql.SuiteQLError as exc:
+            return _fail(NetSuiteError(400, str(exc), "INVALID_PARAMETER"))
+
+    return run
+
+
+def _idempotent(handler):
+    """Replay the first answer for a repeated `X-NetSuite-Idempotency-Key`; refuse the key
+    when it comes back with a different request."""
+
+    def run(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        key = request.headers.get("X-NetSuite-Idempotency-Key", "")
+        if not key:
+            return handler(request, *args, **kwargs)
+        entry = fw.remembered(VENDOR, key)
+        if entry is not None:
+            if entry.request_hash != fw.request_hash(request):
+                raise NetSuiteError(
+                    400, f"The idempotency key {key} was already used for a different request.", "IDEMPOTENCY_ERROR"
+                )
+            return fw.replay(entry)
+        response = handler(request, *args, **kwargs)
+        if response.status_code < 300:
+            fw.remember(VENDOR, key, request, response)
+        return response
+
+    return run
+
+
+@fw.sandbox_endpoint(HOOKS)
+@_guarded
+@_idempotent
+def collection(request: HttpRequest, record: str) -> HttpResponse:
+    rt = record_type(record)
+    if request.method == "GET":
+        return _list(request, rt)
+    if request.method != "POST":
+        raise NetSuiteError(405, f"Method {request.method} is not allowed here.", "METHOD_NOT_ALLOWED")
+    values = validate(rt, _body(request), creating=True, exists=_exists)
+    row = _insert(rt, values)
+    return _no_content(request, rt, row)
+
+
+def _insert(rt: RecordType, values: dict) -> SandboxRecord:
+    ext = values.get("externalId")
+    if ext and store.get_by_external_id(VENDOR, rt.name, ext):
+        raise NetSuiteError(400, "This record already exists.", "DUP_RCRD", **{"o:errorPath": "externalId"})
+    record_id = str(store.next_number(VENDOR, rt.name, 100))
+    stamp = now_stamp()
+    data = {"id": record_id, **values, "dateCreated": stamp, "lastModifiedDate": stamp}
+    return store.create(VENDOR, rt.name, record_id, data, external_id=ext or None)
+
+
+def _no_content(request: HttpRequest, rt: RecordType, row: SandboxRecord) -> HttpResponse:
+    response = HttpResponse(status=204)
+    response["Location"] = f"{_root(request)}/record/v1/{rt.name}/{row.record_id}"
+    return response
+
+
+def _list(request: HttpRequest, rt: RecordType) -> HttpResponse:
+    limit, offset = _paging(request, default=1000)
+    rows = list(store.records(VENDOR, rt.name).order_by("id").values_list("record_id", flat=True))
+    chunk = rows[offset : offset + limit]
+    items = [{"links": _self_link(request, rt, rid), "id": rid} for rid in chunk]
+    return JsonResponse(_envelope(request, items, len(rows), limit, offset))
+
+
+def _paging(request: HttpRequest, default: int) -> tuple[int, int]:
+    try:
+        limit = int(request.GET.get("limit", default))
+        offset = int(request.GET.get("offset", 0))
+    except ValueError:
+        raise NetSuiteError(400, "Invalid 'limit' or 'offset' parameter value.", "INVALID_PARAMETER")
+    if not 1 <= limit <= 1000:
+        raise NetSuiteError(
+            400,
+            f"Invalid 'limit' parameter value: {limit}. The value must be between 1 and 1000.",
+            "INVALID_PARAMETER",
+            **{"o:errorQueryParam": "limit"},
+        )
+    if offset < 0 or offset % limit:
+        raise NetSuiteError(
+            400,
+            "The 'offset' parameter value must be a multiple of the 'limit' value.",
+            "INVALID_PARAMETER",
+            **{"o:errorQueryParam": "offset"},
+        )
+    return limit, offset
+
+
+def _envelope(request: HttpRequest, items: list, total: int, limit: int, offset: int) -> dict:
+    base = request.build_absolute_uri(request.path)
+
+    def link(rel: str, at: int) -> dict:
+        return {"rel": rel, "href": f"{base}?{urlencode({'limit': limit, 'offset': at})}"}
+
+    links = [link("self", offset)]
+    if offset > 0:
+        links += [link("previous", max(0, offset - limit)), link("first", 0)]
+    if offset + limit < total:
+        links += [link("next", offset + limit), link("last", ((total - 1) // limit) * limit)]
+    return {
+        "links": links,
+        "count": len(items),
+        "hasMore": offset + limit < total,
+        "offset": offset,
+        "totalResults": total,
+        "items": items,
+    }
+
+
+def _find(rt: RecordType, ident: str) -> SandboxRecord | None:
+    if ident.startswith("eid:"):
+        return store.get_by_external_id(VENDOR, rt.name, ident[4:])
+    return store.get(VENDOR, rt.name, ident)
+
+
+@fw.sandbox_endpoint(HOOKS)
+@_guarded
+@_idempotent
+def instance(request: HttpRequest, record: str, ident: str) -> HttpResponse:
+    rt = record_type(record)
+    row = _find(rt, ident)
+    request.sandbox_external_id = ident[4:] if ident.startswith("eid:") else ""
+    if request.method == "PUT":
+        return _put(request, rt, ident, row)
+    if row is None:
+        raise NetSuiteError(
+            404,
+            "The record instance does not exist. Provide a valid record instance ID.",
+            "NONEXISTENT_ID",
+            **{"o:errorPath": ident},
+        )
+    if request.method == "GET":
+        fields = [f for f in request.GET.get("fields", "").split(",") if f]
+        data = {k: v for k, v in row.data.items() if not fields or k in fields or k == "id"}
+        return JsonResponse({"links": _self_link(request, rt, row.record_id), **data})
+    if request.method == "PATCH":
+        values = validate(rt, _body(request), creating=False, exists=_exists)
+        _update(rt, row, values)
+        return _no_content(request, rt, row)
+    if request.method == "DELETE":
+        row.delete()
+        return HttpResponse(status=204)
+    raise NetSuiteError(405, f"Method {request.method} is not allowed here.", "METHOD_NOT_ALLOWED")
+
+
+def _update(rt: RecordType, row: SandboxRecord, values: dict) -> None:
+    ext = values.get("externalId")
+    if ext and ext != row.external_id:
+        if store.get_by_external_id(VENDOR, rt.name, ext):
+            raise NetSuiteError(400, "This record already exists.", "DUP_RCRD", **{"o:errorPath": "externalId"})
+        row.external_id = ext
+        row.save(update_fields=["external_id"])
+    store.update(row, {**values, "lastModifiedDate": now_stamp()})
+
+
+def _put(request: HttpRequest, rt: RecordType, ident: str, row: SandboxRecord | None) -> HttpResponse:
+    """Upsert: only records addressed by external id (`eid:`) may be PUT."""
+    if not ident.startswith("eid:"):
+        raise NetSuiteError(
+            400, "PUT is supported only for records addressed by external ID (eid:).", "INVALID_REQUEST"
+        )
+    body = _body(request)
+    if isinstance(body, dict) and body.get("externalId") not in (None, ident[4:]):
+        raise NetSuiteError(400, "The externalId in the body does not match the one in the URL.", "INVALID_VALUE")
+    values = validate(rt, body, creating=row is None, exists=_exists)
+    if row is None:
+        row = _insert(rt, {**values, "externalId": ident[4:]})
+    else:
+        _update(rt, row, values)
+    return _no_content(request, rt, row)
+
+
+def _table(name: str) -> RecordType:
+    for rt in TYPES.values():
+        if rt.table == name:
+            return rt
+    raise suiteql.SuiteQLError(f"Invalid search query. Search error occurred: Record '{name}' was not found.")
+
+
+@fw.sandbox_endpoint(HOOKS, write=False)
+@_guarded
+def suiteql_view(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        raise NetSuiteError(405, "Use POST for SuiteQL queries.", "METHOD_NOT_ALLOWED")
+    if "transient" not in request.headers.get("Prefer", ""):
+        raise NetSuiteError(
+            400,
+            "The request header 'Prefer: transient' is required for SuiteQL.",
+            "INVALID_HEADER",
+            **{"o:errorHeader": "Prefer"},
+        )
+    body = _body(request)
+    query = suiteql.parse(body.get("q", "") if isinstance(body, dict) else "")
+    rt = _table(query.table)
+    unknown = sorted(query.referenced() - columns(rt))
+    if unknown:
+        raise suiteql.SuiteQLError(
+            f"Invalid search query. Search error occurred: Field '{unknown[0]}' for record "
+            f"'{query.table}' was not found."
+        )
+    limit, offset = _paging(request, default=1000)
+    rows = [suiteql_row(rt, r.data) for r in store.records(VENDOR, rt.name).order_by("id")]
+    rows = [r for r in rows if query.matches(r)]
+    if query.order:
+        col, desc = query.order
+        rows.sort(key=lambda r: _sort_key(r.get(col)), reverse=desc)
+    items = [{"links": [], **query.project(r)} for r in rows[offset : offset + limit]]
+    return JsonResponse(_envelope(request, items, len(rows), limit, offset))
+
+
+def _sort_key(value) -> tuple:
+    """Numeric ids sort as numbers, as NetSuite's internal ids do."""
+    text = "" if value is None else str(value)
+    return (0, int(text), "") if text.isdigit() else (1, 0, text)

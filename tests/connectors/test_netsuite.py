@@ -1,0 +1,174 @@
+"""NetSuite SuiteTalk REST: the connector against its sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from integrations.connectors.errors import ConnectorError
+from integrations.connectors.netsuite import NetSuiteConnector
+from integrations.sandboxes import bearer
+from integrations.sandboxes import framework_records as store
+from integrations.sandboxes.credentials import sandbox_credentials
+from integrations.sandboxes.framework import setting_for
+from integrations.sandboxes.models import SandboxFault, SandboxRecord, SandboxRequest
+from integrations.sandboxes.netsuite import VENDOR, keys
+from integrations.sandboxes.netsuite.seed import seed
+from tests.connectors.contract import make_connection, use_sandboxes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def connector_for(origin: str, private_key: str | None = None, on_attempt=None) -> NetSuiteConnector:
+    config = {
+        "account_id": "1234567_SB1",
+        "client_id": sandbox_credentials(VENDOR)["client_id"],
+        "certificate_id": keys.CERTIFICATE_ID,
+    }
+    creds = {"private_key": private_key or keys.private_key_pem()}
+    connection = make_connection("netsuite", f"{origin}/sandbox/{VENDOR}", config, creds)
+    return NetSuiteConnector(connection, on_attempt=on_attempt)
+
+
+@pytest.fixture
+def origin(live_server, settings):
+    return use_sandboxes(live_server, settings)
+
+
+@pytest.fixture
+def netsuite(origin):
+    seed("test")
+    return connector_for(origin)
+
+
+def test_assertion_signed_with_the_wrong_key_is_refused(origin):
+    stranger = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
+    with pytest.raises(ConnectorError) as err:
+        connector_for(origin, stranger).read("customer", "1000")
+    assert err.value.kind == "permanent" and err.value.vendor_code == "invalid_grant"
+    assert "signature does not match the certificate" in err.value.message
+
+
+def test_expired_token_is_refreshed_once(netsuite, origin):
+    attempts = []
+    conn = connector_for(origin, on_attempt=attempts.append)
+    assert conn.read("customer", "1000")["externalId"] == "C-10001"
+    bearer.revoke_all(VENDOR)
+    assert conn.read("customer", "1001")["id"] == "1001"
+    assert [a.status_code for a in attempts] == [200, 200, 401, 200, 200]
+    assert sum(a.url.endswith("/oauth2/v1/token") for a in attempts) == 2
+    assert all("PRIVATE KEY" not in a.request_excerpt for a in attempts)
+    assert all("client_assertion=ey" not in a.request_excerpt for a in attempts)
+
+
+def test_read_by_id_and_unknown_id(netsuite):
+    job = netsuite.read("job", "4000")
+    assert job["externalId"] == "PRJ-2025-0001" and job["parent"]["id"].isdigit()
+    with pytest.raises(ConnectorError) as err:
+        netsuite.read("job", "999999")
+    assert err.value.status_code == 404 and err.value.vendor_code == "NONEXISTENT_ID"
+
+
+def test_suiteql_poll_pages_through_1200_time_bills(netsuite, origin):
+    attempts = []
+    conn = connector_for(origin, on_attempt=attempts.append)
+    rows = list(conn.iterate("timeBill", page_size=500))
+    assert len(rows) == 1200 and len({r["id"] for r in rows}) == 1200
+    assert rows[0]["isbillable"] in ("T", "F") and "employee" in rows[0]
+    pages = [a for a in attempts if "suiteql" in a.url]
+    assert [p.url.split("offset=")[1] for p in pages] == ["0", "500", "1000"]
+    assert all(p.request_headers.get("prefer") == "transient" for p in pages)
+    SandboxRecord.objects.filter(vendor=VENDOR, object_type="timeBill", record_id="50007").update(
+        data={**store.get(VENDOR, "timeBill", "50007").data, "lastModifiedDate": "2026-01-02T03:04:05Z"}
+    )
+    changed = conn.query("timeBill", since="2026-01-01T00:00:00Z")
+    assert [r["id"] for r in changed.records] == ["50007"] and changed.watermark == "2026-01-02T03:04:05Z"
+
+
+def test_create_takes_the_id_from_location(netsuite):
+    result = netsuite.create(
+        "customer", {"companyName": "Globex Advisory", "subsidiary": {"id": "1"}}, idempotency_key="create-globex-1"
+    )
+    assert result.created and result.status_code == 204
+    assert store.get(VENDOR, "customer", result.remote_id).data["companyName"] == "Globex Advisory"
+
+
+def test_idempotency_key_replays_and_refuses_a_different_body(netsuite):
+    body = {"companyName": "Initech", "subsidiary": {"id": "1"}}
+    first = netsuite.create("customer", body, idempotency_key="key-1")
+    again = netsuite.create("customer", body, idempotency_key="key-1")
+    assert first.remote_id == again.remote_id
+    assert store.records(VENDOR, "customer").filter(data__companyName="Initech").count() == 1
+    with pytest.raises(ConnectorError) as err:
+        netsuite.create("customer", {**body, "companyName": "Initrode"}, idempotency_key="key-1")
+    assert err.value.kind == "permanent" and err.value.vendor_code == "IDEMPOTENCY_ERROR"
+    logged = SandboxRequest.objects.filter(vendor=VENDOR, idempotency_key="key-1")
+    assert logged.count() == 3
+
+
+def test_upsert_by_external_id_twice_gives_one_record(netsuite):
+    first = netsuite.upsert(
+        "customer", "externalId", "SF-001XYZ", {"companyName": "Umbrella", "subsidiary": {"id": "2"}}
+    )
+    second = netsuite.upsert("customer", "externalId", "SF-001XYZ", {"companyName": "Umbrella Corp"})
+    assert first.remote_id == second.remote_id
+    rows = store.records(VENDOR, "customer").filter(external_id="SF-001XYZ")
+    assert rows.count() == 1 and rows.get().data["companyName"] == "Umbrella Corp"
+    assert netsuite.find_by_external_ref("customer", "externalId", "SF-001XYZ").remote_id == first.remote_id
+    assert netsuite.find_by_external_ref("customer", "externalId", "nope") is None
+
+
+def test_concurrency_limit_is_transient(netsuite):
+    SandboxFault.objects.create(vendor=VENDOR, kind="throttle")
+    with pytest.raises(ConnectorError) as err:
+        netsuite.read("customer", "1000")
+    assert err.value.kind == "transient" and err.value.status_code == 429
+    assert err.value.vendor_code == "CONCURRENCY_LIMIT_EXCEEDED"
+    assert err.value.retry_after is None  # NetSuite sends no Retry-After: the runner's backoff decides
+
+
+def test_rate_limit_window_maps_to_the_same_signal(netsuite):
+    cfg = setting_for(VENDOR)
+    cfg.rate_limit_per_window, cfg.window_seconds = 2, 3600
+    cfg.save()
+    netsuite.read("customer", "1000")
+    netsuite.read("customer", "1001")
+    with pytest.raises(ConnectorError) as err:
+        netsuite.read("customer", "1002")
+    assert err.value.transient and err.value.vendor_code == "CONCURRENCY_LIMIT_EXCEEDED"
+
+
+@pytest.mark.parametrize(
+    ("record", "code", "text"),
+    [
+        ({"email": "x@example.com"}, "USER_ERROR", "Please enter value(s) for: Company Name, Primary Subsidiary."),
+        ({"companyName": "Acme", "subsidiary": {"id": "99"}}, "INVALID_VALUE", "Invalid value for field subsidiary."),
+        (
+            {"companyName": "Acme", "subsidiary": {"id": "1"}, "shoeSize": 9},
+            "INVALID_FIELD",
+            "Invalid field name 'shoeSize'",
+        ),
+    ],
+)
+def test_validation_errors_are_permanent_with_netsuite_detail(netsuite, record, code, text):
+    before = store.records(VENDOR, "customer").count()
+    with pytest.raises(ConnectorError) as err:
+        netsuite.create("customer", record)
+    assert err.value.kind == "permanent" and err.value.status_code == 400
+    assert err.value.vendor_code == code and text in err.value.message
+    assert store.records(VENDOR, "customer").count() == before
+
+
+def test_suiteql_errors_and_test_connection(netsuite):
+    with pytest.raises(ConnectorError) as err:
+        netsuite.suiteql("SELECT shoesize FROM customer", limit=10, offset=0)
+    assert "Field 'shoesize' for record 'customer' was not found" in err.value.message
+    with pytest.raises(ConnectorError) as err:
+        netsuite.suiteql("SELECT id FROM customer", limit=5000, offset=0)
+    assert "between 1 and 1000" in err.value.message
+    assert netsuite.test().ok
