@@ -1,0 +1,290 @@
+"""Salesforce REST API connector.
+
+Auth: OAuth 2.0 against `/services/oauth2/token` (client credentials, username-password
+or refresh-token grant). The token answer carries `instance_url`, where every data call
+goes, and no `expires_in`: the token is kept until Salesforce answers 401
+INVALID_SESSION_ID, then fetched again once.
+
+Reads use `/sobjects/<SObject>/<Id>`; polls run SOQL ordered by `SystemModstamp` and
+follow `nextRecordsUrl`; upserts are one PATCH on an External ID field (201 created,
+200/204 updated, 300 several matches). Throttling is a 403 REQUEST_LIMIT_EXCEEDED, not a
+429; `Sforce-Limit-Info: api-usage=used/max` comes back on every answer.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
+from integrations.connectors.errors import ConnectorError, parse_retry_after
+from integrations.connectors.token_grant import request_token
+
+API_VERSION = "v62.0"
+GRANTS = ("client_credentials", "password", "refresh_token")
+# The daily allocation is a rolling 24 hours: waiting an hour frees part of it. Too many
+# concurrent long (≥ 20 s) requests clear as soon as those requests finish.
+DAILY_LIMIT_RETRY_SECONDS = 3600.0
+CONCURRENT_LIMIT_RETRY_SECONDS = 20.0
+_LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
+# instance_url hosts Salesforce itself hands out.
+_SALESFORCE_HOSTS = (".salesforce.com", ".force.com", ".salesforce.mil", ".sfcrmproducts.cn")
+
+STAGES = ("Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote", "Negotiation/Review",
+          "Closed Won", "Closed Lost")  # fmt: skip
+_TIMESTAMPS = (
+    FieldSpec("CreatedDate", "datetime"),
+    FieldSpec("LastModifiedDate", "datetime"),
+    FieldSpec("SystemModstamp", "datetime"),
+)
+OBJECTS = {
+    "Opportunity": ObjectSpec(
+        "Opportunity",
+        "Opportunities",
+        (
+            FieldSpec("Id"),
+            FieldSpec("Name", required=True),
+            FieldSpec("AccountId"),
+            FieldSpec("StageName", required=True, choices=STAGES),
+            FieldSpec("IsWon", "boolean"),
+            FieldSpec("IsClosed", "boolean"),
+            FieldSpec("CloseDate", "date", required=True),
+            FieldSpec("Amount", "number"),
+            FieldSpec("CurrencyIsoCode"),
+            FieldSpec("Probability", "number"),
+            FieldSpec("Type"),
+            FieldSpec("OwnerId"),
+            FieldSpec("Region__c", label="Region"),
+            FieldSpec("Project_Start_Date__c", "date", label="Project start date"),
+            FieldSpec("PSA_Project_Id__c", label="PSA project id"),
+            FieldSpec("External_Id__c", label="External id"),
+            *_TIMESTAMPS,
+        ),
+        external_id_fields=("External_Id__c",),
+    ),
+    "Account": ObjectSpec(
+        "Account",
+        "Accounts",
+        (
+            FieldSpec("Id"),
+            FieldSpec("Name", required=True),
+            FieldSpec("BillingCountry"),
+            FieldSpec("Industry"),
+            FieldSpec("Website", "url"),
+            FieldSpec("ERP_Customer_Id__c", label="ERP customer id"),
+            *_TIMESTAMPS,
+        ),
+        external_id_fields=("ERP_Customer_Id__c",),
+    ),
+}
+
+
+def soql_datetime(value: str) -> str:
+    """A watermark as a SOQL datetime literal (UTC, whole seconds: re-reading a record
+    changed in the same second is harmless, skipping one is not)."""
+    text = value.strip().replace("Z", "+00:00")
+    if re.search(r"[+-]\d{4}$", text):
+        text = text[:-2] + ":" + text[-2:]
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConnectorError(f"Watermark {value!r} is not a datetime.", kind="permanent") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class SalesforceConnector(Connector):
+    kind = "salesforce"
+    label = "Salesforce"
+    auth_fields = (
+        FieldSpec("client_secret", "secret", True, "Consumer secret"),
+        FieldSpec("password", "secret", label="Password + security token", help="Only for the password grant."),
+        FieldSpec("refresh_token", "secret", help="Only for the refresh-token grant."),
+    )
+    config_fields = (
+        FieldSpec("client_id", required=True, label="Consumer key"),
+        FieldSpec("grant_type", default="client_credentials", choices=GRANTS),
+        FieldSpec("username", help="Only for the password grant."),
+        FieldSpec("token_url", "url", help="Default: <base URL>/services/oauth2/token (login or My Domain host)."),
+        FieldSpec("api_version", default=API_VERSION),
+    )
+    objects = OBJECTS
+    test_path = "limits"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.api_usage: tuple[int, int] | None = None  # (used, max) from the last answer
+
+    # --- auth -----------------------------------------------------------------------
+    def fetch_token(self) -> Token:
+        grant = self.config.get("grant_type") or "client_credentials"
+        form = {"grant_type": grant, "client_id": self.config.get("client_id", ""),
+                "client_secret": self.credentials.get("client_secret", "")}  # fmt: skip
+        if grant == "password":
+            form.update(username=self.config.get("username", ""), password=self.credentials.get("password", ""))
+        elif grant == "refresh_token":
+            form["refresh_token"] = self.credentials.get("refresh_token", "")
+        elif grant != "client_credentials":
+            raise ConnectorError(f"Unsupported grant type {grant!r}.", kind="permanent")
+        token_url = self.config.get("token_url") or f"{self.base_url}/services/oauth2/token"
+        token = request_token(self, token_url, form)
+        self._allow_instance(token.extra.get("instance_url", ""))
+        return token
+
+    def _allow_instance(self, instance_url: str) -> None:
+        """Data calls go to `instance_url`: allowed when it is the login host, a Salesforce
+        host, or one the admin listed — never an arbitrary host a token answer names."""
+        host = (urlsplit(instance_url).hostname or "").lower()
+        if not host:
+            raise ConnectorError("The token answer has no instance_url.", kind="permanent")
+        if host in self.http.allowed_hosts or host.endswith(_SALESFORCE_HOSTS):
+            self.http.allowed_hosts.add(host)
+            return
+        raise ConnectorError(f"instance_url host {host} is not allowed for this connection.", kind="permanent")
+
+    @property
+    def data_url(self) -> str:
+        token = self.authenticate()
+        instance = (token.extra.get("instance_url") if token else "") or self.base_url
+        self._allow_instance(instance)
+        return f"{instance.rstrip('/')}/services/data/{self.config.get('api_version') or API_VERSION}"
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        if path.startswith("/services/"):  # nextRecordsUrl and attributes.url are instance-relative
+            return self.data_url.split("/services/", 1)[0] + path
+        return f"{self.data_url}/{path.lstrip('/')}"
+
+    # --- answers -------------------------------------------------------------------------
+    def raise_for_response(self, response: httpx.Response) -> None:
+        match = _LIMIT_INFO.search(response.headers.get("sforce-limit-info", ""))
+        if match:
+            self.api_usage = (int(match.group(1)), int(match.group(2)))
+        super().raise_for_response(response)
+
+    def _errors(self, response: httpx.Response) -> list[dict]:
+        body = self.json_or_none(response)
+        if isinstance(body, dict):
+            body = [body]
+        return [e for e in body or [] if isinstance(e, dict)] if isinstance(body, list) else []
+
+    def error_message(self, response: httpx.Response) -> str:
+        errors = self._errors(response)
+        if not errors:
+            return super().error_message(response)
+        parts = []
+        for err in errors:
+            fields = f" (fields: {', '.join(err['fields'])})" if err.get("fields") else ""
+            parts.append(f"{err.get('errorCode', 'ERROR')}: {err.get('message', '')}{fields}")
+        return "; ".join(parts)
+
+    def error_code(self, response: httpx.Response) -> str | None:
+        errors = self._errors(response)
+        return errors[0].get("errorCode") if errors else None
+
+    def rate_limit_from_response(self, response: httpx.Response) -> ConnectorError | None:
+        if response.status_code == 403 and self.error_code(response) == "REQUEST_LIMIT_EXCEEDED":
+            message = self.error_message(response)
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            if retry_after is None:
+                concurrent = "ConcurrentPerOrgLongTxn" in message
+                retry_after = CONCURRENT_LIMIT_RETRY_SECONDS if concurrent else DAILY_LIMIT_RETRY_SECONDS
+            return ConnectorError(f"HTTP 403: throttled: {message}", kind="transient", status_code=403,
+                                  retry_after=retry_after, vendor_code="REQUEST_LIMIT_EXCEEDED")  # fmt: skip
+        return super().rate_limit_from_response(response)
+
+    # --- operations --------------------------------------------------------------------
+    def read(self, object_name: str, remote_id: str) -> dict:
+        self.object_spec(object_name)
+        return self.request("GET", f"sobjects/{object_name}/{quote(remote_id, safe='')}").json()
+
+    def query(self, object_name: str, *, since: str | None = None, cursor: str | None = None,
+              page_size: int | None = None) -> Page:  # fmt: skip
+        spec = self.object_spec(object_name)
+        headers = {"Sforce-Query-Options": f"batchSize={max(200, min(2000, page_size))}"} if page_size else {}
+        if cursor:
+            body = self.request("GET", cursor, headers=headers).json()
+        else:
+            # Field and object names come from the declared ObjectSpec, never from input.
+            soql = f"SELECT {', '.join(spec.field_names())} FROM {object_name}"  # noqa: S608
+            if since:
+                soql += f" WHERE SystemModstamp > {soql_datetime(since)}"
+            soql += " ORDER BY SystemModstamp ASC"
+            body = self.request("GET", "query", params={"q": soql}, headers=headers).json()
+        records = body.get("records") or []
+        stamps = [r["SystemModstamp"] for r in records if r.get("SystemModstamp")]
+        next_cursor = None if body.get("done", True) else body.get("nextRecordsUrl")
+        return Page(records, next_cursor, max(stamps, key=_instant) if stamps else since)
+
+    def soql(self, query: str) -> list[dict]:
+        """Every record a SOQL query returns, following nextRecordsUrl."""
+        body = self.request("GET", "query", params={"q": query}).json()
+        records = list(body.get("records") or [])
+        while not body.get("done", True) and body.get("nextRecordsUrl"):
+            body = self.request("GET", body["nextRecordsUrl"]).json()
+            records.extend(body.get("records") or [])
+        return records
+
+    def create(self, object_name: str, record: dict, *, idempotency_key: str | None = None) -> WriteResult:
+        self.object_spec(object_name)
+        response = self.request("POST", f"sobjects/{object_name}", json=record)
+        return WriteResult(response.json().get("id"), True, response.status_code, self.excerpt(response))
+
+    def update(self, object_name: str, remote_id: str, record: dict) -> WriteResult:
+        self.object_spec(object_name)
+        fields = {k: v for k, v in record.items() if k not in ("Id", "attributes")}
+        response = self.request("PATCH", f"sobjects/{object_name}/{quote(remote_id, safe='')}", json=fields)
+        return WriteResult(remote_id, False, response.status_code, self.excerpt(response))
+
+    def _by_external_id(self, object_name: str, field: str, value: str) -> str:
+        self.object_spec(object_name)
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", field or ""):
+            raise ConnectorError(f"{field!r} is not a field name.", kind="permanent")
+        return f"sobjects/{object_name}/{field}/{quote(str(value), safe='')}"
+
+    def find_by_external_ref(self, object_name: str, external_id_field: str, external_id: str) -> WriteResult | None:
+        response = self.request("GET", self._by_external_id(object_name, external_id_field, external_id),
+                                raise_for_status=False)  # fmt: skip
+        if response.status_code == 404:
+            return None
+        self._raise_multiple(response)
+        self.raise_for_response(response)
+        return WriteResult(response.json().get("Id"), False, response.status_code, self.excerpt(response))
+
+    def upsert(self, object_name: str, external_id_field: str, external_id: str, record: dict, *,
+               idempotency_key: str | None = None) -> WriteResult:  # fmt: skip
+        """One PATCH on the External ID field: Salesforce creates or updates atomically."""
+        path = self._by_external_id(object_name, external_id_field, external_id)
+        body = {k: v for k, v in record.items() if k not in ("Id", "attributes", external_id_field)}
+        response = self.request("PATCH", path, json=body, raise_for_status=False)
+        self._raise_multiple(response)
+        self.raise_for_response(response)
+        data = self.json_or_none(response) or {}
+        created = response.status_code == 201 or bool(data.get("created"))
+        remote_id = data.get("id")
+        if remote_id is None:  # 204 from older API versions: no body, look the id up
+            found = self.find_by_external_ref(object_name, external_id_field, external_id)
+            remote_id = found.remote_id if found else None
+        return WriteResult(remote_id, created, response.status_code, self.excerpt(response))
+
+    def _raise_multiple(self, response: httpx.Response) -> None:
+        if response.status_code == 300:
+            raise ConnectorError(
+                "HTTP 300: several records share this external id; Salesforce did not write any. "
+                f"Matches: {self.excerpt(response)[:300]}",
+                kind="permanent",
+                status_code=300,
+                vendor_code="MULTIPLE_CHOICES",
+            )
+
+
+def _instant(stamp: str) -> datetime:
+    return datetime.fromisoformat(soql_datetime(stamp).replace("Z", "+00:00")) if stamp else datetime.min
+
+
+__all__ = ["SalesforceConnector"]
