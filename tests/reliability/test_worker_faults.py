@@ -1,0 +1,87 @@
+"""Acceptance of issue 3 against a real worker: classification, Retry-After, maintenance
+windows and a SIGKILL of the worker mid-batch (RELIABILITY §c, R1/R9/R10 in small)."""
+
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from integrations.connections.models import MaintenanceWindow
+from integrations.deliveries.choices import DeliveryState
+from integrations.deliveries.models import Delivery
+from integrations.deliveries.throttle import interval_bound
+
+from .harness import all_terminal, check, drive, make_connection, request_postings
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.worker,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def attempts_of(ref: str) -> int:
+    return Delivery.objects.get(external_id=ref).attempts
+
+
+def test_transient_permanent_and_retry_after_through_the_worker(simulator, worker):
+    simulator.config(script={"inv:3": ["503", "503"], "inv:5": ["422"], "inv:7": ["429:2"]})
+    erp = make_connection(simulator)
+    request_postings(erp, 20)
+    worker()
+    drive(all_terminal, timeout=60)
+    figures = check(simulator, expect_dead={"inv:5"})
+    figures.show("classification")
+    assert (figures.posted, figures.lost, figures.duplicated, figures.dead) == (19, 0, 0, 1)
+    assert attempts_of("inv:3") == 3 and attempts_of("inv:5") == 1 and attempts_of("inv:7") == 2
+    assert "cost centre unknown" in Delivery.objects.get(external_id="inv:5").last_error
+    posts = [r["t"] for r in simulator.state()["requests"] if r["ref"] == "inv:7" and r["method"] == "POST"]
+    assert len(posts) == 2 and posts[1] - posts[0] >= 2.0, "Retry-After: 2 not honoured"
+
+
+def test_maintenance_window_holds_then_drains_oldest_first_under_the_rate_limit(simulator, worker):
+    erp = make_connection(simulator, rate_limit_requests=20, rate_limit_interval_seconds=1)
+    now = timezone.now()
+    MaintenanceWindow.objects.create(connection=erp, kind="one_off", starts_at=now, ends_at=now + timedelta(seconds=6))
+    request_postings(erp, 120)
+    worker()
+    drive(lambda: timezone.now() > now + timedelta(seconds=6), timeout=30)
+    assert simulator.posting_count() == 0, "posted during the maintenance window"
+    assert Delivery.objects.filter(state=DeliveryState.PENDING).count() == 120
+    drive(all_terminal, timeout=90)
+    figures = check(simulator)
+    times = [r["t"] for r in simulator.state()["requests"] if r["method"] == "POST"]
+    per_second = Counter(int(t) for t in times)
+    order = [int(p["external_ref"].split(":")[1]) for p in simulator.postings()]
+    displacement = max(abs(pos - ref) for pos, ref in enumerate(order))
+    drain_s = max(times) - min(times)
+    figures.extra.update(drain_s=round(drain_s, 1), max_req_per_s=max(per_second.values()), displacement=displacement)
+    figures.show("maintenance window")
+    assert (figures.posted, figures.lost, figures.duplicated) == (120, 0, 0)
+    assert max(per_second.values()) <= interval_bound(erp)
+    assert drain_s >= 120 / 20 * 0.8, "drained faster than the rate limit allows"
+    assert displacement <= 10, "not drained oldest-first"
+
+
+def test_sigkill_of_worker_and_children_midway_through_1000_deliveries(simulator, worker):
+    simulator.config(latency_ms=5, honour_keys=False)  # no key replay: only the ledger and lookup protect
+    erp = make_connection(simulator)
+    request_postings(erp, 1000)
+    first = worker()
+    drive(lambda: simulator.posting_count() >= 300, timeout=120, interval=0.1)
+    first.kill()
+    killed_at = time.monotonic()
+    posted_at_kill = simulator.posting_count()
+    time.sleep(5)
+    worker()
+    drive(all_terminal, timeout=180)
+    recovery_s = time.monotonic() - killed_at
+    losses = Counter(Delivery.objects.values_list("worker_losses", flat=True))
+    figures = check(simulator, posted_at_kill=posted_at_kill, recovery_s=round(recovery_s, 1), worker_losses=dict(losses))
+    figures.show("R1 sigkill")
+    assert (figures.posted, figures.lost, figures.duplicated, figures.dead) == (1000, 0, 0, 0)
+    assert Delivery.objects.filter(state=DeliveryState.SUCCEEDED).count() == 1000
