@@ -13,6 +13,9 @@ class ApprovalTask(models.Model):
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    approvers = models.JSONField(
+        default=dict, blank=True, help_text='As the step said: {"group"}, {"users"} or {"user"}.'
+    )
     title = models.CharField(max_length=200, blank=True)
     record = models.JSONField(default=dict, help_text="What is being approved, as the step saw it.")
     status = models.CharField(

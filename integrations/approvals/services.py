@@ -14,10 +14,9 @@ EXPIRY = {"escalate": OnExpiry.ESCALATE, "auto-reject": OnExpiry.REJECT, "auto-a
 
 
 class DecisionInvalid(ValueError):
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, *, forbidden: bool = False):
         super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+        self.field, self.message, self.forbidden = field, message, forbidden
 
 
 def open_task(run, request) -> ApprovalTask:
@@ -32,6 +31,7 @@ def open_task(run, request) -> ApprovalTask:
         defaults={
             "group": approvers.get("group", ""),
             "assignee": assignee,
+            "approvers": approvers,
             "title": request.summary[:200],
             "record": request.record,
             "on_expiry": EXPIRY.get(request.on_expiry, OnExpiry.ESCALATE),
@@ -41,15 +41,26 @@ def open_task(run, request) -> ApprovalTask:
     return task
 
 
-def inbox(user):
-    """Pending tasks the user may decide: assigned to them or to a group they belong to."""
-    groups = list(user.groups.values_list("name", flat=True))
-    from django.db.models import Q
+def may_decide(task: ApprovalTask, user) -> bool:
+    """Deciders: the assignee; else members of the group or the listed users; Admins always."""
+    if not user.has_perm("accounts.decide_approvals"):
+        return False
+    groups = {g.lower() for g in user.groups.values_list("name", flat=True)}
+    if user.is_superuser or "admin" in groups:
+        return True
+    if task.assignee_id:
+        return task.assignee_id == user.pk
+    named = task.approvers.get("users") or ([task.approvers["user"]] if task.approvers.get("user") else [])
+    if named:
+        return user.get_username() in named
+    return not task.group or task.group.lower() in groups
 
-    mine = Q(assignee=user) | Q(assignee__isnull=True, group__in=groups + [g.lower() for g in groups])
-    if user.has_perm("accounts.decide_approvals"):
-        mine |= Q(assignee__isnull=True)
-    return ApprovalTask.objects.filter(mine, status=ApprovalStatus.PENDING).select_related("run__flow_version__flow")
+
+def inbox(user):
+    """Pending tasks the user may decide, oldest due first."""
+    pending = ApprovalTask.objects.filter(status=ApprovalStatus.PENDING).select_related("run__flow_version__flow")
+    ids = [t.pk for t in pending if may_decide(t, user)]
+    return pending.filter(pk__in=ids)
 
 
 def decide(task: ApprovalTask, user, outcome: str, comment: str = "") -> ApprovalTask:
@@ -61,6 +72,8 @@ def decide(task: ApprovalTask, user, outcome: str, comment: str = "") -> Approva
         raise DecisionInvalid("outcome", "must be 'approved' or 'rejected'")
     if outcome == "rejected" and not (comment or "").strip():
         raise DecisionInvalid("comment", "a rejection needs a comment saying why")
+    if not may_decide(task, user):
+        raise DecisionInvalid("user", "you are not an approver of this task", forbidden=True)
     with transaction.atomic():
         decided = ApprovalTask.objects.filter(pk=task.pk, status=ApprovalStatus.PENDING).update(
             status=outcome, decided_by=user, decided_at=timezone.now(), comment=comment or ""

@@ -63,9 +63,9 @@ def open_exception(
 
 
 def _retrying_exception(run: Run):
-    if run.retry_of_id is None:
-        return None
-    return RunException.objects.filter(run_id=run.retry_of_id, status=ExceptionStatus.RETRYING).first()
+    """The exception being retried by this run: its own (a re-sent delivery) or its origin's."""
+    runs = [run.pk] if run.retry_of_id is None else [run.pk, run.retry_of_id]
+    return RunException.objects.filter(run_id__in=runs, status=ExceptionStatus.RETRYING).order_by("-id").first()
 
 
 def open_for_delivery(run: Run, delivery) -> RunException:

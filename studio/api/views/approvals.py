@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from integrations.approvals import services as approvals
@@ -47,6 +48,8 @@ class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
                 task, request.user, body.validated_data["outcome"], body.validated_data.get("comment", "")
             )
         except approvals.DecisionInvalid as exc:
+            if exc.forbidden:
+                raise PermissionDenied(exc.message) from exc
             if exc.field == "status":
                 raise Conflict(exc.message) from exc
             raise serializers.ValidationError({exc.field: [exc.message]}) from exc
