@@ -32,7 +32,7 @@ class Connection(models.Model):
 
     verified = models.BooleanField(default=False)
     last_check_at = models.DateTimeField(null=True, blank=True)
-    last_check_ok = models.BooleanField(null=True)
+    last_check_ok = models.BooleanField(null=True, blank=True)
     last_check_latency_ms = models.PositiveIntegerField(null=True, blank=True)
     last_check_error = models.TextField(blank=True)
 

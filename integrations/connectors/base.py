@@ -134,6 +134,11 @@ class Connector:
         spec = self.objects.get(object_name)
         return bool(spec and action in spec.actions)
 
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> dict[str, str]:
+        """{config field: error} for values the connector cannot work with (form checks)."""
+        return {}
+
     # --- URLs and auth ----------------------------------------------------------------
     @property
     def base_url(self) -> str:

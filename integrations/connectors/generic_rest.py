@@ -85,6 +85,17 @@ class GenericRestConnector(Connector):
         FieldSpec("objects", "object", False, "Objects", help="JSON: {name: {path, records_path, cursor_path, ...}}"),
     )
 
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> dict[str, str]:
+        errors = {}
+        try:
+            parse_objects(config.get("objects"))
+        except ValueError as exc:
+            errors["objects"] = str(exc)
+        if config.get("auth_type") == "oauth2_client_credentials" and not config.get("client_id"):
+            errors["client_id"] = "Required for OAuth2 client credentials."
+        return errors
+
     def __init__(self, connection, **kwargs: Any) -> None:
         super().__init__(connection, **kwargs)
         try:

@@ -5,7 +5,7 @@
     POST reset      wipe the vendor's state and re-seed ({"size": "demo"|"test"|<int>})
     GET/POST settings  rate limit, webhook target
 
-Admin-only: a signed-in staff user with `manage_users`, or header `X-Sandbox-Admin-Token`
+Admin-only: a signed-in user with the `manage_users` capability, or header `X-Sandbox-Admin-Token`
 (see `credentials.admin_token`). 404 unless SWITCHBOARD_SANDBOXES_ENABLED.
 """
 
@@ -43,8 +43,9 @@ def _is_admin(request: HttpRequest) -> bool:
     token = request.headers.get("X-Sandbox-Admin-Token", "")
     if token and hmac.compare_digest(token, admin_token()):
         return True
+    # Admins are studio users with the manage_users capability (not necessarily Django staff).
     user = request.user
-    return bool(user.is_authenticated and user.is_staff and user.has_perm("accounts.manage_users"))
+    return bool(user.is_authenticated and user.has_perm("accounts.manage_users"))
 
 
 def admin_only(view):

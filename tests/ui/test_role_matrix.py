@@ -30,6 +30,7 @@ PAGES = [
     Page("exceptions:list", ROLES),
     Page("approvals:inbox", ROLES),
     Page("connections:list", ROLES),
+    Page("connections:new", frozenset({"analyst", "admin"})),
     Page("canonical:list", ROLES),
     Page("dashboards:home", ROLES),
     Page("audit:list", frozenset({"admin"})),

@@ -5,5 +5,12 @@ from studio.ui.connections import views
 app_name = "connections"
 
 urlpatterns = [
-    path("", views.ConnectionListView.as_view(), name="list"),
+    path("", views.connection_list, name="list"),
+    path("new/", views.connection_create, name="new"),
+    path("<slug:name>/", views.connection_detail, name="detail"),
+    path("<slug:name>/edit/", views.connection_edit, name="edit"),
+    path("<slug:name>/delete/", views.connection_delete, name="delete"),
+    path("<slug:name>/test/", views.connection_test, name="test"),
+    path("<slug:name>/windows/", views.window_add, name="window_add"),
+    path("<slug:name>/windows/<int:window_id>/delete/", views.window_delete, name="window_delete"),
 ]

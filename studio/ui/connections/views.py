@@ -1,16 +1,189 @@
-"""Connections: a read-only list of the configured connections and their status."""
+"""Connections: list with status, create/edit from the connector's declared fields,
+write-only credentials, Test connection (htmx), maintenance windows, guarded delete.
 
-from django.views.generic import ListView
+Reading needs `view_studio`; every change and test needs `manage_connections`."""
 
-from integrations.connections.models import Connection
-from studio.permissions import CapabilityRequiredMixin
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from integrations.connections import services
+from integrations.connections.health import health
+from integrations.connections.models import Connection, MaintenanceWindow
+from integrations.connectors import registry
+from studio.htmx import htmx_partial
+from studio.permissions import can, capability_required
+from studio.ui.connections.forms import ConnectionForm, MaintenanceWindowForm
+from studio.ui.connections.queries import usage_summary
 
 
-class ConnectionListView(CapabilityRequiredMixin, ListView):
-    capability = "view_studio"
-    template_name = "connections/list.html"
-    context_object_name = "connections"
+def _get(name: str) -> Connection:
+    return get_object_or_404(Connection.objects.prefetch_related("maintenance_windows"), name=name)
 
-    def get_queryset(self):
-        # Credentials are never selected: this page has no reason to touch them.
-        return Connection.objects.defer("credentials_encrypted").order_by("name")
+
+@capability_required("view_studio")
+def connection_list(request):
+    connections = list(Connection.objects.defer("credentials_encrypted").prefetch_related("maintenance_windows"))
+    rows = [(c, health(c), registry.label_for(c.kind)) for c in connections]
+    return render(
+        request,
+        "connections/list.html",
+        {
+            "rows": rows,
+            "can_manage": can(request.user, "manage_connections"),
+        },
+    )
+
+
+@capability_required("manage_connections")
+def connection_create(request):
+    kind = request.POST.get("kind") or request.GET.get("kind")
+    if kind not in registry.CONNECTORS:
+        return render(request, "connections/kind_picker.html", {"kinds": registry.kinds()})
+    cls = registry.connector_class(kind)
+    form = ConnectionForm(request.POST or None, connector_class=cls)
+    if request.method == "POST" and form.is_valid():
+        try:
+            connection = services.create_connection(
+                request.user,
+                name=form.cleaned_data["name"],
+                kind=kind,
+                credentials=form.cleaned_data["credentials"],
+                **form.service_fields(),
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Connection {connection.name} created. Test it to mark it verified.")
+            return redirect("connections:detail", name=connection.name)
+    return render(request, "connections/form.html", {"form": form, "kind": kind, "kind_label": cls.label})
+
+
+@capability_required("manage_connections")
+def connection_edit(request, name):
+    connection = _get(name)
+    cls = registry.connector_class(connection.kind)
+    form = ConnectionForm(request.POST or None, connector_class=cls, instance=connection)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_connection(
+                request.user, connection, credentials=form.cleaned_data["credentials"], **form.service_fields()
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Connection {connection.name} saved.")
+            return redirect("connections:detail", name=connection.name)
+    return render(
+        request,
+        "connections/form.html",
+        {
+            "form": form,
+            "kind": connection.kind,
+            "kind_label": cls.label,
+            "connection": connection,
+        },
+    )
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    for field, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@capability_required("view_studio")
+def connection_detail(request, name):
+    connection = _get(name)
+    return render(request, "connections/detail.html", _detail_context(request, connection))
+
+
+def _detail_context(request, connection, window_form=None):
+    cls = registry.connector_class(connection.kind) if connection.kind in registry.CONNECTORS else None
+    stored = connection.get_credentials() if connection.has_credentials else {}
+    secrets = [(f.display, bool(stored.get(f.name))) for f in (cls.auth_fields if cls else ())]
+    config = [
+        (f.display, connection.config.get(f.name))
+        for f in (cls.config_fields if cls else ())
+        if f.type not in ("object", "array") and connection.config.get(f.name) not in (None, "")
+    ]
+    return {
+        "connection": connection,
+        "health": health(connection),
+        "kind_label": registry.label_for(connection.kind),
+        "secrets": secrets,
+        "config": config,
+        "usage": usage_summary(connection),
+        "windows": [(w, services.describe_window(w)) for w in connection.maintenance_windows.all()],
+        "window_form": window_form or MaintenanceWindowForm(initial={"timezone": connection.timezone}),
+        "can_manage": can(request.user, "manage_connections"),
+        "flows": services.flows_using(connection),
+    }
+
+
+@require_POST
+@capability_required("manage_connections")
+def connection_test(request, name):
+    connection = _get(name)
+    result = services.check_connection(request.user, connection)
+    context = {"connection": connection, "result": result, "health": health(connection)}
+    if htmx_partial(request):
+        return render(request, "connections/htmx/test_result.html", context)
+    messages.info(request, f"Test: {'OK' if result.ok else 'failed'} ({result.latency_ms} ms) {result.message}")
+    return redirect("connections:detail", name=name)
+
+
+@capability_required("manage_connections")
+def connection_delete(request, name):
+    connection = _get(name)
+    flows = services.flows_using(connection)
+    if request.method == "POST":
+        try:
+            services.delete_connection(request.user, connection)
+        except services.ConnectionInUse as exc:
+            flows = exc.flows
+        else:
+            messages.success(request, f"Connection {name} deleted.")
+            return redirect("connections:list")
+    elif request.method != "GET":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return render(
+        request,
+        "connections/confirm_delete.html",
+        {"connection": connection, "flows": flows},
+        status=409 if flows and request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@capability_required("manage_connections")
+def window_add(request, name):
+    connection = _get(name)
+    form = MaintenanceWindowForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_window(request.user, connection, **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            if not htmx_partial(request):
+                messages.success(request, "Maintenance window added.")
+                return redirect("connections:detail", name=name)
+            form = None
+    connection = _get(name)
+    context = _detail_context(request, connection, window_form=form)
+    template = "connections/htmx/windows.html" if htmx_partial(request) else "connections/detail.html"
+    status = 400 if form is not None and form.errors else 200
+    return render(request, template, context, status=status)
+
+
+@require_POST
+@capability_required("manage_connections")
+def window_delete(request, name, window_id):
+    window = get_object_or_404(MaintenanceWindow, pk=window_id, connection__name=name)
+    services.delete_window(request.user, window)
+    if htmx_partial(request):
+        return render(request, "connections/htmx/windows.html", _detail_context(request, _get(name)))
+    return redirect(reverse("connections:detail", kwargs={"name": name}))

@@ -1,0 +1,20 @@
+"""Read helpers for the connection pages (usage against the limit)."""
+
+from __future__ import annotations
+
+
+def usage_summary(connection) -> dict | None:
+    """Requests, 429s and failures over 24 h, with the configured limit for comparison;
+    None when the delivery ledger is not installed."""
+    try:
+        from integrations.deliveries.queries import usage_last_24h
+    except ImportError:
+        return None
+    usage = usage_last_24h(connection)
+    limit = connection.rate_limit_requests
+    per = connection.rate_limit_interval_seconds or 1
+    usage["limit_label"] = f"{limit} per {per} s" if limit else "no limit configured"
+    usage["daily_capacity"] = limit * 86400 // per if limit else None
+    usage["percent"] = round(100 * usage["requests"] / usage["daily_capacity"], 2) if limit else None
+    usage["peak_hour"] = max((h["requests"] for h in usage["by_hour"]), default=0)
+    return usage
