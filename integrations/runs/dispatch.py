@@ -77,6 +77,6 @@ def _recover(run: Run, now) -> int:
             status=RunStatus.QUEUED,
             worker_losses=F("worker_losses") + 1,
             lease_until=None,
-            next_attempt_at=now,
+            next_attempt_at=timezone.now(),
             enqueued_at=None,
         )

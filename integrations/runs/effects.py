@@ -27,12 +27,21 @@ class RuntimeEffects:
         self.batch_ids: list[int] = []
 
     def lookup(self, step, request: dict):
+        """{"connection", "object", "by": {field: value}}: by id → read; by another field →
+        find by that external reference, then read. None when nothing matches."""
         from integrations.connectors.errors import ConnectorError
         from integrations.connectors.registry import get_connector
 
         connector = get_connector(connection_named(request.get("connection", "")))
+        by = request.get("by") or {}
+        if len(by) != 1:
+            raise EffectError("a lookup needs exactly one field in 'by'")
+        (field, value), obj = next(iter(by.items())), request.get("object", "")
         try:
-            return connector.read(request.get("object"), request.get("id"))
+            if field == "id":
+                return connector.read(obj, str(value))
+            found = connector.find_by_external_ref(obj, field, str(value))
+            return connector.read(obj, found.remote_id) if found and found.remote_id else None
         except ConnectorError as exc:
             if exc.status_code == 404:
                 return None
