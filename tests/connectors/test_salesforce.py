@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.connections.models import Connection
 from integrations.connectors.errors import ConnectorError
 from integrations.connectors.salesforce import (
     CONCURRENT_LIMIT_RETRY_SECONDS,
@@ -29,7 +28,6 @@ def connector_for(origin: str, attempts: list | None = None, **overrides) -> Sal
     creds = sandbox_credentials(VENDOR)
     config = {"client_id": creds["client_id"], **overrides.pop("config", {})}
     secrets = {"client_secret": creds["client_secret"], "password": creds["password"], **overrides}
-    Connection.objects.filter(name=VENDOR).delete()
     connection = make_connection(VENDOR, f"{origin}/sandbox/{VENDOR}", config, secrets)
     return SalesforceConnector(connection, on_attempt=attempts.append if attempts is not None else None)
 

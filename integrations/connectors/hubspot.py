@@ -1,0 +1,316 @@
+"""HubSpot CRM v3 connector.
+
+Auth: a private-app access token (static bearer), or OAuth 2.0 with a refresh token
+exchanged at `/oauth/v1/token` (tokens live `expires_in` seconds; refreshed once on 401).
+Objects are addressed by name (`deals`, `companies`, `contacts`); property values are
+strings. Lists page with `paging.next.after`; polls use `/search` on the last-modified
+property; upserts are `batch/upsert` with `idProperty` (one call, `new` says created).
+Webhooks are verified with signature v3 (base64 HMAC-SHA256 of method + URI + body +
+timestamp, 5-minute window). Throttling: 429 with `X-HubSpot-RateLimit-*` headers.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+import httpx
+from django.conf import settings
+
+from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
+from integrations.connectors.errors import ConnectorError, WebhookRejected, parse_retry_after
+from integrations.connectors.token_grant import request_token
+from integrations.connectors.webhooks import check_timestamp, hmac_sha256, lower_headers, matches_any
+
+LIST_LIMIT, SEARCH_LIMIT = 100, 200
+# Where HubSpot's policies reset when no Retry-After is sent.
+POLICY_WINDOWS = {"SECONDLY": 1.0, "TEN_SECONDLY_ROLLING": 10.0}
+DAILY_RETRY_SECONDS = 3600.0
+
+OBJECTS = {
+    "deals": ObjectSpec(
+        "deals",
+        "Deals",
+        (
+            FieldSpec("dealname", required=True, label="Deal name"),
+            FieldSpec("amount", "number"),
+            FieldSpec("dealstage", required=True, label="Deal stage"),
+            FieldSpec("pipeline"),
+            FieldSpec("closedate", "datetime", label="Close date"),
+            FieldSpec("hubspot_owner_id", label="Owner id"),
+            FieldSpec("deal_currency_code", label="Currency"),
+            FieldSpec("region"),
+            FieldSpec("psa_project_id", label="PSA project id"),
+            FieldSpec("external_id", label="External id"),
+            FieldSpec("createdate", "datetime"),
+            FieldSpec("hs_lastmodifieddate", "datetime", label="Last modified"),
+        ),
+        external_id_fields=("external_id", "hs_object_id"),
+    ),
+    "companies": ObjectSpec(
+        "companies",
+        "Companies",
+        (
+            FieldSpec("name", required=True),
+            FieldSpec("domain"),
+            FieldSpec("industry"),
+            FieldSpec("country"),
+            FieldSpec("erp_customer_id", label="ERP customer id"),
+            FieldSpec("createdate", "datetime"),
+            FieldSpec("hs_lastmodifieddate", "datetime", label="Last modified"),
+        ),
+        external_id_fields=("erp_customer_id", "hs_object_id"),
+    ),
+    "contacts": ObjectSpec(
+        "contacts",
+        "Contacts",
+        (
+            FieldSpec("email", required=True),
+            FieldSpec("firstname"),
+            FieldSpec("lastname"),
+            FieldSpec("jobtitle"),
+            FieldSpec("associatedcompanyid", label="Company id"),
+            FieldSpec("createdate", "datetime"),
+            FieldSpec("lastmodifieddate", "datetime", label="Last modified"),
+        ),
+        external_id_fields=("email", "hs_object_id"),
+    ),
+}
+# Contacts name their last-modified property differently from the other objects.
+MODIFIED_PROPERTY = {"contacts": "lastmodifieddate"}
+
+# Characters HubSpot decodes in the URI before signing (request-validation docs).
+_URI_DECODE = {"%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$", "%27": "'", "%28": "(",
+               "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";"}  # fmt: skip
+
+
+def signature_v3(secret: str, method: str, uri: str, body: bytes, timestamp: str) -> str:
+    for encoded, char in _URI_DECODE.items():
+        uri = uri.replace(encoded, char).replace(encoded.lower(), char)
+    message = f"{method.upper()}{uri}".encode() + body + timestamp.encode()
+    return base64.b64encode(hmac_sha256(secret.encode(), message)).decode()
+
+
+def _epoch_ms(value: str) -> str:
+    """A watermark (ISO datetime or epoch ms) as the epoch milliseconds search expects."""
+    text = str(value).strip()
+    if text.isdigit():
+        return text
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConnectorError(f"Watermark {value!r} is not a datetime.", kind="permanent") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return str(int(moment.timestamp() * 1000))
+
+
+class HubSpotConnector(Connector):
+    kind = "hubspot"
+    label = "HubSpot"
+    auth_fields = (
+        FieldSpec("access_token", "secret", label="Private app access token",
+                  help="Or leave empty and use OAuth (client secret + refresh token)."),
+        FieldSpec("client_secret", "secret", help="App client secret: OAuth and webhook signature v3."),
+        FieldSpec("refresh_token", "secret", help="OAuth only."),
+    )  # fmt: skip
+    config_fields = (
+        FieldSpec("client_id", help="OAuth only."),
+        FieldSpec("token_url", "url", help="Default: <base URL>/oauth/v1/token."),
+        FieldSpec("webhook_url", "url", label="Webhook URL",
+                  help="The target URL registered in the HubSpot app; HubSpot signs it."),
+    )  # fmt: skip
+    objects = OBJECTS
+    test_path = "crm/v3/objects/companies?limit=1"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rate_limit: dict[str, str] = {}  # the last X-HubSpot-RateLimit-* headers seen
+
+    @property
+    def uses_oauth(self) -> bool:
+        return bool(self.credentials.get("refresh_token")) and not self.credentials.get("access_token")
+
+    def fetch_token(self) -> Token | None:
+        if not self.uses_oauth:
+            return None  # a private-app token is static: a 401 means it is wrong or revoked
+        form = {"grant_type": "refresh_token", "client_id": self.config.get("client_id", ""),
+                "client_secret": self.credentials.get("client_secret", ""),
+                "refresh_token": self.credentials["refresh_token"]}  # fmt: skip
+        return request_token(self, self.config.get("token_url") or f"{self.base_url}/oauth/v1/token", form)
+
+    def auth_headers(self, token: Token | None) -> dict[str, str]:
+        if token is not None:
+            return super().auth_headers(token)
+        return {"Authorization": f"Bearer {self.credentials.get('access_token', '')}"}
+
+    # --- answers ---------------------------------------------------------------------
+    def raise_for_response(self, response: httpx.Response) -> None:
+        seen = {k.lower(): v for k, v in response.headers.items() if k.lower().startswith("x-hubspot-ratelimit-")}
+        if seen:
+            self.rate_limit = seen
+        super().raise_for_response(response)
+
+    def error_message(self, response: httpx.Response) -> str:
+        body = self.json_or_none(response)
+        if isinstance(body, dict) and isinstance(body.get("message"), str):
+            details = [e.get("message") for e in body.get("errors") or [] if isinstance(e, dict) and e.get("message")]
+            category = f"{body['category']}: " if body.get("category") else ""
+            extra = f" ({'; '.join(details)})" if details and details != [body["message"]] else ""
+            return f"{category}{body['message']}{extra}"
+        return super().error_message(response)
+
+    def error_code(self, response: httpx.Response) -> str | None:
+        body = self.json_or_none(response)
+        if isinstance(body, dict):
+            return body.get("category") or body.get("errorType")
+        return None
+
+    def rate_limit_from_response(self, response: httpx.Response) -> ConnectorError | None:
+        if response.status_code != 429:
+            return super().rate_limit_from_response(response)
+        body = self.json_or_none(response) or {}
+        policy = str(body.get("policyName") or "") if isinstance(body, dict) else ""
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        interval = response.headers.get("x-hubspot-ratelimit-interval-milliseconds", "")
+        if retry_after is not None:
+            pass
+        elif policy == "DAILY" or response.headers.get("x-hubspot-ratelimit-daily-remaining") == "0":
+            retry_after = DAILY_RETRY_SECONDS
+        elif policy == "SECONDLY":
+            retry_after = POLICY_WINDOWS["SECONDLY"]
+        elif interval.isdigit():  # a rolling window frees up within one interval
+            retry_after = int(interval) / 1000
+        else:
+            retry_after = POLICY_WINDOWS.get(policy)
+        return ConnectorError(f"HTTP 429: throttled: {self.error_message(response)}", kind="transient",
+                              status_code=429, retry_after=retry_after, vendor_code=policy or "RATE_LIMIT")  # fmt: skip
+
+    # --- operations ------------------------------------------------------------------
+    def _path(self, object_name: str, suffix: str = "") -> str:
+        self.object_spec(object_name)
+        return f"crm/v3/objects/{object_name}{suffix}"
+
+    def _properties(self, object_name: str) -> str:
+        return ",".join(self.object_spec(object_name).field_names())
+
+    @staticmethod
+    def _props(record: dict) -> dict:
+        """Callers may pass {'properties': {...}} or the properties themselves; HubSpot wants strings."""
+        props = record.get("properties", record) if isinstance(record.get("properties"), dict) else record
+        return {k: "" if v is None else v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
+                for k, v in props.items()}  # fmt: skip
+
+    def read(self, object_name: str, remote_id: str) -> dict:
+        params = {"properties": self._properties(object_name)}
+        return self.request("GET", self._path(object_name, f"/{quote(remote_id, safe='')}"), params=params).json()
+
+    def query(self, object_name: str, *, since: str | None = None, cursor: str | None = None,
+              page_size: int | None = None) -> Page:  # fmt: skip
+        modified = MODIFIED_PROPERTY.get(object_name, "hs_lastmodifieddate")
+        if since:
+            newer = {"propertyName": modified, "operator": "GT", "value": _epoch_ms(since)}
+            body = {
+                "filterGroups": [{"filters": [newer]}],
+                "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
+                "properties": self.object_spec(object_name).field_names(),
+                "limit": min(page_size or SEARCH_LIMIT, SEARCH_LIMIT),
+            }
+            if cursor:
+                body["after"] = cursor
+            data = self.request("POST", self._path(object_name, "/search"), json=body).json()
+        else:
+            params = {"limit": min(page_size or LIST_LIMIT, LIST_LIMIT), "properties": self._properties(object_name)}
+            if cursor:
+                params["after"] = cursor
+            data = self.request("GET", self._path(object_name), params=params).json()
+        records = data.get("results") or []
+        stamps = [r.get("properties", {}).get(modified) or r.get("updatedAt") for r in records]
+        stamps = [s for s in stamps if s]
+        after = ((data.get("paging") or {}).get("next") or {}).get("after")
+        return Page(records, str(after) if after else None, max(stamps, key=_epoch_ms_int) if stamps else since)
+
+    def create(self, object_name: str, record: dict, *, idempotency_key: str | None = None) -> WriteResult:
+        body = {"properties": self._props(record)}
+        if isinstance(record.get("associations"), list):
+            body["associations"] = record["associations"]
+        response = self.request("POST", self._path(object_name), json=body)
+        return WriteResult(str(response.json().get("id")), True, response.status_code, self.excerpt(response))
+
+    def update(self, object_name: str, remote_id: str, record: dict) -> WriteResult:
+        path = self._path(object_name, f"/{quote(remote_id, safe='')}")
+        response = self.request("PATCH", path, json={"properties": self._props(record)})
+        return WriteResult(remote_id, False, response.status_code, self.excerpt(response))
+
+    def find_by_external_ref(self, object_name: str, external_id_field: str, external_id: str) -> WriteResult | None:
+        path = self._path(object_name, f"/{quote(str(external_id), safe='')}")
+        response = self.request("GET", path, params={"idProperty": external_id_field}, raise_for_status=False)
+        if response.status_code == 404:
+            return None
+        self.raise_for_response(response)
+        return WriteResult(str(response.json().get("id")), False, response.status_code, self.excerpt(response))
+
+    def upsert(self, object_name: str, external_id_field: str, external_id: str, record: dict, *,
+               idempotency_key: str | None = None) -> WriteResult:  # fmt: skip
+        props = {k: v for k, v in self._props(record).items() if k != external_id_field}
+        body = {"inputs": [{"idProperty": external_id_field, "id": str(external_id), "properties": props}]}
+        response = self.request("POST", self._path(object_name, "/batch/upsert"), json=body)
+        data = response.json()
+        if response.status_code == 207 or data.get("numErrors"):
+            errors = "; ".join(e.get("message", "") for e in data.get("errors") or [] if isinstance(e, dict))
+            raise ConnectorError(f"HTTP {response.status_code}: {errors or 'upsert failed'}", kind="permanent",
+                                 status_code=response.status_code, vendor_code="BATCH_ERRORS")  # fmt: skip
+        result = (data.get("results") or [{}])[0]
+        return WriteResult(str(result.get("id")), bool(result.get("new")), response.status_code,
+                           self.excerpt(response))  # fmt: skip
+
+    # --- webhooks --------------------------------------------------------------------
+    def webhook_url(self) -> str:
+        """The URL HubSpot signs: configured, else this app's /hooks/<connection>/ endpoint."""
+        if self.config.get("webhook_url"):
+            return self.config["webhook_url"]
+        origin = getattr(settings, "SWITCHBOARD_PUBLIC_URL", "") or settings.SWITCHBOARD_SANDBOX_ORIGIN
+        return f"{origin.rstrip('/')}/hooks/{self.connection.name}/"
+
+    def webhook_event(self, headers: Mapping[str, str], body: bytes) -> tuple[str, str, dict]:
+        """(type, dedupe id, payload) for the event intake. HubSpot posts a JSON array of
+        events and retries the same eventIds (attemptNumber + 1), so the ids are the key."""
+        from integrations.events.services import EventInvalid  # the intake's error type; imported late
+
+        events = json.loads(body or b"null")
+        if isinstance(events, dict):
+            events = [events]
+        if not isinstance(events, list) or not events or not all(isinstance(e, dict) for e in events):
+            raise EventInvalid("body", "must be a JSON array of HubSpot events")
+        kinds = {str(e.get("subscriptionType") or "webhook") for e in events}
+        key = ",".join(str(e.get("eventId", "")) for e in events)[:255]
+        payload = events[0] if len(events) == 1 else {"events": events}
+        return (kinds.pop() if len(kinds) == 1 else "hubspot.batch"), key, payload
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes, *, method: str = "POST",
+                       url: str | None = None) -> None:  # fmt: skip
+        """Signature v3 over the URL HubSpot was given (config `webhook_url`, or `url`)."""
+        secret = self.credentials.get("client_secret", "")
+        if not secret:
+            raise WebhookRejected("no client secret is configured to verify HubSpot signatures")
+        uri = url or self.webhook_url()
+        h = lower_headers(headers)
+        signature, stamp = h.get("x-hubspot-signature-v3"), h.get("x-hubspot-request-timestamp")
+        if not signature:
+            raise WebhookRejected("missing X-HubSpot-Signature-v3 header")
+        check_timestamp(stamp, milliseconds=True)
+        if not matches_any(signature_v3(secret, method, uri, body, stamp or ""), [signature]):
+            raise WebhookRejected("signature does not match")
+
+
+def _epoch_ms_int(value: str) -> int:
+    try:
+        return int(_epoch_ms(value))
+    except ConnectorError:
+        return 0
+
+
+__all__ = ["HubSpotConnector", "signature_v3"]

@@ -1,0 +1,227 @@
+"""HubSpot CRM v3 views: OAuth token, object list / read / create / update / archive,
+search, batch upsert by `idProperty`; deal writes emit signed webhooks."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from integrations.sandboxes import framework_records as store
+from integrations.sandboxes.framework import sandbox_endpoint
+from integrations.sandboxes.hubspot import VENDOR, records, search, webhooks
+from integrations.sandboxes.hubspot.auth import HOOKS, hs_error, issue_token
+from integrations.sandboxes.hubspot.properties import ObjectType, PropertyError, clean, object_type
+
+LIST_MAX, BATCH_MAX = 100, 100
+
+
+class Invalid(Exception):
+    def __init__(self, message: str, status: int = 400, category: str | None = None, **extra):
+        super().__init__(message)
+        self.response = hs_error(status, message, category, **extra)
+
+
+def _json(request: HttpRequest) -> object:
+    try:
+        return json.loads(request.body or b"null")
+    except ValueError as exc:
+        raise Invalid(f"Invalid input JSON on line 1, column {getattr(exc, 'colno', 1)}: {exc.msg}") from None
+
+
+def _type(name: str) -> ObjectType:
+    otype = object_type(name)
+    if otype is None:
+        raise Invalid(f"Unable to infer object type from: {name}", 400, "VALIDATION_ERROR")
+    return otype
+
+
+def _validated(otype: ObjectType, properties: object, *, creating: bool) -> dict:
+    try:
+        return clean(otype, properties, creating=creating)
+    except PropertyError as exc:
+        raise Invalid(str(exc), 400, "VALIDATION_ERROR", errors=exc.errors) from None
+
+
+def _wanted(request: HttpRequest, name: str) -> list[str]:
+    return [p.strip() for value in request.GET.getlist(name) for p in value.split(",") if p.strip()]
+
+
+def _conflict(otype: ObjectType, properties: dict) -> None:
+    value = records.external_of(otype, properties)
+    if value:
+        other = store.get_by_external_id(VENDOR, otype.name, value)
+        if other is not None:
+            raise Invalid(f"{otype.singular} already exists. Existing ID: {other.record_id}", 409, "CONFLICT")
+
+
+def _notify(otype: ObjectType, record_id: str, before: dict | None, after: dict) -> None:
+    if otype.name == "deals":
+        sync = getattr(settings, "SWITCHBOARD_SANDBOX_WEBHOOKS_SYNC", False)
+        webhooks.send(webhooks.deal_changed(record_id, before, after), wait=sync)
+
+
+def handled(view):
+    """Turn `Invalid` into HubSpot's error body inside the sandbox endpoint."""
+
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Invalid as exc:
+            return exc.response
+
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+@sandbox_endpoint(HOOKS, auth=False, write=False)
+def token(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return hs_error(405, "Method not allowed", "METHOD_NOT_ALLOWED")
+    return issue_token(request)
+
+
+@sandbox_endpoint(HOOKS)
+@handled
+def collection(request: HttpRequest, object_name: str) -> HttpResponse:
+    otype = _type(object_name)
+    if request.method == "POST":
+        body = _json(request)
+        if not isinstance(body, dict):
+            raise Invalid("Invalid input JSON: expected an object with properties")
+        properties = _validated(otype, body.get("properties"), creating=True)
+        _conflict(otype, properties)
+        row = records.create(otype, properties, _associations(body.get("associations")))
+        _notify(otype, row.record_id, None, row.data["properties"])
+        return JsonResponse(records.shape(otype, row, list(properties)), status=201)
+    if request.method != "GET":
+        raise Invalid("Method not allowed", 405, "METHOD_NOT_ALLOWED")
+    try:
+        limit = min(int(request.GET.get("limit", 10)), LIST_MAX)
+        after = int(request.GET.get("after") or 0)
+    except ValueError:
+        raise Invalid("limit and after must be integers") from None
+    if limit < 1:
+        raise Invalid("limit must be at least 1")
+    rows = list(store.records(VENDOR, otype.name).filter(id__gte=after).order_by("id")[: limit + 1])
+    body = {"results": [records.shape(otype, r, _wanted(request, "properties") or None,
+                                      _wanted(request, "associations")) for r in rows[:limit]]}  # fmt: skip
+    if len(rows) > limit:
+        nxt = str(rows[limit].id)
+        link = request.build_absolute_uri(f"{request.path}?limit={limit}&after={nxt}")
+        body["paging"] = {"next": {"after": nxt, "link": link}}
+    return JsonResponse(body)
+
+
+def _associations(raw: object) -> dict:
+    """`associations: [{to: {id}, types: [...]}]` on create, kept as {companies: [ids]}."""
+    linked: dict[str, list[str]] = {}
+    for item in raw or []:
+        target = str(((item or {}).get("to") or {}).get("id", ""))
+        if not target:
+            raise Invalid("Each association needs to.id")
+        kind = next((n for n in ("companies", "contacts", "deals") if store.get(VENDOR, n, target)), None)
+        if kind is None:
+            raise Invalid(f"No object with id {target} to associate", 400, "VALIDATION_ERROR")
+        linked.setdefault(kind, []).append(target)
+    return linked
+
+
+@sandbox_endpoint(HOOKS)
+@handled
+def item(request: HttpRequest, object_name: str, object_id: str) -> HttpResponse:
+    otype = _type(object_name)
+    id_property = request.GET.get("idProperty") or None
+    if id_property and id_property not in otype.id_properties():
+        raise Invalid(f"{id_property} is not a unique property of {otype.name}", 400, "VALIDATION_ERROR")
+    row = records.find(otype, object_id, id_property)
+    if row is None:
+        raise Invalid("Object not found.  objectId are usually numeric.", 404, "OBJECT_NOT_FOUND",
+                      context={"id": [object_id]})  # fmt: skip
+    if request.method == "GET":
+        return JsonResponse(records.shape(otype, row, _wanted(request, "properties") or None,
+                                          _wanted(request, "associations")))  # fmt: skip
+    if request.method == "PATCH":
+        body = _json(request)
+        properties = _validated(otype, (body or {}).get("properties") if isinstance(body, dict) else None,
+                                creating=False)  # fmt: skip
+        if otype.unique in properties:
+            other = records.find(otype, properties[otype.unique], otype.unique)
+            if other is not None and other.pk != row.pk:
+                raise Invalid(f"{otype.singular} already exists. Existing ID: {other.record_id}", 409, "CONFLICT")
+        before = dict(row.data["properties"])
+        row = records.update(otype, row, properties)
+        _notify(otype, row.record_id, before, row.data["properties"])
+        return JsonResponse(records.shape(otype, row, list(properties)))
+    if request.method == "DELETE":
+        row.delete()
+        return HttpResponse(status=204)
+    raise Invalid("Method not allowed", 405, "METHOD_NOT_ALLOWED")
+
+
+@sandbox_endpoint(HOOKS, write=False)
+@handled
+def search_view(request: HttpRequest, object_name: str) -> HttpResponse:
+    otype = _type(object_name)
+    if request.method != "POST":
+        raise Invalid("Method not allowed", 405, "METHOD_NOT_ALLOWED")
+    try:
+        body = search.validate(_json(request))
+        after = int(body.get("after") or 0)
+    except (search.SearchError, ValueError) as exc:
+        raise Invalid(str(exc), 400, "VALIDATION_ERROR") from None
+    for flt in (f for g in body.get("filterGroups") or [] for f in g.get("filters") or []):
+        if flt["propertyName"] not in otype.properties:
+            raise Invalid(f"Property {flt['propertyName']} does not exist on {otype.name}", 400, "VALIDATION_ERROR")
+    rows = search.run(body, list(store.records(VENDOR, otype.name).order_by("id")), lambda r: r.data["properties"])
+    limit, wanted = body.get("limit", 10), body.get("properties") or None
+    chunk = rows[after : after + limit]
+    result = {"total": len(rows), "results": [records.shape(otype, r, wanted) for r in chunk]}
+    if after + limit < min(len(rows), search.MAX_RESULTS):
+        result["paging"] = {"next": {"after": str(after + limit)}}
+    return JsonResponse(result)
+
+
+@sandbox_endpoint(HOOKS)
+@handled
+def batch_upsert(request: HttpRequest, object_name: str) -> HttpResponse:
+    otype = _type(object_name)
+    if request.method != "POST":
+        raise Invalid("Method not allowed", 405, "METHOD_NOT_ALLOWED")
+    body = _json(request)
+    inputs = body.get("inputs") if isinstance(body, dict) else None
+    if not isinstance(inputs, list) or not inputs:
+        raise Invalid("inputs must be a non-empty list")
+    if len(inputs) > BATCH_MAX:
+        raise Invalid(f"Batch input cannot exceed {BATCH_MAX} inputs")
+    started = records.now_iso()
+    plans, seen = [], set()
+    for entry in inputs:
+        id_property, value = (entry or {}).get("idProperty"), str((entry or {}).get("id") or "")
+        if id_property != otype.unique:
+            raise Invalid(f"idProperty {id_property!r} is not a unique-value property of {otype.name}; "
+                          f"use {otype.unique}", 400, "VALIDATION_ERROR")  # fmt: skip
+        if not value or value in seen:
+            raise Invalid(f"Duplicate or empty id in batch input: {value!r}", 400, "VALIDATION_ERROR")
+        seen.add(value)
+        row = records.find(otype, value, otype.unique)
+        raw = {**((entry or {}).get("properties") or {})}
+        # Validate every input before writing any, so a bad one leaves nothing half-written.
+        if row is None:
+            _validated(otype, {**raw, otype.unique: value}, creating=True)
+        plans.append((value, row, _validated(otype, raw, creating=False)))
+    request.sandbox_external_id = ",".join(sorted(seen))[:255]
+    results = []
+    for value, row, properties in plans:
+        if row is None:
+            row = records.create(otype, {**properties, otype.unique: value})
+            _notify(otype, row.record_id, None, row.data["properties"])
+            results.append({**records.shape(otype, row, list(properties)), "new": True})
+        else:
+            before = dict(row.data["properties"])
+            row = records.update(otype, row, properties)
+            _notify(otype, row.record_id, before, row.data["properties"])
+            results.append({**records.shape(otype, row, list(properties)), "new": False})
+    return JsonResponse({"status": "COMPLETE", "results": results, "startedAt": started,
+                         "completedAt": records.now_iso()})  # fmt: skip
