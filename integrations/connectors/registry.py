@@ -23,6 +23,7 @@ CONNECTORS: dict[str, tuple[str, str]] = {
     "generic_webhook": ("Generic inbound webhook", "integrations.connectors.webhooks.GenericWebhookConnector"),
     "dynamics": ("Dynamics 365 / Dataverse", "integrations.connectors.dynamics.DynamicsConnector"),
     "netsuite": ("NetSuite", "integrations.connectors.netsuite.NetSuiteConnector"),
+    "bamboohr": ("BambooHR", "integrations.connectors.bamboohr.BambooHRConnector"),
     "salesforce": ("Salesforce", "integrations.connectors.salesforce.SalesforceConnector"),
     "hubspot": ("HubSpot", "integrations.connectors.hubspot.HubSpotConnector"),
 }
