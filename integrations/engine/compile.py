@@ -86,7 +86,17 @@ def analyse(defn: Any) -> tuple[Plan | None, list[DefinitionError]]:
     if errors:
         return None, errors
     steps = tuple(
-        CompiledStep(raw["id"], raw["type"], i, raw, when, gated.get(raw["id"]), spec)
+        CompiledStep(
+            raw["id"],
+            raw["type"],
+            i,
+            raw,
+            when,
+            gated.get(raw["id"]),
+            spec,
+            KINDS[raw["type"]].execute,
+            getattr(spec, "transform", None),
+        )
         for i, raw, when, spec in compiled
     )
     trigger = dict(defn["trigger"])

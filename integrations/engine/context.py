@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from .plan import Plan
 
 
-@dataclass
 class RunContext:
-    plan: Plan
-    input: dict[str, Any]  # the record the run started with; never changes
-    record: Any  # the current record: replaced by map steps, extended by lookups
-    steps: dict[str, Any] = field(default_factory=dict)  # output per step id
-    routes: dict[str, list[str]] = field(default_factory=dict)  # route id -> selected step ids
-    dry_run: bool = False
+    """A plain slotted class: one is built per record, so construction must be cheap."""
+
+    __slots__ = ("dry_run", "input", "plan", "record", "routes", "steps")
+
+    def __init__(
+        self,
+        plan: Plan,
+        input: dict[str, Any],  # the record the run started with; never changes
+        record: Any,  # the current record: replaced by map steps, extended by lookups
+        steps: dict[str, Any],  # output per step id
+        routes: dict[str, list[str]],  # route id -> selected step ids
+        dry_run: bool = False,
+    ):
+        self.plan = plan
+        self.input = input
+        self.record = record
+        self.steps = steps
+        self.routes = routes
+        self.dry_run = dry_run
 
     @classmethod
     def start(cls, plan: Plan, record: dict[str, Any], state: dict[str, Any] | None, dry_run: bool) -> RunContext:
-        state = state or {}
-        return cls(
-            plan=plan,
-            input=record,
-            record=state.get("record", record),
-            steps=dict(state.get("steps") or {}),
-            routes={k: list(v) for k, v in (state.get("routes") or {}).items()},
-            dry_run=dry_run,
-        )
+        if not state:
+            return cls(plan, record, record, {}, {}, dry_run)
+        routes = {k: list(v) for k, v in (state.get("routes") or {}).items()}
+        return cls(plan, record, state.get("record", record), dict(state.get("steps") or {}), routes, dry_run)
 
     def variables(self, **extra: Any) -> dict[str, Any]:
         """What templates and conditions see: record, input, steps, value_maps (+ value in map fields)."""

@@ -17,6 +17,8 @@ class CompiledStep:
     when: CompiledCondition | None
     gated_by: str | None  # id of the route step that must select this step, if any
     spec: Any  # kind-specific compiled form (see integrations/engine/steps/)
+    execute: Any = field(repr=False)  # the kind's execute(step, ctx, effects)
+    transform: Any = field(repr=False, default=None)  # map steps: record -> new record, the runner's fast path
 
     @property
     def name(self) -> str:
@@ -31,8 +33,12 @@ class Plan:
     content_hash: str
     _by_id: dict[str, CompiledStep] = field(repr=False, default_factory=dict)
 
+    mapping_only: bool = False  # every step is an unconditional map: run() takes its straight-line path
+
     def __post_init__(self) -> None:
         self._by_id.update({s.id: s for s in self.steps})
+        only_maps = all(s.transform is not None and s.when is None and s.gated_by is None for s in self.steps)
+        object.__setattr__(self, "mapping_only", only_maps)
 
     @property
     def first_step_id(self) -> str:

@@ -11,7 +11,7 @@ StepStatus = Literal["succeeded", "skipped", "failed", "waiting"]
 RunStatus = Literal["completed", "suspended", "failed", "halted"]
 
 
-@dataclass
+@dataclass(slots=True)
 class StepResult:
     step_id: str
     type: str
@@ -26,7 +26,7 @@ class StepResult:
         return asdict(self)
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     status: RunStatus
     state: dict[str, Any]  # JSON-serialisable; pass back as `state=` to resume or retry

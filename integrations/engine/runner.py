@@ -5,11 +5,11 @@ of a route that did not select it. A step that suspends (approval, delivery, bat
 call with status "suspended"; the runtime resumes with
 `run(plan, record, effects, state=outcome.state, start_at=<step id>, resume={"step_id": <step id>, "outcome": {...}})`.
 `start_at` without `resume` re-runs from that step (retry from the failed step) with the
-state saved at the failure."""
+state saved at the failure. The loop is kept lean: it runs once per record per step."""
 
 from __future__ import annotations
 
-import time
+from time import perf_counter
 from typing import Any
 
 from .context import RunContext
@@ -41,20 +41,77 @@ def run(
     resume: dict[str, Any] | None = None,
     dry_run: bool = False,
 ) -> Outcome:
+    if state is None and start_at is None and resume is None and not dry_run and plan.mapping_only:
+        return _run_mapping(plan, record, effects)
     ctx = RunContext.start(plan, record, state, dry_run)
     if resume is not None:
         start_at = start_at or resume.get("step_id")
         if resume.get("step_id") != start_at:
             raise ValueError(f"resume is for step {resume.get('step_id')!r} but start_at is {start_at!r}")
-    index = plan.step(start_at).index if start_at else 0
+    index: int | None = plan.step(start_at).index if start_at else 0
     results: list[StepResult] = []
     if resume is not None:
-        step = plan.steps[index]
-        verdict = _attempt(step, ctx, lambda: _resume(step, ctx, resume.get("outcome") or {}), results)
-        if isinstance(verdict, Outcome):
-            return verdict
-        index = _next_index(plan, step, results, verdict)
+        step = plan.steps[index]  # type: ignore[index]
+        verdict = _attempt(step, ctx, _resume, resume.get("outcome") or {}, results)
+        if verdict.__class__ is Outcome:
+            return verdict  # type: ignore[return-value]
+        index = _next_index(plan, step, results, verdict)  # type: ignore[arg-type]
     return _loop(plan, ctx, effects, index, results)
+
+
+def _run_mapping(plan: Plan, record: dict[str, Any], effects: Any) -> Outcome:
+    """Straight-line path for plans made only of unconditional map steps (a pure mapping):
+    the same results as the general loop, with less bookkeeping per record."""
+    ctx = RunContext(plan, record, record, {}, {}, False)
+    results: list[StepResult] = []
+    outputs = ctx.steps
+    for step in plan.steps:
+        before, started = ctx.record, perf_counter()
+        try:
+            out = step.transform(before, ctx, effects)
+        except Exception:
+            return _loop(plan, ctx, effects, step.index, results)  # the general path reports the failure
+        results.append(
+            StepResult(step.id, "map", "succeeded", before, out, None, (perf_counter() - started) * 1000, {})
+        )
+        ctx.record = outputs[step.id] = out
+    return Outcome(
+        "completed", {"record": ctx.record, "steps": outputs, "routes": ctx.routes}, results, None, None, None
+    )
+
+
+def _loop(plan: Plan, ctx: RunContext, effects: Any, index: int | None, results: list[StepResult]) -> Outcome:
+    steps = plan.steps
+    while index is not None and index < len(steps):
+        step = steps[index]
+        if step.gated_by is not None or step.when is not None:
+            skip = _skip_reason(step, ctx, results)
+            if skip is not None:
+                if skip.__class__ is Outcome:
+                    return skip  # type: ignore[return-value]
+                results.append(StepResult(step.id, step.type, "skipped", None, None, detail={"reason": skip}))
+                index += 1
+                continue
+        if step.transform is not None and not ctx.dry_run:
+            # fast path for map steps: no StepOutcome, no detail (same results as execute)
+            before, started = ctx.record, perf_counter()
+            try:
+                ctx.record = ctx.steps[step.id] = step.transform(before, ctx, effects)
+            except Exception:
+                ctx.record = before  # let the general path below report the failure
+            else:
+                elapsed = (perf_counter() - started) * 1000
+                results.append(StepResult(step.id, "map", "succeeded", before, ctx.record, None, elapsed, {}))
+                index += 1
+                continue
+        verdict = _attempt(step, ctx, step.execute, effects, results)
+        if verdict.__class__ is Outcome:
+            return verdict  # type: ignore[return-value]
+        if verdict.control == "next":  # type: ignore[union-attr]
+            index += 1
+        else:
+            index = _next_index(plan, step, results, verdict)  # type: ignore[arg-type]
+    return _finish(ctx, results, "halted" if index is None else "completed")
 
 
 def _resume(step: CompiledStep, ctx: RunContext, outcome: dict[str, Any]) -> StepOutcome:
@@ -64,25 +121,7 @@ def _resume(step: CompiledStep, ctx: RunContext, outcome: dict[str, Any]) -> Ste
     return kind.resume(step, ctx, outcome)
 
 
-def _loop(plan: Plan, ctx: RunContext, effects: Any, index: int | None, results: list[StepResult]) -> Outcome:
-    while index is not None and index < len(plan.steps):
-        step = plan.steps[index]
-        skip = _skip_reason(step, ctx)
-        if isinstance(skip, Outcome):
-            results.append(skip.steps[0])
-            return _finish(ctx, results, "failed", error=skip.error)
-        if skip:
-            results.append(StepResult(step.id, step.type, "skipped", None, None, detail={"reason": skip}))
-            index += 1
-            continue
-        verdict = _attempt(step, ctx, lambda step=step: KINDS[step.type].execute(step, ctx, effects), results)
-        if isinstance(verdict, Outcome):
-            return verdict
-        index = _next_index(plan, step, results, verdict)
-    return _finish(ctx, results, "halted" if index is None else "completed")
-
-
-def _skip_reason(step: CompiledStep, ctx: RunContext) -> str | Outcome | None:
+def _skip_reason(step: CompiledStep, ctx: RunContext, results: list[StepResult]) -> str | Outcome | None:
     if step.gated_by and not ctx.selected(step.gated_by, step.id):
         return f"not selected by route {step.gated_by}"
     if step.when is None:
@@ -91,40 +130,41 @@ def _skip_reason(step: CompiledStep, ctx: RunContext) -> str | Outcome | None:
         return None if step.when(ctx.variables()) else "when is false"
     except TemplateFailure as exc:
         error = EngineError(step.id, "rule", f"when: {exc}", "when")
-        failed = StepResult(step.id, step.type, "failed", ctx.record, None, error.message)
-        return Outcome("failed", {}, [failed], error=error)
+        results.append(StepResult(step.id, step.type, "failed", ctx.record, None, error.message))
+        return _finish(ctx, results, "failed", error=error, failed_at=step.id)
 
 
-def _attempt(step: CompiledStep, ctx: RunContext, call: Any, results: list[StepResult]) -> Outcome | StepOutcome:
+def _attempt(
+    step: CompiledStep, ctx: RunContext, call: Any, arg: Any, results: list[StepResult]
+) -> Outcome | StepOutcome:
     """Run one step: an Outcome when the run stops here (failed or suspended), else the step's outcome."""
     before = ctx.record
-    started = time.perf_counter()
+    started = perf_counter()
     try:
-        outcome = call()
+        outcome: StepOutcome = call(step, ctx, arg)
     except StepFailed as exc:
         return _failed(step, ctx, before, exc.error, started, results)
     except Exception as exc:  # an Effects bug or an unmodelled input: never crash the caller
         kind = _UNEXPECTED_KIND[step.type]
         error = EngineError(step.id, kind, f"unexpected {exc.__class__.__name__}: {exc}", None, "transient")  # type: ignore[arg-type]
         return _failed(step, ctx, before, error, started, results)
-    elapsed = (time.perf_counter() - started) * 1000
+    elapsed = (perf_counter() - started) * 1000
     ctx.steps[step.id] = outcome.output
     if outcome.replace_record:
         ctx.record = outcome.record
-    status = "waiting" if outcome.control == "suspend" else "succeeded"
-    detail = dict(outcome.detail)
+    detail = dict(outcome.detail) if outcome.detail else {}
     if ctx.dry_run:
         detail["dry_run"] = True
-    if outcome.control == "halt":
-        detail["halted"] = True
+    suspended = outcome.control == "suspend"
+    status = "waiting" if suspended else "succeeded"
     results.append(StepResult(step.id, step.type, status, before, outcome.output, None, elapsed, detail))
-    if outcome.control == "suspend":
+    if suspended:
         return _finish(ctx, results, "suspended", suspended_at=step.id, reason=outcome.suspend_reason)
     return outcome
 
 
 def _failed(step, ctx, before, error, started, results) -> Outcome:
-    elapsed = (time.perf_counter() - started) * 1000
+    elapsed = (perf_counter() - started) * 1000
     detail = {"details": list(error.details)} if error.details else {}
     results.append(StepResult(step.id, step.type, "failed", before, None, error.message, elapsed, detail))
     return _finish(ctx, results, "failed", error=error, failed_at=step.id)
@@ -133,8 +173,9 @@ def _failed(step, ctx, before, error, started, results) -> Outcome:
 def _next_index(plan: Plan, step: CompiledStep, results: list[StepResult], outcome: StepOutcome) -> int | None:
     """Index of the next step to consider; None when the run is halted."""
     if outcome.control in ("halt", "finish"):
+        default = "run halted" if outcome.control == "halt" else "finished"
+        reason = (outcome.detail or {}).get("reason", default) if outcome.control == "finish" else default
         for later in plan.steps[step.index + 1 :]:
-            reason = "run halted" if outcome.control == "halt" else outcome.detail.get("reason", "finished")
             results.append(StepResult(later.id, later.type, "skipped", None, None, detail={"reason": reason}))
         return None if outcome.control == "halt" else len(plan.steps)
     if outcome.control == "jump" and outcome.jump_to:
@@ -147,7 +188,7 @@ def _next_index(plan: Plan, step: CompiledStep, results: list[StepResult], outco
 
 
 def _finish(ctx: RunContext, results, status, *, error=None, suspended_at=None, reason=None, failed_at=None) -> Outcome:
-    state = ctx.as_state()
+    state = {"record": ctx.record, "steps": ctx.steps, "routes": ctx.routes}
     if failed_at:
         state["failed_at"] = failed_at
     return Outcome(status, state, results, suspended_at, reason, error)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -14,15 +13,28 @@ Control = Literal["next", "suspend", "halt", "jump", "finish"]
 _PLAIN = (str, int, bool, type(None))
 
 
-@dataclass
 class StepOutcome:
-    output: Any = None
-    detail: dict[str, Any] = field(default_factory=dict)
-    record: Any = None  # the new current record, when the step replaces it
-    replace_record: bool = False
-    control: Control = "next"
-    suspend_reason: str | None = None  # "approval" | "delivery" | "batch"
-    jump_to: str | None = None
+    """What a step hands back to the runner (a plain slotted class: built once per step per record)."""
+
+    __slots__ = ("control", "detail", "jump_to", "output", "record", "replace_record", "suspend_reason")
+
+    def __init__(
+        self,
+        output: Any = None,
+        detail: dict[str, Any] | None = None,
+        record: Any = None,  # the new current record, when the step replaces it
+        replace_record: bool = False,
+        control: Control = "next",
+        suspend_reason: str | None = None,  # "approval" | "delivery" | "batch"
+        jump_to: str | None = None,
+    ):
+        self.output = output
+        self.detail = detail
+        self.record = record
+        self.replace_record = replace_record
+        self.control = control
+        self.suspend_reason = suspend_reason
+        self.jump_to = jump_to
 
 
 def fail(step_id: str, kind: ErrorKind, message: str, field: str | None = None, *, transient: bool = False, details=()):

@@ -88,4 +88,4 @@ def finish(step: Any, key: str | None, result: DeliveryResult) -> StepOutcome:
     output = {"key": key, **result.as_dict()}
     if result.status == "failed":
         fail(step.id, "delivery", f"the target refused the write: {result.response or 'no detail'}")
-    return StepOutcome(output=output, detail={"simulated": True} if result.simulated else {})
+    return StepOutcome(output=output, detail={"simulated": True} if result.simulated else None)

@@ -1,9 +1,10 @@
 """`map`: build a new record field by field.
 
 Per field: take the source (`from` JSONPath on the current record, or `constant`), apply
-`template`, `value_map` and `crosswalk` when a value is present, fall back to `default`
-when it is missing or null, convert to `type`, and fail if `required` and still missing.
-A missing or null value without a default leaves the output field out.
+`template`, `value_map` and `crosswalk` when a value is present and not null, fall back to
+`default` when it is missing or null, convert to `type`, and fail if `required` and still
+missing or null. Without a default, a missing source leaves the output field out and a null
+source writes null.
 
 Each step compiles to one generated Python function: plain-path fields become inline
 subscripts (no call per field), other fields call a closure. The generated code embeds
@@ -64,6 +65,11 @@ class MapSpec:
     fields: tuple[FieldPlan, ...]
     function: Callable[[Any, Any, Any], dict[str, Any]]
     source: str  # the generated code, kept for debugging
+
+    @property
+    def transform(self) -> Callable[[Any, Any, Any], dict[str, Any]] | None:
+        """Lets the runner call the generated function directly when no step detail is needed."""
+        return None if self.target else self.function
 
 
 def compile_step(raw: dict[str, Any], where: Where) -> MapSpec | None:
@@ -137,14 +143,78 @@ def check_value_maps(raw: dict[str, Any], value_maps: dict[str, Any], where: Whe
 
 
 def _generate(step_id: str, fields: list[FieldPlan], merge: bool) -> tuple[Callable[..., Any], str]:
-    namespace: dict[str, Any] = {"_deepcopy": copy.deepcopy, "_put": _put}
-    body = ["out = _deepcopy(record) if record.__class__ is dict else {}" if merge else "out = {}"]
+    namespace: dict[str, Any] = {"_deepcopy": copy.deepcopy, "_put": _put, "_MISSING": MISSING}
+    body = _start_code(fields, merge)
+    prefixes = _shared_prefixes(fields)
+    for n, prefix in enumerate(prefixes):
+        # a shared parent object is looked up once; None makes every field under it missing
+        body += ["try:", *("    " + line for line in subscript_code(f"_p{n}", "record", list(prefix)))]
+        body += ["except (LookupError, TypeError):", f"    _p{n} = None"]
     for plan in fields:
-        body += _field_code(step_id, plan, namespace)
+        body += _field_code(step_id, plan, namespace, prefixes)
     body.append("return out")
-    source = "def _map(record, ctx, effects):\n" + "\n".join("    " + line for line in body) + "\n"
+    source = "def _careful(record, ctx, effects):\n" + "\n".join("    " + line for line in body) + "\n"
+    if not merge and all(plan.is_plain and "." not in plan.to for plan in fields):
+        source += _optimistic_code(fields, prefixes)
+    else:
+        source += "_map = _careful\n"
     exec(compile(source, f"<map step {step_id}>", "exec"), namespace)  # noqa: S102 - generated from validated keys only
     return namespace["_map"], source
+
+
+def _from_prefix(tokens: list[Any], prefixes: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
+    """Start a lookup from the longest already-computed prefix variable (optimistic path only)."""
+    for cut in range(len(tokens) - 1, 0, -1):
+        if tuple(tokens[:cut]) in prefixes:
+            return f"_p{prefixes.index(tuple(tokens[:cut]))}", tokens[cut:]
+    return "record", tokens
+
+
+def _optimistic_code(fields: list[FieldPlan], prefixes: list[tuple[Any, ...]]) -> str:
+    """A path-only step first tries one dict literal, as a hand-written mapping would; a
+    missing key, a wrong type, or a null where a default or `required` applies sends the
+    record to `_careful`, which handles each field on its own."""
+    body = []
+    for n, prefix in enumerate(prefixes):
+        body += subscript_code(f"_p{n}", *_from_prefix(list(prefix), prefixes[:n]))
+    items = []
+    for plan in fields:
+        tokens = simple_tokens(plan.source or "$") or []
+        source = "record"
+        if len(tokens) >= 2 and tuple(tokens[:-1]) in prefixes:
+            source, tokens = f"_p{prefixes.index(tuple(tokens[:-1]))}", tokens[-1:]
+        lines = subscript_code(f"_t{plan.index}", source, tokens)
+        if len(lines) == 1 and plan.default is None and not plan.required:
+            items.append(f"{plan.to!r}: {lines[0].split(' = ', 1)[1]}")
+        else:
+            body += lines
+            if plan.default is not None or plan.required:  # a null here needs the careful path
+                body.append(f"if _t{plan.index} is None: raise TypeError")
+            items.append(f"{plan.to!r}: _t{plan.index}")
+    body.append("out = {" + ", ".join(items) + "}")
+    code = ["def _map(record, ctx, effects):", "    try:", *("        " + line for line in body)]
+    code += ["    except (LookupError, TypeError):", "        return _careful(record, ctx, effects)"]
+    code += ["    return out"]
+    return "\n".join(code) + "\n"
+
+
+def _start_code(fields: list[FieldPlan], merge: bool) -> list[str]:
+    if not merge:
+        return ["out = {}"]
+    # records are never mutated: copy the record shallowly, and deeply only the objects written into
+    lines = ["out = dict(record) if record.__class__ is dict else {}"]
+    for key in sorted({plan.to.split(".")[0] for plan in fields if "." in plan.to}):
+        lines += [f"if {key!r} in out:", f"    out[{key!r}] = _deepcopy(out[{key!r}])"]
+    return lines
+
+
+def _shared_prefixes(fields: list[FieldPlan]) -> list[tuple[Any, ...]]:
+    counts: dict[tuple[Any, ...], int] = {}
+    for plan in fields:
+        tokens = simple_tokens(plan.source or "$") if plan.is_plain else None
+        if tokens and len(tokens) >= 2:
+            counts[tuple(tokens[:-1])] = counts.get(tuple(tokens[:-1]), 0) + 1
+    return [prefix for prefix, count in counts.items() if count >= 2]
 
 
 def _assign(plan: FieldPlan, value: str) -> str:
@@ -152,14 +222,19 @@ def _assign(plan: FieldPlan, value: str) -> str:
     return f"out[{keys[0]!r}] = {value}" if len(keys) == 1 else f"_put(out, {keys!r}, {value})"
 
 
-def _field_code(step_id: str, plan: FieldPlan, namespace: dict[str, Any]) -> list[str]:
+def _field_code(step_id: str, plan: FieldPlan, namespace: dict[str, Any], prefixes: list[tuple[Any, ...]]) -> list[str]:
     i = plan.index
     if not plan.is_plain:
         namespace[f"_f{i}"] = _field_closure(step_id, plan)
-        return [f"v = _f{i}(record, ctx, effects)", "if v is not None:", "    " + _assign(plan, "v")]
+        return [f"v = _f{i}(record, ctx, effects)", "if v is not _MISSING:", "    " + _assign(plan, "v")]
     tokens = simple_tokens(plan.source or "$") or []
-    lines = ["try:", *("    " + line for line in subscript_code("v", "record", tokens))]
-    lines += ["except (LookupError, TypeError):", "    v = None", "if v is not None:", "    " + _assign(plan, "v")]
+    source = "record"
+    if len(tokens) >= 2 and tuple(tokens[:-1]) in prefixes:
+        source, tokens = f"_p{prefixes.index(tuple(tokens[:-1]))}", tokens[-1:]
+    lines = ["try:", *("    " + line for line in subscript_code("v", source, tokens))]
+    fallback = plan.default is not None or plan.required
+    present = "if v is not _MISSING and v is not None:" if fallback else "if v is not _MISSING:"
+    lines += ["except (LookupError, TypeError):", "    v = _MISSING", present, "    " + _assign(plan, "v")]
     if plan.default is not None:
         namespace[f"_d{i}"] = plan.default
         copy_default = f"_deepcopy(_d{i})" if isinstance(plan.default, dict | list) else f"_d{i}"
@@ -201,25 +276,27 @@ def _field_closure(step_id: str, plan: FieldPlan) -> Callable[[Any, RunContext, 
 
 
 def _evaluate(plan: FieldPlan, record: Any, ctx: RunContext, effects: Any) -> Any:
+    """The field's value; MISSING leaves it out of the output, None writes a null."""
     if plan.getter is not None:
         value = plan.getter(record)
-        value = None if value is MISSING else value
     elif plan.constant is not MISSING:
-        value = copy.deepcopy(plan.constant)
+        value = copy.deepcopy(plan.constant) if isinstance(plan.constant, dict | list) else plan.constant
     else:
-        value = None
-    if plan.template is not None and (value is not None or plan.getter is None):
+        value = None  # a template-only field computes from record, input and steps
+    has_source = plan.getter is not None or plan.constant is not MISSING
+    if plan.template is not None and (not has_source or (value is not MISSING and value is not None)):
         value = to_json(plan.template(ctx.variables(value=value)))
-    if value is not None and plan.value_map:
+    present = value is not MISSING and value is not None
+    if present and plan.value_map:
         fallback = plan.default if plan.default is not None else _NO_FALLBACK
         value = map_value(ctx.plan.value_maps, plan.value_map, value, fallback)
-    if value is not None and plan.crosswalk:
+    if present and plan.crosswalk:
         value = _crosswalk(plan, value, effects)
-    if value is None and plan.default is not None:
+    if not present and plan.default is not None:
         value = copy.deepcopy(plan.default)
-    if value is not None and plan.coerce is not None:
+    if plan.coerce is not None and value is not MISSING and value is not None:
         value = plan.coerce(value)
-    if value is None and plan.required:
+    if plan.required and (value is MISSING or value is None):
         raise ValueError("required but missing" + (f" (from {plan.source})" if plan.source else ""))
     return value
 
@@ -238,6 +315,4 @@ def _crosswalk(plan: FieldPlan, value: Any, effects: Any) -> str:
 def execute(step: Any, ctx: RunContext, effects: Any) -> StepOutcome:
     spec: MapSpec = step.spec
     out = spec.function(ctx.record, ctx, effects)
-    return StepOutcome(
-        output=out, record=out, replace_record=True, detail={"target": spec.target} if spec.target else {}
-    )
+    return StepOutcome(out, {"target": spec.target} if spec.target else None, out, True)
