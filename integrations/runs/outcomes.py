@@ -34,6 +34,8 @@ def error_dict(error) -> dict | None:
     fields = ("step_id", "kind", "message", "field", "classification")
     data = {name: getattr(error, name, None) for name in fields}
     data["retry_after"] = getattr(error, "retry_after", None)
+    if getattr(error, "details", None):
+        data["details"] = list(error.details)  # every violation of a validate step
     return jsonable(data)
 
 

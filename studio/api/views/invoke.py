@@ -57,12 +57,8 @@ class InvokeView(APIView):
         if err.get("classification") == "transient":
             headers = {"Retry-After": str(int(err.get("retry_after") or 30))}
             return problem(503, err.get("message") or "a system the flow reads from is unavailable", headers=headers)
-        field = err.get("field") or "record"
+        errors: dict[str, list[str]] = {}
+        for item in err.get("details") or [{"field": err.get("field"), "message": err.get("message")}]:
+            errors.setdefault(item.get("field") or "record", []).append(item.get("message") or "invalid")
         where = f"{err.get('step_id')}: " if err.get("step_id") else ""
-        response = problem(
-            422,
-            where + (err.get("message") or "invalid"),
-            code="invalid",
-            errors={field: [err.get("message") or "invalid"]},
-        )
-        return response
+        return problem(422, where + (err.get("message") or "invalid"), code="invalid", errors=errors)
