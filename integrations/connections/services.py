@@ -45,8 +45,9 @@ def snapshot(connection: Connection) -> dict[str, Any]:
 def _merge_credentials(connection: Connection, replace: dict[str, str] | None) -> None:
     """Only keys with a new value change; a blank field keeps the stored secret."""
     new = {k: v for k, v in (replace or {}).items() if v not in (None, "")}
-    if new:
-        connection.set_credentials({**connection.get_credentials(), **new})
+    current = connection.get_credentials()
+    if new and {**current, **new} != current:  # Fernet output differs each time: encrypt only on change
+        connection.set_credentials({**current, **new})
 
 
 @transaction.atomic
@@ -73,12 +74,13 @@ def update_connection(
             setattr(connection, key, value)
     _merge_credentials(connection, credentials)
     after = snapshot(connection)
+    if before == after:
+        return connection  # nothing changed: no write, no audit entry
     if any(before[k] != after[k] for k in (*REVERIFY, "credentials")):
         connection.verified = False
     connection.full_clean()
     connection.save()
-    if before != after:
-        record(actor, "connection.updated", connection, before=before, after=after, secret_fields=("credentials",))
+    record(actor, "connection.updated", connection, before=before, after=after, secret_fields=("credentials",))
     return connection
 
 
@@ -137,6 +139,11 @@ def check_connection(actor, connection: Connection, *, on_attempt=None):
     )
     connection.refresh_from_db()
     return result
+
+
+def connections_to_check():
+    """Connections the periodic health check calls: outbound, not paused by hand."""
+    return Connection.objects.filter(paused=False).exclude(base_url="")
 
 
 WINDOW_FIELDS = ("kind", "weekday", "start_time", "end_time", "starts_at", "ends_at", "timezone", "note")
