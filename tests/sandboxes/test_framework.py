@@ -2,15 +2,19 @@
 log, drop-after-commit, reset and the admin-only control API."""
 
 import json
+import time
 
 import httpx
 import pytest
+from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 
 from integrations.sandboxes import admin_api, framework_records
 from integrations.sandboxes.credentials import admin_token, sandbox_credentials
-from integrations.sandboxes.framework import VendorHooks, sandbox_endpoint
+from integrations.sandboxes.framework import VendorHooks, remember, remembered, replay, sandbox_endpoint
+from integrations.sandboxes.framework_webhooks import emit_webhook
 from integrations.sandboxes.models import SandboxRecord, SandboxRequest
 
 VENDOR = "testvendor"
@@ -41,8 +45,35 @@ def things(request):
     return JsonResponse({"items": [r.data for r in framework_records.records(VENDOR, "thing")]})
 
 
+RECEIVED = []
+
+
+@csrf_exempt
+@login_not_required
+def receiver(request):
+    RECEIVED.append((dict(request.headers), request.body))
+    return JsonResponse({}, status=202)
+
+
+@sandbox_endpoint(HOOKS)
+def keyed(request):
+    key = request.headers.get("Idempotency-Key", "")
+    earlier = remembered(VENDOR, key)
+    if earlier is not None:
+        return replay(earlier)
+    rid = str(framework_records.next_number(VENDOR, "thing"))
+    framework_records.create(VENDOR, "thing", rid, json.loads(request.body))
+    response = JsonResponse({"id": rid}, status=201)
+    response["Location"] = f"/sandbox/testvendor/things/{rid}"
+    remember(VENDOR, key, request, response)
+    emit_webhook(VENDOR, {"event": "thing.created", "id": rid}, {"X-Test-Signature": "sig"})
+    return response
+
+
 urlpatterns = [
     path("sandbox/testvendor/things", things),
+    path("sandbox/testvendor/keyed", keyed),
+    path("hooks/receiver", receiver),
     path("sandbox/testvendor/_admin/", include(admin_api.admin_urls()), {"vendor": VENDOR}),
     path("", include("studio.ui.urls")),  # error pages link home
 ]
@@ -209,3 +240,47 @@ def test_credentials_are_deterministic_and_derived_from_the_secret_key(settings)
     assert first == sandbox_credentials("hubspot") and first != sandbox_credentials("kantata")
     settings.SECRET_KEY = "another-install"
     assert sandbox_credentials("hubspot")["client_secret"] != first["client_secret"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_idempotency_replays_the_first_answer_and_webhook_follows_commit(live_server, settings, client):
+    settings.SWITCHBOARD_SANDBOX_ORIGIN = live_server.url
+    RECEIVED.clear()
+    response = client.post(
+        "/sandbox/testvendor/_admin/settings",
+        json.dumps({"webhook_target": f"{live_server.url}/hooks/receiver"}),
+        content_type="application/json",
+        **admin(),
+    )
+    assert response.json()["webhook_target"].endswith("/hooks/receiver")
+    headers = {"Authorization": f"Bearer {sandbox_credentials(VENDOR)['access_token']}", "Idempotency-Key": "k-1"}
+    first = httpx.post(f"{live_server.url}/sandbox/testvendor/keyed", json={"n": 1}, headers=headers, timeout=5)
+    second = httpx.post(f"{live_server.url}/sandbox/testvendor/keyed", json={"n": 1}, headers=headers, timeout=5)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json() and second.headers["Location"] == first.headers["Location"]
+    assert SandboxRecord.objects.filter(vendor=VENDOR).count() == 1
+    deadline = time.monotonic() + 5
+    while not RECEIVED and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(RECEIVED) == 1  # the replay emitted nothing new
+    hdrs, body = RECEIVED[0]
+    assert json.loads(body) == {"event": "thing.created", "id": first.json()["id"]}
+    assert hdrs["X-Test-Signature"] == "sig"
+
+
+@pytest.mark.django_db
+def test_settings_reject_bad_values_naming_the_field(client):
+    response = client.post(
+        "/sandbox/testvendor/_admin/settings",
+        json.dumps({"window_seconds": 0}),
+        content_type="application/json",
+        **admin(),
+    )
+    assert response.status_code == 400 and response.json()["field"] == "window_seconds"
+    response = client.post(
+        "/sandbox/testvendor/_admin/settings",
+        json.dumps({"webhook_target": "ftp://x"}),
+        content_type="application/json",
+        **admin(),
+    )
+    assert response.status_code == 400 and response.json()["field"] == "webhook_target"
