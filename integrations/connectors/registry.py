@@ -24,6 +24,7 @@ CONNECTORS: dict[str, tuple[str, str]] = {
     "dynamics": ("Dynamics 365 / Dataverse", "integrations.connectors.dynamics.DynamicsConnector"),
     "netsuite": ("NetSuite", "integrations.connectors.netsuite.NetSuiteConnector"),
     "bamboohr": ("BambooHR", "integrations.connectors.bamboohr.BambooHRConnector"),
+    "workday": ("Workday", "integrations.connectors.workday.WorkdayConnector"),
     "salesforce": ("Salesforce", "integrations.connectors.salesforce.SalesforceConnector"),
     "hubspot": ("HubSpot", "integrations.connectors.hubspot.HubSpotConnector"),
 }

@@ -1,0 +1,59 @@
+"""The firm's consultants as Workday workers: a 32-hex WID each, `workerId` = the Employee
+ID number, references as {id, descriptor, href}; plus the RaaS worker-sync rows."""
+
+from __future__ import annotations
+
+import uuid
+
+from integrations.sandboxes import framework_records as store
+from integrations.sandboxes.seed.firm import generate_firm
+from integrations.sandboxes.workday import VENDOR
+
+_NS = uuid.UUID("3aa5550b-7fe3-48b9-8d7b-5741afc65534")
+STAMP = "2025-01-06T09:00:00.000Z"
+
+
+def wid(kind: str, key: str) -> str:
+    return uuid.uuid5(_NS, f"{kind}:{key}").hex
+
+
+def ref(kind: str, key: str, descriptor: str) -> dict:
+    return {"id": wid(kind, key), "descriptor": descriptor}
+
+
+def worker_row(e: dict, managers: dict[str, dict]) -> dict:
+    name = f"{e['first_name']} {e['last_name']}"
+    manager = managers.get(e["manager_id"] or "")
+    org = (
+        f"Professional Services ({manager['first_name']} {manager['last_name']})"
+        if manager
+        else "Professional Services"
+    )
+    return {
+        "id": wid("worker", e["id"]),
+        "descriptor": name,
+        "workerId": e["worker_id"].split("-")[1],
+        "workerType": ref("workerType", "employee", "Employee"),
+        "businessTitle": e["title"],
+        "isManager": e["title"] in ("Manager", "Senior Manager", "Principal"),
+        "primaryWorkEmail": e["email"],
+        "primaryWorkPhone": None,
+        "location": ref("location", e["location"], e["location"]),
+        "primarySupervisoryOrganization": ref("org", e["manager_id"] or "root", org),
+        "primaryJob": {
+            **ref("job", e["id"], f"{e['title']} - {name}"),
+            "jobProfile": ref("jobProfile", e["title"], e["title"]),
+        },
+        "hireDate": e["hire_date"],
+        "terminationDate": None if e["status"] == "Active" else "2025-03-31",
+        "lastUpdated": STAMP,
+        "costCenter": f"CC-410 {e['department']}",
+        "managerName": f"{manager['first_name']} {manager['last_name']}" if manager else None,
+    }
+
+
+def seed(size="test", seed_value: int = 42) -> dict:
+    firm = generate_firm(seed_value, size)
+    managers = {e["id"]: e for e in firm.consultants}
+    rows = ((wid("worker", e["id"]), worker_row(e, managers), e["worker_id"].split("-")[1]) for e in firm.consultants)
+    return {"workers": store.bulk_load(VENDOR, "workers", rows)}

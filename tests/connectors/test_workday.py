@@ -1,0 +1,178 @@
+"""Workday: the connector against its sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.connectors.errors import ConnectorError
+from integrations.connectors.workday import WorkdayConnector
+from integrations.sandboxes import bearer
+from integrations.sandboxes import framework_records as store
+from integrations.sandboxes.credentials import sandbox_credentials
+from integrations.sandboxes.framework import setting_for
+from integrations.sandboxes.models import SandboxFault
+from integrations.sandboxes.workday import REPORT_NAME, REPORT_OWNER, TENANT, VENDOR
+from integrations.sandboxes.workday.auth import isu_username
+from integrations.sandboxes.workday.seed import seed, wid
+from tests.connectors.contract import make_connection, use_sandboxes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def connector_for(origin: str, *, mode: str = "oauth", on_attempt=None, **secret_overrides) -> WorkdayConnector:
+    creds = sandbox_credentials(VENDOR)
+    config = {
+        "tenant": TENANT,
+        "auth_mode": mode,
+        "client_id": creds["client_id"],
+        "username": isu_username(),
+        "report_owner": REPORT_OWNER,
+        "report_name": REPORT_NAME,
+    }
+    secrets = {
+        "client_secret": creds["client_secret"],
+        "refresh_token": creds["refresh_token"],
+        "password": creds["password"],
+        **secret_overrides,
+    }
+    connection = make_connection("workday", f"{origin}/sandbox/{VENDOR}", config, secrets)
+    return WorkdayConnector(connection, on_attempt=on_attempt)
+
+
+@pytest.fixture
+def origin(live_server, settings):
+    return use_sandboxes(live_server, settings)
+
+
+@pytest.fixture
+def workday(origin):
+    seed("test")
+    return connector_for(origin)
+
+
+def a_worker() -> str:
+    return store.records(VENDOR, "workers").order_by("id").first().record_id
+
+
+@pytest.mark.parametrize(
+    ("mode", "override", "status", "text"),
+    [
+        ("oauth", {"client_secret": "nope"}, 401, "Invalid client credentials"),
+        ("oauth", {"refresh_token": "revoked"}, 400, "Invalid refresh token"),
+        ("basic", {"password": "nope"}, 401, "invalid request: unauthorized"),
+    ],
+)
+def test_bad_credentials_are_permanent_with_workday_message(origin, mode, override, status, text):
+    conn = connector_for(origin, mode=mode, **override)
+    with pytest.raises(ConnectorError) as err:
+        conn.query("workers", page_size=1)
+    assert err.value.kind == "permanent" and err.value.status_code == status and text in err.value.message
+
+
+def test_expired_token_is_refreshed_once_and_basic_auth_works(workday, origin):
+    attempts = []
+    conn = connector_for(origin, on_attempt=attempts.append)
+    worker_id = a_worker()
+    assert conn.read("workers", worker_id)["id"] == worker_id
+    bearer.revoke_all(VENDOR)
+    assert conn.read("workers", worker_id)["href"].endswith(f"/workers/{worker_id}")
+    assert [a.status_code for a in attempts] == [200, 200, 401, 200, 200]
+    assert sum("/ccx/oauth2/" in a.url for a in attempts) == 2
+    assert all(conn.credentials["refresh_token"] not in a.request_excerpt for a in attempts)
+    basic = connector_for(origin, mode="basic")
+    assert basic.read("workers", worker_id)["workerId"].isdigit()
+    assert basic.test().ok
+
+
+def test_read_worker_and_unknown_id(workday):
+    worker = workday.read("workers", a_worker())
+    assert len(worker["id"]) == 32 and worker["primaryWorkEmail"].endswith("@firm.example")
+    assert set(worker["primaryJob"]) >= {"id", "descriptor", "jobProfile"}
+    with pytest.raises(ConnectorError) as err:
+        workday.read("workers", "0" * 32)
+    assert err.value.status_code == 404 and "not a valid worker" in err.value.message
+
+
+def test_offset_pagination_over_1100_workers(workday):
+    template = store.get(VENDOR, "workers", a_worker()).data
+    store.bulk_load(
+        VENDOR,
+        "workers",
+        (
+            (wid("bulk", str(n)), {**template, "id": wid("bulk", str(n)), "workerId": str(30000 + n)}, str(30000 + n))
+            for n in range(1100)
+        ),
+    )
+    attempts = []
+    conn = WorkdayConnector(workday.connection, on_attempt=attempts.append)
+    workers = list(conn.iterate("workers"))
+    assert len(workers) == 1124 and len({w["id"] for w in workers}) == 1124
+    pages = [a for a in attempts if "/workers" in a.url]
+    assert len(pages) == 12 and "offset=1100" in pages[-1].url
+
+
+def test_worker_report_polls_since_a_watermark(workday):
+    first = workday.query("worker_report")
+    assert len(first.records) == 24 and first.watermark
+    row = store.get(VENDOR, "workers", a_worker())
+    store.update(row, {"lastUpdated": "2026-02-01T08:00:00.000Z", "businessTitle": "Principal"})
+    changed = workday.query("worker_report", since=first.watermark)
+    assert [r["Worker_WID"] for r in changed.records] == [row.record_id]
+    assert changed.records[0]["Business_Title"] == "Principal" and changed.watermark == "2026-02-01T08:00:00.000Z"
+
+
+def block(worker_id: str, **extra) -> dict:
+    return {
+        "worker": {"id": worker_id},
+        "date": "2025-04-16",
+        "quantity": 7.5,
+        "timeEntryCode": {"id": "billable"},
+        "comment": "Data migration workshop",
+        **extra,
+    }
+
+
+def test_create_time_block(workday):
+    result = workday.create("time_blocks", block(a_worker()))
+    assert result.created and result.status_code == 201 and len(result.remote_id) == 32
+    assert workday.read("time_blocks", result.remote_id)["timeEntryCode"]["descriptor"] == "Billable Hours"
+
+
+def test_upsert_by_external_reference_twice_gives_one_block(workday):
+    worker_id = a_worker()
+    first = workday.upsert("time_blocks", "externalReferenceID", "KAN-TE-903311207", block(worker_id))
+    second = workday.upsert("time_blocks", "externalReferenceID", "KAN-TE-903311207", block(worker_id, quantity=8))
+    assert first.created and not second.created and first.remote_id == second.remote_id
+    rows = store.records(VENDOR, "timeBlocks").filter(external_id="KAN-TE-903311207")
+    assert rows.count() == 1 and rows.get().data["quantity"] == 8
+
+
+@pytest.mark.parametrize("kind", ["throttle", "maintenance", "rate_limit"])
+def test_throttling_is_transient_with_retry_after(workday, kind):
+    if kind == "rate_limit":
+        cfg = setting_for(VENDOR)
+        cfg.rate_limit_per_window, cfg.window_seconds = 1, 600
+        cfg.save()
+        workday.query("workers", page_size=1)
+    else:
+        SandboxFault.objects.create(vendor=VENDOR, kind=kind, retry_after=25)
+    with pytest.raises(ConnectorError) as err:
+        workday.query("workers", page_size=1)
+    assert err.value.kind == "transient" and err.value.status_code in (429, 503)
+    assert err.value.retry_after == 25 if kind != "rate_limit" else 0 < err.value.retry_after <= 600
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "text"),
+    [
+        ({"quantity": 30}, "quantity", "The quantity must be greater than 0 and no more than 24 hours."),
+        ({"worker": {"id": "f" * 32}}, "worker", "is not a valid ID value for type = WID"),
+        ({"date": "16/04/2025"}, "date", "'16/04/2025' is not a valid date"),
+    ],
+)
+def test_validation_errors_are_permanent_with_workday_message(workday, change, field, text):
+    with pytest.raises(ConnectorError) as err:
+        workday.create("time_blocks", {**block(a_worker()), **change})
+    assert err.value.kind == "permanent" and err.value.status_code == 400
+    assert err.value.vendor_code == field and text in err.value.message
+    assert not store.records(VENDOR, "timeBlocks").exists()
