@@ -33,9 +33,17 @@ def _check(source, type_, external_id, payload) -> None:
 
 
 def ingest_event(
-    *, source: str, type: str, external_id: str, payload: dict, connection=None, business_key: str = ""
+    *,
+    source: str,
+    type: str,
+    external_id: str,
+    payload: dict,
+    connection=None,
+    business_key: str = "",
+    versions=None,
 ) -> Ingested:
-    """Store an inbound event and start a run for every active flow it triggers.
+    """Store an inbound event and start a run for every active flow it triggers (or, for a
+    poll, for the `versions` given).
 
     A duplicate (same source and external id) returns the first event and its runs with
     created=False and starts nothing, also when two copies arrive at the same moment."""
@@ -52,7 +60,7 @@ def ingest_event(
                 payload=payload,
                 business_key=business_key[:200],
             )
-            created_runs = runs.start_runs_for_event(event)
+            created_runs = runs.start_runs_for_event(event, versions)
     except IntegrityError:
         event = Event.objects.get(source=source, external_id=external_id)
         return Ingested(event, list(event.runs.filter(sequence=0).order_by("id")), created=False)

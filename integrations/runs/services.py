@@ -28,20 +28,23 @@ def business_key_of(event) -> str:
     return event.business_key or event.external_id
 
 
-def start_runs_for_event(event) -> list[Run]:
+def start_runs_for_event(event, versions=None) -> list[Run]:
     """Inside the caller's transaction: one queued run per matching live version."""
     from integrations.flows.services import matching_versions
 
+    if versions is None:
+        versions = matching_versions(event.source, event.type)
+    trigger = Trigger.POLL if event.source.startswith("poll:") else Trigger.EVENT
     runs = [
         Run.objects.create(
             flow_version=version,
             event=event,
             sequence=0,
-            trigger=Trigger.EVENT,
+            trigger=trigger,
             business_key=business_key_of(event),
             next_attempt_at=timezone.now(),
         )
-        for version in matching_versions(event.source, event.type)
+        for version in versions
     ]
     enqueue_on_commit(runs)
     return runs
