@@ -13,6 +13,7 @@ connection's host allow-list.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
@@ -146,8 +147,8 @@ class GenericRestConnector(Connector):
             prefix = self.config.get("auth_header_prefix", "")
             return {self.config.get("auth_header_name") or "Authorization": f"{prefix}{self.credentials['api_key']}"}
         if self.auth_type == "basic":
-            auth = httpx.BasicAuth(self.config.get("username", ""), self.credentials.get("password", ""))
-            return {"Authorization": auth._auth_header}
+            pair = f"{self.config.get('username', '')}:{self.credentials.get('password', '')}"
+            return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
         return super().auth_headers(token)
 
     # --- operations ----------------------------------------------------------------------

@@ -80,6 +80,6 @@ def redact_body(content: bytes | str | None, content_type: str = "", secrets: It
             text = json.dumps(redact_data(json.loads(text)), ensure_ascii=False)
     elif "x-www-form-urlencoded" in ctype:
         pairs = parse_qsl(text, keep_blank_values=True)
-        text = urlencode([(k, MASK if is_secret_name(k) else v) for k, v in pairs])
+        text = urlencode([(k, MASK if is_secret_name(k) else v) for k, v in pairs], safe="[]")
     text = redact_text(text, secrets)
     return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"

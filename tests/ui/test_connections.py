@@ -231,3 +231,21 @@ def test_delete_is_refused_while_a_flow_uses_the_connection(client_for):
     assert admin.post(reverse("connections:delete", args=["crm"])).status_code == 302
     assert not Connection.objects.filter(name="crm").exists()
     assert AuditEntry.objects.filter(action="connection.deleted").exists()
+
+
+@pytest.mark.django_db
+def test_changing_where_a_used_connection_points_needs_confirmation_listing_the_flows(client_for):
+    from integrations.flows.models import Flow, FlowVersion
+
+    make()
+    flow = Flow.objects.create(key="time-to-erp", name="Time to ERP")
+    FlowVersion.objects.create(flow=flow, definition={"steps": [{"type": "deliver", "connection": "crm"}]})
+    analyst = client_for("analyst")
+    data = create_payload(base_url="https://other.example.com", secret__api_key="")
+    data.pop("name")
+    assert "time-to-erp" in analyst.get(reverse("connections:edit", args=["crm"])).content.decode()
+    response = analyst.post(reverse("connections:edit", args=["crm"]), data)
+    assert response.status_code == 200 and "tick the confirmation" in response.content.decode()
+    assert Connection.objects.get(name="crm").base_url == "https://api.example.com"
+    assert analyst.post(reverse("connections:edit", args=["crm"]), {**data, "confirm": "1"}).status_code == 302
+    assert Connection.objects.get(name="crm").base_url == "https://other.example.com"

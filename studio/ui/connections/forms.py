@@ -140,6 +140,18 @@ class ConnectionForm(forms.Form):
         cleaned["credentials"] = {n: cleaned.get(SECRET + n) for n in self.secret_names if cleaned.get(SECRET + n)}
         return cleaned
 
+    def redirects_traffic(self) -> bool:
+        """Would saving point live flows somewhere else (base URL, hosts, settings, secrets)?"""
+        if self.instance is None:
+            return False
+        data = self.cleaned_data
+        return bool(
+            data.get("credentials")
+            or (data.get("base_url") or "") != self.instance.base_url
+            or data.get("config") != (self.instance.config or {})
+            or (data.get("allowed_hosts") or []) != (self.instance.allowed_hosts or [])
+        )
+
     def service_fields(self) -> dict:
         data = self.cleaned_data
         fields = {

@@ -67,6 +67,9 @@ def connection_edit(request, name):
     connection = _get(name)
     cls = registry.connector_class(connection.kind)
     form = ConnectionForm(request.POST or None, connector_class=cls, instance=connection)
+    flows = services.flows_using(connection)
+    if request.method == "POST" and form.is_valid() and flows and form.redirects_traffic():
+        _require_confirmation(request, form, flows)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_connection(
@@ -85,8 +88,19 @@ def connection_edit(request, name):
             "kind": connection.kind,
             "kind_label": cls.label,
             "connection": connection,
+            "flows": flows,
         },
     )
+
+
+def _require_confirmation(request, form, flows) -> None:
+    """Repointing a connection that flows use needs a ticked confirmation."""
+    if request.POST.get("confirm"):
+        return
+    retype = (
+        " Secrets are never sent back to the page: type the new one again." if form.cleaned_data["credentials"] else ""
+    )
+    form.add_error(None, f"Flows {', '.join(flows)} use this connection: tick the confirmation to save.{retype}")
 
 
 def _form_errors(form, exc: ValidationError) -> None:
