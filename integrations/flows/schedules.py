@@ -24,6 +24,10 @@ def task_name(flow) -> str:
 
 
 def parse_cron(cron: str) -> dict:
+    from integrations.engine.cron import cron_problem
+
+    if problem := cron_problem(cron or ""):
+        raise ScheduleInvalid(problem)
     parts = (cron or "").split()
     if len(parts) != 5:
         raise ScheduleInvalid("cron must have five fields: minute hour day-of-month month day-of-week")

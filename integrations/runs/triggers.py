@@ -13,15 +13,17 @@ REPLAY_LIMIT = 5000
 
 
 def start_scheduled(flow_id: int):
+    """One run per tick; the record is the trigger's payload plus the tick time."""
     flow = Flow.objects.filter(pk=flow_id, status=FlowStatus.ACTIVE).first()
     version = flow.live_version if flow else None
     if version is None:
         return None
     now = timezone.now()
+    payload = (version.definition.get("trigger") or {}).get("payload") or {}
     return create_run(
         version,
         trigger=Trigger.SCHEDULE,
-        record={"scheduled_at": now.isoformat()},
+        record={**payload, "scheduled_at": now.isoformat()},
         business_key=f"tick:{now:%Y-%m-%dT%H:%M}",
     )
 
