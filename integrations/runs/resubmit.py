@@ -55,10 +55,7 @@ def check_edited(exc, state: dict) -> None:
         plan, exc.run.record, engine_api.dry_run_effects(), state=state, start_at=exc.step_id, dry_run=True
     )
     error = outcome.error
-    if (
-        outcome.status == "failed"
-        and error is not None
-        and error.step_id == exc.step_id
-        and error.classification == "permanent"
-    ):
-        raise ActionInvalid(f"input.{error.field}" if error.field else "input", error.message)
+    failed_here = outcome.status == "failed" and error is not None and error.step_id == exc.step_id
+    if failed_here and error.classification == "permanent":
+        first = (error.details or ({"field": error.field, "message": error.message},))[0]
+        raise ActionInvalid(f"input.{first['field']}" if first.get("field") else "input", first["message"])

@@ -106,3 +106,38 @@ def test_skip_resolve_assign_comment_tag(invoice_flow, erp_offline, personas, do
     assert caught.value.conflict
     actions_logged = set(AuditEntry.objects.filter(object_id=str(exc.pk)).values_list("action", flat=True))
     assert {"exception.assign", "exception.comment", "exception.tag", "exception.resolve"} <= actions_logged
+
+
+CHECKED_FLOW = {
+    "trigger": {"type": "event", "connection": "crm", "event": "invoice.approved"},
+    "steps": [
+        INVOICE_FLOW["steps"][0],
+        {
+            "id": "check",
+            "type": "validate",
+            "rules": [{"when": "record.amount <= 0", "message": "amount must be positive", "field": "amount"}],
+        },
+        INVOICE_FLOW["steps"][1],
+    ],
+}
+
+
+def test_resubmitting_an_edited_step_input_is_validated_first_then_runs_from_that_step(
+    personas, crm, erp_offline, doorbells
+):
+    from tests.runtime.conftest import publish_flow
+
+    publish_flow(personas["analyst"], CHECKED_FLOW, key="checked")
+    result = ingest_event(
+        source="crm", type="invoice.approved", external_id="e8", payload={"id": "INV-8", "amount": -3}
+    )
+    exc = RunException.objects.get(run=execute_run(result.runs[0].pk))
+    assert (exc.step_id, exc.original_input) == ("check", {"external_ref": "INV-8", "amount": -3, "currency": "EUR"})
+    with pytest.raises(actions.ActionInvalid) as caught:
+        resubmit(exc, personas["operator"], {**exc.original_input, "amount": 0})
+    assert (caught.value.field, caught.value.message) == ("input.amount", "amount must be positive")
+    resubmit(exc, personas["operator"], {**exc.original_input, "amount": 3})
+    retry = execute_run(Run.objects.get(trigger="retry").pk)
+    assert retry.status == "waiting-delivery" and retry.start_at == "post"
+    assert [s.step_id for s in retry.steps.all()] == ["check", "post"]  # the map step did not run again
+    assert Delivery.objects.get().payload["amount"] == 3
