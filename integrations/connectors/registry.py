@@ -27,6 +27,7 @@ CONNECTORS: dict[str, tuple[str, str]] = {
     "workday": ("Workday", "integrations.connectors.workday.WorkdayConnector"),
     "salesforce": ("Salesforce", "integrations.connectors.salesforce.SalesforceConnector"),
     "hubspot": ("HubSpot", "integrations.connectors.hubspot.HubSpotConnector"),
+    "kantata": ("Kantata OX", "integrations.connectors.kantata.KantataConnector"),
 }
 
 

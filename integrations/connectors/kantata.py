@@ -1,0 +1,178 @@
+"""Kantata OX (Mavenlink API v1) connector.
+
+Auth: an OAuth 2.0 bearer token from the authorization-code grant. Kantata tokens do not
+expire, so there is nothing to refresh: a 401 means the token was revoked (permanent).
+Answers use Kantata's normalised envelope (`results: [{key, id}]` plus an id map per key);
+lists page with `page`/`per_page` (at most 200); polls filter `updated_after` ordered by
+`updated_at`. Kantata has no idempotency keys and no upsert, so `upsert` looks the record
+up through an external reference first and creates the record with its reference nested
+(`external_references_attributes`) in the same request. Throttling is a bare 429.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import httpx
+
+from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, WriteResult
+from integrations.connectors.errors import ConnectorError, parse_retry_after
+
+MAX_PER_PAGE = 200
+# Kantata sends no Retry-After: "retry after a small delay". Maintenance lasts longer.
+THROTTLE_RETRY_SECONDS = 10.0
+UNAVAILABLE_RETRY_SECONDS = 30.0
+SERVICE_NAME = "switchboard"
+
+_STAMPS = (FieldSpec("created_at", "datetime"), FieldSpec("updated_at", "datetime"))
+OBJECTS = {
+    "workspaces": ObjectSpec("workspaces", "Workspaces (projects)", (
+        FieldSpec("title", required=True), FieldSpec("description"),
+        FieldSpec("creator_role", required=True, choices=("maven", "buyer")), FieldSpec("budgeted", "boolean"),
+        FieldSpec("price", "number"), FieldSpec("currency"), FieldSpec("start_date", "date"),
+        FieldSpec("due_date", "date"), FieldSpec("archived", "boolean"), *_STAMPS,
+    ), external_id_fields=("opportunity", "project")),
+    "time_entries": ObjectSpec("time_entries", "Time entries", (
+        FieldSpec("workspace_id", required=True), FieldSpec("user_id"), FieldSpec("story_id"),
+        FieldSpec("date_performed", "date", required=True), FieldSpec("time_in_minutes", "integer", required=True),
+        FieldSpec("billable", "boolean"), FieldSpec("notes"), FieldSpec("rate_in_cents", "integer"),
+        FieldSpec("approved", "boolean"), FieldSpec("is_invoiced", "boolean"), *_STAMPS,
+    ), external_id_fields=("timesheet",)),
+    "stories": ObjectSpec("stories", "Stories (tasks, milestones)", (
+        FieldSpec("workspace_id", required=True), FieldSpec("title", required=True),
+        FieldSpec("story_type", choices=("task", "milestone", "deliverable", "issue")), FieldSpec("state"),
+        FieldSpec("start_date", "date"), FieldSpec("due_date", "date"), FieldSpec("assignee_ids", "array"),
+        FieldSpec("time_estimate_in_minutes", "integer"), FieldSpec("billable", "boolean"), *_STAMPS,
+    ), external_id_fields=("task",)),
+    "participations": ObjectSpec("participations", "Participations (project members)", (
+        FieldSpec("workspace_id", required=True), FieldSpec("user_id", required=True),
+        FieldSpec("role", required=True, choices=("maven", "buyer")), FieldSpec("permission"),
+        FieldSpec("is_team_lead", "boolean"), *_STAMPS,
+    ), actions=("read", "query", "create", "update")),
+    "users": ObjectSpec("users", "Users", (
+        FieldSpec("full_name"), FieldSpec("email_address"), FieldSpec("headline"), *_STAMPS,
+    ), actions=("read", "query")),
+}  # fmt: skip
+SINGULAR = {
+    "workspaces": "workspace", "time_entries": "time_entry", "stories": "story", "participations": "participation",
+    "users": "user", "external_references": "external_reference",
+}  # fmt: skip
+SUBJECT_TYPES = {"workspaces": "Workspace", "time_entries": "TimeEntry", "stories": "Story"}
+
+
+class KantataConnector(Connector):
+    kind = "kantata"
+    label = "Kantata OX"
+    auth_fields = (FieldSpec("access_token", "secret", True, "OAuth access token",
+                             help="From the authorization-code grant; Kantata tokens do not expire."),)  # fmt: skip
+    config_fields = (
+        FieldSpec("service_name", default=SERVICE_NAME, label="External reference service",
+                  help="service_name on the external references Switchboard writes."),
+    )  # fmt: skip
+    objects = OBJECTS
+    test_path = "api/v1/users.json?per_page=1"
+
+    def auth_headers(self, token) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.credentials.get('access_token', '')}"}
+
+    # --- answers ---------------------------------------------------------------------
+    def _errors(self, response: httpx.Response) -> list[dict]:
+        body = self.json_or_none(response)
+        errors = body.get("errors") if isinstance(body, dict) else None
+        return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+
+    def error_message(self, response: httpx.Response) -> str:
+        errors = self._errors(response)
+        if not errors:
+            return super().error_message(response)
+        return "; ".join(f"{e['field']}: {e.get('message', '')}" if e.get("field") else str(e.get("message", ""))
+                         for e in errors)  # fmt: skip
+
+    def error_code(self, response: httpx.Response) -> str | None:
+        errors = self._errors(response)
+        return errors[0].get("type") if errors else None
+
+    def rate_limit_from_response(self, response: httpx.Response) -> ConnectorError | None:
+        status = response.status_code
+        if status not in (429, 503):
+            return None
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        if retry_after is None:
+            retry_after = THROTTLE_RETRY_SECONDS if status == 429 else UNAVAILABLE_RETRY_SECONDS
+        label = "throttled" if status == 429 else "unavailable"
+        message = f"HTTP {status}: {label}: {self.error_message(response)}"
+        return ConnectorError(message, kind="transient", status_code=status, retry_after=retry_after,
+                              vendor_code=self.error_code(response))  # fmt: skip
+
+    # --- envelope --------------------------------------------------------------------
+    @staticmethod
+    def unwrap(body: dict) -> list[dict]:
+        """The records in canonical order: `results` names them, the id maps hold them."""
+        return [
+            body[r["key"]][str(r["id"])] for r in body.get("results") or [] if str(r["id"]) in body.get(r["key"], {})
+        ]
+
+    def _path(self, object_name: str, suffix: str = "") -> str:
+        if object_name != "external_references":
+            self.object_spec(object_name)
+        return f"api/v1/{object_name}{suffix}.json"
+
+    # --- operations ------------------------------------------------------------------
+    def read(self, object_name: str, remote_id: str) -> dict:
+        records = self.unwrap(self.request("GET", self._path(object_name, f"/{quote(remote_id, safe='')}")).json())
+        if not records:
+            raise ConnectorError(f"Kantata returned no {object_name} {remote_id}.", kind="permanent", status_code=404)
+        return records[0]
+
+    def query(self, object_name: str, *, since: str | None = None, cursor: str | None = None,
+              page_size: int | None = None, filters: dict | None = None) -> Page:  # fmt: skip
+        page = int(cursor or 1)
+        params = {"page": page, "per_page": min(page_size or MAX_PER_PAGE, MAX_PER_PAGE), **(filters or {})}
+        if since:
+            params.update(updated_after=since, order="updated_at:asc")
+        body = self.request("GET", self._path(object_name), params=params).json()
+        records = self.unwrap(body)
+        stamps = [r["updated_at"] for r in records if r.get("updated_at")]
+        more = page < int((body.get("meta") or {}).get("page_count") or 1)
+        return Page(records, str(page + 1) if more else None, max(stamps) if stamps else since)
+
+    def create(self, object_name: str, record: dict, *, idempotency_key: str | None = None) -> WriteResult:
+        response = self.request("POST", self._path(object_name), json={SINGULAR[object_name]: record})
+        created = self.unwrap(response.json())
+        return WriteResult(str(created[0]["id"]) if created else None, True, response.status_code,
+                           self.excerpt(response))  # fmt: skip
+
+    def update(self, object_name: str, remote_id: str, record: dict) -> WriteResult:
+        path = self._path(object_name, f"/{quote(remote_id, safe='')}")
+        response = self.request("PUT", path, json={SINGULAR[object_name]: record})
+        return WriteResult(remote_id, False, response.status_code, self.excerpt(response))
+
+    def _reference(self, object_name: str, model: str, ref: str) -> dict:
+        if object_name not in SUBJECT_TYPES:
+            raise ConnectorError(f"Kantata {object_name} cannot carry external references.", kind="permanent")
+        return {"subject_type": SUBJECT_TYPES[object_name], "service_name": self.config.get("service_name"),
+                "service_model": model, "service_model_ref": str(ref)}  # fmt: skip
+
+    def find_by_external_ref(self, object_name: str, external_id_field: str, external_id: str) -> WriteResult | None:
+        """The record linked to (service, model = external_id_field, ref = external_id)."""
+        params = self._reference(object_name, external_id_field, external_id)
+        body = self.request("GET", self._path("external_references"), params=params).json()
+        refs = self.unwrap(body)
+        if not refs:
+            return None
+        return WriteResult(str(refs[0]["subject_id"]), False, 200, "")
+
+    def upsert(self, object_name: str, external_id_field: str, external_id: str, record: dict, *,
+               idempotency_key: str | None = None) -> WriteResult:  # fmt: skip
+        """Look up by external reference, then update; else create with the reference nested,
+        so a retried create after an ambiguous failure finds the first one instead of duplicating."""
+        found = self.find_by_external_ref(object_name, external_id_field, external_id)
+        if found is not None:
+            result = self.update(object_name, found.remote_id, record)
+            return WriteResult(found.remote_id, False, result.status_code, result.excerpt)
+        reference = self._reference(object_name, external_id_field, external_id)
+        reference.pop("subject_type")
+        return self.create(object_name, {**record, "external_references_attributes": [reference]})
+
+
+__all__ = ["KantataConnector"]
