@@ -227,6 +227,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status`; name each enum after its model (runtime, H3).
+    "ENUM_NAME_OVERRIDES": {
+        "FlowStatusEnum": "integrations.flows.choices.FlowStatus",
+        "RunStatusEnum": "integrations.runs.choices.RunStatus",
+        "StepStatusEnum": "integrations.runs.choices.StepStatus",
+        "ExceptionStatusEnum": "integrations.runs.choices.ExceptionStatus",
+        "JobStatusEnum": "integrations.runs.choices.JobStatus",
+        "ApprovalStatusEnum": "integrations.approvals.choices.ApprovalStatus",
+    },
 }
 
 # --- i18n, static ------------------------------------------------------------------------------
