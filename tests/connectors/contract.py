@@ -20,3 +20,21 @@ def make_connection(kind: str, base_url: str, config: dict, credentials: dict):
     connection.set_credentials(credentials)
     connection.save()
     return connection
+
+
+def wait_for(check, timeout: float = 10.0) -> bool:
+    """Poll `check()` until true. SQLite's shared in-memory test database answers "table is
+    locked" while the live server thread writes, so a locked read just means "not yet"."""
+    import time
+
+    from django.db import OperationalError
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if check():
+                return True
+        except OperationalError:
+            pass
+        time.sleep(0.05)
+    return False

@@ -20,7 +20,7 @@ from integrations.sandboxes.bamboohr.seed import seed
 from integrations.sandboxes.bamboohr.webhooks import sign
 from integrations.sandboxes.credentials import sandbox_credentials
 from integrations.sandboxes.models import SandboxFault
-from tests.connectors.contract import make_connection, use_sandboxes
+from tests.connectors.contract import make_connection, use_sandboxes, wait_for
 from tests.connectors.openapi import bamboohr as spec
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -211,9 +211,7 @@ def test_employee_change_reaches_switchboard_signed_and_forgeries_are_refused(ba
     bamboo.connection.set_credentials({**creds, "webhook_private_key": hook["privateKey"]})
     bamboo.connection.save()
     bamboo.update("employees", "103", {"jobTitle": "Senior Manager"})
-    deadline = time.time() + 10
-    while not Event.objects.filter(source=bamboo.connection.name).exists() and time.time() < deadline:
-        time.sleep(0.05)
+    assert wait_for(lambda: Event.objects.filter(source=bamboo.connection.name).exists())
     event = Event.objects.get(source=bamboo.connection.name)
     assert event.type == "employee.updated" and event.payload["employeeId"] == "103"
     assert event.payload["changedFields"] == ["jobTitle"]

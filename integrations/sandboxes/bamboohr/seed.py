@@ -3,8 +3,11 @@ supervisorEId = the manager's BambooHR id; terminated people are Inactive."""
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from integrations.sandboxes import framework_records as store
 from integrations.sandboxes.bamboohr import VENDOR
+from integrations.sandboxes.credentials import sandbox_secret
 from integrations.sandboxes.seed.firm import generate_firm
 
 STAMP = "2025-01-06T09:00:00+00:00"
@@ -48,5 +51,44 @@ def employees(firm):
         )
 
 
+def demo_private_key() -> str:
+    return sandbox_secret(VENDOR, "webhook-private-key", 64)
+
+
+def demo_subscription() -> None:
+    """The subscription an admin would create for Switchboard: employee changes go to the
+    demo connection's intake, signed with a key the demo connection holds."""
+    target = f"{settings.SWITCHBOARD_SANDBOX_ORIGIN.rstrip('/')}/hooks/{VENDOR}/"
+    data = {
+        "id": "1",
+        "name": "Switchboard",
+        "created": "2025-01-06 09:00:00",
+        "lastSent": None,
+        "monitorFields": [
+            "firstName",
+            "lastName",
+            "workEmail",
+            "jobTitle",
+            "department",
+            "division",
+            "location",
+            "status",
+            "supervisorEId",
+        ],
+        "postFields": {},
+        "url": target,
+        "format": "json",
+        "privateKey": demo_private_key(),
+        "includeCompanyDomain": False,
+        "events": ["employee.created", "employee.updated"],
+    }
+    store.create(VENDOR, "webhook", "1", data)
+
+
 def seed(size="test", seed_value: int = 42) -> dict:
-    return {"employee": store.bulk_load(VENDOR, "employee", employees(generate_firm(seed_value, size)))}
+    demo_subscription()
+    return {"employee": store.bulk_load(VENDOR, "employee", employees(generate_firm(seed_value, size))), "webhook": 1}
+
+
+def demo_connection(base_url: str) -> dict:
+    return {"config": {"company_domain": "switchboard"}, "credentials": {"webhook_private_key": demo_private_key()}}

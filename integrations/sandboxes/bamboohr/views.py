@@ -130,8 +130,9 @@ def _create(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _row(employee_id: str) -> SandboxRecord:
-    row = store.get(VENDOR, OBJECT, employee_id)
+def _row(employee_id) -> SandboxRecord:
+    # Employee 0 is "the employee the API key belongs to": the sandbox key is the first employee's.
+    row = _ordered()[0] if str(employee_id) == "0" and _ordered() else store.get(VENDOR, OBJECT, str(employee_id))
     if row is None:
         raise BambooError(404, f"Employee {employee_id} does not exist.")
     return row

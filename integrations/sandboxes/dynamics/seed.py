@@ -143,3 +143,10 @@ def seed(size="test", seed_value: int = 42) -> dict:
         "msdyn_timeentries": time_entries,
     }
     return {name: store.bulk_load(VENDOR, name, rows(firm)) for name, rows in sets.items()}
+
+
+def demo_connection(base_url: str) -> dict:
+    """What the demo connection needs beyond the standard sandbox credentials."""
+    from integrations.sandboxes.dynamics.auth import TENANT
+
+    return {"config": {"tenant_id": TENANT, "token_url": f"{base_url}/{TENANT}/oauth2/v2.0/token"}}

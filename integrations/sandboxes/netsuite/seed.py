@@ -152,3 +152,13 @@ def seed(size="test", seed_value: int = 42) -> dict:
     }
     loaders = {"customer": customers, "employee": employees, "job": jobs, "timeBill": time_bills, "invoice": invoices}
     return {name: store.bulk_load(VENDOR, name, rows(firm, ids)) for name, rows in loaders.items()}
+
+
+def demo_connection(base_url: str) -> dict:
+    """The M2M certificate's key and id, and a sandbox account id."""
+    from integrations.sandboxes.netsuite import keys
+
+    return {
+        "config": {"account_id": "1234567_SB1", "certificate_id": keys.CERTIFICATE_ID},
+        "credentials": {"private_key": keys.private_key_pem()},
+    }

@@ -57,3 +57,18 @@ def seed(size="test", seed_value: int = 42) -> dict:
     managers = {e["id"]: e for e in firm.consultants}
     rows = ((wid("worker", e["id"]), worker_row(e, managers), e["worker_id"].split("-")[1]) for e in firm.consultants)
     return {"workers": store.bulk_load(VENDOR, "workers", rows)}
+
+
+def demo_connection(base_url: str) -> dict:
+    from integrations.sandboxes.workday import REPORT_NAME, REPORT_OWNER, TENANT
+    from integrations.sandboxes.workday.auth import isu_username
+
+    return {
+        "config": {
+            "tenant": TENANT,
+            "auth_mode": "oauth",
+            "username": isu_username(),
+            "report_owner": REPORT_OWNER,
+            "report_name": REPORT_NAME,
+        }
+    }
