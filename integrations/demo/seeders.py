@@ -4,4 +4,5 @@ idempotent `seed(stdout)` function owned by its app (running it twice changes no
 SEEDERS = [
     "integrations.demo.users.seed",
     "integrations.connections.demo.seed",
+    "integrations.flows.demo.seed",
 ]

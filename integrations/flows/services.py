@@ -25,6 +25,11 @@ class DraftInvalid(Exception):
         self.errors = errors
 
 
+def person(actor):
+    """Services take a user or a system actor string ('system:seed_demo'); FKs get users only."""
+    return actor if getattr(actor, "pk", None) else None
+
+
 def content_hash(definition: dict) -> str:
     return hashlib.sha256(json.dumps(definition, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
@@ -41,8 +46,10 @@ def create_flow(user, *, key: str, name: str, description: str = "", tags=(), de
         definition = EMPTY_DEFINITION  # a blank draft: the editor fills in the steps
     elif errors := validate(definition):
         raise DraftInvalid(errors)
-    flow = Flow.objects.create(key=key, name=name, description=description, tags=list(tags), owner=user)
-    FlowVersion.objects.create(flow=flow, definition=definition, content_hash=content_hash(definition), created_by=user)
+    flow = Flow.objects.create(key=key, name=name, description=description, tags=list(tags), owner=person(user))
+    FlowVersion.objects.create(
+        flow=flow, definition=definition, content_hash=content_hash(definition), created_by=person(user)
+    )
     audit.record(user, "flow.create", flow, after={"key": key, "name": name, "description": description})
     return flow
 
@@ -105,11 +112,13 @@ def publish(flow: Flow, user, *, notes: str = "") -> FlowVersion:
         raise DraftInvalid(engine_api.errors_as_dicts(exc.errors)) from exc
     number = (flow.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     draft.state, draft.number = VersionState.PUBLISHED, number
-    draft.published_by, draft.published_at = user, timezone.now()
+    draft.published_by, draft.published_at = person(user), timezone.now()
     draft.notes = notes or draft.notes
     draft.content_hash = content_hash(draft.definition)
     draft.save()
-    FlowVersion.objects.create(flow=flow, definition=draft.definition, content_hash=draft.content_hash, created_by=user)
+    FlowVersion.objects.create(
+        flow=flow, definition=draft.definition, content_hash=draft.content_hash, created_by=person(user)
+    )
     if flow.status == FlowStatus.DRAFT:
         flow.status = FlowStatus.ACTIVE
         flow.save(update_fields=["status", "updated_at"])

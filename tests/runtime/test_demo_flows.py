@@ -1,0 +1,49 @@
+"""The demo flows are valid, publish, and seeding twice changes nothing."""
+
+import io
+
+import pytest
+
+from integrations.connections.models import Connection
+from integrations.flows.demo import seed
+from integrations.flows.models import Flow
+from integrations.flows.testing import test_run as dry_run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def connections(db):
+    for name in ("salesforce", "kantata", "netsuite"):
+        Connection.objects.create(name=name, kind="generic_rest", base_url=f"https://{name}.example.com")
+
+
+def test_seeding_publishes_the_demo_flows_once(connections, doorbells):
+    seed(io.StringIO())
+    out = io.StringIO()
+    seed(out)
+    assert "unchanged" in out.getvalue()
+    assert {(f.key, f.status, f.live_version.number) for f in Flow.objects.all()} == {
+        ("opportunity-to-project", "active", 1),
+        ("approved-time-to-netsuite", "active", 1),
+    }
+
+
+def test_the_demo_flows_do_what_they_say(connections, doorbells):
+    seed(io.StringIO())
+    deal = {"Id": "006A", "Name": "Acme rollout", "Amount": 300000, "CurrencyIsoCode": "EUR"}
+    result = dry_run(Flow.objects.get(key="opportunity-to-project"), None, deal, version="1")
+    assert result["status"] == "completed"
+    assert [s["status"] for s in result["steps"]] == ["succeeded", "succeeded", "succeeded"]
+    assert result["steps"][2]["output"]["key"] == "opportunity:006A"
+    entry = {"id": 77, "approved": True, "date_performed": "2026-03-02", "time_in_minutes": 90, "billable": True}
+    result = dry_run(Flow.objects.get(key="approved-time-to-netsuite"), None, entry, version="1")
+    assert result["status"] == "completed", result["error"]
+    post = next(s for s in result["steps"] if s["step_id"] == "post")
+    assert post["input"]["hours"] == 1.5 and post["output"]["key"] == "timesheet:77"
+
+
+def test_without_the_connections_nothing_is_seeded(db, doorbells):
+    out = io.StringIO()
+    seed(out)
+    assert Flow.objects.count() == 0 and "skipped" in out.getvalue()
