@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
+from django.db import IntegrityError, transaction
+from django.db.models import BigIntegerField, Max
+from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from integrations.sandboxes import framework as fw
@@ -108,18 +111,36 @@ def collection(request: HttpRequest, record: str) -> HttpResponse:
     if request.method != "POST":
         raise NetSuiteError(405, f"Method {request.method} is not allowed here.", "METHOD_NOT_ALLOWED")
     values = validate(rt, _body(request), creating=True, exists=_exists)
+    request.sandbox_external_id = values.get("externalId") or ""
     row = _insert(rt, values)
     return _no_content(request, rt, row)
+
+
+def _next_id(rt: RecordType) -> int:
+    # Internal ids are numbers; the max is taken in the database (100k time bills are fine).
+    top = store.records(VENDOR, rt.name).annotate(n=Cast("record_id", BigIntegerField())).aggregate(m=Max("n"))["m"]
+    return (top or 100) + 1
+
+
+def _duplicate() -> NetSuiteError:
+    return NetSuiteError(400, "This record already exists.", "DUP_RCRD", **{"o:errorPath": "externalId"})
 
 
 def _insert(rt: RecordType, values: dict) -> SandboxRecord:
     ext = values.get("externalId")
     if ext and store.get_by_external_id(VENDOR, rt.name, ext):
-        raise NetSuiteError(400, "This record already exists.", "DUP_RCRD", **{"o:errorPath": "externalId"})
-    record_id = str(store.next_number(VENDOR, rt.name, 100))
+        raise _duplicate()
     stamp = now_stamp()
-    data = {"id": record_id, **values, "dateCreated": stamp, "lastModifiedDate": stamp}
-    return store.create(VENDOR, rt.name, record_id, data, external_id=ext or None)
+    for _attempt in range(5):  # concurrent creates may race for the same id or external id
+        record_id = str(_next_id(rt))
+        data = {"id": record_id, **values, "dateCreated": stamp, "lastModifiedDate": stamp}
+        try:
+            with transaction.atomic():
+                return store.create(VENDOR, rt.name, record_id, data, external_id=ext or None)
+        except IntegrityError:
+            if ext and store.get_by_external_id(VENDOR, rt.name, ext):
+                raise _duplicate()
+    raise NetSuiteError(503, "The record could not be saved; try again.", "UNEXPECTED_ERROR")
 
 
 def _no_content(request: HttpRequest, rt: RecordType, row: SandboxRecord) -> HttpResponse:
@@ -220,7 +241,7 @@ def _update(rt: RecordType, row: SandboxRecord, values: dict) -> None:
     ext = values.get("externalId")
     if ext and ext != row.external_id:
         if store.get_by_external_id(VENDOR, rt.name, ext):
-            raise NetSuiteError(400, "This record already exists.", "DUP_RCRD", **{"o:errorPath": "externalId"})
+            raise _duplicate()
         row.external_id = ext
         row.save(update_fields=["external_id"])
     store.update(row, {**values, "lastModifiedDate": now_stamp()})
@@ -237,9 +258,14 @@ def _put(request: HttpRequest, rt: RecordType, ident: str, row: SandboxRecord | 
         raise NetSuiteError(400, "The externalId in the body does not match the one in the URL.", "INVALID_VALUE")
     values = validate(rt, body, creating=row is None, exists=_exists)
     if row is None:
-        row = _insert(rt, {**values, "externalId": ident[4:]})
-    else:
-        _update(rt, row, values)
+        try:
+            row = _insert(rt, {**values, "externalId": ident[4:]})
+            return _no_content(request, rt, row)
+        except NetSuiteError as exc:
+            if exc.code != "DUP_RCRD":
+                raise
+            row = _find(rt, ident)  # created concurrently by another request: update it instead
+    _update(rt, row, values)
     return _no_content(request, rt, row)
 
 
