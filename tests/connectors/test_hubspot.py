@@ -14,12 +14,12 @@ from integrations.connectors.hubspot import DAILY_RETRY_SECONDS, HubSpotConnecto
 from integrations.events.models import Event
 from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
-from integrations.sandboxes.credentials import sandbox_credentials
+from integrations.sandboxes.credentials import admin_token, sandbox_credentials
 from integrations.sandboxes.framework import setting_for
 from integrations.sandboxes.hubspot import VENDOR
 from integrations.sandboxes.hubspot.seed import add_deals, seed
 from integrations.sandboxes.hubspot.webhooks import sign
-from integrations.sandboxes.models import SandboxFault, SandboxRequest
+from integrations.sandboxes.models import SandboxFault, SandboxRecord, SandboxRequest
 from tests.connectors.contract import make_connection, use_sandboxes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -274,3 +274,20 @@ def test_verify_webhook_matches_hubspot_documented_uri_decoding(hubspot):
     assert signature_v3(secret, "POST", url, body, stamp) == decoded["X-HubSpot-Signature-v3"]
     with pytest.raises(WebhookRejected):
         hubspot.verify_webhook({**decoded, "X-HubSpot-Request-Timestamp": str(int(stamp) + 1)}, body, url=url)
+
+
+# --- sandbox control ---------------------------------------------------------------------------
+def test_admin_reset_reseeds_the_same_firm(sandbox_origin):
+    url = f"{sandbox_origin}/sandbox/{VENDOR}/_admin/reset"
+    assert httpx.post(url, json={"size": "test"}).status_code == 403  # administrators only
+
+    def snapshot() -> dict:
+        rows = SandboxRecord.objects.filter(vendor=VENDOR).exclude(object_type__startswith="_")
+        return {(r.object_type, r.record_id): r.data for r in rows}
+
+    headers = {"X-Sandbox-Admin-Token": admin_token()}
+    first = httpx.post(url, json={"size": "test"}, headers=headers)
+    assert first.status_code == 200 and all(n > 0 for n in first.json()["seeded"].values())
+    before = snapshot()
+    assert httpx.post(url, json={"size": "test"}, headers=headers).json() == first.json()
+    assert snapshot() == before and len(before) == sum(first.json()["seeded"].values())

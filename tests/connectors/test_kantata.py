@@ -9,12 +9,12 @@ from integrations.connectors.errors import ConnectorError
 from integrations.connectors.kantata import THROTTLE_RETRY_SECONDS, UNAVAILABLE_RETRY_SECONDS, KantataConnector
 from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
-from integrations.sandboxes.credentials import sandbox_credentials
+from integrations.sandboxes.credentials import admin_token, sandbox_credentials
 from integrations.sandboxes.framework import setting_for
 from integrations.sandboxes.kantata import VENDOR
 from integrations.sandboxes.kantata.auth import authorization_code
 from integrations.sandboxes.kantata.seed import seed
-from integrations.sandboxes.models import SandboxFault, SandboxRequest
+from integrations.sandboxes.models import SandboxFault, SandboxRecord, SandboxRequest
 from tests.connectors.contract import make_connection, use_sandboxes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -212,3 +212,20 @@ def test_participations_index_needs_a_workspace(kantata):
     assert err.value.status_code == 400 and "workspace_id is required" in err.value.message
     members = kantata.query("participations", filters={"workspace_id": "41290001"})
     assert members.records and {m["workspace_id"] for m in members.records} == {"41290001"}
+
+
+# --- sandbox control ---------------------------------------------------------------------------
+def test_admin_reset_reseeds_the_same_firm(sandbox_origin):
+    url = f"{sandbox_origin}/sandbox/{VENDOR}/_admin/reset"
+    assert httpx.post(url, json={"size": "test"}).status_code == 403  # administrators only
+
+    def snapshot() -> dict:
+        rows = SandboxRecord.objects.filter(vendor=VENDOR).exclude(object_type__startswith="_")
+        return {(r.object_type, r.record_id): r.data for r in rows}
+
+    headers = {"X-Sandbox-Admin-Token": admin_token()}
+    first = httpx.post(url, json={"size": "test"}, headers=headers)
+    assert first.status_code == 200 and all(n > 0 for n in first.json()["seeded"].values())
+    before = snapshot()
+    assert httpx.post(url, json={"size": "test"}, headers=headers).json() == first.json()
+    assert snapshot() == before and len(before) == sum(first.json()["seeded"].values())

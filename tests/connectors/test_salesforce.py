@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from integrations.connectors.errors import ConnectorError
@@ -12,9 +13,9 @@ from integrations.connectors.salesforce import (
 )
 from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
-from integrations.sandboxes.credentials import sandbox_credentials
+from integrations.sandboxes.credentials import admin_token, sandbox_credentials
 from integrations.sandboxes.framework import setting_for
-from integrations.sandboxes.models import SandboxFault, SandboxRequest
+from integrations.sandboxes.models import SandboxFault, SandboxRecord, SandboxRequest
 from integrations.sandboxes.salesforce import VENDOR
 from integrations.sandboxes.salesforce.auth import DAILY_MAX, set_api_usage
 from integrations.sandboxes.salesforce.ids import make_id
@@ -246,3 +247,20 @@ def test_duplicate_external_id_on_create_is_duplicate_value(salesforce):
     with pytest.raises(ConnectorError) as err:
         salesforce.create("Opportunity", opportunity(External_Id__c="OPP-00001"))
     assert err.value.vendor_code == "DUPLICATE_VALUE" and "duplicates value on record with id" in err.value.message
+
+
+# --- sandbox control ---------------------------------------------------------------------------
+def test_admin_reset_reseeds_the_same_firm(sandbox_origin):
+    url = f"{sandbox_origin}/sandbox/{VENDOR}/_admin/reset"
+    assert httpx.post(url, json={"size": "test"}).status_code == 403  # administrators only
+
+    def snapshot() -> dict:
+        rows = SandboxRecord.objects.filter(vendor=VENDOR).exclude(object_type__startswith="_")
+        return {(r.object_type, r.record_id): r.data for r in rows}
+
+    headers = {"X-Sandbox-Admin-Token": admin_token()}
+    first = httpx.post(url, json={"size": "test"}, headers=headers)
+    assert first.status_code == 200 and all(n > 0 for n in first.json()["seeded"].values())
+    before = snapshot()
+    assert httpx.post(url, json={"size": "test"}, headers=headers).json() == first.json()
+    assert snapshot() == before and len(before) == sum(first.json()["seeded"].values())

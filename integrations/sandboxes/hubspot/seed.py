@@ -85,3 +85,17 @@ def add_deals(count: int) -> int:
     store.bulk_load(VENDOR, "deals", rows)
     records.set_sequence("deals", start + count)
     return count
+
+
+def demo_connection(base_url: str) -> dict:
+    """seed_demo hook: besides the standard credentials, point the sandbox's deal webhooks
+    at the demo connection's intake (/hooks/hubspot/) unless a target is already set."""
+    from django.conf import settings
+
+    from integrations.sandboxes.framework import setting_for
+
+    cfg = setting_for(VENDOR)
+    if not cfg.webhook_target:
+        cfg.webhook_target = f"{settings.SWITCHBOARD_SANDBOX_ORIGIN.rstrip('/')}/hooks/{VENDOR}/"
+        cfg.save(update_fields=["webhook_target"])
+    return {}
