@@ -40,7 +40,7 @@ def filter_exceptions(qs, filters: dict):
             else qs.filter(tags__icontains=f'"{f["tag"]}"')
         )
     if f.get("ids"):
-        qs = qs.filter(pk__in=[int(i) for i in _list(f["ids"])])
+        qs = qs.filter(pk__in=[int(i) for i in _list(f["ids"]) if str(i).isdigit()])
     if f.get("q"):
         qs = qs.filter(Q(message__icontains=f["q"]) | Q(business_key__icontains=f["q"]))
     return qs
@@ -57,7 +57,7 @@ def filter_runs(qs, filters: dict):
     if f.get("business_key"):
         qs = qs.filter(business_key=f["business_key"])
     if f.get("event"):
-        qs = qs.filter(event_id=f["event"])
+        qs = qs.filter(event_id=int(f["event"])) if str(f["event"]).isdigit() else qs.none()
     return qs
 
 

@@ -82,7 +82,11 @@ def test_bulk_filters_are_validated(token_client, invoice_flow):
     response = api.post(
         URL + "bulk/", {"action": "resolve", "filter": {"status": "open"}}, content_type="application/json"
     )
-    assert response.status_code == 400 and "reason" in problem_fields(response)
+    assert response.status_code == 400 and "params.reason" in problem_fields(response)
+    bad_tags = {"action": "tag", "filter": {"status": "open"}, "params": {"add": "q3"}}
+    response = api.post(URL + "bulk/", bad_tags, content_type="application/json")
+    assert response.status_code == 400 and "params.add" in problem_fields(response)
+    assert api.get("/api/v1/runs/", {"event": "abc"}).status_code == 200
 
 
 def test_actions_name_the_field_and_refuse_other_roles(token_client, invoice_flow, erp_offline):

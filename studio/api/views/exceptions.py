@@ -15,6 +15,14 @@ from studio.api.serializers import exceptions as s
 from studio.api.views.runs import Conflict, NewestFirst, filter_params
 from studio.permissions import HasCapability
 
+BULK_PARAMS = {
+    "retry": s.RetrySerializer,
+    "skip": s.ReasonSerializer,
+    "resolve": s.ResolveSerializer,
+    "assign": s.AssignSerializer,
+    "tag": s.TagSerializer,
+}
+
 
 def act(fn, *args, **kwargs):
     """Run an exception action; ActionInvalid becomes 400 naming the field, or 409."""
@@ -91,7 +99,10 @@ class ExceptionViewSet(viewsets.ReadOnlyModelViewSet):
         body = s.BulkSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        job = act(start_bulk, request.user, data["action"], dict(data["filter"]), data["params"])
+        params = BULK_PARAMS[data["action"]](data=data["params"])
+        if not params.is_valid():
+            raise serializers.ValidationError({f"params.{k}": v for k, v in params.errors.items()})
+        job = act(start_bulk, request.user, data["action"], dict(data["filter"]), dict(params.validated_data))
         return Response(s.BulkJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=s.BulkJobSerializer)
