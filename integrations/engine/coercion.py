@@ -13,7 +13,7 @@ _FALSE = {"false", "no", "n", "0", "off"}
 
 def to_string(value: Any) -> str:
     if isinstance(value, dict | list):
-        raise ValueError(f"a {'list' if isinstance(value, list) else 'object'} is not a string")
+        raise ValueError(f"{'a list' if isinstance(value, list) else 'an object'} is not a string")
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

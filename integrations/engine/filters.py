@@ -118,10 +118,30 @@ def trim(value: Any) -> Any:
     return value if value is None else str(value).strip()
 
 
+_LETTERS = str.maketrans(
+    {
+        "æ": "ae",
+        "Æ": "AE",
+        "ø": "o",
+        "Ø": "O",
+        "ß": "ss",
+        "œ": "oe",
+        "Œ": "OE",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "þ": "th",
+        "Þ": "TH",
+    }
+)
+
+
 def slug(value: Any, sep: str = "-") -> Any:
     if value is None:
         return None
-    ascii_text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode()
+    text = str(value).translate(_LETTERS)
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return _SLUG_JUNK.sub(sep, ascii_text.lower()).strip(sep)
 
 

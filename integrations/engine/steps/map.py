@@ -305,7 +305,7 @@ def _crosswalk(plan: FieldPlan, value: Any, effects: Any) -> str:
     assert plan.crosswalk is not None
     obj, system = plan.crosswalk["object"], plan.crosswalk["system"]
     if isinstance(value, dict | list):
-        raise ValueError(f"a crosswalk needs a single id, got a {'list' if isinstance(value, list) else 'object'}")
+        raise ValueError(f"a crosswalk needs a single id, got {'a list' if isinstance(value, list) else 'an object'}")
     linked = effects.crosswalk(obj, system, str(value))
     if linked is None:
         raise ValueError(f"no {obj} is linked to {system} id {value!r} in the crosswalk")

@@ -1,8 +1,9 @@
 """`validate`: check the current record against a canonical object schema and rule checks.
 
 A rule `{when, message, field}` reports `message` when `when` holds (when describes the
-problem, e.g. `record.end_date < record.start_date`). All violations are collected and
-reported together in one validation error."""
+problem, e.g. `record.end_date < record.start_date`); a rule that cannot be evaluated on
+this record (a missing or null field) is reported as a violation too. All violations are
+collected and reported together in one validation error."""
 
 from __future__ import annotations
 
@@ -55,14 +56,12 @@ def execute(step: Any, ctx: RunContext, effects: Any) -> StepOutcome:
         problems += [{"field": v.field, "message": v.message} for v in spec.validator.violations(ctx.record)]
     if spec.rules:
         variables = ctx.variables()
-        for i, rule in enumerate(spec.rules):
+        for rule in spec.rules:
             try:
                 if rule.when(variables):
                     problems.append({"field": rule.field, "message": rule.message})
-            except TemplateFailure as exc:
-                fail(
-                    step.id, "rule", f"rule {i + 1} ({rule.message!r}) could not be checked: {exc}", f"rules[{i}].when"
-                )
+            except TemplateFailure as exc:  # the record lacks what the rule needs: a problem of the record
+                problems.append({"field": rule.field, "message": f"{rule.message} (could not be checked: {exc})"})
     if problems:
         listed = "; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems)
         what = spec.schema or "the rules"
