@@ -79,6 +79,7 @@ def flush(batch_id: int) -> bool:
             )
             Run.objects.filter(pk=item.run_id, status=RunStatus.WAITING_BATCH).update(
                 status=RunStatus.QUEUED,
+                attempts=0,
                 resume={"step_id": batch.step_id, "outcome": outcome},
                 next_attempt_at=timezone.now(),
             )

@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from integrations.flows.models import FlowVersion
@@ -130,7 +131,7 @@ def claim(run_id: int) -> Run | None:
         fence=F("fence") + 1,
         attempts=F("attempts") + 1,
         lease_until=now + timedelta(seconds=settings.SWITCHBOARD_LEASE_SECONDS),
-        started_at=now,
+        started_at=Coalesce(F("started_at"), Value(now)),
     )
     return Run.objects.select_related("flow_version__flow", "event").get(pk=run_id) if claimed else None
 
@@ -163,8 +164,9 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
 
 def wake(run_id: int, *, from_statuses) -> bool:
     """A waiting run becomes due again (delivery done, approval decided, batch flushed)."""
+    # attempts count transient failures of one stretch of work; a wake starts a new one.
     woke = Run.objects.filter(pk=run_id, status__in=from_statuses).update(
-        status=RunStatus.QUEUED, next_attempt_at=timezone.now(), lease_until=None
+        status=RunStatus.QUEUED, next_attempt_at=timezone.now(), lease_until=None, attempts=0
     )
     if woke:
         enqueue_on_commit([Run(pk=run_id)])
