@@ -2,10 +2,13 @@
 
 - timeouts always, TLS verification on, redirects never followed;
 - only the connection's own host (base URL) and its `allowed_hosts` may be reached;
-- https only, and addresses that are not public (private, loopback, link-local,
-  CGNAT, reserved, multicast, IPv4-mapped forms of them) are refused after DNS
-  resolution, unless the origin is exactly `SWITCHBOARD_SANDBOX_ORIGIN` or listed in
-  `SWITCHBOARD_ALLOW_PRIVATE_ORIGINS` — explicit configuration, never a guess;
+- https on port 443 only (`SWITCHBOARD_OUTBOUND_PORTS` to widen), and addresses that
+  are not public (private, loopback, link-local, CGNAT, reserved, multicast, IPv4-mapped
+  forms of them) are refused after DNS resolution, unless the origin is exactly
+  `SWITCHBOARD_SANDBOX_ORIGIN` or listed in `SWITCHBOARD_ALLOW_PRIVATE_ORIGINS` —
+  explicit configuration, never a guess;
+- the address that was checked is the one connected to (the request is pinned to it,
+  TLS still verifies the host name via SNI), so DNS rebinding cannot slip past the check;
 - every call records an `Attempt` (method, redacted URL, status, duration, redacted
   request/response excerpts) through `on_attempt`, and logs one redacted line;
 - transport failures become `ConnectorError(kind="transient")`, `ambiguous` when the
@@ -87,6 +90,10 @@ def exempt_origins() -> set[str]:
     return {origin_of(o) for o in origins}
 
 
+def allowed_ports() -> set[int]:
+    return {int(p) for p in getattr(settings, "SWITCHBOARD_OUTBOUND_PORTS", None) or (443,)}
+
+
 def is_public_address(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
@@ -121,14 +128,35 @@ class HttpClient:
         self.secrets: set[str] = {s for s in secrets if isinstance(s, str) and s}
         self.on_attempt = on_attempt
         self.timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
-        self._client = httpx.Client(
-            timeout=self.timeout,
-            verify=True,
-            follow_redirects=False,
-            trust_env=False,  # no proxies or netrc credentials picked up from the environment
-            transport=transport,
-            headers={"User-Agent": USER_AGENT},
-        )
+        self._transport = transport
+        # One pool per host name: requests are pinned to an IP, and a TLS connection made
+        # for one host name (SNI) must never be reused for another that shares the IP.
+        self._clients: dict[str, httpx.Client] = {}
+        self._response_hooks: list[Callable[[httpx.Response], None]] = []
+
+    def _client_for(self, host: str) -> httpx.Client:
+        if host not in self._clients:
+            self._clients[host] = httpx.Client(
+                timeout=self.timeout,
+                verify=True,
+                follow_redirects=False,
+                trust_env=False,  # no proxies or netrc credentials picked up from the environment
+                transport=self._transport,
+                headers={"User-Agent": USER_AGENT},
+                event_hooks={"response": list(self._response_hooks)},
+            )
+        return self._clients[host]
+
+    def add_response_hook(self, hook: Callable[[httpx.Response], None]) -> None:
+        """Observe every raw response (contract tests validate exchanges against a spec)."""
+        self._response_hooks.append(hook)
+        for client in self._clients.values():
+            client.event_hooks["response"].append(hook)
+
+    @property
+    def _client(self) -> httpx.Client:
+        # The pool of the base URL's host; kept for tests written before per-host pools.
+        return self._client_for((urlsplit(self.base_url).hostname or "").lower())
 
     @classmethod
     def for_connection(cls, connection, *, secrets: Iterable[str] = (), **kwargs) -> HttpClient:
@@ -145,8 +173,10 @@ class HttpClient:
             self.secrets.add(value)
 
     # --- destination checks ---------------------------------------------------------
-    def check_url(self, url: str) -> None:
-        """Raise BlockedDestination unless `url` may be called from this connection."""
+    def check_url(self, url: str) -> str | None:
+        """Raise BlockedDestination unless `url` may be called from this connection.
+
+        Returns the checked address to connect to, or None for an exempt origin."""
         parts = urlsplit(url)
         scheme, host = (parts.scheme or "").lower(), (parts.hostname or "").lower()
         if scheme not in _DEFAULT_PORTS or not host:
@@ -154,34 +184,47 @@ class HttpClient:
         if host not in self.allowed_hosts:
             raise BlockedDestination(f"Host {host} is not allowed for this connection (add it to allowed hosts).")
         if origin_of(url) in exempt_origins():
-            return
+            return None
         if scheme != "https":
             raise BlockedDestination(f"Plain http to {host} is refused; use https.")
         port = parts.port or _DEFAULT_PORTS[scheme]
-        for address in resolve(host, port):
+        if port not in allowed_ports():
+            raise BlockedDestination(f"Port {port} is not allowed for outbound calls (SWITCHBOARD_OUTBOUND_PORTS).")
+        addresses = resolve(host, port)
+        for address in addresses:
             if not is_public_address(address):
                 raise BlockedDestination(
                     f"{host} resolves to {address}, a private or local address; outbound calls there are refused."
                 )
+        if not addresses:
+            raise ConnectorError(f"Cannot resolve host {host}.", kind="transient")
+        return addresses[0]
 
     # --- the call ------------------------------------------------------------------------
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request (httpx keyword arguments) and record it as an attempt."""
         method = method.upper()
-        self.check_url(url)
-        request = self._client.build_request(method, url, **kwargs)
+        pinned = self.check_url(url)
+        host = (urlsplit(url).hostname or "").lower()
+        client = self._client_for(host)
+        request = client.build_request(method, url, **kwargs)
+        shown_url = str(request.url)
+        if pinned is not None:
+            # Host header and SNI keep the name (TLS verifies it); the socket goes to the
+            # address that passed the check.
+            request.url = request.url.copy_with(host=pinned)
+            request.extensions = {**request.extensions, "sni_hostname": host}
         started, clock = datetime.now(UTC), time.monotonic()
         try:
-            response = self._client.send(request)
+            response = client.send(request)
         except httpx.HTTPError as exc:
-            error = self._transport_error(exc, request)
-            self._record(request, None, clock, started, error=error.message)
+            error = self._transport_error(exc, host)
+            self._record(request, shown_url, None, clock, started, error=error.message)
             raise error from None
-        self._record(request, response, clock, started)
+        self._record(request, shown_url, response, clock, started)
         return response
 
-    def _transport_error(self, exc: httpx.HTTPError, request: httpx.Request) -> ConnectorError:
-        host = request.url.host
+    def _transport_error(self, exc: httpx.HTTPError, host: str) -> ConnectorError:
         if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
             return ConnectorError(f"Timed out connecting to {host}.", kind="transient")
         if isinstance(exc, httpx.ConnectError):
@@ -202,6 +245,7 @@ class HttpClient:
     def _record(
         self,
         request: httpx.Request,
+        shown_url: str,
         response: httpx.Response | None,
         clock: float,
         started: datetime,
@@ -211,7 +255,7 @@ class HttpClient:
         secrets = self.secrets
         attempt = Attempt(
             method=request.method,
-            url=redact_url(str(request.url), secrets),
+            url=redact_url(shown_url, secrets),
             status_code=response.status_code if response is not None else None,
             duration_ms=int((time.monotonic() - clock) * 1000),
             request_headers=redact_headers(request.headers, secrets),
@@ -237,7 +281,9 @@ class HttpClient:
             self.on_attempt(attempt)
 
     def close(self) -> None:
-        self._client.close()
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
 
     def __enter__(self) -> HttpClient:
         return self

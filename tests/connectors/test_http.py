@@ -171,3 +171,52 @@ def test_public_address_check():
     assert not is_public_address("127.0.0.1")
     assert not is_public_address("::ffff:10.0.0.1")
     assert not is_public_address("fe80::1")
+
+
+def test_the_checked_address_is_the_one_connected_to(monkeypatch):
+    """DNS rebinding: the request is pinned to the address that passed the check."""
+    import httpx
+
+    from integrations.connectors import http as http_module
+
+    lookups = []
+    monkeypatch.setattr(http_module, "resolve", lambda host, port: lookups.append(host) or ["93.184.216.34"])
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        return httpx.Response(200, json={"ok": True})
+
+    attempts = []
+    client = HttpClient(
+        base_url="https://api.vendor.test", transport=httpx.MockTransport(handler), on_attempt=attempts.append
+    )
+    client.request("GET", "https://api.vendor.test/v1/items?x=1")
+    request = seen[0]
+    assert request.url.host == "93.184.216.34" and request.url.path == "/v1/items"
+    assert request.headers["host"] == "api.vendor.test"
+    assert request.extensions["sni_hostname"] == "api.vendor.test"
+    assert lookups == ["api.vendor.test"]
+    assert attempts[0].url == "https://api.vendor.test/v1/items?x=1"
+
+
+def test_a_host_with_any_private_address_is_refused(monkeypatch):
+    from integrations.connectors import http as http_module
+
+    monkeypatch.setattr(http_module, "resolve", lambda host, port: ["93.184.216.34", "10.0.0.7"])
+    with pytest.raises(BlockedDestination, match=r"10\.0\.0\.7"):
+        HttpClient(base_url="https://api.vendor.test").request("GET", "https://api.vendor.test/")
+
+
+def test_non_standard_ports_are_refused_unless_configured(monkeypatch, settings):
+    import httpx
+
+    from integrations.connectors import http as http_module
+
+    monkeypatch.setattr(http_module, "resolve", lambda host, port: ["93.184.216.34"])
+    transport = httpx.MockTransport(lambda request: httpx.Response(204))
+    client = HttpClient(base_url="https://api.vendor.test:8443", transport=transport)
+    with pytest.raises(BlockedDestination, match="Port 8443"):
+        client.request("GET", "https://api.vendor.test:8443/")
+    settings.SWITCHBOARD_OUTBOUND_PORTS = [443, 8443]
+    assert client.request("GET", "https://api.vendor.test:8443/").status_code == 204
