@@ -27,3 +27,13 @@ urlpatterns += [
     path("flows/<slug:key>/invoke", invoke.InvokeView.as_view(), name="flow-invoke"),
     *runtime.urls,
 ]
+
+# Connections (H5): read, test, and the connector kinds with their fields and objects.
+from studio.api.views import connections  # noqa: E402
+
+connections_router = SimpleRouter()
+connections_router.register("connections", connections.ConnectionViewSet, basename="connection")
+urlpatterns += [
+    path("connectors/", connections.ConnectorKindsView.as_view(), name="connector-kinds"),
+    *connections_router.urls,
+]

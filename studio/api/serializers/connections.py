@@ -1,0 +1,108 @@
+"""Connections over the API: never a credential value, only which secrets are set."""
+
+from dataclasses import asdict
+
+from rest_framework import serializers
+
+from integrations.connections.health import health
+from integrations.connections.models import Connection
+from integrations.connectors import registry
+
+
+class ConnectionSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+    status_detail = serializers.SerializerMethodField()
+    kind_label = serializers.SerializerMethodField()
+    secrets_set = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Connection
+        fields = (
+            "name",
+            "label",
+            "kind",
+            "kind_label",
+            "environment",
+            "base_url",
+            "allowed_hosts",
+            "rate_limit_requests",
+            "rate_limit_interval_seconds",
+            "max_concurrency",
+            "max_attempts",
+            "timezone",
+            "paused",
+            "status",
+            "status_detail",
+            "verified",
+            "last_check_at",
+            "last_check_ok",
+            "last_check_latency_ms",
+            "last_check_error",
+            "secrets_set",
+        )
+        read_only_fields = fields
+
+    def _health(self, obj):
+        cache = self.context.setdefault("_health", {})
+        if obj.pk not in cache:
+            cache[obj.pk] = health(obj)
+        return cache[obj.pk]
+
+    def get_status(self, obj) -> str:
+        return self._health(obj).status.value
+
+    def get_status_detail(self, obj) -> str:
+        return self._health(obj).detail
+
+    def get_kind_label(self, obj) -> str:
+        return registry.label_for(obj.kind)
+
+    def get_secrets_set(self, obj) -> list[str]:
+        return sorted(k for k, v in obj.get_credentials().items() if v) if obj.has_credentials else []
+
+
+def describe_objects(objects) -> list[dict]:
+    return [
+        {
+            "name": o.name,
+            "label": o.label,
+            "actions": list(o.actions),
+            "external_id_fields": list(o.external_id_fields),
+            "fields": [asdict(f) for f in o.fields],
+        }
+        for o in objects.values()
+    ]
+
+
+def connector_description(kind: str) -> dict:
+    """What the step editor and forms need: fields, objects, actions — no secrets."""
+    cls = registry.connector_class(kind)
+    return {
+        "kind": kind,
+        "label": cls.label,
+        "inbound_only": cls.inbound_only,
+        "config_fields": [asdict(f) for f in cls.config_fields],
+        "auth_fields": [asdict(f) | {"default": None} for f in cls.auth_fields],
+        "objects": describe_objects(cls.objects),
+    }
+
+
+def connection_objects(connection) -> list[dict]:
+    """The objects of one connection (generic connectors declare them per connection)."""
+    from integrations.connectors.errors import ConnectorError
+
+    try:
+        connector = registry.get_connector(connection)
+    except (registry.UnknownConnector, ImportError, ConnectorError):
+        return []
+    try:
+        return describe_objects(connector.objects)
+    finally:
+        connector.close()
+
+
+class CheckResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    latency_ms = serializers.IntegerField()
+    message = serializers.CharField()
+    status = serializers.CharField()
