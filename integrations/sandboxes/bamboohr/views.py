@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from urllib.parse import urlencode
 
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from integrations.sandboxes import framework_records as store
@@ -118,16 +119,28 @@ def _create(request: HttpRequest) -> HttpResponse:
     email = (values.get("workEmail") or "").lower() or None
     if email and store.get_by_external_id(VENDOR, OBJECT, email):
         raise BambooError(409, f"Invalid value for field 'workEmail': {values['workEmail']!r} is already in use.")
-    record_id = str(store.next_number(VENDOR, OBJECT, 100))
     stamp = now_iso()
     data = {"status": "Active", **values, "created": stamp, "lastChanged": stamp}
-    store.create(VENDOR, OBJECT, record_id, data, external_id=email)
+    record_id = _insert(data, email)
     request.sandbox_external_id = email or ""
     webhooks.deliver("employee.created", record_id)
     webhooks.deliver("employee.updated", record_id, [k for k, v in values.items() if v not in (None, "")])
     response = HttpResponse(status=201)
     response["Location"] = request.build_absolute_uri(f"/sandbox/{VENDOR}/api/v1/employees/{record_id}")
     return response
+
+
+def _insert(data: dict, email: str | None) -> str:
+    for _attempt in range(5):  # concurrent creates may race for the next id
+        record_id = str(store.next_number(VENDOR, OBJECT, 100))
+        try:
+            with transaction.atomic():
+                store.create(VENDOR, OBJECT, record_id, data, external_id=email)
+            return record_id
+        except IntegrityError:
+            if email and store.get_by_external_id(VENDOR, OBJECT, email):
+                raise BambooError(409, f"Invalid value for field 'workEmail': {email!r} is already in use.")
+    raise BambooError(503, "The employee could not be saved; try again.")
 
 
 def _row(employee_id) -> SandboxRecord:

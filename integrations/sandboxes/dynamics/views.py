@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from integrations.sandboxes import bearer
@@ -185,7 +186,11 @@ def _new_row(es: EntitySet, values: dict, record_id: str | None = None) -> Sandb
         raise _duplicate(es, alt)
     stamp = now_iso()
     data = {es.key: record_id, "statecode": 0, "statuscode": 1, **values, "createdon": stamp, "modifiedon": stamp}
-    return store.create(VENDOR, es.name, record_id, data, external_id=alt or None)
+    try:
+        with transaction.atomic():
+            return store.create(VENDOR, es.name, record_id, data, external_id=alt or None)
+    except IntegrityError:  # the same key created concurrently
+        raise _duplicate(es, alt or record_id)
 
 
 def _create(request: HttpRequest, es: EntitySet) -> HttpResponse:
@@ -243,5 +248,11 @@ def _patch(request: HttpRequest, es: EntitySet, key, row: SandboxRecord | None) 
         return _written(request, es, _update_row(es, row, values), False)
     if isinstance(key, dict):
         values[es.alternate_key] = key[es.alternate_key]  # type: ignore[index]
-        return _written(request, es, _new_row(es, values), True)
-    return _written(request, es, _new_row(es, values, record_id=key), True)
+    try:
+        created = _new_row(es, dict(values), record_id=None if isinstance(key, dict) else key)
+    except DataverseError as exc:
+        raced = _find(es, key) if exc.code == "0x80060892" and if_none != "*" else None
+        if raced is None:
+            raise
+        return _written(request, es, _update_row(es, raced, values), False)  # a concurrent upsert won
+    return _written(request, es, created, True)
