@@ -99,7 +99,7 @@ def resolve_after_successful_retry(run: Run) -> None:
         audit.record("system:runtime", "exception.resolve", exc, message=exc.resolution_reason)
 
 
-def _lock_active(exc: RunException) -> RunException:
+def lock_active(exc: RunException) -> RunException:
     exc = RunException.objects.select_for_update().select_related("run__flow_version__flow").get(pk=exc.pk)
     if exc.status not in (ExceptionStatus.OPEN, ExceptionStatus.ASSIGNED):
         raise ActionInvalid(
@@ -114,18 +114,18 @@ def retry(exc: RunException, user, *, from_step: str = "failed", version: str = 
         raise ActionInvalid("from_step", "must be 'failed' or 'start'")
     if version not in ("ran", "current"):
         raise ActionInvalid("version", "must be 'ran' or 'current'")
-    exc = _lock_active(exc)
+    exc = lock_active(exc)
     if exc.delivery_id and from_step == "failed" and version == "ran":
-        _retry_delivery(exc, user)
+        resend_delivery(exc, user)
     else:
-        _retry_as_new_run(exc, user, from_step, version)
+        retry_as_new_run(exc, user, from_step, version)
     exc.status = ExceptionStatus.RETRYING
     exc.save(update_fields=["status", "last_seen"])
     audit.record(user, "exception.retry", exc, after={"from_step": from_step, "version": version})
     return exc
 
 
-def _retry_delivery(exc: RunException, user=None, *, new_key_suffix: str | None = None, payload=None) -> None:
+def resend_delivery(exc: RunException, user=None, *, new_key_suffix: str | None = None, payload=None) -> None:
     """The ledger re-sends the dead delivery (same key, or key:rN for an edited payload);
     the run waits for it again and resumes when it lands."""
     from integrations.deliveries import services as ledger
@@ -143,7 +143,7 @@ def _retry_delivery(exc: RunException, user=None, *, new_key_suffix: str | None 
     )
 
 
-def _retry_as_new_run(exc: RunException, user, from_step: str, version: str, record=None, state=None) -> Run:
+def retry_as_new_run(exc: RunException, user, from_step: str, version: str, record=None, state=None) -> Run:
     from integrations.runs.services import create_run
 
     failed = exc.run
@@ -170,7 +170,7 @@ def _has_step(version, step_id: str) -> bool:
 
 @transaction.atomic
 def skip(exc: RunException, user, reason: str = "") -> RunException:
-    exc = _lock_active(exc)
+    exc = lock_active(exc)
     _close(exc, user, ExceptionStatus.SKIPPED, reason or "skipped")
     Run.objects.filter(pk=exc.run_id).update(status=RunStatus.CANCELLED)
     audit.record(user, "exception.skip", exc, message=reason)
@@ -181,7 +181,7 @@ def skip(exc: RunException, user, reason: str = "") -> RunException:
 def resolve(exc: RunException, user, reason: str) -> RunException:
     if not (reason or "").strip():
         raise ActionInvalid("reason", "say how the exception was resolved")
-    exc = _lock_active(exc)
+    exc = lock_active(exc)
     _close(exc, user, ExceptionStatus.RESOLVED, reason.strip())
     audit.record(user, "exception.resolve", exc, message=reason)
     return exc
@@ -195,7 +195,7 @@ def _close(exc: RunException, user, status, reason: str) -> None:
 
 @transaction.atomic
 def assign(exc: RunException, user, assignee_username: str | None) -> RunException:
-    exc = _lock_active(exc)
+    exc = lock_active(exc)
     assignee = None
     if assignee_username:
         assignee = get_user_model().objects.filter(username=assignee_username, is_active=True).first()

@@ -10,24 +10,24 @@ from django.utils import timezone
 from integrations.audit import services as audit
 from integrations.flows import engine_api
 from integrations.runs.choices import ExceptionStatus
-from integrations.runs.exceptions import ActionInvalid, _lock_active, _retry_as_new_run, _retry_delivery
+from integrations.runs.exceptions import ActionInvalid, lock_active, retry_as_new_run, resend_delivery
 
 
 def resubmit(exc, user, edited, note: str = ""):
     if not isinstance(edited, dict):
         raise ActionInvalid("input", "must be a JSON object")
     with transaction.atomic():
-        exc = _lock_active(exc)
+        exc = lock_active(exc)
         current = exc.current_input
         if edited == current:
             raise ActionInvalid("input", "nothing was changed; use retry to run the same input again")
         revision = len(exc.input_revisions) + 1
         if exc.delivery_id:
-            _retry_delivery(exc, user, new_key_suffix=f"r{revision}", payload=edited)
+            resend_delivery(exc, user, new_key_suffix=f"r{revision}", payload=edited)
         else:
             state = {**(exc.run.state or {}), "record": edited}
             check_edited(exc, state)
-            _retry_as_new_run(exc, user, "failed", "ran", state=state)
+            retry_as_new_run(exc, user, "failed", "ran", state=state)
         changes = audit.diff(current if isinstance(current, dict) else {}, edited)
         exc.input_revisions = [
             *exc.input_revisions,
