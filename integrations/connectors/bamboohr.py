@@ -15,6 +15,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -55,6 +57,15 @@ _LIST_RENAMES = {
 _ID_IN_LOCATION = re.compile(r"(?:/employees/|[?&]id=)(\d+)")
 _SECONDS = re.compile(r"(\d+)\s*seconds?")
 PAGE_LIMIT = 100
+
+
+def server_time(response: httpx.Response) -> str | None:
+    """The response's `Date` as ISO-8601 UTC, in the form `changed` returns (`+00:00`)."""
+    try:
+        when = parsedate_to_datetime(response.headers.get("Date", ""))
+    except (TypeError, ValueError):
+        return None
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 def normalise(record: dict) -> dict:
@@ -143,13 +154,20 @@ class BambooHRConnector(Connector):
         limit = min(PAGE_LIMIT, page_size or PAGE_LIMIT)
         if since:
             return self._changed_page(since, cursor, limit)
+        return self._list_page(json.loads(cursor) if cursor else {}, limit)
+
+    def _list_page(self, state: dict, limit: int) -> Page:
+        """A full listing. List Employees has no change stamps, so the watermark is the
+        server's clock when the scan began: the next poll asks `changed` since then."""
         params = {"page[limit]": str(limit), "fields": LIST_FIELDS}
-        if cursor:
-            params["page[after]"] = cursor
-        body = self.request("GET", "api/v1/employees", params=params).json()
-        return Page(
-            [normalise(r) for r in body.get("data", [])], (body.get("meta") or {}).get("page", {}).get("nextCursor")
-        )
+        if state.get("after"):
+            params["page[after]"] = state["after"]
+        response = self.request("GET", "api/v1/employees", params=params)
+        started = state.get("started") or server_time(response)
+        body = response.json()
+        after = (body.get("meta") or {}).get("page", {}).get("nextCursor")
+        next_cursor = json.dumps({"after": after, "started": started}) if after else None
+        return Page([normalise(r) for r in body.get("data", [])], next_cursor, started)
 
     def _changed_page(self, since: str, cursor: str | None, limit: int) -> Page:
         """Poll: the ids changed since the watermark, then one batch read per page of them.

@@ -117,6 +117,9 @@ def test_cursor_paginated_list_of_1200_employees(bamboo):
     assert {"workEmail", "department", "jobTitle", "hireDate"} <= set(records[0])
     pages = [r for r, _ in bamboo.recorder.exchanges if r.url.path.endswith("/employees")]
     assert len(pages) == 13 and pages[1].url.params["page[after]"] == "1075"
+    first = bamboo.query("employees")
+    assert first.watermark and json.loads(first.next_cursor)["started"] == first.watermark
+    assert bamboo.query("employees", since=first.watermark).records == []  # nothing changed since the scan
 
 
 def test_poll_since_uses_changed_then_batch_reads(bamboo):
