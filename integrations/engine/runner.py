@@ -61,23 +61,28 @@ def run(
 
 def _run_mapping(plan: Plan, record: dict[str, Any], effects: Any) -> Outcome:
     """Straight-line path for plans made only of unconditional map steps (a pure mapping):
-    the same results as the general loop, with less bookkeeping per record."""
-    ctx = RunContext(plan, record, record, {}, {}, False)
+    the same results as the general loop, with less bookkeeping per record. A RunContext is
+    only built for steps whose fields need one (templates, value maps, crosswalk, types)."""
+    outputs: dict[str, Any] = {}
     results: list[StepResult] = []
-    outputs = ctx.steps
+    current: Any = record
+    ctx: RunContext | None = None
     for step in plan.steps:
-        before, started = ctx.record, perf_counter()
+        if ctx is None and step.spec.needs_context:
+            ctx = RunContext(plan, record, current, outputs, {}, False)
+        started = perf_counter()
         try:
-            out = step.transform(before, ctx, effects)
-        except Exception:
-            return _loop(plan, ctx, effects, step.index, results)  # the general path reports the failure
+            out = step.transform(current, ctx, effects)
+        except Exception:  # the general path reports the failure
+            ctx = ctx or RunContext(plan, record, current, outputs, {}, False)
+            return _loop(plan, ctx, effects, step.index, results)
         results.append(
-            StepResult(step.id, "map", "succeeded", before, out, None, (perf_counter() - started) * 1000, {})
+            StepResult(step.id, "map", "succeeded", current, out, None, (perf_counter() - started) * 1000, {})
         )
-        ctx.record = outputs[step.id] = out
-    return Outcome(
-        "completed", {"record": ctx.record, "steps": outputs, "routes": ctx.routes}, results, None, None, None
-    )
+        current = outputs[step.id] = out
+        if ctx is not None:
+            ctx.record = out
+    return Outcome("completed", {"record": current, "steps": outputs, "routes": {}}, results, None, None, None)
 
 
 def _loop(plan: Plan, ctx: RunContext, effects: Any, index: int | None, results: list[StepResult]) -> Outcome:

@@ -65,6 +65,7 @@ class MapSpec:
     fields: tuple[FieldPlan, ...]
     function: Callable[[Any, Any, Any], dict[str, Any]]
     source: str  # the generated code, kept for debugging
+    needs_context: bool  # plain-path fields read only the record; any other field needs the RunContext
 
     @property
     def transform(self) -> Callable[[Any, Any, Any], dict[str, Any]] | None:
@@ -86,7 +87,8 @@ def compile_step(raw: dict[str, Any], where: Where) -> MapSpec | None:
     if len(where.errors) > errors_before:
         return None
     function, source = _generate(raw["id"], fields, bool(raw.get("merge")))
-    return MapSpec(target, bool(raw.get("merge")), tuple(fields), function, source)
+    needs_context = not all(plan.is_plain for plan in fields)
+    return MapSpec(target, bool(raw.get("merge")), tuple(fields), function, source, needs_context)
 
 
 def _compile_field(i: int, field: dict[str, Any], where: Where, raw: dict[str, Any]) -> FieldPlan | None:
