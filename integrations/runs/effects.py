@@ -55,17 +55,20 @@ class RuntimeEffects:
     def deliver(self, step, request):
         from integrations.deliveries import services as ledger
 
-        delivery = ledger.request_delivery(
-            run=self.run,
-            step_id=step_id_of(step),
-            connection=connection_named(request.connection),
-            object=request.object,
-            action=request.action,
-            key=request.key,
-            payload=request.payload,
-            external_id_field=request.external_id_field,
-            external_id=request.external_id,
-        )
+        try:
+            delivery = ledger.request_delivery(
+                run=self.run,
+                step_id=step_id_of(step),
+                connection=connection_named(request.connection),
+                object=request.object,
+                action=request.action,
+                key=request.key,
+                payload=request.payload,
+                external_id_field=request.external_id_field,
+                external_id=request.external_id,
+            )
+        except ledger.DeliveryError as exc:  # e.g. a key longer than the ledger allows
+            raise EffectError(f"{exc.field}: {exc.message}") from exc
         state = str(delivery.state).upper()
         if state == "SUCCEEDED":
             return DeliveryResult(status="succeeded", remote_id=delivery.remote_id or None)

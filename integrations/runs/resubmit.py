@@ -10,7 +10,7 @@ from django.utils import timezone
 from integrations.audit import services as audit
 from integrations.flows import engine_api
 from integrations.runs.choices import ExceptionStatus
-from integrations.runs.exceptions import ActionInvalid, lock_active, retry_as_new_run, resend_delivery
+from integrations.runs.exceptions import ActionInvalid, lock_active, resend_delivery, retry_as_new_run
 
 
 def resubmit(exc, user, edited, note: str = ""):
