@@ -291,3 +291,28 @@ def test_admin_reset_reseeds_the_same_firm(sandbox_origin):
     before = snapshot()
     assert httpx.post(url, json={"size": "test"}, headers=headers).json() == first.json()
     assert snapshot() == before and len(before) == sum(first.json()["seeded"].values())
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "crm/v3/objects/deals", b"[1]"),
+        ("POST", "crm/v3/objects/deals", b'{"properties": "dealname"}'),
+        (
+            "POST",
+            "crm/v3/objects/deals",
+            b'{"properties": {"dealname": "x", "dealstage": "closedwon"}, "associations": [1]}',
+        ),
+        ("POST", "crm/v3/objects/deals/batch/upsert", b'{"inputs": ["x"]}'),
+        ("POST", "crm/v3/objects/deals/search", b'{"filterGroups": "x"}'),
+        ("POST", "crm/v3/objects/deals/search", b'{"sorts": 5}'),
+        ("POST", "crm/v3/objects/deals/search", b'{"filterGroups": [{"filters": [{"propertyName": "x"}]}]}'),
+        ("GET", "crm/v3/objects/deals?after=abc", b""),
+        ("GET", "crm/v3/objects/widgets", b""),
+        ("PATCH", "crm/v3/objects/deals/18290000001", b"{oops"),
+    ],
+)
+def test_malformed_requests_get_a_hubspot_4xx_never_a_500(hubspot, method, path, body):
+    with pytest.raises(ConnectorError) as err:
+        hubspot.request(method, path, content=body, headers={"Content-Type": "application/json"})
+    assert 400 <= err.value.status_code < 500 and err.value.vendor_code

@@ -229,3 +229,26 @@ def test_admin_reset_reseeds_the_same_firm(sandbox_origin):
     before = snapshot()
     assert httpx.post(url, json={"size": "test"}, headers=headers).json() == first.json()
     assert snapshot() == before and len(before) == sum(first.json()["seeded"].values())
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "api/v1/workspaces.json", b"[1]"),
+        ("POST", "api/v1/workspaces.json", b"{not json"),
+        ("POST", "api/v1/workspaces.json", b'{"workspace": "title"}'),
+        ("POST", "api/v1/workspaces.json", b'{"workspaces": []}'),
+        ("POST", "api/v1/workspaces.json", b'{"workspace": {"title": "x", "creator_role": "maven", '
+                                           b'"external_references_attributes": "x"}}'),
+        ("POST", "api/v1/users.json", b'{"user": {"full_name": "x"}}'),
+        ("PUT", "api/v1/workspaces/41290001.json", b'{"workspace": [1]}'),
+        ("GET", "api/v1/time_entries.json?page=x", b""),
+        ("GET", "api/v1/time_entries.json?order=notes:sideways", b""),
+        ("GET", "api/v1/time_entries.json?updated_after=yesterday", b""),
+        ("GET", "api/v1/widgets.json", b""),
+    ],
+)  # fmt: skip
+def test_malformed_requests_get_a_kantata_4xx_never_a_500(kantata, method, path, body):
+    with pytest.raises(ConnectorError) as err:
+        kantata.request(method, path, content=body, headers={"Content-Type": "application/json"})
+    assert 400 <= err.value.status_code < 500 and err.value.vendor_code

@@ -264,3 +264,22 @@ def test_admin_reset_reseeds_the_same_firm(sandbox_origin):
     before = snapshot()
     assert httpx.post(url, json={"size": "test"}, headers=headers).json() == first.json()
     assert snapshot() == before and len(before) == sum(first.json()["seeded"].values())
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "sobjects/Opportunity", b"[1, 2]"),
+        ("POST", "sobjects/Opportunity", b"{not json"),
+        ("PATCH", "sobjects/Opportunity/External_Id__c/X-1", b'"text"'),
+        ("POST", "sobjects/Nope__c", b"{}"),
+        ("GET", "query?q=SELECT+Name+FROM+Opportunity+WHERE+Name+%3E+5", b""),
+        ("GET", "query?q=DELETE+FROM+Opportunity", b""),
+        ("GET", "query/01gNOPE-2000", b""),
+        ("GET", "sobjects/Opportunity/updated/?start=yesterday", b""),
+    ],
+)
+def test_malformed_requests_get_a_salesforce_4xx_never_a_500(salesforce, method, path, body):
+    with pytest.raises(ConnectorError) as err:
+        salesforce.request(method, path, content=body, headers={"Content-Type": "application/json"})
+    assert 400 <= err.value.status_code < 500 and err.value.vendor_code

@@ -71,11 +71,17 @@ def validate(body: object) -> dict:
     if not isinstance(body, dict):
         raise SearchError("Invalid input JSON on line 1, column 1: Cannot build PublicObjectSearchRequest")
     groups = body.get("filterGroups") or []
+    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+        raise SearchError("filterGroups must be a list of objects with filters")
+    if not isinstance(body.get("sorts") or [], list) or not isinstance(body.get("properties") or [], list):
+        raise SearchError("sorts and properties must be lists")
     if len(groups) > MAX_GROUPS:
         raise SearchError(f"There was a problem with the request: maximum of {MAX_GROUPS} filterGroups exceeded")
     total = 0
     for group in groups:
         filters = group.get("filters") or []
+        if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
+            raise SearchError("filters must be a list of objects")
         total += len(filters)
         if len(filters) > MAX_FILTERS_PER_GROUP or total > MAX_FILTERS:
             raise SearchError("There was a problem with the request: too many filters")

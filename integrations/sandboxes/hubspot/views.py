@@ -117,7 +117,11 @@ def collection(request: HttpRequest, object_name: str) -> HttpResponse:
 def _associations(raw: object) -> dict:
     """`associations: [{to: {id}, types: [...]}]` on create, kept as {companies: [ids]}."""
     linked: dict[str, list[str]] = {}
+    if not isinstance(raw or [], list):
+        raise Invalid("associations must be a list")
     for item in raw or []:
+        if not isinstance(item, dict) or not isinstance(item.get("to") or {}, dict):
+            raise Invalid("Each association needs to.id")
         target = str(((item or {}).get("to") or {}).get("id", ""))
         if not target:
             raise Invalid("Each association needs to.id")
@@ -198,6 +202,8 @@ def batch_upsert(request: HttpRequest, object_name: str) -> HttpResponse:
     started = records.now_iso()
     plans, seen = [], set()
     for entry in inputs:
+        if not isinstance(entry, dict) or not isinstance(entry.get("properties") or {}, dict):
+            raise Invalid("Each input must be an object with idProperty, id and properties")
         id_property, value = (entry or {}).get("idProperty"), str((entry or {}).get("id") or "")
         if id_property != otype.unique:
             raise Invalid(f"idProperty {id_property!r} is not a unique-value property of {otype.name}; "

@@ -56,7 +56,10 @@ def _plan_create(resource: Resource, attributes: object) -> tuple[dict, list[dic
     _check_references(values)
     check_dates(values)
     nested = []
-    for raw in (attributes or {}).get("external_references_attributes") or []:
+    raws = attributes.get("external_references_attributes") or []
+    if not isinstance(raws, list) or not all(isinstance(r, dict) for r in raws):
+        raise Invalid("external_references_attributes", "External references attributes must be a list of objects")
+    for raw in raws:
         ref = clean(RESOURCES["external_references"], {**raw, "subject_type": resource.subject_type,
                                                        "subject_id": "pending"}, creating=True)  # fmt: skip
         _check_reference_free(ref)
