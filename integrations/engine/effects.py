@@ -90,5 +90,6 @@ class Effects(Protocol):
     def approve(self, step: CompiledStep, request: ApprovalRequest) -> ApprovalDecision | _Pending:
         """Open (or find) the approval task; PENDING until decided."""
 
-    def batch(self, step: CompiledStep, group_key: str, record: dict[str, Any]) -> _Pending:
-        """Add the record to the open batch of `group_key`; always PENDING."""
+    def batch(self, step: CompiledStep, group_key: str, record: dict[str, Any]) -> _Pending | dict[str, Any]:
+        """Add the record to the open batch of `group_key` and answer PENDING; or flush at once
+        with `{"batch_id", "records"}` (what a test-run does)."""

@@ -95,6 +95,8 @@ def test_dry_run_simulates_writes_and_notes_approvals():
     by_id = {s.step_id: s for s in outcome.steps}
     assert by_id["owner"].detail["note"] == "lookup not performed in dry run"
     assert by_id["ok"].output["comment"] == "would wait for approval"
+    assert by_id["ok"].detail["note"] == "would wait for approval"
+    assert by_id["ok"].detail["approvers"] == {"group": "leads"}
     assert by_id["erp"].output["simulated"] is True and by_id["erp"].output["remote_id"] == "dry-run:Acme"
     assert all(s.detail.get("dry_run") for s in outcome.steps)
     assert [d.key for d in effects.deliveries] == ["Acme"]
@@ -122,3 +124,12 @@ def test_mapping_only_plans_report_failures_like_the_general_path():
     outcome = run(plan, {"Amount": "x"}, FakeEffects())
     assert outcome.status == "failed"
     assert outcome.error.step_id == "m" and outcome.error.kind == "mapping"
+
+
+def test_dry_run_flushes_a_batch_with_just_this_record():
+    batch = {"id": "collect", "type": "batch", "group_key": "{{ record.name }}", "size": 10, "max_wait_seconds": 60}
+    total = {"id": "total", "type": "map", "fields": [{"to": "count", "template": "{{ record.count }}"}]}
+    outcome = run(compile_flow(flow(MAP, batch, total)), RECORD, DryRunEffects(), dry_run=True)
+    assert outcome.status == "completed"
+    assert outcome.record == {"count": 1}
+    assert outcome.state["steps"]["collect"] == {"group_key": "Acme", "batch_id": "dry-run", "count": 1}

@@ -74,7 +74,10 @@ def execute(step: Any, ctx: RunContext, effects: Any) -> StepOutcome:
     if answer is PENDING:
         summary = {k: v for k, v in request.as_dict().items() if k != "record"}
         return StepOutcome(output={"request": summary}, control="suspend", suspend_reason="approval")
-    return decide(step, answer)
+    outcome = decide(step, answer)
+    if ctx.dry_run:
+        outcome.detail = {**(outcome.detail or {}), "note": "would wait for approval", "approvers": request.approvers}
+    return outcome
 
 
 def resume(step: Any, ctx: RunContext, outcome: dict[str, Any]) -> StepOutcome:
