@@ -22,6 +22,11 @@ _SECRET_NAME = re.compile(
     r"private[-_]?key|session|cookie|assertion|code[-_]?verifier|sig$|^code$|^key$",
     re.IGNORECASE,
 )
+# Bodies above this size are not parsed for an excerpt; patterns mask secrets instead.
+PARSE_LIMIT = 256 * 1024
+_NAME = r"[^\"&=]*(?:pass|secret|token|api[-_]?key|apikey|auth|signature|credential|private[-_]?key|session)[^\"&=]*"
+_JSON_SECRET_PAIR = re.compile(r'("' + _NAME + r'"\s*:\s*)"[^"]*"', re.IGNORECASE)
+_FORM_SECRET_PAIR = re.compile(r"((?:^|&)" + _NAME + r"=)[^&]*", re.IGNORECASE)
 # Values that look like credentials even under innocent names.
 _BEARER = re.compile(r"\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}", re.IGNORECASE)
 
@@ -73,6 +78,13 @@ def redact_body(content: bytes | str | None, content_type: str = "", secrets: It
     """A redacted, bounded excerpt of a request or response body."""
     if not content:
         return ""
+    if len(content) > PARSE_LIMIT:
+        # Too big to parse for an excerpt: cut first, then mask by pattern.
+        head = content[: EXCERPT_CHARS * 2]
+        text = head.decode("utf-8", "replace") if isinstance(head, bytes) else head
+        text = _JSON_SECRET_PAIR.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
+        text = _FORM_SECRET_PAIR.sub(lambda m: f"{m.group(1)}{MASK}", text)
+        return redact_text(text, secrets)[:EXCERPT_CHARS] + "…"
     text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
     ctype = (content_type or "").lower()
     if "json" in ctype or text.lstrip()[:1] in ("{", "["):

@@ -37,6 +37,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 from django.views.decorators.csrf import csrf_exempt
 
 from integrations.connectors.redaction import redact_body
@@ -125,6 +126,13 @@ def idempotency_key_of(request: HttpRequest) -> str:
     return next((request.headers[h] for h in IDEMPOTENCY_HEADERS if request.headers.get(h)), "")
 
 
+def _body(request: HttpRequest) -> bytes:
+    try:
+        return request.body
+    except RawPostDataException:  # a multipart body the view streamed: nothing to excerpt
+        return b""
+
+
 def log_request(request: HttpRequest, vendor: str, status: int | None, fault: str = "") -> None:
     SandboxRequest.objects.create(
         vendor=vendor,
@@ -132,7 +140,7 @@ def log_request(request: HttpRequest, vendor: str, status: int | None, fault: st
         path=request.get_full_path()[:500],
         idempotency_key=idempotency_key_of(request)[:255],
         external_id=str(getattr(request, "sandbox_external_id", "") or "")[:255],
-        body_excerpt=redact_body(request.body, request.content_type or ""),
+        body_excerpt=redact_body(_body(request), request.content_type or ""),
         status=status,
         fault=fault,
     )
@@ -220,7 +228,7 @@ def _fault_response(hooks: VendorHooks, fault: SandboxFault) -> HttpResponse | N
 
 # --- idempotency -------------------------------------------------------------------------------------
 def request_hash(request: HttpRequest) -> str:
-    return hashlib.sha256(f"{request.method} {request.path}\n".encode() + request.body).hexdigest()
+    return hashlib.sha256(f"{request.method} {request.path}\n".encode() + _body(request)).hexdigest()
 
 
 def remembered(vendor: str, key: str) -> SandboxIdempotency | None:

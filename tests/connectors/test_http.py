@@ -220,3 +220,11 @@ def test_non_standard_ports_are_refused_unless_configured(monkeypatch, settings)
         client.request("GET", "https://api.vendor.test:8443/")
     settings.SWITCHBOARD_OUTBOUND_PORTS = [443, 8443]
     assert client.request("GET", "https://api.vendor.test:8443/").status_code == 204
+
+
+def test_large_bodies_are_excerpted_with_secrets_masked(allowed):
+    attempts = []
+    client = HttpClient(base_url=allowed, on_attempt=attempts.append)
+    client.request("POST", allowed + "/bulk", json={"password": "hunter2-long-one", "rows": ["x" * 100] * 5000})
+    excerpt = attempts[0].request_excerpt
+    assert "hunter2-long-one" not in excerpt and len(excerpt) <= 2001
