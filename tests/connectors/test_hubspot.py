@@ -321,3 +321,19 @@ def test_malformed_requests_get_a_hubspot_4xx_never_a_500(hubspot, method, path,
     with pytest.raises(ConnectorError) as err:
         hubspot.request(method, path, content=body, headers={"Content-Type": "application/json"})
     assert 400 <= err.value.status_code < 500 and err.value.vendor_code
+
+
+def test_demo_connection_receives_verified_deal_webhooks(sandbox_origin, settings):
+    from integrations.connections.demo import ACTOR, demo_values
+    from integrations.connections.services import create_connection
+    from integrations.connectors.registry import get_connector
+
+    settings.SWITCHBOARD_SANDBOX_WEBHOOKS_SYNC = True
+    seed("test")
+    connection = create_connection(ACTOR, name=VENDOR, kind=VENDOR, **demo_values(VENDOR))
+    assert setting_for(VENDOR).webhook_target == f"{sandbox_origin}/hooks/{VENDOR}/"
+    conn = get_connector(connection)
+    assert conn.test().ok
+    conn.update("deals", "18290000004", {"dealstage": "closedlost"})
+    event = Event.objects.get(source=VENDOR)
+    assert event.type == "deal.propertyChange" and event.payload["propertyValue"] == "closedlost"

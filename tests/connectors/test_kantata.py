@@ -252,3 +252,14 @@ def test_malformed_requests_get_a_kantata_4xx_never_a_500(kantata, method, path,
     with pytest.raises(ConnectorError) as err:
         kantata.request(method, path, content=body, headers={"Content-Type": "application/json"})
     assert 400 <= err.value.status_code < 500 and err.value.vendor_code
+
+
+def test_demo_connection_works_out_of_the_box(sandbox_origin):
+    from integrations.connections.demo import ACTOR, demo_values
+    from integrations.connections.services import create_connection
+    from integrations.connectors.registry import get_connector
+
+    seed("test")
+    connection = create_connection(ACTOR, name=VENDOR, kind=VENDOR, **demo_values(VENDOR))
+    result = get_connector(connection).test()
+    assert result.ok, result.message
