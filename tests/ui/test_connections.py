@@ -249,3 +249,17 @@ def test_changing_where_a_used_connection_points_needs_confirmation_listing_the_
     assert Connection.objects.get(name="crm").base_url == "https://api.example.com"
     assert analyst.post(reverse("connections:edit", args=["crm"]), {**data, "confirm": "1"}).status_code == 302
     assert Connection.objects.get(name="crm").base_url == "https://other.example.com"
+
+
+@pytest.mark.django_db
+def test_pause_holds_and_resume_releases(client_for):
+    make()
+    viewer, analyst = client_for("viewer"), client_for("analyst")
+    assert viewer.post(reverse("connections:pause", args=["crm"])).status_code == 403
+    analyst.post(reverse("connections:pause", args=["crm"]), {"reason": "vendor incident"})
+    conn = Connection.objects.get(name="crm")
+    assert conn.paused and conn.paused_reason == "vendor incident"
+    page = analyst.get(reverse("connections:detail", args=["crm"])).content.decode()
+    assert 'data-status="paused"' in page and 'data-testid="conn-held"' in page
+    analyst.post(reverse("connections:pause", args=["crm"]), {"resume": "1"})
+    assert not Connection.objects.get(name="crm").paused

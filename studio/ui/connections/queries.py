@@ -18,3 +18,12 @@ def usage_summary(connection) -> dict | None:
     usage["percent"] = round(100 * usage["requests"] / usage["daily_capacity"], 2) if limit else None
     usage["peak_hour"] = max((h["requests"] for h in usage["by_hour"]), default=0)
     return usage
+
+
+def held_deliveries(connection) -> int | None:
+    """Deliveries waiting on this connection's pause or maintenance window."""
+    try:
+        from integrations.deliveries.queries import held_count
+    except ImportError:
+        return None
+    return held_count(connection)

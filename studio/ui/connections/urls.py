@@ -11,6 +11,7 @@ urlpatterns = [
     path("<slug:name>/edit/", views.connection_edit, name="edit"),
     path("<slug:name>/delete/", views.connection_delete, name="delete"),
     path("<slug:name>/test/", views.connection_test, name="test"),
+    path("<slug:name>/pause/", views.connection_pause, name="pause"),
     path("<slug:name>/windows/", views.window_add, name="window_add"),
     path("<slug:name>/windows/<int:window_id>/delete/", views.window_delete, name="window_delete"),
 ]

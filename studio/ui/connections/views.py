@@ -17,7 +17,7 @@ from integrations.connectors import registry
 from studio.htmx import htmx_partial
 from studio.permissions import can, capability_required
 from studio.ui.connections.forms import ConnectionForm, MaintenanceWindowForm
-from studio.ui.connections.queries import usage_summary
+from studio.ui.connections.queries import held_deliveries, usage_summary
 
 
 def _get(name: str) -> Connection:
@@ -130,6 +130,7 @@ def _detail_context(request, connection, window_form=None):
         "secrets": secrets,
         "config": config,
         "usage": usage_summary(connection),
+        "held": held_deliveries(connection),
         "windows": [(w, services.describe_window(w)) for w in connection.maintenance_windows.all()],
         "window_form": window_form or MaintenanceWindowForm(initial={"timezone": connection.timezone}),
         "can_manage": can(request.user, "manage_connections"),
@@ -201,3 +202,19 @@ def window_delete(request, name, window_id):
     if htmx_partial(request):
         return render(request, "connections/htmx/windows.html", _detail_context(request, _get(name)))
     return redirect(reverse("connections:detail", kwargs={"name": name}))
+
+
+@require_POST
+@capability_required("manage_connections")
+def connection_pause(request, name):
+    """Hold (or release) every delivery to the connection; the ledger drains it in order."""
+    from integrations.deliveries.holds import pause_connection, resume_connection
+
+    connection = _get(name)
+    if request.POST.get("resume"):
+        done = resume_connection(connection, request.user, request.POST.get("reason", ""))
+        messages.success(request, "Connection resumed: held deliveries drain in order." if done else "Not paused.")
+    else:
+        done = pause_connection(connection, request.user, request.POST.get("reason", ""))
+        messages.success(request, "Connection paused: deliveries are held." if done else "Already paused.")
+    return redirect("connections:detail", name=name)
