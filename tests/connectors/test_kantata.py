@@ -263,3 +263,14 @@ def test_demo_connection_works_out_of_the_box(sandbox_origin):
     connection = create_connection(ACTOR, name=VENDOR, kind=VENDOR, **demo_values(VENDOR))
     result = get_connector(connection).test()
     assert result.ok, result.message
+
+
+def test_dropped_answer_after_create_is_ambiguous_and_the_retry_finds_the_record(kantata):
+    kantata.find_by_external_ref("workspaces", "opportunity", "OPP-88001")  # warm up outside the fault
+    SandboxFault.objects.create(vendor=VENDOR, kind="drop_after_commit", writes_only=True)
+    with pytest.raises(ConnectorError) as err:
+        kantata.upsert("workspaces", "opportunity", "OPP-88001", workspace(title="Dropped answer"))
+    assert err.value.kind == "transient" and err.value.ambiguous
+    retry = kantata.upsert("workspaces", "opportunity", "OPP-88001", workspace(title="Dropped answer"))
+    assert not retry.created  # found through its external reference: no second workspace
+    assert store.records(VENDOR, "workspaces").filter(data__title="Dropped answer").count() == 1

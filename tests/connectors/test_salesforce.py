@@ -294,3 +294,13 @@ def test_demo_connection_works_out_of_the_box(sandbox_origin):
     connection = create_connection(ACTOR, name=VENDOR, kind=VENDOR, **demo_values(VENDOR))
     result = get_connector(connection).test()
     assert result.ok, result.message
+
+
+def test_dropped_answer_after_upsert_is_ambiguous_and_the_retry_updates(salesforce):
+    salesforce.authenticate()
+    SandboxFault.objects.create(vendor=VENDOR, kind="drop_after_commit", writes_only=True)
+    with pytest.raises(ConnectorError) as err:
+        salesforce.upsert("Opportunity", "External_Id__c", "SB-DROP", opportunity(Amount=10))
+    assert err.value.kind == "transient" and err.value.ambiguous
+    retry = salesforce.upsert("Opportunity", "External_Id__c", "SB-DROP", opportunity(Amount=10))
+    assert not retry.created and store.records(VENDOR, "Opportunity").filter(external_id="SB-DROP").count() == 1
