@@ -186,3 +186,25 @@ def parse_key_segment(segment: str) -> tuple[str, dict[str, str] | str | None]:
     if not pairs:
         raise ODataSyntaxError(f"Bad Request - Error in query syntax: key '{key}' is not valid.")
     return m.group("set"), pairs
+
+
+def conjunction(text: str | None) -> list[tuple[str, str, Any]] | None:
+    """`a gt 1 and b eq 'x'` → [(a, gt, 1), (b, eq, 'x')], so the view can let the database
+    filter; None when the filter needs the general evaluator (or, parentheses, nulls)."""
+    if not text:
+        return []
+    tokens = _tokens(text)
+    out = []
+    for i in range(0, len(tokens), 4):
+        group = tokens[i : i + 4]
+        if len(group) < 3 or group[0][0] != "word" or group[1][0] != "word" or group[1][1] not in _OPS:
+            return None
+        if len(group) == 4 and group[3] != ("word", "and"):
+            return None
+        value = _literal(*group[2])
+        if value is None or isinstance(value, bool) or group[2][0] in ("lp", "rp", "word"):
+            return None
+        out.append((group[0][1], group[1][1], value))
+    if len(tokens) % 4 != 3:
+        return None
+    return out

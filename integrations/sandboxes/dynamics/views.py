@@ -117,29 +117,47 @@ def _page_size(request: HttpRequest) -> int | None:
     return None
 
 
+_LOOKUPS = {"gt": "gt", "ge": "gte", "lt": "lt", "le": "lte", "eq": "exact"}
+
+
+def _matching(es: EntitySet, filter_text: str | None, orderby: list[tuple[str, bool]]):
+    """The rows a $filter/$orderby select, in order: by the database when the filter is a
+    plain conjunction (what pollers send), else by the general evaluator in Python."""
+    simple = odata.conjunction(filter_text)
+    qs = store.records(VENDOR, es.name)
+    if simple is not None and all(op != "ne" for _, op, _ in simple):
+        for name, op, value in simple:
+            lookup = "iexact" if op == "eq" and isinstance(value, str) else _LOOKUPS[op]
+            qs = qs.filter(**{f"data__{name}__{lookup}": value})
+        ordering = [f"{'-' if desc else ''}data__{name}" for name, desc in orderby]
+        return qs.order_by(*ordering, "id")
+    predicate = odata.parse_filter(filter_text)
+    rows = [r for r in qs.order_by("id") if predicate(r.data)]
+    if orderby:
+        rows = [item["_row"] for item in odata.sort_rows([{"_row": r, **r.data} for r in rows], orderby)]
+    return rows
+
+
 def _list(request: HttpRequest, es: EntitySet) -> HttpResponse:
     q = request.GET
     select = odata.parse_select(q.get("$select"))
     orderby = odata.parse_orderby(q.get("$orderby"))
     check_known(es, set(select or []) | odata.filter_properties(q.get("$filter")) | {n for n, _ in orderby})
-    predicate = odata.parse_filter(q.get("$filter"))
-    rows = [r for r in store.records(VENDOR, es.name).order_by("id") if predicate(r.data)]
-    if orderby:
-        order = odata.sort_rows([{"_row": r, **r.data} for r in rows], orderby)
-        rows = [item["_row"] for item in order]
+    rows = _matching(es, q.get("$filter"), orderby)
     top = int(q["$top"]) if q.get("$top", "").isdigit() else None
-    if top is not None:
-        rows = rows[:top]
     offset = int(q.get("$skiptoken", "0")) if q.get("$skiptoken", "0").isdigit() else 0
     requested = _page_size(request)
     size = requested or DEFAULT_PAGE
-    chunk = rows[offset : offset + size]
+    end = offset + size if top is None else min(offset + size, top)
+    chunk = list(rows[offset : end + 1])  # one more than the page tells whether another follows
+    more = len(chunk) > end - offset and (top is None or end < top)
+    chunk = chunk[: end - offset]
     select_cols = [es.key, *[c for c in (select or []) if c != es.key]] if select else None
     context = f"{_api_root(request)}$metadata#{es.name}" + (f"({','.join(select)})" if select else "")
     body: dict = {"@odata.context": context, "value": [_shape(r, select_cols) for r in chunk]}
-    if offset + size < len(rows):
+    if more:
         params = {k: v for k, v in q.items() if k != "$skiptoken"}
-        params["$skiptoken"] = str(offset + size)
+        params["$skiptoken"] = str(end)
         body["@odata.nextLink"] = f"{_api_root(request)}{es.name}?{urlencode(params)}"
     response = JsonResponse(body)
     if requested:
