@@ -45,6 +45,7 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict --ignore-missing-imports integrations/engine integrations/canonical
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: venv

@@ -51,7 +51,8 @@ def _load(name: str, version: int) -> str:
 
 def get_schema(name: str, version: int) -> dict[str, Any]:
     """A fresh copy of the schema (callers may not mutate the cached one)."""
-    return json.loads(_load(name, version))
+    schema: dict[str, Any] = json.loads(_load(name, version))
+    return schema
 
 
 def exists(ref: str) -> bool:

@@ -22,6 +22,7 @@ from .steps.map import check_value_maps
 from .where import Where
 
 CACHE_SIZE = 256
+Compiled = tuple[int, dict[str, Any], Any, Any]  # (index, raw step, compiled when, spec)
 _cache: OrderedDict[Any, Plan] = OrderedDict()
 _lock = threading.Lock()
 
@@ -67,11 +68,11 @@ def analyse(defn: Any) -> tuple[Plan | None, list[DefinitionError]]:
     if not isinstance(defn, dict):
         return None, errors
     broken = {e.field.split("]")[0] + "]" for e in errors if e.field.startswith("steps[")}
-    raw_steps = defn.get("steps") if isinstance(defn.get("steps"), list) else []
+    raw_steps: list[Any] = defn["steps"] if isinstance(defn.get("steps"), list) else []
     _check_trigger(defn.get("trigger"), errors)
-    value_maps = defn.get("value_maps") if isinstance(defn.get("value_maps"), dict) else {}
+    value_maps: dict[str, Any] = defn["value_maps"] if isinstance(defn.get("value_maps"), dict) else {}
     ids = _check_ids(raw_steps, errors)
-    compiled: list[tuple[int, dict[str, Any], Any, Any]] = []
+    compiled: list[Compiled] = []
     for i, raw in enumerate(raw_steps):
         if f"steps[{i}]" in broken or not isinstance(raw, dict):
             continue
@@ -132,7 +133,9 @@ def _check_ids(raw_steps: list[Any], errors: list[DefinitionError]) -> dict[str,
     return ids
 
 
-def _target_error(errors, step_id, field, target, ids, index) -> bool:
+def _target_error(
+    errors: list[DefinitionError], step_id: str, field: str, target: str, ids: dict[str, int], index: int
+) -> bool:
     if target not in ids:
         errors.append(DefinitionError(step_id, field, f"there is no step {target!r}"))
     elif ids[target] <= index:
@@ -144,7 +147,7 @@ def _target_error(errors, step_id, field, target, ids, index) -> bool:
     return False
 
 
-def _check_routes(compiled, ids, errors) -> dict[str, str]:
+def _check_routes(compiled: list[Compiled], ids: dict[str, int], errors: list[DefinitionError]) -> dict[str, str]:
     gated: dict[str, str] = {}
     for i, raw, _when, spec in compiled:
         if raw["type"] != "route" or spec is None:
@@ -163,7 +166,7 @@ def _check_routes(compiled, ids, errors) -> dict[str, str]:
     return gated
 
 
-def _check_jumps(compiled, ids, errors) -> None:
+def _check_jumps(compiled: list[Compiled], ids: dict[str, int], errors: list[DefinitionError]) -> None:
     for i, raw, _when, _spec in compiled:
         target = raw.get("on_reject")
         if raw["type"] == "approve" and target and target != "stop":

@@ -22,7 +22,8 @@ _REQUIRED = re.compile(r"^'(?P<name>[^']+)' is a required property")
 
 @cache
 def definition_schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_PATH.read_text())
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text())
+    return schema
 
 
 @cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -209,7 +210,7 @@ def value_map(context: Any, value: Any, name: str, fallback: Any = _NO_FALLBACK)
     return map_value(context.get("value_maps") or {}, name, value, fallback)
 
 
-FILTERS = {
+FILTERS: dict[str, Callable[..., Any]] = {
     "as_date": as_date,
     "as_datetime": as_datetime,
     "format_date": format_date,

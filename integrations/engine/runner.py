@@ -13,14 +13,14 @@ from time import perf_counter
 from typing import Any
 
 from .context import RunContext
-from .errors import EngineError, StepFailed
+from .errors import EngineError, ErrorKind, StepFailed
 from .plan import CompiledStep, Plan
-from .results import Outcome, StepResult
+from .results import Outcome, RunStatus, StepResult, StepStatus
 from .steps import KINDS
 from .steps.base import StepOutcome
 from .templating import TemplateFailure
 
-_UNEXPECTED_KIND = {
+_UNEXPECTED_KIND: dict[str, ErrorKind] = {
     "map": "mapping",
     "route": "rule",
     "lookup": "lookup",
@@ -51,11 +51,11 @@ def run(
     index: int | None = plan.step(start_at).index if start_at else 0
     results: list[StepResult] = []
     if resume is not None:
-        step = plan.steps[index]  # type: ignore[index]
+        step = plan.steps[index or 0]
         verdict = _attempt(step, ctx, _resume, resume.get("outcome") or {}, results)
-        if verdict.__class__ is Outcome:
-            return verdict  # type: ignore[return-value]
-        index = _next_index(plan, step, results, verdict)  # type: ignore[arg-type]
+        if isinstance(verdict, Outcome):
+            return verdict
+        index = _next_index(plan, step, results, verdict)
     return _loop(plan, ctx, effects, index, results)
 
 
@@ -92,8 +92,8 @@ def _loop(plan: Plan, ctx: RunContext, effects: Any, index: int | None, results:
         if step.gated_by is not None or step.when is not None:
             skip = _skip_reason(step, ctx, results)
             if skip is not None:
-                if skip.__class__ is Outcome:
-                    return skip  # type: ignore[return-value]
+                if isinstance(skip, Outcome):
+                    return skip
                 results.append(StepResult(step.id, step.type, "skipped", None, None, detail={"reason": skip}))
                 index += 1
                 continue
@@ -110,12 +110,12 @@ def _loop(plan: Plan, ctx: RunContext, effects: Any, index: int | None, results:
                 index += 1
                 continue
         verdict = _attempt(step, ctx, step.execute, effects, results)
-        if verdict.__class__ is Outcome:
-            return verdict  # type: ignore[return-value]
-        if verdict.control == "next":  # type: ignore[union-attr]
+        if isinstance(verdict, Outcome):
+            return verdict
+        if verdict.control == "next":
             index += 1
         else:
-            index = _next_index(plan, step, results, verdict)  # type: ignore[arg-type]
+            index = _next_index(plan, step, results, verdict)
     return _finish(ctx, results, "halted" if index is None else "completed")
 
 
@@ -123,7 +123,8 @@ def _resume(step: CompiledStep, ctx: RunContext, outcome: dict[str, Any]) -> Ste
     kind = KINDS[step.type]
     if not hasattr(kind, "resume"):
         raise ValueError(f"a {step.type} step cannot be resumed")
-    return kind.resume(step, ctx, outcome)
+    resumed: StepOutcome = kind.resume(step, ctx, outcome)
+    return resumed
 
 
 def _skip_reason(step: CompiledStep, ctx: RunContext, results: list[StepResult]) -> str | Outcome | None:
@@ -151,7 +152,7 @@ def _attempt(
         return _failed(step, ctx, before, exc.error, started, results)
     except Exception as exc:  # an Effects bug or an unmodelled input: never crash the caller
         kind = _UNEXPECTED_KIND[step.type]
-        error = EngineError(step.id, kind, f"unexpected {exc.__class__.__name__}: {exc}", None, "transient")  # type: ignore[arg-type]
+        error = EngineError(step.id, kind, f"unexpected {exc.__class__.__name__}: {exc}", None, "transient")
         return _failed(step, ctx, before, error, started, results)
     elapsed = (perf_counter() - started) * 1000
     ctx.steps[step.id] = outcome.output
@@ -161,14 +162,16 @@ def _attempt(
     if ctx.dry_run:
         detail["dry_run"] = True
     suspended = outcome.control == "suspend"
-    status = "waiting" if suspended else "succeeded"
+    status: StepStatus = "waiting" if suspended else "succeeded"
     results.append(StepResult(step.id, step.type, status, before, outcome.output, None, elapsed, detail))
     if suspended:
         return _finish(ctx, results, "suspended", suspended_at=step.id, reason=outcome.suspend_reason)
     return outcome
 
 
-def _failed(step, ctx, before, error, started, results) -> Outcome:
+def _failed(
+    step: CompiledStep, ctx: RunContext, before: Any, error: EngineError, started: float, results: list[StepResult]
+) -> Outcome:
     elapsed = (perf_counter() - started) * 1000
     detail = {"details": list(error.details)} if error.details else {}
     results.append(StepResult(step.id, step.type, "failed", before, None, error.message, elapsed, detail))
@@ -192,8 +195,17 @@ def _next_index(plan: Plan, step: CompiledStep, results: list[StepResult], outco
     return step.index + 1
 
 
-def _finish(ctx: RunContext, results, status, *, error=None, suspended_at=None, reason=None, failed_at=None) -> Outcome:
-    state = {"record": ctx.record, "steps": ctx.steps, "routes": ctx.routes}
+def _finish(
+    ctx: RunContext,
+    results: list[StepResult],
+    status: RunStatus,
+    *,
+    error: EngineError | None = None,
+    suspended_at: str | None = None,
+    reason: Any = None,
+    failed_at: str | None = None,
+) -> Outcome:
+    state: dict[str, Any] = {"record": ctx.record, "steps": ctx.steps, "routes": ctx.routes}
     if failed_at:
         state["failed_at"] = failed_at
     return Outcome(status, state, results, suspended_at, reason, error)

@@ -59,7 +59,7 @@ def _fail() -> Any:
 
 
 def _fast_filters(text: str) -> list[tuple[Callable[..., Any], tuple[Any, ...], bool]] | None:
-    chain = []
+    chain: list[tuple[Callable[..., Any], tuple[Any, ...], bool]] = []
     for match in _FILTER.finditer(text):
         func = FILTERS.get(match["name"])
         if func is None:
@@ -121,7 +121,9 @@ class CompiledTemplate:
         return evaluate
 
     @staticmethod
-    def _with_fallback(fast: Callable[[dict[str, Any]], Any], slow: Callable[[dict[str, Any]], Any]):
+    def _with_fallback(
+        fast: Callable[[dict[str, Any]], Any], slow: Callable[[dict[str, Any]], Any]
+    ) -> Callable[[dict[str, Any]], Any]:
         def evaluate(ctx: dict[str, Any]) -> Any:
             try:
                 return fast(ctx)

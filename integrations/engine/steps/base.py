@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from ..errors import EngineError, ErrorKind, StepFailed
 
@@ -37,7 +38,15 @@ class StepOutcome:
         self.jump_to = jump_to
 
 
-def fail(step_id: str, kind: ErrorKind, message: str, field: str | None = None, *, transient: bool = False, details=()):
+def fail(
+    step_id: str,
+    kind: ErrorKind,
+    message: str,
+    field: str | None = None,
+    *,
+    transient: bool = False,
+    details: Iterable[dict[str, Any]] = (),
+) -> NoReturn:
     raise StepFailed(
         EngineError(step_id, kind, message, field, "transient" if transient else "permanent", tuple(details))
     )

@@ -55,11 +55,11 @@ def build_request(step: Any, ctx: RunContext) -> DeliveryRequest:
     return DeliveryRequest(
         spec.connection,
         spec.object,
-        spec.action,
+        spec.action,  # type: ignore[arg-type]  # the schema allows only create/update/upsert
         key,
         ctx.record,
         spec.external_id_field,
-        external_id,  # type: ignore[arg-type]
+        external_id,
     )
 
 

@@ -311,7 +311,7 @@ def _crosswalk(plan: FieldPlan, value: Any, effects: Any) -> str:
     linked = effects.crosswalk(obj, system, str(value))
     if linked is None:
         raise ValueError(f"no {obj} is linked to {system} id {value!r} in the crosswalk")
-    return linked
+    return str(linked)
 
 
 def execute(step: Any, ctx: RunContext, effects: Any) -> StepOutcome:
