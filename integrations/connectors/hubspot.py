@@ -79,6 +79,8 @@ OBJECTS = {
         external_id_fields=("email", "hs_object_id"),
     ),
 }
+# What a read side-loads, so a mapping can reach the deal's or contact's company.
+ASSOCIATED = {"deals": "companies", "contacts": "companies"}
 # Contacts name their last-modified property differently from the other objects.
 MODIFIED_PROPERTY = {"contacts": "lastmodifieddate"}
 
@@ -205,7 +207,10 @@ class HubSpotConnector(Connector):
                 for k, v in props.items()}  # fmt: skip
 
     def read(self, object_name: str, remote_id: str) -> dict:
+        """The object with its associated company ids (`associations.companies.results`)."""
         params = {"properties": self._properties(object_name)}
+        if object_name in ASSOCIATED:
+            params["associations"] = ASSOCIATED[object_name]
         return self.request("GET", self._path(object_name, f"/{quote(remote_id, safe='')}"), params=params).json()
 
     def query(self, object_name: str, *, since: str | None = None, cursor: str | None = None,

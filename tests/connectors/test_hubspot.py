@@ -88,6 +88,8 @@ def test_read_by_id_and_by_unique_property(hubspot):
     record = hubspot.read("deals", "18290000001")
     assert record["properties"]["external_id"] == "OPP-00001" and record["properties"]["hs_object_id"] == "18290000001"
     assert isinstance(record["properties"]["amount"], str) and record["archived"] is False
+    company = store.get_by_external_id(VENDOR, "companies", "C-10001").record_id
+    assert record["associations"]["companies"]["results"] == [{"id": company, "type": "deal_to_company"}]
     found = hubspot.find_by_external_ref("companies", "erp_customer_id", "C-10001")
     assert found.remote_id == store.get_by_external_id(VENDOR, "companies", "C-10001").record_id
     assert hubspot.find_by_external_ref("companies", "erp_customer_id", "C-99999") is None
