@@ -4,9 +4,10 @@ Auth: the API key as the HTTP Basic username with any password. Reads use Get Em
 (`fields=`), List Employees (cursor: `page[limit]`, `page[after]`, `meta.page.nextCursor`)
 and, for polling, `employees/changed?since=` followed by batch reads (`filter[ids]`).
 Creates answer 201 + `Location`; BambooHR has no external-id upsert or idempotency, so
-upsert looks the work email up in the directory first. Errors carry their text in the
-`X-BambooHR-Error-Message` header (or an `{"error":{"code","message"}}` body); throttling
-is 429/503 with `Retry-After`, and one endpoint answers HTTP 200 with a 429 error body.
+upsert looks the employee up first (Datasets API v2, filter on employeeNumber or
+workEmail). Errors carry their text in the `X-BambooHR-Error-Message` header (or an
+`{"error":{"code","message"}}` body); throttling is 429/503 with `Retry-After`, and one
+endpoint answers HTTP 200 with a 429 error body.
 Webhooks are verified per BambooHR: hex HMAC-SHA256 of body + `X-BambooHR-Timestamp`.
 """
 
@@ -94,7 +95,7 @@ class BambooHRConnector(Connector):
             "Employees",
             tuple(F(n, "date" if n.endswith("Date") else "string") for n in ("id", *EMPLOYEE_FIELDS)),
             actions=("read", "query", "create", "update", "upsert"),
-            external_id_fields=("workEmail",),
+            external_id_fields=("employeeNumber", "workEmail"),
         ),
     }
 
@@ -187,20 +188,25 @@ class BambooHRConnector(Connector):
         return Page(records, next_cursor, state.get("latest") or since)
 
     def find_by_external_ref(self, object_name: str, external_id_field: str, external_id: str) -> WriteResult | None:
+        """BambooHR has no external ids: look the employee up in the employee dataset
+        (Datasets API v2) by the matching field — employeeNumber or workEmail."""
         self._check(object_name)
-        if external_id_field != "workEmail":
+        if external_id_field not in ("employeeNumber", "workEmail"):
             raise ConnectorError(
-                "BambooHR can look employees up only by workEmail (through the directory).", kind="permanent"
+                "BambooHR employees can be matched by employeeNumber or workEmail only.", kind="permanent"
             )
-        response = self.request("GET", "api/v1/employees/directory", raise_for_status=False)
-        if response.status_code == 404:  # an empty directory
-            return None
-        self.raise_for_response(response)
-        wanted = external_id.strip().lower()
-        for entry in response.json().get("employees", []):
-            if str(entry.get("workEmail") or "").lower() == wanted:
-                return WriteResult(str(entry["id"]), False, 200)
-        return None
+        literal = external_id.replace("'", "''")
+        body = {
+            "fields": ["employeeId", external_id_field],
+            "filter": f"{external_id_field} eq '{literal}'",
+            "pageSize": 2,
+        }
+        rows = self.request("POST", "api/v2/datasets/employee/data", json=body).json().get("data", [])
+        if len(rows) > 1:
+            raise ConnectorError(
+                f"More than one BambooHR employee has {external_id_field} {external_id!r}.", kind="permanent"
+            )
+        return WriteResult(rows[0]["fields"]["employeeId"], False, 200) if rows else None
 
     # --- writes -----------------------------------------------------------------------
     def create(self, object_name: str, record: dict, *, idempotency_key: str | None = None) -> WriteResult:

@@ -160,6 +160,15 @@ def test_upsert_by_work_email_twice_gives_one_employee(bamboo):
     assert rows.count() == 1 and rows.get().data["jobTitle"] == "Manager"
 
 
+def test_upsert_by_employee_number_matches_through_the_dataset(bamboo):
+    result = bamboo.upsert("employees", "employeeNumber", "E-0003", {"firstName": "Renamed", "lastName": "Person"})
+    assert not result.created and result.remote_id == "103"
+    assert store.get(VENDOR, "employee", "103").data["firstName"] == "Renamed"
+    assert store.records(VENDOR, "employee").count() == 24
+    created = bamboo.upsert("employees", "employeeNumber", "E-9001", {"firstName": "New", "lastName": "Hire"})
+    assert created.created and store.get(VENDOR, "employee", created.remote_id).data["employeeNumber"] == "E-9001"
+
+
 @pytest.mark.parametrize(("kind", "status"), [("throttle", 429), ("maintenance", 503)])
 def test_throttling_is_transient_with_retry_after(origin, kind, status):
     seed("test")
