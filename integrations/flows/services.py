@@ -126,6 +126,7 @@ def publish(flow: Flow, user, *, notes: str = "") -> FlowVersion:
     from integrations.flows import schedules
 
     schedules.sync_flow(flow)
+    _forget_invoke_cache(flow.key)
     return draft
 
 
@@ -148,7 +149,14 @@ def set_status(flow: Flow, user, status: str) -> Flow:
     from integrations.flows import schedules
 
     schedules.sync_flow(flow)
+    _forget_invoke_cache(flow.key)
     return flow
+
+
+def _forget_invoke_cache(key: str) -> None:
+    from integrations.runs.invoke import forget
+
+    transaction.on_commit(lambda: forget(key))
 
 
 def matching_versions(source: str, event_type: str) -> list[FlowVersion]:

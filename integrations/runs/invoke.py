@@ -6,6 +6,7 @@ ledger (so a repeated call with the same key never posts twice) and is sent in t
 request. Other deliver steps are queued in the ledger and reported as queued. Approval
 and batch steps cannot be answered synchronously."""
 
+import time
 from dataclasses import dataclass
 
 from integrations.engine.effects import PENDING, DeliveryResult
@@ -46,6 +47,36 @@ class InvokeEffects(RuntimeEffects):
 
     def batch(self, step, group_key, record):
         raise NotInvocable(f"step '{step_id_of(step)}' collects a batch; use the event API for this flow")
+
+
+# Synchronous calls are hot: the flow's live version is looked up once per CACHE_SECONDS per
+# process, so a publish or a pause reaches every web process within that time.
+CACHE_SECONDS = 2.0
+_live: dict[str, tuple[float, object]] = {}
+
+
+def forget(key: str | None = None) -> None:
+    """Drop cached lookups (all, or one flow's): publish and pause call this in-process."""
+    if key is None:
+        _live.clear()
+    else:
+        _live.pop(key, None)
+
+
+def live_version(key: str):
+    """(flow status, live version) of a flow, or None when there is no such flow."""
+    from integrations.flows.models import FlowVersion
+
+    now = time.monotonic()
+    hit = _live.get(key)
+    if hit and hit[0] > now:
+        return hit[1]
+    version = (
+        FlowVersion.objects.filter(flow__key=key, state="published").select_related("flow").order_by("-number").first()
+    )
+    found = (version.flow.status, version) if version else None
+    _live[key] = (now + CACHE_SECONDS, found)
+    return found
 
 
 @dataclass

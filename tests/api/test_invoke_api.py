@@ -45,6 +45,16 @@ RATE_CHECK = {
 }
 
 
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """The invoke path caches flows and grants for 2 s per process; each test starts clean."""
+    from integrations.runs.invoke import forget
+    from studio.api.views.invoke import _granted
+
+    forget()
+    _granted.clear()
+
+
 @pytest.fixture
 def rates(personas, doorbells):
     return publish_flow(personas["analyst"], RATE_CHECK, key="rates")
