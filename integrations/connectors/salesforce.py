@@ -171,7 +171,9 @@ class SalesforceConnector(Connector):
         body = self.json_or_none(response)
         if isinstance(body, dict):
             body = [body]
-        return [e for e in body or [] if isinstance(e, dict)] if isinstance(body, list) else []
+        if not isinstance(body, list):
+            return []
+        return [e for e in body if isinstance(e, dict) and ("errorCode" in e or "message" in e)]
 
     def error_message(self, response: httpx.Response) -> str:
         errors = self._errors(response)
