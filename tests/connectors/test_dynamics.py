@@ -56,7 +56,8 @@ def test_bad_client_secret_is_permanent_with_entra_message(sandbox_origin):
     assert "wrong-secret" not in err.value.message
 
 
-def test_revoked_token_is_refreshed_once(dataverse, sandbox_origin):
+def test_revoked_token_is_refreshed_once(dataverse, sandbox_origin, caplog):
+    caplog.set_level("INFO", logger="integrations.connectors.http")
     attempts = []
     conn = DynamicsConnector(dataverse.connection, on_attempt=attempts.append)
     first = store.records(VENDOR, "accounts").order_by("id").first()
@@ -67,6 +68,11 @@ def test_revoked_token_is_refreshed_once(dataverse, sandbox_origin):
     assert statuses == [200, 200, 401, 200, 200]  # token, read, expired read, new token, read
     assert token_requests(attempts) == 2
     assert not any(conn.credentials["client_secret"] in (a.request_excerpt + a.url) for a in attempts)
+    tokens = [t for t in conn.http.secrets if t.count(".") == 1 and len(t) > 40]  # the two access tokens
+    assert len(tokens) == 2 and caplog.text.count("/accounts(") >= 3  # the log lines exist...
+    for secret in [conn.credentials["client_secret"], *tokens]:
+        assert secret not in caplog.text
+        assert not any(secret in str(a.as_dict()) for a in attempts)
 
 
 def test_read_by_id_and_missing_record(dataverse):
@@ -187,6 +193,8 @@ def test_filter_select_and_test_connection(dataverse):
     )
     value = response.json()["value"]
     assert len(value) == 1 and set(value[0]) == {"@odata.etag", "accountid", "name", "accountnumber"}
+    counted = dataverse.request("GET", f"{dataverse.api}/accounts", params={"$count": "true", "$top": "3"}).json()
+    assert counted["@odata.count"] == 3 and len(counted["value"]) == 3
     with pytest.raises(ConnectorError) as err:
         dataverse.request("GET", f"{dataverse.api}/accounts", params={"$filter": "nope eq 1"})
     assert "Could not find a property named 'nope'" in err.value.message

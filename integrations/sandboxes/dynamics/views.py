@@ -154,7 +154,11 @@ def _list(request: HttpRequest, es: EntitySet) -> HttpResponse:
     chunk = chunk[: end - offset]
     select_cols = [es.key, *[c for c in (select or []) if c != es.key]] if select else None
     context = f"{_api_root(request)}$metadata#{es.name}" + (f"({','.join(select)})" if select else "")
-    body: dict = {"@odata.context": context, "value": [_shape(r, select_cols) for r in chunk]}
+    body: dict = {"@odata.context": context}
+    if q.get("$count") == "true":  # Dataverse counts up to 5,000 and reports 5000 beyond that
+        total = rows.count() if hasattr(rows, "count") and not isinstance(rows, list) else len(rows)
+        body["@odata.count"] = min(total if top is None else min(total, top), 5000)
+    body["value"] = [_shape(r, select_cols) for r in chunk]
     if more:
         params = {k: v for k, v in q.items() if k != "$skiptoken"}
         params["$skiptoken"] = str(end)
