@@ -41,11 +41,12 @@ def open_task(run, request) -> ApprovalTask:
     return task
 
 
-def may_decide(task: ApprovalTask, user) -> bool:
+def may_decide(task: ApprovalTask, user, groups: set[str] | None = None) -> bool:
     """Deciders: the assignee; else members of the group or the listed users; Admins always."""
     if not user.has_perm("accounts.decide_approvals"):
         return False
-    groups = {g.lower() for g in user.groups.values_list("name", flat=True)}
+    if groups is None:
+        groups = group_names(user)
     if user.is_superuser or "admin" in groups:
         return True
     if task.assignee_id:
@@ -56,10 +57,15 @@ def may_decide(task: ApprovalTask, user) -> bool:
     return not task.group or task.group.lower() in groups
 
 
+def group_names(user) -> set[str]:
+    return {g.lower() for g in user.groups.values_list("name", flat=True)}
+
+
 def inbox(user):
     """Pending tasks the user may decide, oldest due first."""
     pending = ApprovalTask.objects.filter(status=ApprovalStatus.PENDING).select_related("run__flow_version__flow")
-    ids = [t.pk for t in pending if may_decide(t, user)]
+    groups = group_names(user)
+    ids = [t.pk for t in pending.select_related(None) if may_decide(t, user, groups)]
     return pending.filter(pk__in=ids)
 
 
