@@ -52,7 +52,7 @@ def process_chunk(job_id: int) -> BulkJob:
     job = BulkJob.objects.get(pk=job_id)
     if job.status in (JobStatus.DONE, JobStatus.FAILED):
         return job
-    BulkJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+    BulkJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, updated_at=timezone.now())
     ids = job.params["ids"][job.processed : job.processed + CHUNK]
     ok, errors = 0, []
     for exc in RunException.objects.filter(pk__in=ids):
@@ -69,8 +69,24 @@ def process_chunk(job_id: int) -> BulkJob:
         errors=job.errors + errors[:50],
         status=JobStatus.DONE if done else JobStatus.RUNNING,
         finished_at=timezone.now() if done else None,
+        updated_at=timezone.now(),
     )
     if not done:
         transaction.on_commit(lambda: _enqueue(job.pk))
     job.refresh_from_db()
     return job
+
+
+def resume_stalled(now=None, after_seconds: int = 120) -> int:
+    """Periodic: a job whose chunk message was lost (no progress for a while) is rung again;
+    its progress is in the row, so it carries on where it stopped."""
+    from datetime import timedelta
+
+    now = now or timezone.now()
+    stalled = BulkJob.objects.filter(
+        status__in=[JobStatus.QUEUED, JobStatus.RUNNING], updated_at__lt=now - timedelta(seconds=after_seconds)
+    ).values_list("pk", flat=True)
+    ids = list(stalled)
+    for job_id in ids:
+        _enqueue(job_id)
+    return len(ids)

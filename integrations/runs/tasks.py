@@ -48,6 +48,13 @@ def process_bulk_job(job_id: int) -> None:
 
 
 @shared_task
+def resume_stalled_bulk_jobs() -> int:
+    from integrations.runs.bulk import resume_stalled
+
+    return resume_stalled()
+
+
+@shared_task
 def flush_due_batches() -> int:
     from integrations.runs.batches import flush_due
 

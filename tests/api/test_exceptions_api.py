@@ -115,3 +115,22 @@ def test_actions_name_the_field_and_refuse_other_roles(token_client, invoice_flo
         api.post(f"{URL}{exc.pk}/skip/", {"reason": "duplicate"}, content_type="application/json").json()["status"]
         == "skipped"
     )
+
+
+def test_a_stalled_bulk_job_is_rung_again_and_carries_on(token_client, invoice_flow, erp_offline, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.runs import bulk
+
+    failed_mappings(3)
+    job = token_client("operator").post(URL + "bulk/", {"action": "skip", "filter": {"status": "open"}},
+                                        content_type="application/json").json()  # fmt: skip
+    rung = []
+    monkeypatch.setattr(bulk, "_enqueue", rung.append)
+    assert bulk.resume_stalled() == 0  # fresh
+    assert bulk.resume_stalled(timezone.now() + timedelta(minutes=5)) == 1 and rung == [job["id"]]
+    process_chunk(job["id"])
+    assert bulk.resume_stalled(timezone.now() + timedelta(minutes=5)) == 0  # done
+    assert RunException.objects.filter(status="skipped").count() == 3
