@@ -172,3 +172,18 @@ def test_suiteql_errors_and_test_connection(netsuite):
         netsuite.suiteql("SELECT id FROM customer", limit=5000, offset=0)
     assert "between 1 and 1000" in err.value.message
     assert netsuite.test().ok
+
+
+def test_record_list_returns_ids_only_and_filters_with_q(netsuite):
+    body = netsuite.request("GET", "services/rest/record/v1/customer", params={"limit": 5}).json()
+    assert body["count"] == 5 and body["hasMore"] and body["totalResults"] == 12
+    assert set(body["items"][0]) == {"links", "id"}
+    assert any(link["rel"] == "next" and "offset=5" in link["href"] for link in body["links"])
+    netsuite.update("customer", "1003", {"companyName": "Northwind Holdings"})
+    q = 'companyName START_WITH "northwind" AND dateCreated ON_OR_AFTER "1/1/2025"'
+    found = netsuite.request("GET", "services/rest/record/v1/customer", params={"q": q}).json()
+    names = {netsuite.read("customer", item["id"])["companyName"] for item in found["items"]}
+    assert names and all(n.lower().startswith("northwind") for n in names) and "Northwind Holdings" in names
+    with pytest.raises(ConnectorError) as err:
+        netsuite.request("GET", "services/rest/record/v1/customer", params={"q": "shoeSize IS 9"})
+    assert err.value.vendor_code == "INVALID_PARAMETER" and "unknown field 'shoeSize'" in err.value.message

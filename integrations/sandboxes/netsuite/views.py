@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from integrations.sandboxes import framework as fw
 from integrations.sandboxes import framework_records as store
 from integrations.sandboxes.models import SandboxRecord
-from integrations.sandboxes.netsuite import VENDOR, suiteql
+from integrations.sandboxes.netsuite import VENDOR, record_query, suiteql
 from integrations.sandboxes.netsuite.auth import HOOKS
 from integrations.sandboxes.netsuite.records import (
     TYPES,
@@ -151,7 +151,15 @@ def _no_content(request: HttpRequest, rt: RecordType, row: SandboxRecord) -> Htt
 
 def _list(request: HttpRequest, rt: RecordType) -> HttpResponse:
     limit, offset = _paging(request, default=1000)
-    rows = list(store.records(VENDOR, rt.name).order_by("id").values_list("record_id", flat=True))
+    try:
+        predicate = record_query.parse(request.GET.get("q"), list(rt.fields))
+    except record_query.RecordQueryError as exc:
+        raise NetSuiteError(400, str(exc), "INVALID_PARAMETER", **{"o:errorQueryParam": "q"})
+    records = store.records(VENDOR, rt.name).order_by("id")
+    if request.GET.get("q"):
+        rows = [r.record_id for r in records if predicate(r.data)]
+    else:
+        rows = list(records.values_list("record_id", flat=True))
     chunk = rows[offset : offset + limit]
     items = [{"links": _self_link(request, rt, rid), "id": rid} for rid in chunk]
     return JsonResponse(_envelope(request, items, len(rows), limit, offset))
@@ -184,7 +192,8 @@ def _envelope(request: HttpRequest, items: list, total: int, limit: int, offset:
     base = request.build_absolute_uri(request.path)
 
     def link(rel: str, at: int) -> dict:
-        return {"rel": rel, "href": f"{base}?{urlencode({'limit': limit, 'offset': at})}"}
+        kept = {k: v for k, v in request.GET.items() if k not in ("limit", "offset")}
+        return {"rel": rel, "href": f"{base}?{urlencode({**kept, 'limit': limit, 'offset': at})}"}
 
     links = [link("self", offset)]
     if offset > 0:
