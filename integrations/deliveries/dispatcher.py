@@ -9,20 +9,25 @@ because the claim lets only one attempt through.
 """
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
+from integrations.connections.models import Connection
 from integrations.deliveries import conf, ledger
-from integrations.deliveries.choices import DUE_STATES
+from integrations.deliveries.choices import DUE_STATES, DeliveryState
 from integrations.deliveries.holds import held_connection_ids
 from integrations.deliveries.models import Delivery
 
 logger = logging.getLogger("integrations.deliveries")
+
+# A rate-limited connection is fed what its limit sends in this many seconds, per pass.
+BUDGET_SECONDS = 1.0
 
 Sender = Callable[[list[int], str], None]  # (ids, queue name) -> enqueue one message
 
@@ -45,28 +50,59 @@ def dispatch_due(
     send: Sender | None = None,
     per_connection_queues: bool = False,
 ) -> int:
-    """Enqueue every due, unheld delivery; returns how many rows were enqueued."""
+    """Enqueue due, unheld deliveries oldest-first; returns how many rows were enqueued.
+
+    A rate-limited connection gets only what its limit can send before the next passes
+    (`budget`, minus what is already enqueued), so its backlog drains in age order and
+    workers are not flooded with messages the throttle would only defer."""
     now = now or timezone.now()
     chunk_size = max(1, min(chunk_size, conf.MAX_CHUNK))
-    send = send or enqueue_chunk
-    held = held_connection_ids(now)
     stale = now - timedelta(seconds=conf.redispatch_seconds())
+    due = (
+        Delivery.objects.filter(state__in=DUE_STATES, next_attempt_at__lte=now)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+        .exclude(connection_id__in=held_connection_ids(now))
+        .order_by("id")
+    )
     with transaction.atomic():
-        rows = (
-            Delivery.objects.filter(state__in=DUE_STATES, next_attempt_at__lte=now)
-            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
-            .exclude(connection_id__in=held)
-            .order_by("next_attempt_at", "id")
-        )
-        if db_connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True, of=("self",))
-        picked = list(rows.values_list("pk", "connection__name")[:limit])
+        limited = budgets(now, stale)
+        picked = _pick(due.exclude(connection_id__in=limited), limit)
+        for connection_id, budget in limited.items():
+            picked += _pick(due.filter(connection_id=connection_id), min(budget, limit))
         if not picked:
             return 0
         Delivery.objects.filter(pk__in=[pk for pk, _ in picked]).update(enqueued_at=now)
         chunks = _chunks(picked, chunk_size, per_connection_queues)
-        transaction.on_commit(lambda: _send_all(chunks, send))
+        transaction.on_commit(lambda: _send_all(chunks, send or enqueue_chunk))
     return len(picked)
+
+
+def _pick(rows, limit: int) -> list[tuple[int, str]]:
+    if limit <= 0:
+        return []
+    if db_connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+    return list(rows.values_list("pk", "connection__name")[:limit])
+
+
+def budgets(now: datetime, stale: datetime) -> dict[int, int]:
+    """{connection id: rows it may still get this pass} for rate-limited connections."""
+    limits = {
+        pk: math.ceil(requests / interval * BUDGET_SECONDS)
+        for pk, requests, interval in Connection.objects.filter(rate_limit_requests__gt=0).values_list(
+            "pk", "rate_limit_requests", "rate_limit_interval_seconds"
+        )
+    }
+    if not limits:
+        return {}
+    outstanding = dict(
+        Delivery.objects.filter(connection_id__in=limits)
+        .filter(Q(state=DeliveryState.IN_FLIGHT) | Q(state__in=DUE_STATES, enqueued_at__gte=stale))
+        .values_list("connection_id")
+        .annotate(n=Count("id"))
+        .values_list("connection_id", "n")
+    )
+    return {pk: max(0, limit - outstanding.get(pk, 0)) for pk, limit in limits.items()}
 
 
 def _send_all(chunks: list[tuple[list[int], str]], send: Sender) -> None:

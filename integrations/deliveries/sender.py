@@ -25,26 +25,56 @@ logger = logging.getLogger("integrations.deliveries")
 MAX_INLINE_WAIT = 1.0  # a throttle wait up to this long is slept in the task; longer → deferred
 
 
+class Chunk:
+    """What the deliveries of one message share: hold checks and open connectors
+    (one connection pool and TLS context per connection, not per delivery)."""
+
+    def __init__(self, task_id: str = ""):
+        self.task_id = task_id
+        self.holds: dict[int, object] = {}
+        self.connectors: dict[int, tuple] = {}
+
+    def hold(self, connection, now):
+        if connection.pk not in self.holds:
+            self.holds[connection.pk] = hold_for(connection, now)
+        return self.holds[connection.pk]
+
+    def connector(self, connection) -> tuple:
+        if connection.pk not in self.connectors:
+            self.connectors[connection.pk] = transport.open_connector(connection)
+        return self.connectors[connection.pk]
+
+    def close(self) -> None:
+        for connector, _recorder in self.connectors.values():
+            connector.close()
+
+
 def deliver_chunk(delivery_ids, *, task_id: str = "") -> dict[str, int]:
     """Attempt each delivery once; returns a count per result (for logs and tests)."""
     counts: dict[str, int] = {}
-    holds: dict[int, object] = {}
-    for delivery_id in delivery_ids:
-        result = deliver_one(delivery_id, task_id=task_id, holds=holds)
-        counts[result] = counts.get(result, 0) + 1
+    chunk = Chunk(task_id)
+    try:
+        for delivery_id in delivery_ids:
+            result = deliver_one(delivery_id, chunk=chunk)
+            counts[result] = counts.get(result, 0) + 1
+    finally:
+        chunk.close()
     return counts
 
 
-def deliver_one(delivery_id: int, *, task_id: str = "", holds: dict | None = None) -> str:
-    holds = {} if holds is None else holds
+def deliver_one(delivery_id: int, *, chunk: Chunk | None = None) -> str:
+    if chunk is None:
+        chunk = Chunk()
+        try:
+            return deliver_one(delivery_id, chunk=chunk)
+        finally:
+            chunk.close()
     now = timezone.now()
     delivery = Delivery.objects.select_related("connection").filter(ledger.due_filter(now), pk=delivery_id).first()
     if delivery is None:
         return "not_due"
     connection = delivery.connection
-    if connection.pk not in holds:
-        holds[connection.pk] = hold_for(connection, now)
-    if holds[connection.pk] is not None:
+    if chunk.hold(connection, now) is not None:
         ledger.release_to_dispatcher([delivery_id])
         return "held"
     permit = _permit(delivery, connection)
@@ -54,7 +84,7 @@ def deliver_one(delivery_id: int, *, task_id: str = "", holds: dict | None = Non
         claim = ledger.claim(delivery_id)
         if claim is None:
             return "not_claimed"
-        return _attempt(claim, connection, task_id)
+        return _attempt(claim, chunk)
     finally:
         get_throttle().release(permit)
 
@@ -79,11 +109,13 @@ def _permit(delivery: Delivery, connection) -> Permit | None:
         waited += answer
 
 
-def _attempt(claim: ledger.Claim, connection, task_id: str) -> str:
-    delivery, fence = claim.delivery, claim.fence
-    log = AttemptLog(delivery, fence, task_id)
+def _attempt(claim: ledger.Claim, chunk: Chunk) -> str:
+    delivery, fence, connection = claim.delivery, claim.fence, claim.delivery.connection
+    log = AttemptLog(delivery, fence, chunk.task_id)
     try:
-        sent = transport.send(delivery, connection, on_attempt=log.hook)
+        connector, recorder = chunk.connector(connection)
+        recorder.target = log.hook
+        sent = transport.send(delivery, connector)
     except ConnectorError as exc:
         return _failed(delivery, fence, log, connection, exc)
     except Exception as exc:  # a bug must not strand the row: retry, and look up first

@@ -19,21 +19,31 @@ class Sent:
     found: bool  # resolved by looking the record up, no write made
 
 
-def send(delivery: Delivery, connection, *, on_attempt=None) -> Sent:
-    connector = get_connector(connection, on_attempt=on_attempt)
-    try:
-        if (
-            delivery.needs_lookup
-            and delivery.action != "update"
-            and delivery.external_id_field
-            and delivery.external_id
-        ):
-            found = connector.find_by_external_ref(delivery.object, delivery.external_id_field, delivery.external_id)
-            if found is not None and found.remote_id:
-                return Sent(found, True)
-        return Sent(_write(connector, delivery), False)
-    finally:
-        connector.close()
+class Recorder:
+    """The connector's `on_attempt` hook, pointed at the attempt in progress, so one
+    connector (and its connection pool and TLS context) serves a whole chunk."""
+
+    def __init__(self) -> None:
+        self.target = None
+
+    def __call__(self, call) -> None:
+        if self.target is not None:
+            self.target(call)
+
+
+def open_connector(connection) -> tuple:
+    """(connector, recorder) for one connection; close the connector when the chunk is done."""
+    recorder = Recorder()
+    return get_connector(connection, on_attempt=recorder), recorder
+
+
+def send(delivery: Delivery, connector) -> Sent:
+    lookup_first = delivery.needs_lookup and delivery.action != "update"
+    if lookup_first and delivery.external_id_field and delivery.external_id:
+        found = connector.find_by_external_ref(delivery.object, delivery.external_id_field, delivery.external_id)
+        if found is not None and found.remote_id:
+            return Sent(found, True)
+    return Sent(_write(connector, delivery), False)
 
 
 def _write(connector, delivery: Delivery) -> WriteResult:

@@ -7,7 +7,7 @@ import pytest
 from .harness import Simulator, Worker
 
 LEASE_SECONDS = 5
-REDISPATCH_SECONDS = 3
+REDISPATCH_SECONDS = 10
 
 
 @pytest.fixture

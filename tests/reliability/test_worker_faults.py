@@ -64,7 +64,8 @@ def test_maintenance_window_holds_then_drains_oldest_first_under_the_rate_limit(
     assert (figures.posted, figures.lost, figures.duplicated) == (120, 0, 0)
     assert max(per_second.values()) <= interval_bound(erp)
     assert drain_s >= 120 / 20 * 0.8, "drained faster than the rate limit allows"
-    assert displacement <= 10, "not drained oldest-first"
+    # Oldest-first per dispatch pass: two workers share one pass's budget (20 rows).
+    assert displacement <= 20, "not drained oldest-first"
 
 
 def test_sigkill_of_worker_and_children_midway_through_1000_deliveries(simulator, worker):
@@ -72,7 +73,7 @@ def test_sigkill_of_worker_and_children_midway_through_1000_deliveries(simulator
     erp = make_connection(simulator)
     request_postings(erp, 1000)
     first = worker()
-    drive(lambda: simulator.posting_count() >= 300, timeout=120, interval=0.1)
+    to_300_s = drive(lambda: simulator.posting_count() >= 300, timeout=120, interval=0.2)
     first.kill()
     killed_at = time.monotonic()
     posted_at_kill = simulator.posting_count()
@@ -81,7 +82,7 @@ def test_sigkill_of_worker_and_children_midway_through_1000_deliveries(simulator
     drive(all_terminal, timeout=180)
     recovery_s = time.monotonic() - killed_at
     losses = Counter(Delivery.objects.values_list("worker_losses", flat=True))
-    figures = check(simulator, posted_at_kill=posted_at_kill, recovery_s=round(recovery_s, 1), worker_losses=dict(losses))
+    figures = check(simulator, posted_at_kill=posted_at_kill, to_300_s=round(to_300_s, 1), recovery_s=round(recovery_s, 1), worker_losses=dict(losses))
     figures.show("R1 sigkill")
     assert (figures.posted, figures.lost, figures.duplicated, figures.dead) == (1000, 0, 0, 0)
     assert Delivery.objects.filter(state=DeliveryState.SUCCEEDED).count() == 1000
