@@ -145,6 +145,9 @@ def test_upsert_by_external_reference_twice_gives_one_block(workday):
     assert first.created and not second.created and first.remote_id == second.remote_id
     rows = store.records(VENDOR, "timeBlocks").filter(external_id="KAN-TE-903311207")
     assert rows.count() == 1 and rows.get().data["quantity"] == 8
+    with pytest.raises(ConnectorError) as err:  # a blind second create is refused, not duplicated
+        workday.create("time_blocks", block(worker_id, externalReferenceID="KAN-TE-903311207"))
+    assert err.value.kind == "permanent" and "already in use" in err.value.message
 
 
 @pytest.mark.parametrize("kind", ["throttle", "maintenance", "rate_limit"])

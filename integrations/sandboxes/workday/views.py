@@ -8,6 +8,7 @@ import re
 import uuid
 from datetime import UTC, date, datetime
 
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from integrations.sandboxes import framework_records as store
@@ -133,6 +134,21 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def _insert_block(record_id: str, data: dict, reference: str | None) -> SandboxRecord:
+    """Reference IDs are unique per type in Workday: a second block with one is refused."""
+    if reference and store.get_by_external_id(VENDOR, "timeBlocks", reference):
+        raise WorkdayError(
+            400, f"Validation error occurred. The Reference ID '{reference}' is already in use.", "externalReferenceID"
+        )
+    try:
+        with transaction.atomic():
+            return store.create(VENDOR, "timeBlocks", record_id, data, external_id=reference)
+    except IntegrityError:  # the same reference posted concurrently
+        raise WorkdayError(
+            400, f"Validation error occurred. The Reference ID '{reference}' is already in use.", "externalReferenceID"
+        )
+
+
 @sandbox_endpoint(HOOKS)
 @_guarded
 def time_blocks(request: HttpRequest, tenant: str) -> HttpResponse:
@@ -149,7 +165,7 @@ def time_blocks(request: HttpRequest, tenant: str) -> HttpResponse:
             "lastUpdated": _stamp(),
         }
         request.sandbox_external_id = body.get("externalReferenceID") or ""
-        row = store.create(VENDOR, "timeBlocks", record_id, data, external_id=body.get("externalReferenceID") or None)
+        row = _insert_block(record_id, data, body.get("externalReferenceID") or None)
         return JsonResponse(_block(request, row), status=201)
     limit, offset = _paging(request)
     rows = store.records(VENDOR, "timeBlocks").order_by("id")
