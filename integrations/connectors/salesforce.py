@@ -9,19 +9,27 @@ Reads use `/sobjects/<SObject>/<Id>`; polls run SOQL ordered by `SystemModstamp`
 follow `nextRecordsUrl`; upserts are one PATCH on an External ID field (201 created,
 200/204 updated, 300 several matches). Throttling is a 403 REQUEST_LIMIT_EXCEEDED, not a
 429; `Sforce-Limit-Info: api-usage=used/max` comes back on every answer.
+
+Salesforce has no HMAC webhooks. Change events (CDC shape: `ChangeEventHeader` plus
+fields) arrive from an org-side relay signed the Standard Webhooks way with the
+connection's `webhook_secret`; an opportunity whose stage became Closed Won is the event
+`opportunity.won`.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 import httpx
 
 from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
-from integrations.connectors.errors import ConnectorError, parse_retry_after
+from integrations.connectors.errors import ConnectorError, WebhookRejected, parse_retry_after
 from integrations.connectors.token_grant import request_token
+from integrations.connectors.webhooks import lower_headers, verify_standard_webhook
 
 API_VERSION = "v62.0"
 GRANTS = ("client_credentials", "password", "refresh_token")
@@ -104,7 +112,9 @@ class SalesforceConnector(Connector):
         FieldSpec("client_secret", "secret", True, "Consumer secret"),
         FieldSpec("password", "secret", label="Password + security token", help="Only for the password grant."),
         FieldSpec("refresh_token", "secret", help="Only for the refresh-token grant."),
-    )
+        FieldSpec("webhook_secret", "secret", label="Change-event signing secret",
+                  help="Standard Webhooks secret of the org's change-event relay (CDC subscriber or Apex callout)."),
+    )  # fmt: skip
     config_fields = (
         FieldSpec("client_id", required=True, label="Consumer key"),
         FieldSpec("grant_type", default="client_credentials", choices=GRANTS),
@@ -274,6 +284,27 @@ class SalesforceConnector(Connector):
             remote_id = found.remote_id if found else None
         return WriteResult(remote_id, created, response.status_code, self.excerpt(response))
 
+    # --- change events ------------------------------------------------------------------
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> None:
+        """Change events relayed from the org, signed the Standard Webhooks way."""
+        secret = self.credentials.get("webhook_secret", "")
+        if not secret:
+            raise WebhookRejected("no change-event signing secret is configured for this connection")
+        verify_standard_webhook([secret], headers, body)
+
+    def webhook_event(self, headers: Mapping[str, str], body: bytes) -> tuple[str, str, dict]:
+        """(type, dedupe id, payload) of a CDC-style event: the record's fields with its Id."""
+        from integrations.events.services import EventInvalid  # the intake's error type; imported late
+
+        event = json.loads(body or b"null")
+        header = event.get("ChangeEventHeader") if isinstance(event, dict) else None
+        if not isinstance(header, dict) or not header.get("recordIds"):
+            raise EventInvalid("body", "must be a change event with ChangeEventHeader.recordIds")
+        fields = {k: v for k, v in event.items() if k != "ChangeEventHeader"}
+        payload = {"Id": header["recordIds"][0], **fields, "ChangeEventHeader": header}
+        key = lower_headers(headers).get("webhook-id") or str(header.get("transactionKey") or "")
+        return _event_type(header, fields), key, payload
+
     def _raise_multiple(self, response: httpx.Response) -> None:
         if response.status_code == 300:
             raise ConnectorError(
@@ -283,6 +314,13 @@ class SalesforceConnector(Connector):
                 status_code=300,
                 vendor_code="MULTIPLE_CHOICES",
             )
+
+
+def _event_type(header: dict, fields: dict) -> str:
+    """`opportunity.won` when an opportunity's stage became Closed Won, else e.g. `account.update`."""
+    entity, change = str(header.get("entityName") or "record").lower(), str(header.get("changeType") or "").lower()
+    won = entity == "opportunity" and "StageName" in (header.get("changedFields") or [])
+    return "opportunity.won" if won and fields.get("StageName") == "Closed Won" else f"{entity}.{change or 'change'}"
 
 
 def _instant(stamp: str) -> datetime:

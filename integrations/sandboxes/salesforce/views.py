@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from integrations.sandboxes import framework_records as store
 from integrations.sandboxes.framework import sandbox_endpoint
-from integrations.sandboxes.salesforce import DATA_PREFIX, VENDOR, ids, records, schema, soql
+from integrations.sandboxes.salesforce import DATA_PREFIX, VENDOR, events, ids, records, schema, soql
 from integrations.sandboxes.salesforce.auth import DAILY_MAX, HOOKS, api_usage, issue_token, sf_error
 from integrations.sandboxes.salesforce.schema import SObject, SObjectError
 
@@ -72,17 +72,20 @@ def _create(sobject: SObject, body: object) -> HttpResponse:
             row = records.new_record(sobject, values)
     except IntegrityError:
         raise _duplicate(sobject, values.get(sobject.unique_external_id)) from None
+    events.send(events.change_event(sobject.name, None, row.data))
     return JsonResponse({"id": row.record_id, "success": True, "errors": []}, status=201)
 
 
 def _update(sobject: SObject, row, body: object) -> None:
     values = schema.derive(sobject, schema.clean(sobject, body, creating=False))
     _check_references(values)
+    before = dict(row.data)
     try:
         with transaction.atomic():
             records.change(sobject, row, values)
     except IntegrityError:
         raise _duplicate(sobject, values.get(sobject.unique_external_id)) from None
+    events.send(events.change_event(sobject.name, before, row.data))
 
 
 # --- auth and org ----------------------------------------------------------------------------
