@@ -28,7 +28,10 @@ _lock = threading.Lock()
 
 
 def content_hash(defn: dict[str, Any]) -> str:
-    text = json.dumps(defn, sort_keys=True, separators=(",", ":"), default=str)
+    try:
+        text = json.dumps(defn, sort_keys=True, separators=(",", ":"), default=str)
+    except (TypeError, ValueError):  # not JSON (e.g. non-string keys): still hash it, it will not compile
+        text = repr(defn)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -113,13 +113,13 @@ def check(record):
     assert error.message
 
 
-@settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(opportunity)
 def test_any_opportunity_shape_maps_or_fails_clearly(record):
     check(record)
 
 
-@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(json_values)
 def test_any_json_value_maps_or_fails_clearly(record):
     check(record)
