@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from jinja2 import Undefined
-from jinja2.exceptions import TemplateError
+from jinja2 import Undefined, nodes
+from jinja2.exceptions import TemplateError, TemplateSyntaxError
 
 from .filters import FILTERS
 from .sandbox import ENV
@@ -99,6 +99,7 @@ class CompiledTemplate:
         single = _SINGLE.match(source)
         slow = self._expression(single["expr"]) if single else None
         if slow is None:
+            _check_bounded(source)
             template = ENV.from_string(source)
             slow = template.render
         fast = _fast_path(single["expr"]) if single else None
@@ -140,6 +141,17 @@ class CompiledTemplate:
             raise
         except Exception as exc:  # filters raise ValueError/TypeError, Jinja raises UndefinedError/SecurityError
             raise TemplateFailure(_describe(exc)) from None
+
+
+def _check_bounded(source: str) -> None:
+    """Keep a template's cost proportional to its data: no nested or recursive loops, no
+    macros (the sandbox already caps range() at 100,000 items). Raises TemplateSyntaxError."""
+    tree = ENV.parse(source)
+    for block in tree.find_all((nodes.Macro, nodes.CallBlock)):
+        raise TemplateSyntaxError("macros are not available in flow templates", block.lineno)
+    for loop in tree.find_all(nodes.For):
+        if loop.recursive or any(True for _ in loop.find_all(nodes.For)):
+            raise TemplateSyntaxError("loops cannot be nested or recursive in flow templates", loop.lineno)
 
 
 def _describe(exc: Exception) -> str:

@@ -237,3 +237,12 @@ def test_plan_for_published_version():
     assert plan_for(101, GOOD) is plan
     with pytest.raises(KeyError):
         plan.step("nope")
+
+
+def test_unbounded_template_is_a_definition_error():
+    nested = "{% for a in value %}{% for b in value %}x{% endfor %}{% endfor %}"
+    errors = errors_of(flow(map_step({"to": "x", "from": "$.a", "template": nested})))
+    assert errors == {
+        ("m", "steps[0].fields[0].template"): "template does not compile: "
+        "loops cannot be nested or recursive in flow templates (line 1)"
+    }

@@ -1,6 +1,7 @@
 """Templates: native fast path and Jinja2 sandbox give the same results and the same errors."""
 
 import pytest
+from jinja2.exceptions import TemplateSyntaxError
 
 from integrations.engine.templating import TemplateFailure, compile_template
 
@@ -73,3 +74,20 @@ def test_record_is_not_mutated_by_templates():
     with pytest.raises(TemplateFailure):
         compile_template("{{ record.a.append(2) }}")(ctx)
     assert ctx["record"] == {"a": [1]}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}",
+        "{% for a in record.items recursive %}{{ loop(a) }}{% endfor %}",
+        "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+    ],
+)
+def test_unbounded_templates_are_refused_at_compile_time(source):
+    with pytest.raises(TemplateSyntaxError, match="flow templates"):
+        compile_template(source)
+
+
+def test_a_single_loop_is_fine():
+    assert compile_template("{% for x in record.lines %}{{ x }};{% endfor %}")({"record": {"lines": [1, 2]}}) == "1;2;"
