@@ -6,6 +6,8 @@ from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
+from integrations.demo import users
+
 
 def _snapshot():
     counts = {m._meta.label: m._default_manager.count() for m in apps.get_models() if m._meta.managed}
@@ -15,7 +17,7 @@ def _snapshot():
 
 def test_demo_users_log_in_with_their_role(db, settings):
     settings.SWITCHBOARD_DEMO_PASSWORD = "demo-pass-123"
-    call_command("seed_demo", stdout=StringIO())
+    users.seed(StringIO())
     for username in ("admin", "analyst", "approver", "operator", "viewer"):
         user = authenticate(username=username, password="demo-pass-123")
         assert user is not None, username
@@ -24,6 +26,7 @@ def test_demo_users_log_in_with_their_role(db, settings):
 
 
 def test_seed_demo_twice_changes_nothing(db):
+    """Every seeder in SEEDERS, not only the users: the whole demo is idempotent."""
     call_command("seed_demo", stdout=StringIO())
     before = _snapshot()
     out = StringIO()
@@ -35,9 +38,9 @@ def test_seed_demo_twice_changes_nothing(db):
 def test_changed_demo_password_is_reset_and_audited(db, settings):
     from integrations.audit.models import AuditEntry
 
-    call_command("seed_demo", stdout=StringIO())
+    users.seed(StringIO())
     settings.SWITCHBOARD_DEMO_PASSWORD = "another-pass-456"
-    call_command("seed_demo", stdout=StringIO())
+    users.seed(StringIO())
     assert authenticate(username="viewer", password="another-pass-456") is not None
     assert AuditEntry.objects.filter(action="user.reset_demo", object_repr="viewer").count() == 1
 
