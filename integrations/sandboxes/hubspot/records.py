@@ -20,14 +20,19 @@ def now_iso() -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def next_id(otype: ObjectType) -> str:
+def next_number(sequence: str) -> int:
+    """The next value of a named sequence kept in the database (shared by processes)."""
     with transaction.atomic():
         row, _ = SandboxRecord.objects.select_for_update().get_or_create(
-            vendor=VENDOR, object_type="_seq", record_id=otype.name, defaults={"data": {"n": 0}}
+            vendor=VENDOR, object_type="_seq", record_id=sequence, defaults={"data": {"n": 0}}
         )
         row.data = {"n": row.data.get("n", 0) + 1}
         row.save(update_fields=["data", "updated_at"])
-    return str(ID_BASE[otype.name] + row.data["n"])
+    return row.data["n"]
+
+
+def next_id(otype: ObjectType) -> str:
+    return str(ID_BASE[otype.name] + next_number(otype.name))
 
 
 def set_sequence(otype: str, value: int) -> None:

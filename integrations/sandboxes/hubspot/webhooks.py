@@ -8,16 +8,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import itertools
 import json
 import time
 
 from integrations.sandboxes.credentials import sandbox_credentials
 from integrations.sandboxes.framework_webhooks import emit_webhook, target_for
-from integrations.sandboxes.hubspot import APP_ID, PORTAL_ID, VENDOR
+from integrations.sandboxes.hubspot import APP_ID, PORTAL_ID, VENDOR, records
 
 SUBSCRIPTION_IDS = {"deal.creation": 4320, "deal.propertyChange": 4321}
-_event_ids = itertools.count(int(time.time() * 1000) % 10**9)
 
 
 def app_secret() -> str:
@@ -33,8 +31,12 @@ def sign(secret: str, method: str, uri: str, body: bytes, timestamp: str) -> dic
 
 
 def event(subscription: str, object_id: str, **fields) -> dict:
-    return {"eventId": next(_event_ids), "subscriptionId": SUBSCRIPTION_IDS[subscription], "portalId": PORTAL_ID,
-            "appId": APP_ID, "occurredAt": int(time.time() * 1000), "subscriptionType": subscription,
+    # Receivers deduplicate on eventId, so it must stay unique across processes, restarts
+    # and sandbox resets: the time in ms, then a database sequence for events in the same ms.
+    occurred = int(time.time() * 1000)
+    event_id = occurred * 1000 + records.next_number("webhook_events") % 1000
+    return {"eventId": event_id, "subscriptionId": SUBSCRIPTION_IDS[subscription], "portalId": PORTAL_ID,
+            "appId": APP_ID, "occurredAt": occurred, "subscriptionType": subscription,
             "attemptNumber": 0, "objectId": int(object_id), "changeSource": "CRM", **fields}  # fmt: skip
 
 
