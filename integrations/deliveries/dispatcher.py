@@ -28,6 +28,8 @@ logger = logging.getLogger("integrations.deliveries")
 
 # A rate-limited connection is fed what its limit sends in this many seconds, per pass.
 BUDGET_SECONDS = 1.0
+# Rows per connection enqueued and not yet finished, at most (2 chunks per worker process).
+OUTSTANDING_CAP = 400
 
 Sender = Callable[[list[int], str], None]  # (ids, queue name) -> enqueue one message
 
@@ -52,9 +54,11 @@ def dispatch_due(
 ) -> int:
     """Enqueue due, unheld deliveries oldest-first; returns how many rows were enqueued.
 
-    A rate-limited connection gets only what its limit can send before the next passes
-    (`budget`, minus what is already enqueued), so its backlog drains in age order and
-    workers are not flooded with messages the throttle would only defer."""
+    Each connection gets a budget: what its rate limit can send before the next passes,
+    and never more than OUTSTANDING_CAP rows enqueued and unfinished. So a backlog drains
+    in age order, a row does not wait in the broker longer than the redispatch interval
+    (which would enqueue it twice), and workers are not flooded with messages the
+    throttle would only defer."""
     now = now or timezone.now()
     chunk_size = max(1, min(chunk_size, conf.MAX_CHUNK))
     stale = now - timedelta(seconds=conf.redispatch_seconds())
@@ -65,10 +69,9 @@ def dispatch_due(
         .order_by("id")
     )
     with transaction.atomic():
-        limited = budgets(now, stale)
-        picked = _pick(due.exclude(connection_id__in=limited), limit)
-        for connection_id, budget in limited.items():
-            picked += _pick(due.filter(connection_id=connection_id), min(budget, limit))
+        picked: list[tuple[int, str]] = []
+        for connection_id, budget in budgets(due, stale).items():
+            picked += _pick(due.filter(connection_id=connection_id), min(budget, limit - len(picked)))
         if not picked:
             return 0
         Delivery.objects.filter(pk__in=[pk for pk, _ in picked]).update(enqueued_at=now)
@@ -85,24 +88,26 @@ def _pick(rows, limit: int) -> list[tuple[int, str]]:
     return list(rows.values_list("pk", "connection__name")[:limit])
 
 
-def budgets(now: datetime, stale: datetime) -> dict[int, int]:
-    """{connection id: rows it may still get this pass} for rate-limited connections."""
-    limits = {
-        pk: math.ceil(requests / interval * BUDGET_SECONDS)
-        for pk, requests, interval in Connection.objects.filter(rate_limit_requests__gt=0).values_list(
-            "pk", "rate_limit_requests", "rate_limit_interval_seconds"
-        )
-    }
-    if not limits:
+def budgets(due, stale: datetime) -> dict[int, int]:
+    """{connection id: rows it may get this pass} for every connection with due rows."""
+    connection_ids = set(due.order_by().values_list("connection_id", flat=True).distinct())
+    if not connection_ids:
         return {}
     outstanding = dict(
-        Delivery.objects.filter(connection_id__in=limits)
+        Delivery.objects.filter(connection_id__in=connection_ids)
         .filter(Q(state=DeliveryState.IN_FLIGHT) | Q(state__in=DUE_STATES, enqueued_at__gte=stale))
         .values_list("connection_id")
         .annotate(n=Count("id"))
         .values_list("connection_id", "n")
     )
-    return {pk: max(0, limit - outstanding.get(pk, 0)) for pk, limit in limits.items()}
+    result = {}
+    rows = Connection.objects.filter(pk__in=connection_ids).order_by("pk")
+    for pk, requests, interval in rows.values_list("pk", "rate_limit_requests", "rate_limit_interval_seconds"):
+        cap = OUTSTANDING_CAP
+        if requests:
+            cap = min(cap, math.ceil(requests / max(1, interval) * BUDGET_SECONDS))
+        result[pk] = max(0, cap - outstanding.get(pk, 0))
+    return result
 
 
 def _send_all(chunks: list[tuple[list[int], str]], send: Sender) -> None:

@@ -7,7 +7,7 @@ import pytest
 from .harness import Simulator, Worker
 
 LEASE_SECONDS = 5
-REDISPATCH_SECONDS = 10
+REDISPATCH_SECONDS = 20
 
 
 @pytest.fixture

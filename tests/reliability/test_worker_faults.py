@@ -82,7 +82,13 @@ def test_sigkill_of_worker_and_children_midway_through_1000_deliveries(simulator
     drive(all_terminal, timeout=180)
     recovery_s = time.monotonic() - killed_at
     losses = Counter(Delivery.objects.values_list("worker_losses", flat=True))
-    figures = check(simulator, posted_at_kill=posted_at_kill, to_300_s=round(to_300_s, 1), recovery_s=round(recovery_s, 1), worker_losses=dict(losses))
+    figures = check(
+        simulator,
+        posted_at_kill=posted_at_kill,
+        to_300_s=round(to_300_s, 1),
+        recovery_s=round(recovery_s, 1),
+        worker_losses=dict(losses),
+    )
     figures.show("R1 sigkill")
     assert (figures.posted, figures.lost, figures.duplicated, figures.dead) == (1000, 0, 0, 0)
     assert Delivery.objects.filter(state=DeliveryState.SUCCEEDED).count() == 1000
