@@ -195,6 +195,8 @@ SWITCHBOARD_SANDBOX_ORIGIN = env.str(
 # Other origins (scheme://host:port) outbound calls may reach on private/loopback addresses
 # or plain http, e.g. an on-premises ERP. Empty by default: explicit configuration only.
 SWITCHBOARD_ALLOW_PRIVATE_ORIGINS = env.list("SWITCHBOARD_ALLOW_PRIVATE_ORIGINS", default=[])
+# Ports outbound https calls may use (origins above are exempt); widen only on purpose.
+SWITCHBOARD_OUTBOUND_PORTS = env.list("SWITCHBOARD_OUTBOUND_PORTS", cast=int, default=[443])
 SWITCHBOARD_DEMO_PASSWORD = env.str("SWITCHBOARD_DEMO_PASSWORD", default="switchboard-demo")
 
 # --- Auth ----------------------------------------------------------------------------------
