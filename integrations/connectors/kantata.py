@@ -49,15 +49,26 @@ OBJECTS = {
         FieldSpec("role", required=True, choices=("maven", "buyer")), FieldSpec("permission"),
         FieldSpec("is_team_lead", "boolean"), *_STAMPS,
     ), actions=("read", "query", "create", "update")),
+    "expenses": ObjectSpec("expenses", "Expenses", (
+        FieldSpec("workspace_id", required=True), FieldSpec("user_id"), FieldSpec("date", "date", required=True),
+        FieldSpec("category", required=True), FieldSpec("amount_in_cents", "integer", required=True),
+        FieldSpec("currency"), FieldSpec("billable", "boolean"), FieldSpec("notes"),
+        FieldSpec("is_invoiced", "boolean"), *_STAMPS,
+    ), external_id_fields=("expense",)),
+    "invoices": ObjectSpec("invoices", "Invoices", (
+        FieldSpec("number"), FieldSpec("workspace_ids", "array"), FieldSpec("invoice_date", "date"),
+        FieldSpec("due_date", "date"), FieldSpec("status"), FieldSpec("draft", "boolean"), FieldSpec("paid", "boolean"),
+        FieldSpec("balance_in_cents", "integer"), FieldSpec("currency"), *_STAMPS,
+    ), actions=("read", "query")),
     "users": ObjectSpec("users", "Users", (
         FieldSpec("full_name"), FieldSpec("email_address"), FieldSpec("headline"), *_STAMPS,
     ), actions=("read", "query")),
 }  # fmt: skip
 SINGULAR = {
     "workspaces": "workspace", "time_entries": "time_entry", "stories": "story", "participations": "participation",
-    "users": "user", "external_references": "external_reference",
+    "users": "user", "external_references": "external_reference", "expenses": "expense", "invoices": "invoice",
 }  # fmt: skip
-SUBJECT_TYPES = {"workspaces": "Workspace", "time_entries": "TimeEntry", "stories": "Story"}
+SUBJECT_TYPES = {"workspaces": "Workspace", "time_entries": "TimeEntry", "stories": "Story", "expenses": "Expense"}
 
 
 class KantataConnector(Connector):

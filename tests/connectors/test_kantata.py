@@ -274,3 +274,20 @@ def test_dropped_answer_after_create_is_ambiguous_and_the_retry_finds_the_record
     retry = kantata.upsert("workspaces", "opportunity", "OPP-88001", workspace(title="Dropped answer"))
     assert not retry.created  # found through its external reference: no second workspace
     assert store.records(VENDOR, "workspaces").filter(data__title="Dropped answer").count() == 1
+
+
+def test_expenses_and_invoices(kantata):
+    invoices = kantata.query("invoices", filters={"paid": "false"})
+    assert invoices.records and all(not i["paid"] and i["balance_in_cents"] > 0 for i in invoices.records)
+    result = kantata.upsert("expenses", "expense", "EX-9001",
+                            {"workspace_id": "41290001", "date": "2025-05-02", "category": "Travel",
+                             "amount_in_cents": 41250})  # fmt: skip
+    assert result.created and kantata.read("expenses", result.remote_id)["amount_in_cents"] == 41250
+    assert kantata.upsert("expenses", "expense", "EX-9001", {"notes": "Taxi"}).remote_id == result.remote_id
+    with pytest.raises(ConnectorError) as err:
+        kantata.create("expenses", {"workspace_id": "41290001", "date": "2025-05-02", "category": "Meals",
+                                    "amount_in_cents": -5})  # fmt: skip
+    assert err.value.status_code == 422 and "Amount in cents must be greater than or equal to 0" in err.value.message
+    with pytest.raises(ConnectorError) as err:
+        kantata.create("invoices", {"number": "INV-1"})
+    assert err.value.status_code == 405

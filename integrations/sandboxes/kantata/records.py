@@ -15,7 +15,8 @@ from integrations.sandboxes.kantata.resources import Invalid, Resource, price_fi
 from integrations.sandboxes.models import SandboxRecord
 
 ID_BASE = {"workspaces": 41_290_000, "users": 20_300, "time_entries": 903_300_000, "stories": 778_800,
-           "participations": 66_120_000, "external_references": 7_100_000}  # fmt: skip
+           "participations": 66_120_000, "external_references": 7_100_000, "expenses": 5_510_000,
+           "invoices": 3_310_000}  # fmt: skip
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 20, 200
 ORDERABLE = ("id", "updated_at", "created_at", "date_performed", "title", "start_date")
 
@@ -63,6 +64,8 @@ def defaults(resource: Resource, values: dict) -> dict:
                               "assignee_ids": [], "time_estimate_in_minutes": None, "billable": True,
                               "parent_id": None},
                   "participations": {"permission": "viewer", "is_team_lead": False},
+                  "expenses": {"user_id": None, "currency": "USD", "billable": True, "notes": "",
+                               "is_invoiced": False, "invoice_id": None},
                   "external_references": {"status": "synced", "external_link": None, "external_message": None},
                   }.get(resource.key, {})  # fmt: skip
     record = {**base, **values}

@@ -47,6 +47,13 @@ RESOURCES = {
                  required=("workspace_id", "user_id", "role"),
                  filters={"workspace_id": "eq", "user_id": "eq", "updated_after": "after"},
                  needs_filter="workspace_id"),
+        Resource("expenses", "expense", "Expense",
+                 ("workspace_id", "user_id", "date", "category", "amount_in_cents", "currency", "billable", "notes"),
+                 required=("workspace_id", "date", "category", "amount_in_cents"),
+                 filters={"workspace_id": "eq", "user_id": "eq", "updated_after": "after", "billable": "bool",
+                          "uninvoiced": "uninvoiced"}),
+        Resource("invoices", "invoice", "Invoice", (), creatable=False,
+                 filters={"updated_after": "after", "paid": "bool", "status": "eq"}),
         Resource("external_references", "external_reference", "ExternalReference",
                  ("subject_type", "subject_id", "service_name", "service_model", "service_model_ref", "status",
                   "external_link", "external_message"),
@@ -99,12 +106,15 @@ def _value(name: str, value: object) -> object:
         return None
     if name in CHOICES and value not in CHOICES[name]:
         raise Invalid(name, f"{_human(name)} is not included in the list")
-    if name in ("start_date", "due_date", "date_performed"):
+    if name in ("start_date", "due_date", "date_performed", "date"):
         return _date(name, value)
     if name == "time_in_minutes":
         return _number(name, value, positive=True)
-    if name in ("rate_in_cents", "time_estimate_in_minutes"):
-        return _number(name, value)
+    if name in ("rate_in_cents", "time_estimate_in_minutes", "amount_in_cents"):
+        number = _number(name, value)
+        if number < 0:
+            raise Invalid(name, f"{_human(name)} must be greater than or equal to 0")
+        return number
     if name in ("budgeted", "billable", "approved", "archived", "is_team_lead"):
         return value if isinstance(value, bool) else str(value).lower() in ("true", "1")
     if name == "price":

@@ -108,13 +108,39 @@ def seed(size: str | int = "demo") -> dict:
                                      "updated_at": _stamp(a["start_date"], n)}, None))  # fmt: skip
     counts = {}
     for key, rows in (("users", user_rows), ("workspaces", workspaces), ("stories", stories),
-                      ("external_references", references), ("participations", participations)):  # fmt: skip
+                      ("external_references", references), ("participations", participations),
+                      ("expenses", expenses(firm, workspace_ids, user_ids)),
+                      ("invoices", invoices(firm, workspace_ids))):  # fmt: skip
         counts[key] = store.bulk_load(VENDOR, key, rows)
         records.set_sequence(key, len(rows))
     counts["time_entries"] = store.bulk_load(VENDOR, "time_entries", _time_entries(firm, workspace_ids, story_ids,
                                                                                   user_ids))  # fmt: skip
     records.set_sequence("time_entries", counts["time_entries"])
     return counts
+
+
+def expenses(firm, workspace_ids: dict, user_ids: dict) -> list[tuple[str, dict, None]]:
+    rows = []
+    for n, e in enumerate(firm.expenses, start=1):
+        eid, stamp = _id("expenses", n), _stamp(e["date"], n)
+        rows.append((eid, {
+            "id": eid, "workspace_id": workspace_ids[e["project_id"]], "user_id": user_ids[e["consultant_id"]],
+            "date": e["date"], "category": e["category"], "amount_in_cents": round(e["amount"] * 100),
+            "currency": e["currency"], "billable": e["billable"], "notes": "", "is_invoiced": False,
+            "invoice_id": None, "created_at": stamp, "updated_at": stamp}, None))  # fmt: skip
+    return rows
+
+
+def invoices(firm, workspace_ids: dict) -> list[tuple[str, dict, None]]:
+    rows = []
+    for n, i in enumerate(firm.invoices, start=1):
+        iid, stamp, paid = _id("invoices", n), _stamp(i["invoice_date"], n), i["status"] == "Paid"
+        rows.append((iid, {
+            "id": iid, "workspace_ids": [workspace_ids[i["project_id"]]], "invoice_date": i["invoice_date"],
+            "due_date": i["due_date"], "number": i["number"], "status": "paid" if paid else "sent", "draft": False,
+            "paid": paid, "balance_in_cents": 0 if paid else round(i["amount"] * 100), "currency": i["currency"],
+            "time_entry_ids": [], "expense_ids": [], "created_at": stamp, "updated_at": stamp}, None))  # fmt: skip
+    return rows
 
 
 def _time_entries(firm, workspace_ids: dict, story_ids: dict, user_ids: dict):
