@@ -187,3 +187,27 @@ def test_optimistic_and_careful_code_agree(record):
     fast = spec.function(record, None, None)
     careful = spec.function.__globals__["_careful"](record, None, None)
     assert fast == careful
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    value=st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=6)
+    | st.sampled_from(["12", "1,5", "yes", "2026-01-02", "3.50"])
+    | st.lists(st.integers(), max_size=2),
+    present=st.booleans(),
+    kind=st.sampled_from(["string", "integer", "number", "boolean", "date", "money"]),
+    extra=st.sampled_from([{}, {"default": "1"}, {"required": True}]),
+)
+def test_inlined_typed_fields_match_the_general_path(value, present, kind, extra):
+    """A typed plain field is generated inline; `{{ value }}` forces the same field through the closure."""
+    record = {"v": value} if present else {}
+    inline = mapped({"to": "x", "from": "$.v", "type": kind, **extra}, record=record)
+    general = mapped({"to": "x", "from": "$.v", "type": kind, "template": "{{ value }}", **extra}, record=record)
+    assert (inline.status, inline.record if inline.status == "completed" else inline.error) == (
+        general.status,
+        general.record if general.status == "completed" else general.error,
+    )

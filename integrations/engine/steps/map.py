@@ -46,6 +46,18 @@ class FieldPlan:
     coerce: Callable[[Any], Any] | None
 
     @property
+    def is_typed_plain(self) -> bool:
+        """A plain path converted by `type`: inlined too, calling only the converter."""
+        return (
+            self.source is not None
+            and simple_tokens(self.source) is not None
+            and self.template is None
+            and self.value_map is None
+            and self.crosswalk is None
+            and self.coerce is not None
+        )
+
+    @property
     def is_plain(self) -> bool:
         """Only a plain path (+ default / required): inlined in generated code."""
         return (
@@ -87,7 +99,7 @@ def compile_step(raw: dict[str, Any], where: Where) -> MapSpec | None:
     if len(where.errors) > errors_before:
         return None
     function, source = _generate(raw["id"], fields, bool(raw.get("merge")))
-    needs_context = not all(plan.is_plain for plan in fields)
+    needs_context = not all(plan.is_plain or plan.is_typed_plain for plan in fields)
     return MapSpec(target, bool(raw.get("merge")), tuple(fields), function, source, needs_context)
 
 
@@ -226,7 +238,7 @@ def _assign(plan: FieldPlan, value: str) -> str:
 
 def _field_code(step_id: str, plan: FieldPlan, namespace: dict[str, Any], prefixes: list[tuple[Any, ...]]) -> list[str]:
     i = plan.index
-    if not plan.is_plain:
+    if not plan.is_plain and not plan.is_typed_plain:
         namespace[f"_f{i}"] = _field_closure(step_id, plan)
         return [f"v = _f{i}(record, ctx, effects)", "if v is not _MISSING:", "    " + _assign(plan, "v")]
     tokens = simple_tokens(plan.source or "$") or []
@@ -234,6 +246,8 @@ def _field_code(step_id: str, plan: FieldPlan, namespace: dict[str, Any], prefix
     if len(tokens) >= 2 and tuple(tokens[:-1]) in prefixes:
         source, tokens = f"_p{prefixes.index(tuple(tokens[:-1]))}", tokens[-1:]
     lines = ["try:", *("    " + line for line in subscript_code("v", source, tokens))]
+    if plan.is_typed_plain:
+        return lines + _typed_code(step_id, plan, namespace)
     fallback = plan.default is not None or plan.required
     present = "if v is not _MISSING and v is not None:" if fallback else "if v is not _MISSING:"
     lines += ["except (LookupError, TypeError):", "    v = _MISSING", present, "    " + _assign(plan, "v")]
@@ -245,6 +259,36 @@ def _field_code(step_id: str, plan: FieldPlan, namespace: dict[str, Any], prefix
         namespace[f"_missing{i}"] = _missing_raiser(step_id, plan)
         lines += ["else:", f"    _missing{i}()"]
     return lines
+
+
+def _typed_code(step_id: str, plan: FieldPlan, namespace: dict[str, Any]) -> list[str]:
+    """After the path lookup: default or required for missing/null, then the `type` converter
+    (same order and messages as `_evaluate`)."""
+    i = plan.index
+    namespace[f"_co{i}"] = plan.coerce
+    namespace[f"_bad{i}"] = _coerce_failure(step_id, plan)
+    lines = ["except (LookupError, TypeError):", "    v = _MISSING"]
+    if plan.default is not None:
+        namespace[f"_d{i}"] = plan.default
+        default = f"_deepcopy(_d{i})" if isinstance(plan.default, dict | list) else f"_d{i}"
+        lines += ["if v is _MISSING or v is None:", f"    v = {default}"]
+    elif plan.required:
+        namespace[f"_missing{i}"] = _missing_raiser(step_id, plan)
+        lines += ["if v is _MISSING or v is None:", f"    _missing{i}()"]
+    lines += ["if v is not _MISSING:", "    if v is not None:", "        try:", f"            v = _co{i}(v)"]
+    lines += [
+        "        except (ValueError, TypeError) as exc:",
+        f"            _bad{i}(exc)",
+        "    " + _assign(plan, "v"),
+    ]
+    return lines
+
+
+def _coerce_failure(step_id: str, plan: FieldPlan) -> Callable[[Exception], None]:
+    def failed(exc: Exception) -> None:
+        fail(step_id, "mapping", f"{plan.to}: {exc}", plan.to)
+
+    return failed
 
 
 def _put(out: dict[str, Any], keys: list[str], value: Any) -> None:
@@ -269,6 +313,8 @@ def _field_closure(step_id: str, plan: FieldPlan) -> Callable[[Any, RunContext, 
     def evaluate(record: Any, ctx: RunContext, effects: Any) -> Any:
         try:
             return _evaluate(plan, record, ctx, effects)
+        except _RequiredMissing:
+            _missing_raiser(step_id, plan)()
         except StepFailed:
             raise
         except (TemplateFailure, PathError, ValueError, TypeError) as exc:
@@ -299,8 +345,12 @@ def _evaluate(plan: FieldPlan, record: Any, ctx: RunContext, effects: Any) -> An
     if plan.coerce is not None and value is not MISSING and value is not None:
         value = plan.coerce(value)
     if plan.required and (value is MISSING or value is None):
-        raise ValueError("required but missing" + (f" (from {plan.source})" if plan.source else ""))
+        raise _RequiredMissing
     return value
+
+
+class _RequiredMissing(Exception):
+    pass
 
 
 def _crosswalk(plan: FieldPlan, value: Any, effects: Any) -> str:
