@@ -33,11 +33,11 @@ demo: migrate
 static: venv
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
-# web + worker + beat in the foreground under honcho; Ctrl-C or SIGTERM stops all three.
-# `exec` makes honcho the recipe's process, so a signal sent to it reaches the supervisor.
+# web + worker + beat in the foreground under honcho (studio/supervisor.py); Ctrl-C or SIGTERM
+# stops all three. `exec` makes honcho the recipe's process, so a signal sent to it reaches the supervisor.
 run: demo static
 	@$(BIN)/python manage.py run_banner
-	exec $(BIN)/honcho start --env /dev/null -f Procfile
+	exec $(BIN)/python -m studio.supervisor start --env /dev/null -f Procfile
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
