@@ -199,3 +199,29 @@ def test_filter_select_and_test_connection(dataverse):
         dataverse.request("GET", f"{dataverse.api}/accounts", params={"$filter": "nope eq 1"})
     assert "Could not find a property named 'nope'" in err.value.message
     assert dataverse.test().ok
+
+
+def test_lookups_bind_by_odata_bind_and_filter_by_value_column(dataverse):
+    account = store.get_by_external_id(VENDOR, "accounts", "C-10003").record_id
+    made = dataverse.create(
+        "contacts",
+        {
+            "firstname": "Ana",
+            "lastname": "Ito",
+            "emailaddress1": "ana@example.com",
+            "parentcustomerid_account@odata.bind": f"/accounts({account})",
+        },
+    )
+    found = dataverse.request(
+        "GET", f"{dataverse.api}/contacts", params={"$filter": f"_parentcustomerid_value eq {account}"}
+    ).json()["value"]
+    assert made.remote_id in {c["contactid"] for c in found}
+    with pytest.raises(ConnectorError) as err:
+        dataverse.create(
+            "contacts",
+            {
+                "lastname": "Nobody",
+                "parentcustomerid_account@odata.bind": "/accounts(00000000-0000-0000-0000-000000000001)",
+            },
+        )
+    assert err.value.status_code == 404 and "Does Not Exist" in err.value.message

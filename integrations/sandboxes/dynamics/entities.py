@@ -32,7 +32,7 @@ class EntitySet:
         return (
             name in self.columns
             or name in (self.key, "modifiedon", "createdon", "statecode", "statuscode")
-            or (name.startswith("_") and name.endswith("_value") and name[1:-6] in self.lookups)
+            or name in {f"_{_VALUE_NAME.get(nav, nav)}_value" for nav in self.lookups}
         )
 
 
