@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -51,11 +51,16 @@ def upsert(vendor: str, object_type: str, external_id: str, data: dict, new_id) 
     """(record, created): one record per external id even under concurrent calls.
 
     `new_id` is a callable giving the id for a new record."""
-    with transaction.atomic():
-        existing = records(vendor, object_type).select_for_update().filter(external_id=str(external_id)).first()
-        if existing is not None:
-            return update(existing, data), False
-        return create(vendor, object_type, new_id(), data, external_id=str(external_id)), True
+    for _ in range(2):
+        try:
+            with transaction.atomic():
+                existing = records(vendor, object_type).select_for_update().filter(external_id=str(external_id)).first()
+                if existing is not None:
+                    return update(existing, data), False
+                return create(vendor, object_type, new_id(), data, external_id=str(external_id)), True
+        except IntegrityError:
+            continue  # a concurrent upsert created it first: the second pass updates it
+    raise IntegrityError(f"upsert of {vendor}/{object_type} {external_id} kept conflicting")
 
 
 def changed_since(vendor: str, object_type: str, since: datetime | None = None) -> QuerySet[SandboxRecord]:

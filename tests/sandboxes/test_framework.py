@@ -284,3 +284,44 @@ def test_settings_reject_bad_values_naming_the_field(client):
         **admin(),
     )
     assert response.status_code == 400 and response.json()["field"] == "webhook_target"
+
+
+@pytest.mark.django_db
+def test_upsert_by_external_id_keeps_one_record():
+    ids = iter(["1", "2"])
+    first, created = framework_records.upsert(VENDOR, "thing", "EXT-1", {"name": "a"}, lambda: next(ids))
+    second, again = framework_records.upsert(VENDOR, "thing", "EXT-1", {"name": "b"}, lambda: next(ids))
+    assert created and not again and first.record_id == second.record_id == "1"
+    assert second.version == 2 and second.data == {"name": "b"}
+    assert framework_records.records(VENDOR, "thing").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_upserts_of_one_external_id_make_one_record():
+    import threading
+    import uuid
+
+    from django.db import connection
+
+    barrier = threading.Barrier(6)
+    errors = []
+
+    def worker():
+        try:
+            barrier.wait()
+            framework_records.upsert(
+                VENDOR, "thing", "EXT-RACE", {"by": threading.get_ident()}, lambda: uuid.uuid4().hex[:12]
+            )
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert framework_records.records(VENDOR, "thing").filter(external_id="EXT-RACE").count() == 1
