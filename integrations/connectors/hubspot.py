@@ -22,6 +22,7 @@ from django.conf import settings
 
 from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
 from integrations.connectors.errors import ConnectorError, WebhookRejected, parse_retry_after
+from integrations.connectors.redaction import redact_text
 from integrations.connectors.token_grant import request_token
 from integrations.connectors.webhooks import check_timestamp, hmac_sha256, lower_headers, matches_any
 
@@ -188,8 +189,9 @@ class HubSpotConnector(Connector):
             retry_after = int(interval) / 1000
         else:
             retry_after = POLICY_WINDOWS.get(policy)
-        return ConnectorError(f"HTTP 429: throttled: {self.error_message(response)}", kind="transient",
-                              status_code=429, retry_after=retry_after, vendor_code=policy or "RATE_LIMIT")  # fmt: skip
+        message = redact_text(self.error_message(response), self.http.secrets)
+        return ConnectorError(f"HTTP 429: throttled: {message}", kind="transient", status_code=429,
+                              retry_after=retry_after, vendor_code=policy or "RATE_LIMIT")  # fmt: skip
 
     # --- operations ------------------------------------------------------------------
     def _path(self, object_name: str, suffix: str = "") -> str:

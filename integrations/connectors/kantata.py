@@ -17,6 +17,7 @@ import httpx
 
 from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, WriteResult
 from integrations.connectors.errors import ConnectorError, parse_retry_after
+from integrations.connectors.redaction import redact_text
 
 MAX_PER_PAGE = 200
 # Kantata sends no Retry-After: "retry after a small delay". Maintenance lasts longer.
@@ -111,7 +112,7 @@ class KantataConnector(Connector):
         if retry_after is None:
             retry_after = THROTTLE_RETRY_SECONDS if status == 429 else UNAVAILABLE_RETRY_SECONDS
         label = "throttled" if status == 429 else "unavailable"
-        message = f"HTTP {status}: {label}: {self.error_message(response)}"
+        message = f"HTTP {status}: {label}: {redact_text(self.error_message(response), self.http.secrets)}"
         return ConnectorError(message, kind="transient", status_code=status, retry_after=retry_after,
                               vendor_code=self.error_code(response))  # fmt: skip
 

@@ -28,6 +28,7 @@ import httpx
 
 from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
 from integrations.connectors.errors import ConnectorError, WebhookRejected, parse_retry_after
+from integrations.connectors.redaction import redact_text
 from integrations.connectors.token_grant import request_token
 from integrations.connectors.webhooks import lower_headers, verify_standard_webhook
 
@@ -201,7 +202,7 @@ class SalesforceConnector(Connector):
 
     def rate_limit_from_response(self, response: httpx.Response) -> ConnectorError | None:
         if response.status_code == 403 and self.error_code(response) == "REQUEST_LIMIT_EXCEEDED":
-            message = self.error_message(response)
+            message = redact_text(self.error_message(response), self.http.secrets)
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             if retry_after is None:
                 concurrent = "ConcurrentPerOrgLongTxn" in message

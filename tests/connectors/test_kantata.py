@@ -291,3 +291,11 @@ def test_expenses_and_invoices(kantata):
     with pytest.raises(ConnectorError) as err:
         kantata.create("invoices", {"number": "INV-1"})
     assert err.value.status_code == 405
+
+
+def test_a_secret_echoed_in_a_throttle_body_is_redacted(kantata):
+    token = kantata.credentials["access_token"]
+    SandboxFault.objects.create(vendor=VENDOR, kind="status", status_code=429, body=f"slow down, token {token}")
+    with pytest.raises(ConnectorError) as err:
+        kantata.read("workspaces", "41290001")
+    assert err.value.kind == "transient" and "slow down" in err.value.message and token not in err.value.message
