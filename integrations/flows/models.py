@@ -16,6 +16,11 @@ class Flow(models.Model):
     )
     status = models.CharField(max_length=10, choices=FlowStatus.choices, default=FlowStatus.DRAFT)
     tags = models.JSONField(default=list, blank=True)
+    invoke_delivers_inline = models.BooleanField(
+        default=False,
+        help_text="POST /flows/<key>/invoke sends its deliveries within the request (through the ledger) "
+        "instead of queueing them.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -84,12 +84,13 @@ def save_draft(flow: Flow, user, definition, *, notes: str | None = None, strict
 
 @transaction.atomic
 def update_flow(flow: Flow, user, **fields) -> Flow:
-    """name, description, tags, owner."""
+    """name, description, tags, owner, invoke_delivers_inline."""
     before = {k: getattr(flow, k) for k in fields}
     for key, value in fields.items():
         setattr(flow, key, value)
     flow.save()
     audit.record(user, "flow.update", flow, before=_plain(before), after=_plain(fields))
+    _forget_invoke_cache(flow.key)
     return flow
 
 

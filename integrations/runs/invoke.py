@@ -1,7 +1,8 @@
 """Synchronous invocation of a published flow (POST /api/v1/flows/<key>/invoke).
 
 Maps, validates and routes inline and answers at once. A deliver step posts inline only
-when the flow says so (`"inline": true` on the step): the delivery still goes through the
+when the flow says so (`Flow.invoke_delivers_inline`, or `"inline": true` on the step once
+the definition schema allows it): the delivery still goes through the
 ledger (so a repeated call with the same key never posts twice) and is sent in this
 request. Other deliver steps are queued in the ledger and reported as queued. Approval
 and batch steps cannot be answered synchronously."""
@@ -21,8 +22,9 @@ class NotInvocable(Exception):
 
 
 class InvokeEffects(RuntimeEffects):
-    def __init__(self):
+    def __init__(self, inline: bool = False):
         super().__init__(run=None)
+        self.inline = inline
         self.queued: list[dict] = []
 
     def deliver(self, step, request):
@@ -33,7 +35,7 @@ class InvokeEffects(RuntimeEffects):
         if result is not PENDING:
             return result
         delivery_id = self.pending_delivery_ids.pop()
-        if not step.raw.get("inline"):
+        if not (self.inline or step.raw.get("inline")):
             self.queued.append({"step_id": step_id_of(step), "delivery": delivery_id, "key": request.key})
             return DeliveryResult(status="succeeded", response="queued")
         deliver_one(delivery_id)
@@ -86,12 +88,20 @@ class Invoked:
     error: dict | None
     queued: list
     steps: list
+    delivered: list
 
 
 def invoke(version, record: dict) -> Invoked:
     plan = engine_api.plan_for(version)
-    effects = InvokeEffects()
+    effects = InvokeEffects(inline=version.flow.invoke_delivers_inline)
     outcome = engine_api.run(plan, record, effects)
     state = outcome.state or {}
     steps = [{"step_id": s.step_id, "status": s.status, "duration_ms": s.duration_ms} for s in outcome.steps]
-    return Invoked(outcome.status, jsonable(state.get("record")), error_dict(outcome.error), effects.queued, steps)
+    queued = {q["step_id"] for q in effects.queued}
+    delivered = [
+        {"step_id": s.step_id, "key": s.output.get("key"), "remote_id": s.output.get("remote_id")}
+        for s in outcome.steps
+        if s.type == "deliver" and s.status == "succeeded" and isinstance(s.output, dict) and s.step_id not in queued
+    ]
+    record = jsonable(state.get("record"))
+    return Invoked(outcome.status, record, error_dict(outcome.error), effects.queued, steps, delivered)

@@ -125,3 +125,26 @@ def test_a_deliver_step_is_queued_in_the_ledger(token_client, personas, crm, erp
         response = api.post(URL, {"role": "pm", "hourly_rate": 90}, content_type="application/json")
         assert response.status_code == 200 and response.json()["queued"][0]["key"] == "rate:pm"
     assert Delivery.objects.get().payload == {"role": "pm", "rate": 90, "currency": "EUR", "tier": "standard"}
+
+
+def test_a_flow_that_says_so_delivers_inline_and_answers_with_the_remote_id(
+    token_client, personas, crm, erp, sim, doorbells
+):
+    definition = {**RATE_CHECK, "steps": [*RATE_CHECK["steps"], {
+        "id": "post", "type": "deliver", "connection": "erp", "object": "postings", "action": "create",
+        "key": "rate:{{ record.role }}", "external_id_field": "external_ref",
+        "external_id": "rate:{{ record.role }}"}]}  # fmt: skip
+    publish_flow(personas["analyst"], definition, key="rates")
+    analyst = token_client("analyst")
+    response = analyst.patch("/api/v1/flows/rates/", {"invoke_delivers_inline": True, "key": "renamed"},
+                             content_type="application/json")  # fmt: skip
+    assert response.status_code == 200 and response.json()["key"] == "rates"  # the key cannot change
+    api = token_client("operator")
+    for _ in range(2):  # the same key twice: posted once, answered from the ledger the second time
+        response = api.post(URL, {"role": "pm", "hourly_rate": 90}, content_type="application/json")
+        assert response.status_code == 200, response.content
+        assert response.json()["queued"] == []
+        [done] = response.json()["delivered"]
+        assert done["key"] == "rate:pm" and done["remote_id"]
+    assert [p["external_ref"] for p in sim.postings()] == ["rate:pm"]
+    assert Delivery.objects.get().state == "SUCCEEDED"

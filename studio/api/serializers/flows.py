@@ -37,6 +37,7 @@ class FlowSerializer(serializers.ModelSerializer):
             "owner",
             "status",
             "tags",
+            "invoke_delivers_inline",
             "live_version",
             "created_at",
             "updated_at",
@@ -51,6 +52,11 @@ class FlowSerializer(serializers.ModelSerializer):
         if not isinstance(value, list) or not all(isinstance(t, str) and 0 < len(t) <= 40 for t in value):
             raise serializers.ValidationError("a list of tags, each 1–40 characters")
         return value
+
+
+class FlowUpdateSerializer(FlowSerializer):
+    class Meta(FlowSerializer.Meta):
+        read_only_fields = (*FlowSerializer.Meta.read_only_fields, "key")
 
 
 class FlowCreateSerializer(FlowSerializer):

@@ -36,7 +36,12 @@ class FlowViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_serializer_class(self):
-        return {"create": s.FlowCreateSerializer}.get(self.action, s.FlowSerializer)
+        serializers_by_action = {
+            "create": s.FlowCreateSerializer,
+            "update": s.FlowUpdateSerializer,
+            "partial_update": s.FlowUpdateSerializer,
+        }
+        return serializers_by_action.get(self.action, s.FlowSerializer)
 
     def get_permissions(self):
         if self.action in ("publish", "set_status", "schedule"):
@@ -62,7 +67,8 @@ class FlowViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
             raise serializers.ValidationError({"key": ["a flow with this key already exists"]}) from exc
 
     def perform_update(self, serializer):
-        fields = {k: v for k, v in serializer.validated_data.items() if k in ("name", "description", "tags")}
+        editable = ("name", "description", "tags", "invoke_delivers_inline")
+        fields = {k: v for k, v in serializer.validated_data.items() if k in editable}
         serializer.instance = flows.update_flow(serializer.instance, self.request.user, **fields)
 
     @extend_schema(request=s.DraftSerializer, responses=s.FlowVersionSerializer)

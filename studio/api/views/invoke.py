@@ -35,7 +35,8 @@ class CachedCapability(HasCapability):
 class InvokeResultSerializer(serializers.Serializer):
     status = serializers.CharField()
     record = serializers.JSONField()
-    queued = serializers.ListField(child=serializers.DictField())
+    queued = serializers.ListField(child=serializers.DictField(), help_text="deliveries left to the workers")
+    delivered = serializers.ListField(child=serializers.DictField(), help_text="deliveries done in this request")
     steps = serializers.ListField(child=serializers.DictField())
 
 
@@ -71,7 +72,13 @@ class InvokeView(APIView):
             return problem(409, str(exc), code="not-invocable")
         if result.status == "failed":
             return self._failed(result)
-        body = {"status": result.status, "record": result.record, "queued": result.queued, "steps": result.steps}
+        body = {
+            "status": result.status,
+            "record": result.record,
+            "queued": result.queued,
+            "delivered": result.delivered,
+            "steps": result.steps,
+        }
         return Response(body)
 
     def _failed(self, result):
