@@ -130,7 +130,7 @@ def test_edit_keeps_a_blank_secret_and_replaces_a_typed_one(client_for):
 @pytest.mark.django_db(transaction=True)
 def test_test_connection_shows_ok_latency_then_failure_text(client_for, live_server, settings):
     settings.SWITCHBOARD_SANDBOX_ORIGIN = live_server.url
-    conn = make("self", base_url=live_server.url, test_path="/login/", auth_type="none")
+    conn = make("self", base_url=live_server.url, test_path="/login/")  # sends the secret as a header
     analyst = client_for("analyst")
     response = analyst.post(reverse("connections:test", args=["self"]), HTTP_HX_REQUEST="true")
     page = response.content.decode()
@@ -141,6 +141,7 @@ def test_test_connection_shows_ok_latency_then_failure_text(client_for, live_ser
     conn.save()
     page = analyst.post(reverse("connections:test", args=["self"]), HTTP_HX_REQUEST="true").content.decode()
     assert 'data-ok="false"' in page and "HTTP 404" in page and 'data-status="offline"' in page
+    assert 'data-testid="conn-test-calls"' in page and "/sandbox/nowhere" in page
     assert SECRET not in page
 
 

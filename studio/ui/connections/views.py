@@ -142,8 +142,9 @@ def _detail_context(request, connection, window_form=None):
 @capability_required("manage_connections")
 def connection_test(request, name):
     connection = _get(name)
-    result = services.check_connection(request.user, connection)
-    context = {"connection": connection, "result": result, "health": health(connection)}
+    attempts = []
+    result = services.check_connection(request.user, connection, on_attempt=attempts.append)
+    context = {"connection": connection, "result": result, "health": health(connection), "attempts": attempts}
     if htmx_partial(request):
         return render(request, "connections/htmx/test_result.html", context)
     messages.info(request, f"Test: {'OK' if result.ok else 'failed'} ({result.latency_ms} ms) {result.message}")
