@@ -219,7 +219,8 @@ class HubSpotConnector(Connector):
               page_size: int | None = None) -> Page:  # fmt: skip
         modified = MODIFIED_PROPERTY.get(object_name, "hs_lastmodifieddate")
         if since:
-            newer = {"propertyName": modified, "operator": "GT", "value": _epoch_ms(since)}
+            # GTE: the boundary millisecond is read again rather than missed (the intake deduplicates).
+            newer = {"propertyName": modified, "operator": "GTE", "value": _epoch_ms(since)}
             body = {
                 "filterGroups": [{"filters": [newer]}],
                 "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],

@@ -11,6 +11,7 @@ up through an external reference first and creates the record with its reference
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import httpx
@@ -141,7 +142,7 @@ class KantataConnector(Connector):
         page = int(cursor or 1)
         params = {"page": page, "per_page": min(page_size or MAX_PER_PAGE, MAX_PER_PAGE), **(filters or {})}
         if since:
-            params.update(updated_after=since, order="updated_at:asc")
+            params.update(updated_after=_second_before(since), order="updated_at:asc")
         body = self.request("GET", self._path(object_name), params=params).json()
         records = self.unwrap(body)
         stamps = [r["updated_at"] for r in records if r.get("updated_at")]
@@ -185,6 +186,18 @@ class KantataConnector(Connector):
         reference = self._reference(object_name, external_id_field, external_id)
         reference.pop("subject_type")
         return self.create(object_name, {**record, "external_references_attributes": [reference]})
+
+
+def _second_before(stamp: str) -> str:
+    """Kantata times have whole seconds and `updated_after` is strict: step back one second so a
+    change committed in the watermark's second after the last poll is read again, not missed."""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConnectorError(f"Watermark {stamp!r} is not a datetime.", kind="permanent") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - timedelta(seconds=1)).isoformat()
 
 
 __all__ = ["KantataConnector"]

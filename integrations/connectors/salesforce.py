@@ -92,8 +92,7 @@ OBJECTS = {
 
 
 def soql_datetime(value: str) -> str:
-    """A watermark as a SOQL datetime literal (UTC, whole seconds: re-reading a record
-    changed in the same second is harmless, skipping one is not)."""
+    """A watermark as a SOQL datetime literal (UTC, whole seconds)."""
     text = value.strip().replace("Z", "+00:00")
     if re.search(r"[+-]\d{4}$", text):
         text = text[:-2] + ":" + text[-2:]
@@ -226,7 +225,9 @@ class SalesforceConnector(Connector):
             # Field and object names come from the declared ObjectSpec, never from input.
             soql = f"SELECT {', '.join(spec.field_names())} FROM {object_name}"  # noqa: S608
             if since:
-                soql += f" WHERE SystemModstamp > {soql_datetime(since)}"
+                # >= on whole seconds: a change committed in the watermark's second after the
+                # last poll is read again rather than missed; the event intake deduplicates.
+                soql += f" WHERE SystemModstamp >= {soql_datetime(since)}"
             soql += " ORDER BY SystemModstamp ASC"
             body = self.request("GET", "query", params={"q": soql}, headers=headers).json()
         records = body.get("records") or []

@@ -109,7 +109,7 @@ def test_query_pages_through_1000_plus_time_entries(kantata, sandbox_origin):
 
 def test_poll_since_watermark_and_filters(kantata):
     page = kantata.query("time_entries", since="2025-06-01T00:00:00+00:00")
-    assert page.records and all(r["updated_at"] > "2025-06-01T00:00:00+00:00" for r in page.records)
+    assert page.records and all(r["updated_at"] >= "2025-06-01T00:00:00+00:00" for r in page.records)
     stamps = [r["updated_at"] for r in page.records]
     assert stamps == sorted(stamps) and page.watermark == stamps[-1]
     assert page.next_cursor == ("2" if len(page.records) == 200 else None)
@@ -299,3 +299,10 @@ def test_a_secret_echoed_in_a_throttle_body_is_redacted(kantata):
     with pytest.raises(ConnectorError) as err:
         kantata.read("workspaces", "41290001")
     assert err.value.kind == "transient" and "slow down" in err.value.message and token not in err.value.message
+
+
+def test_a_change_in_the_watermark_second_is_not_missed(kantata):
+    page = kantata.query("time_entries", since="2025-06-01T00:00:00+00:00")
+    late = store.records(VENDOR, "time_entries").exclude(record_id__in=[r["id"] for r in page.records]).first()
+    store.update(late, {"updated_at": page.watermark})  # committed in the same second, after the poll read
+    assert late.record_id in [r["id"] for r in kantata.query("time_entries", since=page.watermark).records]
