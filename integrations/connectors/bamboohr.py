@@ -22,8 +22,9 @@ from typing import Any
 
 import httpx
 
-from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, WriteResult
+from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
 from integrations.connectors.errors import ConnectorError, WebhookRejected
+from integrations.connectors.payloads import json_list, json_object
 from integrations.connectors.redaction import redact_text
 from integrations.connectors.webhooks import check_timestamp, hmac_sha256, lower_headers, matches_any
 
@@ -69,7 +70,7 @@ def server_time(response: httpx.Response) -> str | None:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-def normalise(record: dict) -> dict:
+def normalise(record: dict[str, Any]) -> dict[str, Any]:
     """A List Employees item under the field names Get Employee uses."""
     return {_LIST_RENAMES.get(k, k): v for k, v in record.items() if k != "_restrictedFields"}
 
@@ -99,7 +100,7 @@ class BambooHRConnector(Connector):
         ),
     }
 
-    def auth_headers(self, token) -> dict[str, str]:
+    def auth_headers(self, token: Token | None) -> dict[str, str]:
         raw = f"{self.credentials.get('api_key', '')}:x".encode()
         return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
@@ -107,7 +108,7 @@ class BambooHRConnector(Connector):
     def error_message(self, response: httpx.Response) -> str:
         header = response.headers.get("X-BambooHR-Error-Message")
         if header:
-            return header
+            return str(header)
         body = self.json_or_none(response)
         if isinstance(body, dict) and isinstance(body.get("error"), dict):
             return str(body["error"].get("message", ""))
@@ -144,9 +145,11 @@ class BambooHRConnector(Connector):
     def _check(self, object_name: str) -> None:
         self.object_spec(object_name)
 
-    def read(self, object_name: str, remote_id: str) -> dict:
+    def read(self, object_name: str, remote_id: str) -> dict[str, Any]:
         self._check(object_name)
-        return self.request("GET", f"api/v1/employees/{remote_id}", params={"fields": ",".join(EMPLOYEE_FIELDS)}).json()
+        return json_object(
+            self.request("GET", f"api/v1/employees/{remote_id}", params={"fields": ",".join(EMPLOYEE_FIELDS)})
+        )
 
     def query(
         self, object_name: str, *, since: str | None = None, cursor: str | None = None, page_size: int | None = None
@@ -157,7 +160,7 @@ class BambooHRConnector(Connector):
             return self._changed_page(since, cursor, limit)
         return self._list_page(json.loads(cursor) if cursor else {}, limit)
 
-    def _list_page(self, state: dict, limit: int) -> Page:
+    def _list_page(self, state: dict[str, Any], limit: int) -> Page:
         """A full listing. List Employees has no change stamps, so the watermark is the
         server's clock when the scan began: the next poll asks `changed` since then."""
         params = {"page[limit]": str(limit), "fields": LIST_FIELDS}
@@ -165,7 +168,7 @@ class BambooHRConnector(Connector):
             params["page[after]"] = state["after"]
         response = self.request("GET", "api/v1/employees", params=params)
         started = state.get("started") or server_time(response)
-        body = response.json()
+        body = json_object(response)
         after = (body.get("meta") or {}).get("page", {}).get("nextCursor")
         next_cursor = json.dumps({"after": after, "started": started}) if after else None
         return Page([normalise(r) for r in body.get("data", [])], next_cursor, started)
@@ -175,14 +178,16 @@ class BambooHRConnector(Connector):
         The cursor carries the `latest` stamp and the offset, so pages agree on one snapshot."""
         state = json.loads(cursor) if cursor else None
         if state is None:
-            changed = self.request("GET", "api/v1/employees/changed", params={"since": since}).json()
+            changed = json_object(self.request("GET", "api/v1/employees/changed", params={"since": since}))
             ids = sorted(changed.get("employees", {}), key=int)
             state = {"ids": ids, "offset": 0, "latest": changed.get("latest")}
         batch = state["ids"][state["offset"] : state["offset"] + limit]
-        records: list[dict] = []
+        records: list[dict[str, Any]] = []
         if batch:
             params = {"filter[ids]": ",".join(batch), "page[limit]": str(limit), "fields": LIST_FIELDS}
-            records = [normalise(r) for r in self.request("GET", "api/v1/employees", params=params).json()["data"]]
+            records = [
+                normalise(r) for r in json_object(self.request("GET", "api/v1/employees", params=params))["data"]
+            ]
         nxt = state["offset"] + limit
         next_cursor = json.dumps({**state, "offset": nxt}) if nxt < len(state["ids"]) else None
         return Page(records, next_cursor, state.get("latest") or since)
@@ -201,7 +206,7 @@ class BambooHRConnector(Connector):
             "filter": f"{external_id_field} eq '{literal}'",
             "pageSize": 2,
         }
-        rows = self.request("POST", "api/v2/datasets/employee/data", json=body).json().get("data", [])
+        rows = json_object(self.request("POST", "api/v2/datasets/employee/data", json=body)).get("data", [])
         if len(rows) > 1:
             raise ConnectorError(
                 f"More than one BambooHR employee has {external_id_field} {external_id!r}.", kind="permanent"
@@ -209,7 +214,7 @@ class BambooHRConnector(Connector):
         return WriteResult(rows[0]["fields"]["employeeId"], False, 200) if rows else None
 
     # --- writes -----------------------------------------------------------------------
-    def create(self, object_name: str, record: dict, *, idempotency_key: str | None = None) -> WriteResult:
+    def create(self, object_name: str, record: dict[str, Any], *, idempotency_key: str | None = None) -> WriteResult:
         self._check(object_name)
         response = self.request("POST", "api/v1/employees", json=record)
         match = _ID_IN_LOCATION.search(response.headers.get("Location", ""))
@@ -222,7 +227,7 @@ class BambooHRConnector(Connector):
             )
         return WriteResult(match.group(1), True, response.status_code)
 
-    def update(self, object_name: str, remote_id: str, record: dict) -> WriteResult:
+    def update(self, object_name: str, remote_id: str, record: dict[str, Any]) -> WriteResult:
         self._check(object_name)
         response = self.request("POST", f"api/v1/employees/{remote_id}", json=record)
         return WriteResult(remote_id, False, response.status_code)
@@ -243,12 +248,12 @@ class BambooHRConnector(Connector):
             "events": list(events),
             "monitorFields": list(monitor_fields),
         }
-        created = self.request("POST", "api/v1/webhooks", json=body).json()
+        created = json_object(self.request("POST", "api/v1/webhooks", json=body))
         self.http.add_secret(created.get("privateKey"))
         return created
 
-    def webhook_log(self, webhook_id: str) -> list[dict]:
-        return self.request("GET", f"api/v1/webhooks/{webhook_id}/log").json()
+    def webhook_log(self, webhook_id: str) -> list[dict[str, Any]]:
+        return json_list(self.request("GET", f"api/v1/webhooks/{webhook_id}/log"))
 
     # --- webhooks -----------------------------------------------------------------------
     def verify_webhook(self, headers: dict[str, str], body: bytes) -> None:
@@ -265,7 +270,7 @@ class BambooHRConnector(Connector):
         if not matches_any(expected, [signature]):
             raise WebhookRejected("signature does not match")
 
-    def webhook_event(self, headers: dict[str, str], body: bytes) -> tuple[str, str, dict]:
+    def webhook_event(self, headers: dict[str, str], body: bytes) -> tuple[str, str, dict[str, Any]]:
         """(type, dedupe key, payload) for the studio's webhook intake. BambooHR sends no
         event id, so the key is the event type, employee and firing time: a redelivery of
         the same event dedupes, a later change does not."""

@@ -18,12 +18,15 @@ import httpx
 
 from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
 from integrations.connectors.errors import ConnectorError
+from integrations.connectors.payloads import json_object
 from integrations.connectors.token_grant import request_token
 
 F = FieldSpec
 
 
-def _entity(name, label, key, fields, alternate_keys=()):
+def _entity(
+    name: str, label: str, key: str, fields: list[tuple[str, str]], alternate_keys: tuple[str, ...] = ()
+) -> tuple[ObjectSpec, str]:
     return ObjectSpec(name, label, tuple(F(n, t) for n, t in fields), external_id_fields=alternate_keys), key
 
 
@@ -183,9 +186,9 @@ class DynamicsConnector(Connector):
         self.object_spec(object_name)
         return _ENTITIES[object_name]
 
-    def read(self, object_name: str, remote_id: str) -> dict:
+    def read(self, object_name: str, remote_id: str) -> dict[str, Any]:
         self._set(object_name)
-        return self.request("GET", f"{self.api}/{object_name}({remote_id})").json()
+        return json_object(self.request("GET", f"{self.api}/{object_name}({remote_id})"))
 
     def query(
         self, object_name: str, *, since: str | None = None, cursor: str | None = None, page_size: int | None = None
@@ -200,7 +203,7 @@ class DynamicsConnector(Connector):
             if since:
                 params["$filter"] = f"modifiedon ge {since}"
             response = self.request("GET", f"{self.api}/{object_name}", params=params, headers=headers)
-        body = response.json()
+        body = json_object(response)
         records = body.get("value", [])
         stamps = [r["modifiedon"] for r in records if r.get("modifiedon")]
         return Page(records, body.get("@odata.nextLink"), max(stamps) if stamps else since)
@@ -212,11 +215,11 @@ class DynamicsConnector(Connector):
             "$top": "1",
             "$filter": f"{external_id_field} eq '{external_id.replace(chr(39), chr(39) * 2)}'",
         }
-        rows = self.request("GET", f"{self.api}/{object_name}", params=params).json().get("value", [])
+        rows = json_object(self.request("GET", f"{self.api}/{object_name}", params=params)).get("value", [])
         return WriteResult(rows[0][key], False, 200) if rows else None
 
     # --- writes -----------------------------------------------------------------------
-    def create(self, object_name: str, record: dict, *, idempotency_key: str | None = None) -> WriteResult:
+    def create(self, object_name: str, record: dict[str, Any], *, idempotency_key: str | None = None) -> WriteResult:
         self._set(object_name)
         response = self.request("POST", f"{self.api}/{object_name}", json=record)
         match = _ENTITY_ID.search(response.headers.get("OData-EntityId", ""))
@@ -229,7 +232,7 @@ class DynamicsConnector(Connector):
             )
         return WriteResult(match.group(1), True, response.status_code, self.excerpt(response))
 
-    def update(self, object_name: str, remote_id: str, record: dict) -> WriteResult:
+    def update(self, object_name: str, remote_id: str, record: dict[str, Any]) -> WriteResult:
         self._set(object_name)
         # If-Match: * turns PATCH into update-only (without it Dataverse would upsert).
         response = self.request(
@@ -242,7 +245,7 @@ class DynamicsConnector(Connector):
         object_name: str,
         external_id_field: str,
         external_id: str,
-        record: dict,
+        record: dict[str, Any],
         *,
         idempotency_key: str | None = None,
     ) -> WriteResult:

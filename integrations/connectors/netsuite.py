@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
 from integrations.connectors.errors import ConnectorError
+from integrations.connectors.payloads import json_object
 from integrations.connectors.token_grant import request_token
 
 F = FieldSpec
@@ -224,18 +225,20 @@ class NetSuiteConnector(Connector):
         self.object_spec(object_name)
         return RECORDS[object_name]
 
-    def read(self, object_name: str, remote_id: str) -> dict:
+    def read(self, object_name: str, remote_id: str) -> dict[str, Any]:
         self._record(object_name)
-        return self.request("GET", f"services/rest/record/v1/{object_name}/{remote_id}").json()
+        return json_object(self.request("GET", f"services/rest/record/v1/{object_name}/{remote_id}"))
 
-    def suiteql(self, q: str, *, limit: int, offset: int) -> dict:
-        return self.request(
-            "POST",
-            "services/rest/query/v1/suiteql",
-            params={"limit": limit, "offset": offset},
-            json={"q": q},
-            headers={"Prefer": "transient"},
-        ).json()
+    def suiteql(self, q: str, *, limit: int, offset: int) -> dict[str, Any]:
+        return json_object(
+            self.request(
+                "POST",
+                "services/rest/query/v1/suiteql",
+                params={"limit": limit, "offset": offset},
+                json={"q": q},
+                headers={"Prefer": "transient"},
+            )
+        )
 
     def query(
         self, object_name: str, *, since: str | None = None, cursor: str | None = None, page_size: int | None = None
@@ -271,7 +274,7 @@ class NetSuiteConnector(Connector):
         if response.status_code == 404:
             return None
         self.raise_for_response(response)
-        return WriteResult(str(response.json().get("id")), False, response.status_code)
+        return WriteResult(str(json_object(response).get("id")), False, response.status_code)
 
     # --- writes -----------------------------------------------------------------------
     def _write_headers(self, idempotency_key: str | None) -> dict[str, str]:
@@ -288,14 +291,14 @@ class NetSuiteConnector(Connector):
             )
         return match.group(1)
 
-    def create(self, object_name: str, record: dict, *, idempotency_key: str | None = None) -> WriteResult:
+    def create(self, object_name: str, record: dict[str, Any], *, idempotency_key: str | None = None) -> WriteResult:
         self._record(object_name)
         response = self.request(
             "POST", f"services/rest/record/v1/{object_name}", json=record, headers=self._write_headers(idempotency_key)
         )
         return WriteResult(self._location_id(response), True, response.status_code, self.excerpt(response))
 
-    def update(self, object_name: str, remote_id: str, record: dict) -> WriteResult:
+    def update(self, object_name: str, remote_id: str, record: dict[str, Any]) -> WriteResult:
         self._record(object_name)
         response = self.request("PATCH", f"services/rest/record/v1/{object_name}/{remote_id}", json=record)
         return WriteResult(remote_id, False, response.status_code, self.excerpt(response))
@@ -305,7 +308,7 @@ class NetSuiteConnector(Connector):
         object_name: str,
         external_id_field: str,
         external_id: str,
-        record: dict,
+        record: dict[str, Any],
         *,
         idempotency_key: str | None = None,
     ) -> WriteResult:

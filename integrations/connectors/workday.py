@@ -20,6 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
+from integrations.connectors.payloads import json_object
 from integrations.connectors.token_grant import basic_auth, request_token
 
 F = FieldSpec
@@ -64,7 +65,9 @@ BLOCK_FIELDS = (
 )
 
 
-def _fields(names, dates=("hireDate", "terminationDate", "date", "Hire_Date")) -> tuple[FieldSpec, ...]:
+def _fields(
+    names: tuple[str, ...], dates: tuple[str, ...] = ("hireDate", "terminationDate", "date", "Hire_Date")
+) -> tuple[FieldSpec, ...]:
     return tuple(F(n, "date" if n in dates else "string") for n in names)
 
 
@@ -127,8 +130,8 @@ class WorkdayConnector(Connector):
     def error_message(self, response: httpx.Response) -> str:
         body = self.json_or_none(response)
         if isinstance(body, dict) and isinstance(body.get("error"), str):
-            fields = [e.get("field") for e in body.get("errors", []) if isinstance(e, dict) and e.get("field")]
-            return body["error"] + (f" (field: {', '.join(fields)})" if fields else "")
+            fields = [str(e["field"]) for e in body.get("errors", []) if isinstance(e, dict) and e.get("field")]
+            return str(body["error"]) + (f" (field: {', '.join(fields)})" if fields else "")
         return super().error_message(response)
 
     def error_code(self, response: httpx.Response) -> str | None:
@@ -137,12 +140,12 @@ class WorkdayConnector(Connector):
         return errors[0].get("field") if isinstance(errors, list) and errors and isinstance(errors[0], dict) else None
 
     # --- reads ------------------------------------------------------------------------
-    def read(self, object_name: str, remote_id: str) -> dict:
+    def read(self, object_name: str, remote_id: str) -> dict[str, Any]:
         self.object_spec(object_name)
         path = self._rest(f"workers/{remote_id}") if object_name == "workers" else self._time(f"timeBlocks/{remote_id}")
         if object_name == "worker_report":
             raise self._unsupported("read", object_name)
-        return self.request("GET", path).json()
+        return json_object(self.request("GET", path))
 
     def query(
         self, object_name: str, *, since: str | None = None, cursor: str | None = None, page_size: int | None = None
@@ -152,7 +155,7 @@ class WorkdayConnector(Connector):
             return self._report(since)
         limit, offset = min(100, page_size or 100), int(cursor or 0)
         path = self._rest("workers") if object_name == "workers" else self._time("timeBlocks")
-        body = self.request("GET", path, params={"limit": limit, "offset": offset}).json()
+        body = json_object(self.request("GET", path, params={"limit": limit, "offset": offset}))
         records = body.get("data", [])
         more = offset + len(records) < int(body.get("total", 0)) and records
         return Page(records, str(offset + len(records)) if more else None, None)
@@ -161,7 +164,9 @@ class WorkdayConnector(Connector):
         owner = quote(self.config.get("report_owner", ""), safe="")
         name = quote(self.config.get("report_name", ""), safe="")
         params = {"format": "json", **({"Updated_From": since} if since else {})}
-        rows = self.request("GET", f"ccx/service/customreport2/{self.tenant}/{owner}/{name}", params=params).json()
+        rows = json_object(
+            self.request("GET", f"ccx/service/customreport2/{self.tenant}/{owner}/{name}", params=params)
+        )
         entries = rows.get("Report_Entry", [])
         stamps = [e["Last_Updated"] for e in entries if e.get("Last_Updated")]
         return Page(entries, None, max(stamps) if stamps else since)
@@ -170,11 +175,9 @@ class WorkdayConnector(Connector):
         self.object_spec(object_name)
         if object_name != "time_blocks" or external_id_field != "externalReferenceID":
             raise self._unsupported(f"look up by {external_id_field}", object_name)
-        rows = (
+        rows = json_object(
             self.request("GET", self._time("timeBlocks"), params={"externalReferenceID": external_id, "limit": 1})
-            .json()
-            .get("data", [])
-        )
+        ).get("data", [])
         return WriteResult(rows[0]["id"], False, 200) if rows else None
 
     # --- writes -----------------------------------------------------------------------
@@ -182,13 +185,13 @@ class WorkdayConnector(Connector):
         if not self.supports(object_name, "create"):
             raise self._unsupported("write", object_name)
 
-    def create(self, object_name: str, record: dict, *, idempotency_key: str | None = None) -> WriteResult:
+    def create(self, object_name: str, record: dict[str, Any], *, idempotency_key: str | None = None) -> WriteResult:
         self._writable(object_name)
         response = self.request("POST", self._time("timeBlocks"), json=record)
-        body: Any = response.json()
+        body = json_object(response)
         return WriteResult(body.get("id"), True, response.status_code, self.excerpt(response))
 
-    def update(self, object_name: str, remote_id: str, record: dict) -> WriteResult:
+    def update(self, object_name: str, remote_id: str, record: dict[str, Any]) -> WriteResult:
         self._writable(object_name)
         response = self.request("PATCH", self._time(f"timeBlocks/{remote_id}"), json=record)
         return WriteResult(remote_id, False, response.status_code, self.excerpt(response))
