@@ -13,12 +13,15 @@ OPPORTUNITY_TO_PROJECT = {
     "big deals need a delivery lead's approval.",
     "trigger": {"type": "event", "connection": "salesforce", "event": "opportunity.won"},
     "steps": [
+        # A change event carries only the changed fields: read the whole opportunity first.
+        {"id": "opportunity", "type": "lookup", "connection": "salesforce", "object": "Opportunity",
+         "by": {"id": "{{ record.Id }}"}, "into": "opportunity"},
         {"id": "project", "type": "map", "name": "Opportunity → project", "fields": [
-            {"to": "title", "from": "$.Name", "required": True},
+            {"to": "title", "from": "$.opportunity.Name", "required": True},
             {"to": "creator_role", "constant": "maven"},
-            {"to": "price", "from": "$.Amount", "default": 0},
-            {"to": "currency", "from": "$.CurrencyIsoCode", "default": "USD"},
-            {"to": "start_date", "from": "$.Project_Start_Date__c"},
+            {"to": "price", "from": "$.opportunity.Amount", "default": 0},
+            {"to": "currency", "from": "$.opportunity.CurrencyIsoCode", "default": "USD"},
+            {"to": "start_date", "from": "$.opportunity.Project_Start_Date__c"},
             {"to": "budgeted", "constant": True},
         ]},
         {"id": "big_deal", "type": "approve", "when": "record.price > 250000", "approvers": {"group": "Approver"},

@@ -7,7 +7,6 @@ import pytest
 from integrations.connections.models import Connection
 from integrations.flows.demo import seed
 from integrations.flows.models import Flow
-from integrations.flows.testing import test_run as dry_run
 
 pytestmark = pytest.mark.django_db
 
@@ -29,18 +28,27 @@ def test_seeding_publishes_the_demo_flows_once(connections, doorbells):
     }
 
 
+def dry_run_live(key, record, lookup=None):
+    from integrations.engine import DryRunEffects, compile_flow, run
+
+    plan = compile_flow(Flow.objects.get(key=key).live_version.definition)
+    return run(plan, record, DryRunEffects(lookup=lookup), dry_run=True)
+
+
 def test_the_demo_flows_do_what_they_say(connections, doorbells):
     seed(io.StringIO())
-    deal = {"Id": "006A", "Name": "Acme rollout", "Amount": 300000, "CurrencyIsoCode": "EUR"}
-    result = dry_run(Flow.objects.get(key="opportunity-to-project"), None, deal, version="1")
-    assert result["status"] == "completed"
-    assert [s["status"] for s in result["steps"]] == ["succeeded", "succeeded", "succeeded"]
-    assert result["steps"][2]["output"]["key"] == "opportunity:006A"
+    opportunity = {"Id": "006A", "Name": "Acme rollout", "Amount": 300000, "CurrencyIsoCode": "EUR"}
+    change_event = {"Id": "006A", "StageName": "Closed Won"}
+    outcome = dry_run_live("opportunity-to-project", change_event, lambda step, request: opportunity)
+    assert outcome.status == "completed", outcome.error
+    assert [s.status for s in outcome.steps] == ["succeeded"] * 4
+    assert outcome.steps[2].detail["note"] == "would wait for approval"  # a big deal asks for approval
+    assert outcome.steps[3].output["key"] == "opportunity:006A"
     entry = {"id": 77, "approved": True, "date_performed": "2026-03-02", "time_in_minutes": 90, "billable": True}
-    result = dry_run(Flow.objects.get(key="approved-time-to-netsuite"), None, entry, version="1")
-    assert result["status"] == "completed", result["error"]
-    post = next(s for s in result["steps"] if s["step_id"] == "post")
-    assert post["input"]["hours"] == 1.5 and post["output"]["key"] == "timesheet:77"
+    outcome = dry_run_live("approved-time-to-netsuite", entry)
+    assert outcome.status == "completed", outcome.error
+    post = next(s for s in outcome.steps if s.step_id == "post")
+    assert post.input["hours"] == 1.5 and post.output["key"] == "timesheet:77"
 
 
 def test_without_the_connections_nothing_is_seeded(db, doorbells):
