@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 
 from integrations.connections import crypto
 from integrations.connectors.errors import ConnectorError, WebhookRejected, classify_status, parse_retry_after
@@ -169,8 +170,11 @@ class Connector:
             self._token = None
         if self._token is None and not refresh:
             stored = cache.get(key)
-            if stored:
-                data = crypto.decrypt_json(stored)
+            try:
+                data = crypto.decrypt_json(stored) if stored else None
+            except ImproperlyConfigured:  # cached under a rotated-out key: fetch a new token
+                data = None
+            if data:
                 self._token = Token(data["access_token"], data.get("expires_in"), data.get("extra") or {})
         if self._token is None:
             self._token = self.fetch_token()
