@@ -76,7 +76,7 @@ def dispatch_due(
             return 0
         Delivery.objects.filter(pk__in=[pk for pk, _ in picked]).update(enqueued_at=now)
         chunks = _chunks(picked, chunk_size, per_connection_queues)
-        transaction.on_commit(lambda: _send_all(chunks, send or enqueue_chunk))
+        transaction.on_commit(lambda: _send_all(chunks, enqueue_chunk if send is None else send))
     return len(picked)
 
 
