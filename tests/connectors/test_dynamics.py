@@ -225,3 +225,13 @@ def test_lookups_bind_by_odata_bind_and_filter_by_value_column(dataverse):
             },
         )
     assert err.value.status_code == 404 and "Does Not Exist" in err.value.message
+
+
+def test_dropped_answer_then_retried_upsert_writes_one_record(dataverse):
+    SandboxFault.objects.create(vendor=VENDOR, kind="drop_after_commit", writes_only=True)
+    with pytest.raises(ConnectorError) as err:
+        dataverse.upsert("msdyn_projects", "sb_externalref", "PRJ-2026-0001", {"msdyn_subject": "Rollout"})
+    assert err.value.transient and err.value.ambiguous
+    retry = dataverse.upsert("msdyn_projects", "sb_externalref", "PRJ-2026-0001", {"msdyn_subject": "Rollout"})
+    assert not retry.created  # the first attempt had landed
+    assert store.records(VENDOR, "msdyn_projects").filter(external_id="PRJ-2026-0001").count() == 1

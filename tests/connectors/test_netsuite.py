@@ -187,3 +187,14 @@ def test_record_list_returns_ids_only_and_filters_with_q(netsuite):
     with pytest.raises(ConnectorError) as err:
         netsuite.request("GET", "services/rest/record/v1/customer", params={"q": "shoeSize IS 9"})
     assert err.value.vendor_code == "INVALID_PARAMETER" and "unknown field 'shoeSize'" in err.value.message
+
+
+def test_dropped_answer_then_retry_with_the_same_key_posts_once(netsuite):
+    SandboxFault.objects.create(vendor=VENDOR, kind="drop_after_commit", writes_only=True)
+    body = {"employee": {"id": "300"}, "tranDate": "2025-04-16", "hours": 7.5, "externalId": "KAN-TE-1"}
+    with pytest.raises(ConnectorError) as err:
+        netsuite.create("timeBill", body, idempotency_key="ledger-key-1")
+    assert err.value.transient and err.value.ambiguous  # committed, but the answer was lost
+    retry = netsuite.create("timeBill", body, idempotency_key="ledger-key-1")
+    assert store.records(VENDOR, "timeBill").filter(external_id="KAN-TE-1").count() == 1
+    assert store.get_by_external_id(VENDOR, "timeBill", "KAN-TE-1").record_id == retry.remote_id
