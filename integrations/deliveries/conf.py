@@ -27,3 +27,9 @@ def redispatch_seconds() -> int:
 def task_expires_seconds() -> int:
     """`expires` on every delivery message: an old message is dropped, the dispatcher re-sends."""
     return max(redispatch_seconds() * 2, 30)
+
+
+def outstanding_cap() -> int:
+    """Rows per connection enqueued and not yet finished, at most. Keep it small enough that
+    the workers get through it within the redispatch interval."""
+    return int(getattr(settings, "SWITCHBOARD_DISPATCH_OUTSTANDING", 400))

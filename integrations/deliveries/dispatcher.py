@@ -28,8 +28,6 @@ logger = logging.getLogger("integrations.deliveries")
 
 # A rate-limited connection is fed what its limit sends in this many seconds, per pass.
 BUDGET_SECONDS = 1.0
-# Rows per connection enqueued and not yet finished, at most (2 chunks per worker process).
-OUTSTANDING_CAP = 400
 
 Sender = Callable[[list[int], str], None]  # (ids, queue name) -> enqueue one message
 
@@ -55,7 +53,7 @@ def dispatch_due(
     """Enqueue due, unheld deliveries oldest-first; returns how many rows were enqueued.
 
     Each connection gets a budget: what its rate limit can send before the next passes,
-    and never more than OUTSTANDING_CAP rows enqueued and unfinished. So a backlog drains
+    and never more than `conf.outstanding_cap()` rows enqueued and unfinished. So a backlog drains
     in age order, a row does not wait in the broker longer than the redispatch interval
     (which would enqueue it twice), and workers are not flooded with messages the
     throttle would only defer."""
@@ -103,7 +101,7 @@ def budgets(due, stale: datetime) -> dict[int, int]:
     result = {}
     rows = Connection.objects.filter(pk__in=connection_ids).order_by("pk")
     for pk, requests, interval in rows.values_list("pk", "rate_limit_requests", "rate_limit_interval_seconds"):
-        cap = OUTSTANDING_CAP
+        cap = conf.outstanding_cap()
         if requests:
             cap = min(cap, math.ceil(requests / max(1, interval) * BUDGET_SECONDS))
         result[pk] = max(0, cap - outstanding.get(pk, 0))

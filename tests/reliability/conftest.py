@@ -7,7 +7,7 @@ import pytest
 from .harness import Simulator, Worker
 
 LEASE_SECONDS = 5
-REDISPATCH_SECONDS = 20
+REDISPATCH_SECONDS = 10
 
 
 @pytest.fixture
@@ -16,6 +16,7 @@ def simulator(settings):
     settings.SWITCHBOARD_ALLOW_PRIVATE_ORIGINS = [sim.url]
     settings.SWITCHBOARD_LEASE_SECONDS = LEASE_SECONDS
     settings.SWITCHBOARD_REDISPATCH_SECONDS = REDISPATCH_SECONDS
+    settings.SWITCHBOARD_DISPATCH_OUTSTANDING = 200  # two chunks: through in well under 10 s
     settings.SWITCHBOARD_BACKOFF_BASE_SECONDS = 0.2
     yield sim
     sim.stop()
