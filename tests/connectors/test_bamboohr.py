@@ -258,3 +258,12 @@ def test_employee_change_reaches_switchboard_signed_and_forgeries_are_refused(ba
         answer = httpx.post(url, content=content, headers={**headers, "Content-Type": "application/json"})
         assert answer.status_code == 401, name
     assert Event.objects.filter(source=bamboo.connection.name).count() == 1
+
+
+def test_dropped_create_is_found_by_look_up_before_a_second_post(bamboo):
+    SandboxFault.objects.create(vendor=VENDOR, kind="drop_after_commit", writes_only=True)
+    with pytest.raises(ConnectorError) as err:
+        bamboo.create("employees", {"firstName": "Kai", "lastName": "Berg", "employeeNumber": "E-7777"})
+    assert err.value.transient and err.value.ambiguous
+    found = bamboo.find_by_external_ref("employees", "employeeNumber", "E-7777")
+    assert found is not None and store.get(VENDOR, "employee", found.remote_id).data["lastName"] == "Berg"

@@ -179,3 +179,12 @@ def test_validation_errors_are_permanent_with_workday_message(workday, change, f
     assert err.value.kind == "permanent" and err.value.status_code == 400
     assert err.value.vendor_code == field and text in err.value.message
     assert not store.records(VENDOR, "timeBlocks").exists()
+
+
+def test_dropped_create_is_found_by_reference_before_a_second_post(workday):
+    SandboxFault.objects.create(vendor=VENDOR, kind="drop_after_commit", writes_only=True)
+    with pytest.raises(ConnectorError) as err:
+        workday.create("time_blocks", block(a_worker(), externalReferenceID="KAN-TE-42"))
+    assert err.value.transient and err.value.ambiguous
+    found = workday.find_by_external_ref("time_blocks", "externalReferenceID", "KAN-TE-42")
+    assert found is not None and store.records(VENDOR, "timeBlocks").count() == 1
