@@ -4,6 +4,7 @@ its transaction and writes the audit entry with the change; credentials are writ
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,8 @@ from django.utils import timezone
 
 from integrations.audit.services import record
 from integrations.connections.models import Connection, MaintenanceWindow
+
+logger = logging.getLogger(__name__)
 
 # Fields a form or the API may set directly on a connection.
 EDITABLE = (
@@ -128,6 +131,9 @@ def check_connection(actor, connection: Connection, *, on_attempt=None):
     else:
         try:
             result = connector.test()
+        except Exception as exc:  # a connector bug must not become a 500 on the page
+            logger.exception("connection %s: test raised", connection.name)
+            result = CheckResult(False, 0, f"Unexpected {type(exc).__name__} in the {connection.kind} connector.")
         finally:
             connector.close()
     Connection.objects.filter(pk=connection.pk).update(

@@ -224,7 +224,8 @@ class Connector:
                 status_code=status,
             )
         kind, retry_after = classify_status(status, response.headers.get("retry-after"))
-        message = redact_text(self.error_message(response) or response.reason_phrase or "", self.http.secrets)
+        text = str(self.error_message(response) or response.reason_phrase or "")
+        message = redact_text(text, self.http.secrets)[:1000]
         return ConnectorError(
             f"HTTP {status}: {message}",
             kind=kind,
@@ -256,7 +257,7 @@ class Connector:
         status = response.status_code
         if status == 429 or (status == 503 and "retry-after" in response.headers):
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-            message = redact_text(self.error_message(response), self.http.secrets) or "rate limited"
+            message = redact_text(str(self.error_message(response) or ""), self.http.secrets)[:1000] or "rate limited"
             return ConnectorError(
                 f"HTTP {status}: throttled: {message}",
                 kind="transient",
