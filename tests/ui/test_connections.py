@@ -264,3 +264,14 @@ def test_pause_holds_and_resume_releases(client_for):
     assert 'data-status="paused"' in page and 'data-testid="conn-held"' in page
     analyst.post(reverse("connections:pause", args=["crm"]), {"resume": "1"})
     assert not Connection.objects.get(name="crm").paused
+
+
+@pytest.mark.django_db
+def test_a_connection_of_an_uninstalled_kind_still_shows_and_cannot_break_pages(client_for):
+    Connection.objects.create(name="legacy", kind="sap_s4", base_url="https://sap.example.com")
+    admin = client_for("admin")
+    assert admin.get(reverse("connections:list")).status_code == 200
+    assert admin.get(reverse("connections:detail", args=["legacy"])).status_code == 200
+    assert admin.get(reverse("connections:edit", args=["legacy"])).status_code == 302
+    page = admin.post(reverse("connections:test", args=["legacy"]), HTTP_HX_REQUEST="true").content.decode()
+    assert "No connector of kind" in page and 'data-ok="false"' in page

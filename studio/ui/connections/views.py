@@ -65,6 +65,11 @@ def connection_create(request):
 @capability_required("manage_connections")
 def connection_edit(request, name):
     connection = _get(name)
+    if connection.kind not in registry.CONNECTORS:
+        messages.error(
+            request, f"No connector of kind {connection.kind!r} is installed; this connection cannot be edited."
+        )
+        return redirect("connections:detail", name=name)
     cls = registry.connector_class(connection.kind)
     form = ConnectionForm(request.POST or None, connector_class=cls, instance=connection)
     flows = services.flows_using(connection)
