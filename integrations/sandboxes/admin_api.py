@@ -101,7 +101,8 @@ def requests_view(request: HttpRequest, vendor: str) -> JsonResponse:
     return JsonResponse({"vendor": vendor, "count": len(rows), "requests": rows})
 
 
-def _fault_from(body: dict, vendor: str) -> SandboxFault:
+def fault_from(body: dict, vendor: str) -> SandboxFault:
+    """A validated, unsaved fault from JSON-like input; ValueError("field: problem")."""
     kind = body.get("kind")
     if kind not in FaultKind.values:
         raise ValueError(f"kind: must be one of {', '.join(FaultKind.values)}")
@@ -136,7 +137,7 @@ def _fault_from(body: dict, vendor: str) -> SandboxFault:
 def faults_view(request: HttpRequest, vendor: str) -> JsonResponse:
     if request.method == "POST":
         try:
-            fault = _fault_from(_json_body(request), vendor)
+            fault = fault_from(_json_body(request), vendor)
         except ValueError as exc:
             return _bad(str(exc))
         fault.save()

@@ -275,3 +275,41 @@ def test_a_connection_of_an_uninstalled_kind_still_shows_and_cannot_break_pages(
     assert admin.get(reverse("connections:edit", args=["legacy"])).status_code == 302
     page = admin.post(reverse("connections:test", args=["legacy"]), HTTP_HX_REQUEST="true").content.decode()
     assert "No connector of kind" in page and 'data-ok="false"' in page
+
+
+@pytest.mark.django_db
+def test_admin_injects_a_sandbox_fault_from_the_connection_page(client_for, settings):
+    from integrations.sandboxes.models import SandboxFault
+
+    settings.SWITCHBOARD_SANDBOXES_ENABLED = True
+    settings.SWITCHBOARD_SANDBOX_ORIGIN = "http://127.0.0.1:8000"
+    make("dyn", base_url="http://127.0.0.1:8000/sandbox/dynamics")
+    admin, analyst = client_for("admin"), client_for("analyst")
+    assert 'data-testid="conn-sandbox"' in admin.get(reverse("connections:detail", args=["dyn"])).content.decode()
+    assert 'data-testid="conn-sandbox"' not in analyst.get(reverse("connections:detail", args=["dyn"])).content.decode()
+    url = reverse("connections:sandbox_fault", args=["dyn"])
+    assert analyst.post(url, {"kind": "status", "status_code": "503"}).status_code == 403
+    admin.post(url, {"kind": "status", "status_code": "503", "count": "2", "message": "Planned outage"})
+    fault = SandboxFault.objects.get(vendor="dynamics")
+    assert (fault.status_code, fault.remaining, fault.body) == (503, 2, "Planned outage")
+    response = admin.post(url, {"kind": "status", "status_code": "999"}, follow=True)
+    assert "status_code: must be between" in response.content.decode()
+    assert SandboxFault.objects.filter(vendor="dynamics").count() == 1
+    # A connection to a real system has no sandbox controls.
+    make("real", base_url="https://api.example.com")
+    assert admin.post(reverse("connections:sandbox_fault", args=["real"]), {"kind": "throttle"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_admin_resets_the_sandbox_from_the_connection_page(client_for, settings, monkeypatch):
+    from integrations.sandboxes import admin_api
+
+    settings.SWITCHBOARD_SANDBOXES_ENABLED = True
+    settings.SWITCHBOARD_SANDBOX_ORIGIN = "http://127.0.0.1:8000"
+    sizes = []
+    monkeypatch.setattr(admin_api, "seeder_for", lambda vendor: lambda size: sizes.append(size) or {"rows": 3})
+    make("dyn", base_url="http://127.0.0.1:8000/sandbox/dynamics")
+    response = client_for("admin").post(
+        reverse("connections:sandbox_reset", args=["dyn"]), {"size": "test"}, follow=True
+    )
+    assert sizes == ["test"] and "3 records seeded" in response.content.decode()

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from django.shortcuts import get_object_or_404
+
+from integrations.connections.models import Connection
+
+
+def get_connection(name: str) -> Connection:
+    return get_object_or_404(Connection.objects.prefetch_related("maintenance_windows"), name=name)
+
 
 def usage_summary(connection) -> dict | None:
     """Requests, 429s and failures over 24 h, with the configured limit for comparison;

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from studio.ui.connections import views
+from studio.ui.connections import sandbox, views
 
 app_name = "connections"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("<slug:name>/delete/", views.connection_delete, name="delete"),
     path("<slug:name>/test/", views.connection_test, name="test"),
     path("<slug:name>/pause/", views.connection_pause, name="pause"),
+    path("<slug:name>/sandbox/faults/", sandbox.inject_fault, name="sandbox_fault"),
+    path("<slug:name>/sandbox/reset/", sandbox.reset, name="sandbox_reset"),
     path("<slug:name>/windows/", views.window_add, name="window_add"),
     path("<slug:name>/windows/<int:window_id>/delete/", views.window_delete, name="window_delete"),
 ]

@@ -16,12 +16,11 @@ from integrations.connections.models import Connection, MaintenanceWindow
 from integrations.connectors import registry
 from studio.htmx import htmx_partial
 from studio.permissions import can, capability_required
+from studio.ui.connections import sandbox
 from studio.ui.connections.forms import ConnectionForm, MaintenanceWindowForm
-from studio.ui.connections.queries import held_deliveries, usage_summary
+from studio.ui.connections.queries import get_connection, held_deliveries, usage_summary
 
-
-def _get(name: str) -> Connection:
-    return get_object_or_404(Connection.objects.prefetch_related("maintenance_windows"), name=name)
+_get = get_connection
 
 
 @capability_required("view_studio")
@@ -136,6 +135,7 @@ def _detail_context(request, connection, window_form=None):
         "config": config,
         "usage": usage_summary(connection),
         "held": held_deliveries(connection),
+        "sandbox": sandbox.panel(request, connection),
         "windows": [(w, services.describe_window(w)) for w in connection.maintenance_windows.all()],
         "window_form": window_form or MaintenanceWindowForm(initial={"timezone": connection.timezone}),
         "can_manage": can(request.user, "manage_connections"),
