@@ -198,9 +198,9 @@ def test_daily_allocation_exhausted_is_403_request_limit_exceeded(salesforce):
 
 def test_sandbox_rate_limit_answers_like_salesforce(salesforce):
     cfg = setting_for(VENDOR)
-    cfg.rate_limit_per_window, cfg.window_seconds = 2, 3600
+    cfg.rate_limit_per_window, cfg.window_seconds = 1, 3600
     cfg.save()
-    salesforce.soql("SELECT Id FROM Account LIMIT 1")  # the token request and this one use the window
+    salesforce.soql("SELECT Id FROM Account LIMIT 1")  # uses the window (the token service is not counted)
     with pytest.raises(ConnectorError) as err:
         salesforce.soql("SELECT Id FROM Account LIMIT 1")
     assert err.value.kind == "transient" and err.value.status_code == 403
@@ -208,7 +208,6 @@ def test_sandbox_rate_limit_answers_like_salesforce(salesforce):
 
 
 def test_concurrent_long_requests_limit_is_transient_with_short_retry(salesforce):
-    salesforce.authenticate()  # the injected fault is for the data call, not the token request
     SandboxFault.objects.create(vendor=VENDOR, kind="status", status_code=403,
                                 body="ConcurrentPerOrgLongTxn Limit exceeded.")  # fmt: skip
     with pytest.raises(ConnectorError) as err:
@@ -217,7 +216,6 @@ def test_concurrent_long_requests_limit_is_transient_with_short_retry(salesforce
 
 
 def test_maintenance_503_is_transient_with_retry_after(salesforce):
-    salesforce.authenticate()
     SandboxFault.objects.create(vendor=VENDOR, kind="maintenance", retry_after=120)
     with pytest.raises(ConnectorError) as err:
         salesforce.soql("SELECT Id FROM Account")
@@ -308,7 +306,6 @@ def test_demo_connection_works_out_of_the_box(sandbox_origin, settings):
 
 
 def test_dropped_answer_after_upsert_is_ambiguous_and_the_retry_updates(salesforce):
-    salesforce.authenticate()
     SandboxFault.objects.create(vendor=VENDOR, kind="drop_after_commit", writes_only=True)
     with pytest.raises(ConnectorError) as err:
         salesforce.upsert("Opportunity", "External_Id__c", "SB-DROP", opportunity(Amount=10))

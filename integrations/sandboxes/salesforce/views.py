@@ -10,6 +10,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
 from integrations.sandboxes.framework import sandbox_endpoint
 from integrations.sandboxes.salesforce import DATA_PREFIX, VENDOR, events, ids, records, schema, soql
@@ -89,10 +90,8 @@ def _update(sobject: SObject, row, body: object) -> None:
 
 
 # --- auth and org ----------------------------------------------------------------------------
-@sandbox_endpoint(HOOKS, auth=False, write=False)
+@bearer.token_endpoint  # the vendor's OAuth service: outside the data API's faults and rate limit
 def token(request: HttpRequest) -> HttpResponse:
-    if request.method != "POST":
-        return _method_not_allowed(request, "POST")
     return issue_token(request)
 
 
