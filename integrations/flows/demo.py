@@ -40,6 +40,9 @@ APPROVED_TIME_TO_BILLS = {
          "rules": [{"name": "approved", "when": "input.approved", "to": "time_bill"}], "otherwise": "not_approved"},
         {"id": "time_bill", "type": "map", "name": "Time entry → time bill", "fields": [
             {"to": "tranDate", "from": "$.date_performed", "required": True},
+            # NetSuite employees carry the HR worker id (the canonical worker id) as externalId.
+            {"to": "employee.externalId", "from": "$.user_id", "required": True,
+             "crosswalk": {"object": "worker", "system": "kantata"}},
             {"to": "hours", "template": "{{ (input.time_in_minutes / 60) | round(2) }}"},
             {"to": "isBillable", "from": "$.billable", "default": True},
             {"to": "memo", "from": "$.notes", "default": ""},

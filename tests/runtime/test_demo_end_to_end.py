@@ -53,3 +53,36 @@ def test_a_won_opportunity_becomes_a_kantata_workspace(sandboxes, django_capture
     kantata = get_connector(Connection.objects.get(name="kantata"))
     assert kantata.read("workspaces", delivery.remote_id)["title"] == "Acme data platform"
     assert Run.objects.count() == 1
+
+
+def test_approved_time_is_polled_from_kantata_and_billed_in_netsuite_once(
+    sandboxes, django_capture_on_commit_callbacks
+):
+    from integrations.connections.models import Connection
+    from integrations.crosswalk.services import link
+    from integrations.flows.models import Flow
+    from integrations.flows.polls import poll
+    from integrations.sandboxes.admin_api import reset_vendor
+
+    reset_vendor("kantata", 0)  # the firm's consultants as Kantata users, no time yet
+    kantata = get_connector(Connection.objects.get(name="kantata"))
+    workspace = kantata.create("workspaces", {"title": "Acme rollout", "creator_role": "maven"}).remote_id
+    user_id = kantata.query("users").records[0]["id"]
+    link("worker", "kantata", user_id, canonical="W-0042")
+    for minutes, approved in ((90, True), (30, False)):
+        entry = {"workspace_id": workspace, "user_id": user_id, "date_performed": "2026-03-02",
+                 "time_in_minutes": minutes, "billable": True, "approved": approved, "notes": "workshop"}  # fmt: skip
+        kantata.create("time_entries", entry)
+    flow = Flow.objects.get(key="approved-time-to-netsuite")
+    assert poll(flow.pk) >= 2
+    runs = [execute_run(r.pk) for r in Run.objects.filter(flow_version__flow=flow).order_by("id")]
+    assert sorted(r.status for r in runs) == ["failed", "waiting-delivery"]  # not approved: an exception
+    delivery = Delivery.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver_one(delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.state == "SUCCEEDED", delivery.last_error
+    assert poll(flow.pk) == 0  # nothing changed since: nothing new
+    netsuite = get_connector(Connection.objects.get(name="netsuite"))
+    bill = netsuite.read("timeBill", delivery.remote_id)
+    assert bill["hours"] == 1.5 and delivery.payload["employee"] == {"externalId": "W-0042"}

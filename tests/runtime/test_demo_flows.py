@@ -44,7 +44,7 @@ def test_the_demo_flows_do_what_they_say(connections, doorbells):
     assert [s.status for s in outcome.steps] == ["succeeded"] * 4
     assert outcome.steps[2].detail["note"] == "would wait for approval"  # a big deal asks for approval
     assert outcome.steps[3].output["key"] == "opportunity:006A"
-    entry = {"id": 77, "approved": True, "date_performed": "2026-03-02", "time_in_minutes": 90, "billable": True}
+    entry = {"id": 77, "user_id": "U1", "approved": True, "date_performed": "2026-03-02", "time_in_minutes": 90}
     outcome = dry_run_live("approved-time-to-netsuite", entry)
     assert outcome.status == "completed", outcome.error
     post = next(s for s in outcome.steps if s.step_id == "post")
