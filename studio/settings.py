@@ -32,9 +32,7 @@ def _local_secret(name: str, make) -> str:
 if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY")
 else:
-    SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret(
-        "secret.key", lambda: secrets.token_urlsafe(50)
-    )
+    SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret("secret.key", lambda: secrets.token_urlsafe(50))
 
 # Credentials at rest: MultiFernet over these keys, newest first (rotation = prepend).
 _fernet_keys = env.list("SWITCHBOARD_FERNET_KEYS", default=[])
@@ -109,9 +107,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'switchboard.sqlite3'}")
-}
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'switchboard.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: WAL lets readers run beside the one writer,
     # IMMEDIATE transactions make writers queue instead of failing with "locked".
@@ -137,7 +133,7 @@ else:
         }
     }
 
-# --- Celery (runtime contract: DESIGN.md §Runtime, RELIABILITY.md P1–P15) ---------------
+# --- Celery (runtime contract: DESIGN.md §Runtime, RELIABILITY.md P1-P15) ---------------
 BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -217,7 +213,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,

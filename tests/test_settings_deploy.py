@@ -50,7 +50,8 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 
 def test_production_turns_sandboxes_off_and_debug_stays_off(tmp_path):
-    code = "from django.conf import settings as s; import json; print(json.dumps([s.DEBUG, s.SWITCHBOARD_SANDBOXES_ENABLED]))"
+    code = "from django.conf import settings as s; import json; "
+    code += "print(json.dumps([s.DEBUG, s.SWITCHBOARD_SANDBOXES_ENABLED]))"
     result = run_manage(production_env(tmp_path), "shell", "-c", code)
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [False, False]
 

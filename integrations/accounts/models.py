@@ -10,3 +10,6 @@ class Capability(models.Model):
         managed = False
         default_permissions = ()
         permissions = [(code, desc) for code, (desc, _) in CAPABILITIES.items()]
+
+    def __str__(self) -> str:
+        return "capability"
