@@ -133,6 +133,8 @@ RECORDS: dict[str, tuple[ObjectSpec, str]] = {
         "transaction",
     ),
 }
+# Refusals for load, not content: retry later (RESTlet/SuiteScript governance and REST concurrency).
+THROTTLE_CODES = frozenset({"CONCURRENCY_LIMIT_EXCEEDED", "SSS_REQUEST_LIMIT_EXCEEDED", "SSS_REQUEST_TIME_EXCEEDED"})
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?$")
 _LOCATION_ID = re.compile(r"/record/v1/\w+/(\d+)\s*$")
 
@@ -218,7 +220,24 @@ class NetSuiteConnector(Connector):
         )
 
     def error_code(self, response: httpx.Response) -> str | None:
-        return self._detail(response).get("o:errorCode")
+        code = self._detail(response).get("o:errorCode")
+        return str(code) if code else None
+
+    def rate_limit_from_response(self, response: httpx.Response) -> ConnectorError | None:
+        """429 (the REST concurrency limit), and the governance codes NetSuite also sends
+        with a 400 when a request is refused for load rather than for its content."""
+        throttled = super().rate_limit_from_response(response)
+        if throttled is not None or response.status_code < 400:
+            return throttled
+        code = self.error_code(response)
+        if code in THROTTLE_CODES:
+            return ConnectorError(
+                f"HTTP {response.status_code}: throttled: {self.error_message(response)}",
+                kind="transient",
+                status_code=response.status_code,
+                vendor_code=code,
+            )
+        return None
 
     # --- reads ------------------------------------------------------------------------
     def _record(self, object_name: str) -> tuple[ObjectSpec, str]:

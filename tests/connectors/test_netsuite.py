@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -198,3 +199,25 @@ def test_dropped_answer_then_retry_with_the_same_key_posts_once(netsuite):
     retry = netsuite.create("timeBill", body, idempotency_key="ledger-key-1")
     assert store.records(VENDOR, "timeBill").filter(external_id="KAN-TE-1").count() == 1
     assert store.get_by_external_id(VENDOR, "timeBill", "KAN-TE-1").record_id == retry.remote_id
+
+
+def test_governance_refusals_sent_as_400_are_transient(origin):
+    """NetSuite also refuses for load with a 400 and SSS_REQUEST_LIMIT_EXCEEDED."""
+    netsuite = connector_for(origin)
+    body = {
+        "type": "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.1",
+        "title": "Bad Request",
+        "status": 400,
+        "o:errorDetails": [{"detail": "Request limit exceeded.", "o:errorCode": "SSS_REQUEST_LIMIT_EXCEEDED"}],
+    }
+    error = netsuite.rate_limit_from_response(
+        httpx.Response(400, json=body, request=httpx.Request("GET", "https://1234567.suitetalk.api.netsuite.com/x"))
+    )
+    assert error is not None and error.transient and error.vendor_code == "SSS_REQUEST_LIMIT_EXCEEDED"
+    body["o:errorDetails"][0]["o:errorCode"] = "USER_ERROR"
+    assert (
+        netsuite.rate_limit_from_response(
+            httpx.Response(400, json=body, request=httpx.Request("GET", "https://x.example/"))
+        )
+        is None
+    )
