@@ -143,6 +143,21 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+_PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----(.*?)-----END \1-----", re.DOTALL)
+
+
+def normalise_pem(text: str) -> str:
+    """A PEM pasted into a one-line secret field loses its line breaks (or gets literal
+    `\\n`s); rebuild the 64-column body so the key still loads."""
+    text = text.replace("\\n", "\n").strip()
+    match = _PEM.search(text)
+    if not match:
+        return text
+    body = re.sub(r"\s+", "", match.group(2))
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "\n".join([f"-----BEGIN {match.group(1)}-----", *lines, f"-----END {match.group(1)}-----", ""])
+
+
 def client_assertion(
     private_key_pem: str,
     *,
@@ -158,7 +173,7 @@ def client_assertion(
     claims = {"iss": client_id, "scope": scope.split(","), "aud": audience, "iat": issued, "exp": issued + 3600}
     signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}".encode()
     try:
-        key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+        key = serialization.load_pem_private_key(normalise_pem(private_key_pem).encode(), password=None)
     except (ValueError, TypeError) as exc:
         raise ConnectorError(
             f"The certificate private key is not a valid PEM RSA key ({type(exc).__name__}).", kind="permanent"

@@ -221,3 +221,9 @@ def test_governance_refusals_sent_as_400_are_transient(origin):
         )
         is None
     )
+
+
+def test_a_pem_pasted_into_a_one_line_field_still_signs(origin):
+    flattened = keys.private_key_pem().replace("\n", "")  # what an <input> does to a pasted PEM
+    conn = connector_for(origin, flattened)
+    assert conn.test().ok
