@@ -49,7 +49,7 @@ OBJECTS = {
             FieldSpec("createdate", "datetime"),
             FieldSpec("hs_lastmodifieddate", "datetime", label="Last modified"),
         ),
-        external_id_fields=("external_id", "hs_object_id"),
+        external_id_fields=("external_id",),
     ),
     "companies": ObjectSpec(
         "companies",
@@ -63,7 +63,7 @@ OBJECTS = {
             FieldSpec("createdate", "datetime"),
             FieldSpec("hs_lastmodifieddate", "datetime", label="Last modified"),
         ),
-        external_id_fields=("erp_customer_id", "hs_object_id"),
+        external_id_fields=("erp_customer_id",),
     ),
     "contacts": ObjectSpec(
         "contacts",
@@ -77,7 +77,7 @@ OBJECTS = {
             FieldSpec("createdate", "datetime"),
             FieldSpec("lastmodifieddate", "datetime", label="Last modified"),
         ),
-        external_id_fields=("email", "hs_object_id"),
+        external_id_fields=("email",),
     ),
 }
 # What a read side-loads, so a mapping can reach the deal's or contact's company.
