@@ -3,6 +3,8 @@
 The matching ids are frozen when the job is created; the task works through them in
 chunks and records progress after each chunk, so a lost worker resumes where it stopped."""
 
+import logging
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -13,6 +15,7 @@ from integrations.runs.choices import JobStatus
 from integrations.runs.models import BulkJob, RunException
 from integrations.runs.queries import filter_exceptions
 
+log = logging.getLogger(__name__)
 CHUNK = 50
 ACTIONS = {
     "retry": lambda exc, user, p: actions.retry(
@@ -49,32 +52,46 @@ def _enqueue(job_id: int) -> None:
 
 
 def process_chunk(job_id: int) -> BulkJob:
-    job = BulkJob.objects.get(pk=job_id)
-    if job.status in (JobStatus.DONE, JobStatus.FAILED):
-        return job
-    BulkJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, updated_at=timezone.now())
-    ids = job.params["ids"][job.processed : job.processed + CHUNK]
-    ok, errors = 0, []
-    for exc in RunException.objects.filter(pk__in=ids):
-        try:
-            ACTIONS[job.action](exc, job.created_by, job.params)
-            ok += 1
-        except actions.ActionInvalid as err:
-            errors.append({"exception": exc.pk, "field": err.field, "message": err.message})
-    done = job.processed + len(ids) >= job.total
-    BulkJob.objects.filter(pk=job.pk).update(
-        processed=F("processed") + len(ids),
-        succeeded=F("succeeded") + ok,
-        failed=F("failed") + (len(ids) - ok),
-        errors=job.errors + errors[:50],
-        status=JobStatus.DONE if done else JobStatus.RUNNING,
-        finished_at=timezone.now() if done else None,
-        updated_at=timezone.now(),
-    )
-    if not done:
-        transaction.on_commit(lambda: _enqueue(job.pk))
+    """One chunk, in one transaction holding the job row: two deliveries of the same message
+    take turns instead of doing a chunk twice, and a worker lost mid-chunk undoes the chunk
+    (its actions and its progress) so the next ring redoes exactly that chunk."""
+    with transaction.atomic():
+        job = BulkJob.objects.select_for_update().get(pk=job_id)
+        if job.status in (JobStatus.DONE, JobStatus.FAILED):
+            return job
+        ids = job.params["ids"][job.processed : job.processed + CHUNK]
+        ok, errors = 0, []
+        for exc in RunException.objects.filter(pk__in=ids):
+            error = _apply(job, exc)
+            ok += error is None
+            errors += [error] if error else []
+        done = job.processed + len(ids) >= job.total
+        BulkJob.objects.filter(pk=job.pk).update(
+            processed=F("processed") + len(ids),
+            succeeded=F("succeeded") + ok,
+            failed=F("failed") + (len(ids) - ok),
+            errors=(job.errors + errors)[:100],
+            status=JobStatus.DONE if done else JobStatus.RUNNING,
+            finished_at=timezone.now() if done else None,
+            updated_at=timezone.now(),
+        )
+        if not done:
+            transaction.on_commit(lambda: _enqueue(job.pk))
     job.refresh_from_db()
     return job
+
+
+def _apply(job: BulkJob, exc: RunException) -> dict | None:
+    """Act on one exception; each action runs in its own savepoint, so one failure is one
+    failed item, not a failed chunk."""
+    try:
+        ACTIONS[job.action](exc, job.created_by, job.params)
+    except actions.ActionInvalid as err:
+        return {"exception": exc.pk, "field": err.field, "message": err.message}
+    except Exception as err:  # an unexpected failure of one item must not stall the job
+        log.exception("bulk job %s: %s on exception %s failed", job.pk, job.action, exc.pk)
+        return {"exception": exc.pk, "field": "", "message": f"internal error: {type(err).__name__}"}
+    return None
 
 
 def resume_stalled(now=None, after_seconds: int = 120) -> int:
