@@ -52,6 +52,7 @@ CASES = [
     ("bamboohr", "get", f"{B}/v1/employees?page%5Blimit%5D=abc", None, 400),
     ("bamboohr", "get", f"{B}/v1/employees?filter%5Bstatus%5D=gone", None, 400),
     ("bamboohr", "post", f"{B}/v1/webhooks", "{}", 400),
+    ("bamboohr", "get", f"{B}/v1/employees?sort=-lastName", None, 400),
     ("bamboohr", "post", f"{B}/v2/datasets/employee/data", '{"fields": "x"}', 400),
     ("bamboohr", "post", f"{B}/v2/datasets/employee/data", '{"fields": ["id"], "filter": "(("}', 400),
 ]

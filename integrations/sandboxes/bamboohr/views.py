@@ -72,6 +72,9 @@ def employees(request: HttpRequest) -> HttpResponse:
         return _bad_request("BadPage", "The page cursor or limit is malformed.")
     if not 1 <= limit <= MAX_LIMIT:
         return _bad_request("BadRequest", f"page[limit] must be between 1 and {MAX_LIMIT}.")
+    if q.get("sort") not in (None, "", "employeeId"):
+        # The cursor is the last employeeId of a page, so this sandbox lists in that order only.
+        return _bad_request("BadRequest", "This sandbox sorts List Employees by employeeId only.")
     status = q.get("filter[status]")
     if status not in (None, "active", "inactive"):
         return _bad_request("BadRequest", "filter[status] must be 'active' or 'inactive'.")
