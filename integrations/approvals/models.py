@@ -16,6 +16,11 @@ class ApprovalTask(models.Model):
     approvers = models.JSONField(
         default=dict, blank=True, help_text='As the step said: {"group"}, {"users"} or {"user"}.'
     )
+    policy = models.CharField(
+        max_length=3, default="any", help_text="any: one approval decides; all: every listed user."
+    )
+    # Approvals so far under policy "all": [{"by": username, "at": iso, "comment": ...}].
+    approvals_so_far = models.JSONField(default=list, blank=True)
     title = models.CharField(max_length=200, blank=True)
     record = models.JSONField(default=dict, help_text="What is being approved, as the step saw it.")
     status = models.CharField(

@@ -32,6 +32,7 @@ def open_task(run, request) -> ApprovalTask:
             "group": approvers.get("group", ""),
             "assignee": assignee,
             "approvers": approvers,
+            "policy": request.policy if request.policy in ("any", "all") else "any",
             "title": request.summary[:200],
             "record": request.record,
             "on_expiry": EXPIRY.get(request.on_expiry, OnExpiry.ESCALATE),
@@ -80,6 +81,8 @@ def decide(task: ApprovalTask, user, outcome: str, comment: str = "") -> Approva
         raise DecisionInvalid("comment", "a rejection needs a comment saying why")
     if not may_decide(task, user):
         raise DecisionInvalid("user", "you are not an approver of this task", forbidden=True)
+    if outcome == ApprovalStatus.APPROVED and _needs_more(task, user):
+        return _approve_partly(task, user, comment)
     with transaction.atomic():
         decided = ApprovalTask.objects.filter(pk=task.pk, status=ApprovalStatus.PENDING).update(
             status=outcome, decided_by=user, decided_at=timezone.now(), comment=comment or ""
@@ -90,6 +93,30 @@ def decide(task: ApprovalTask, user, outcome: str, comment: str = "") -> Approva
         verb = "approve" if outcome == ApprovalStatus.APPROVED else "reject"
         audit.record(user, f"approval.{verb}", task, after={"status": outcome, "comment": comment}, message=task.title)
         wake(task.run_id, from_statuses=[RunStatus.WAITING_APPROVAL])
+    return task
+
+
+def _needs_more(task: ApprovalTask, user) -> bool:
+    """Policy "all": the task is decided only when every listed user has approved."""
+    users = task.approvers.get("users") or []
+    if task.policy != "all" or not users:
+        return False
+    done = {a["by"] for a in task.approvals_so_far} | {user.get_username()}
+    return not set(users) <= done
+
+
+def _approve_partly(task: ApprovalTask, user, comment: str) -> ApprovalTask:
+    with transaction.atomic():
+        task = ApprovalTask.objects.select_for_update().get(pk=task.pk)
+        if task.status != ApprovalStatus.PENDING:
+            raise DecisionInvalid("status", "this approval was already decided")
+        if any(a["by"] == user.get_username() for a in task.approvals_so_far):
+            raise DecisionInvalid("user", "you have already approved; waiting for the other approvers")
+        entry = {"by": user.get_username(), "at": timezone.now().isoformat(), "comment": comment or ""}
+        task.approvals_so_far = [*task.approvals_so_far, entry]
+        task.save(update_fields=["approvals_so_far"])
+        waiting = sorted(set(task.approvers["users"]) - {a["by"] for a in task.approvals_so_far})
+        audit.record(user, "approval.approve_partly", task, message=f"still waiting for {', '.join(waiting)}")
     return task
 
 

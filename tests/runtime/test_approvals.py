@@ -128,3 +128,31 @@ def test_past_due_escalation_happens_once_and_leaves_the_task_pending(waiting, p
     assert list(approvals.inbox(personas["approver"])) == []
     run.refresh_from_db()
     assert run.status == "waiting-approval"
+
+
+def test_policy_all_waits_for_every_listed_approver(personas, crm, erp_offline, doorbells):
+    from django.contrib.auth.models import Group
+
+    from tests.conftest import make_user
+
+    second = make_user("approver2", "Approver")
+    assert Group.objects.get(name="Approver") in second.groups.all()
+    definition = deal_flow()
+    definition["steps"][1] = {
+        **definition["steps"][1],
+        "approvers": {"users": ["approver", "approver2"]},
+        "policy": "all",
+    }
+    publish_flow(personas["analyst"], definition, key="deals-all")
+    event = ingest_event(source="crm", type="deal.won", external_id="d-all", payload={"name": "big", "value": 9000})
+    run = execute_run(event.runs[0].pk)
+    task = ApprovalTask.objects.get(run=run)
+    approvals.decide(task, personas["approver"], "approved", "fine by me")
+    task.refresh_from_db()
+    assert task.status == "pending" and [a["by"] for a in task.approvals_so_far] == ["approver"]
+    with pytest.raises(approvals.DecisionInvalid):
+        approvals.decide(task, personas["approver"], "approved")  # once per person
+    run.refresh_from_db()
+    assert run.status == "waiting-approval"
+    approvals.decide(task, second, "approved")
+    assert execute_run(run.pk).status == "waiting-delivery"

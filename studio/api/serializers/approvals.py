@@ -23,6 +23,8 @@ class ApprovalSerializer(serializers.ModelSerializer):
             "due_at",
             "on_expiry",
             "escalated_at",
+            "policy",
+            "approvals_so_far",
             "decided_by",
             "decided_at",
             "comment",
