@@ -76,3 +76,33 @@ def test_replay_needs_a_selection(token_client, invoice_flow):
     assert (
         token_client("analyst").post(URL + "replay/", {"ids": [1]}, content_type="application/json").status_code == 403
     )
+
+
+def test_a_replay_dry_run_shows_what_the_new_version_would_write_against_the_ledger(
+    token_client, invoice_flow, erp_offline, personas
+):
+    import copy
+
+    from integrations.flows.services import publish, save_draft
+    from tests.runtime.conftest import INVOICE_FLOW
+
+    api = token_client("operator")
+    done = api.post(URL, EVENT, content_type="application/json").json()
+    new = api.post(URL, {**EVENT, "external_id": "evt-10", "payload": {"id": "INV-10", "amount": 4}},
+                   content_type="application/json").json()  # fmt: skip
+    execute_run(done["runs"][0])
+    Delivery.objects.update(state="SUCCEEDED")  # INV-9 is posted; INV-10 never ran
+    v2 = copy.deepcopy(INVOICE_FLOW)
+    v2["steps"][0]["fields"][2]["constant"] = "USD"
+    save_draft(invoice_flow, personas["analyst"], v2)
+    publish(invoice_flow, personas["analyst"])
+    body = {"ids": [done["event"], new["event"]], "dry_run": True}
+    response = api.post(URL + "replay/", body, content_type="application/json")
+    assert response.status_code == 200
+    by_event = {row["event"]: row for row in response.json()}
+    [posted] = by_event[done["event"]]["deliveries"]
+    assert (posted["key"], posted["ledger"], posted["would_post"]) == ("invoice:INV-9", "SUCCEEDED", False)
+    assert posted["changes"] == {"currency": ["EUR", "USD"]}
+    [fresh] = by_event[new["event"]]["deliveries"]
+    assert (fresh["ledger"], fresh["would_post"], by_event[new["event"]]["version"]) == (None, True, 2)
+    assert Run.objects.count() == 2 and Delivery.objects.count() == 1  # nothing started, nothing written

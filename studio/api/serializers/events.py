@@ -41,6 +41,9 @@ class ReplaySerializer(serializers.Serializer):
     flow = serializers.SlugField(
         required=False, help_text="Replay through this flow only (its current published version)."
     )
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Only show what would be written, against what the ledger holds; start nothing."
+    )
 
     def validate(self, data):
         if not any(

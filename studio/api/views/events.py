@@ -10,6 +10,7 @@ from integrations.connections.models import Connection
 from integrations.events.models import Event
 from integrations.events.services import EventInvalid, ingest_event
 from integrations.flows.models import Flow
+from integrations.runs.preview import preview_replay
 from integrations.runs.triggers import ReplayInvalid, replay_events
 from studio.api.serializers.events import (
     EventCreateSerializer,
@@ -65,7 +66,7 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
         answer = {"event": result.event.pk, "runs": [r.pk for r in result.runs], "duplicate": not result.created}
         return Response(answer, status=status.HTTP_202_ACCEPTED if result.created else status.HTTP_200_OK)
 
-    @extend_schema(request=ReplaySerializer, responses={202: RunSerializer(many=True)})
+    @extend_schema(request=ReplaySerializer, responses={202: RunSerializer(many=True), 200: dict})
     @action(detail=False, methods=["post"])
     def replay(self, request):
         body = ReplaySerializer(data=request.data)
@@ -76,6 +77,8 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
             flow = Flow.objects.filter(key=data["flow"]).first()
             if flow is None:
                 raise serializers.ValidationError({"flow": [f"no flow '{data['flow']}'"]})
+        if data["dry_run"]:
+            return Response(preview_replay(self._selected(data, flow), flow=flow))
         try:
             runs = replay_events(self._selected(data, flow), request.user, flow=flow)
         except ReplayInvalid as exc:
