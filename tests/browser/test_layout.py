@@ -34,6 +34,7 @@ def log_out(page, live_server) -> None:
 def test_admin_walks_every_section_including_the_audit_log(page, login, live_server):
     login(page, "admin")
     expect(page.locator("[data-testid=home-role]")).to_contain_text("Admin")
+    assert page.evaluate("typeof htmx") == "object"  # django-htmx's bundled script loaded
     walk_nav(page, STUDIO_SECTIONS | {"audit": "Audit log"})
     expect(page.locator("[data-testid=audit-table]")).to_be_visible()
     log_out(page, live_server)
