@@ -55,3 +55,79 @@ def test_connector_kinds_describe_fields_and_objects(client_for, db):
 def test_outsider_and_anonymous_are_refused(client_for, client, conn):
     assert client_for("outsider").get("/api/v1/connections/").status_code == 403
     assert client.get("/api/v1/connections/").status_code in (401, 403)
+
+
+def test_create_patch_delete_with_write_only_credentials(client_for, db):
+    analyst = client_for("analyst")
+    body = {
+        "name": "billing",
+        "kind": "generic_rest",
+        "base_url": "https://billing.example.com",
+        "config": {"auth_type": "header", "objects": {"invoices": {"path": "/invoices"}}},
+        "credentials": {"api_key": SECRET},
+        "rate_limit_requests": 20,
+        "allowed_hosts": ["auth.example.com"],
+    }
+    created = analyst.post("/api/v1/connections/", body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert created.json()["secrets_set"] == ["api_key"] and SECRET not in created.content.decode()
+    from integrations.connections.models import Connection
+
+    conn = Connection.objects.get(name="billing")
+    assert conn.get_credentials() == {"api_key": SECRET} and conn.config["objects"]["invoices"]["path"] == "/invoices"
+    patched = analyst.patch(
+        "/api/v1/connections/billing/", {"label": "Billing", "max_concurrency": 2}, content_type="application/json"
+    )
+    assert patched.status_code == 200 and patched.json()["label"] == "Billing"
+    conn.refresh_from_db()
+    assert conn.get_credentials() == {"api_key": SECRET} and conn.config["auth_type"] == "header"
+    assert analyst.delete("/api/v1/connections/billing/").status_code == 204
+    assert not Connection.objects.filter(name="billing").exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "x", "kind": "nope", "base_url": "https://x.example.com"}, "kind"),
+        ({"name": "x", "kind": "generic_rest", "base_url": "ftp://x", "config": {"auth_type": "none"}}, "base_url"),
+        (
+            {
+                "name": "x",
+                "kind": "generic_rest",
+                "base_url": "https://x.example.com",
+                "config": {"auth_type": "none", "objects": {"a": {}}},
+            },
+            "config.objects",
+        ),
+        ({"name": "x", "kind": "generic_rest", "base_url": "https://x.example.com", "password": "p"}, "password"),
+    ],
+)
+def test_bad_input_is_a_problem_naming_the_field(client_for, db, body, field):
+    response = client_for("admin").post("/api/v1/connections/", body, content_type="application/json")
+    assert response.status_code == 400 and response["Content-Type"] == "application/problem+json"
+    assert field in response.json()["errors"]
+
+
+def test_writes_need_manage_connections_and_used_connections_are_guarded(client_for, conn):
+    from integrations.flows.models import Flow, FlowVersion
+
+    assert (
+        client_for("operator")
+        .patch("/api/v1/connections/crm/", {"label": "x"}, content_type="application/json")
+        .status_code
+        == 403
+    )
+    flow = Flow.objects.create(key="won-to-project", name="Won")
+    FlowVersion.objects.create(flow=flow, definition={"trigger": {"connection": "crm"}})
+    admin = client_for("admin")
+    assert admin.delete("/api/v1/connections/crm/").status_code == 409
+    moved = admin.patch(
+        "/api/v1/connections/crm/", {"base_url": "https://other.example.com"}, content_type="application/json"
+    )
+    assert moved.status_code == 409 and "won-to-project" in moved.json()["detail"]
+    confirmed = admin.patch(
+        "/api/v1/connections/crm/",
+        {"base_url": "https://other.example.com", "confirm": True},
+        content_type="application/json",
+    )
+    assert confirmed.status_code == 200 and confirmed.json()["base_url"] == "https://other.example.com"

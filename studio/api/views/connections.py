@@ -1,9 +1,17 @@
 """Connections: GET /api/v1/connections/ and /<name>/ (with the connector's objects),
-POST /<name>/test; GET /api/v1/connectors/ (kinds with their fields and objects)."""
+POST (create), PATCH, DELETE (refused while flows use it), POST /<name>/test;
+GET /api/v1/connectors/ (kinds with their fields and objects).
 
+Writes are validated by the same form as the UI (the connector's declared fields);
+credentials are write-only: sent under "credentials", never returned."""
+
+import json
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,9 +26,82 @@ from studio.api.serializers.connections import (
     connector_description,
 )
 from studio.permissions import HasCapability
+from studio.ui.connections.forms import CONFIG, SECRET, ConnectionForm
+
+WRITABLE = (
+    "name",
+    "label",
+    "environment",
+    "base_url",
+    "allowed_hosts",
+    "rate_limit_requests",
+    "rate_limit_interval_seconds",
+    "max_concurrency",
+    "max_attempts",
+    "timezone",
+)
+KNOWN_KEYS = {*WRITABLE, "kind", "config", "credentials", "confirm"}
 
 
-class ConnectionViewSet(viewsets.ReadOnlyModelViewSet):
+CREATE_DEFAULTS = {
+    "environment": "sandbox",
+    "rate_limit_interval_seconds": 1,
+    "max_concurrency": 4,
+    "max_attempts": 8,
+    "timezone": "UTC",
+}
+
+
+def _form_data(payload: dict, instance=None, connector_class=None) -> dict:
+    """The API body as the connection form's input, so both share one validation path."""
+    if not isinstance(payload, dict):
+        raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
+    unknown = sorted(set(payload) - KNOWN_KEYS)
+    if unknown:
+        raise ValidationError({key: ["Unknown field."] for key in unknown})
+    data: dict = {}
+    if instance is None and connector_class is not None:  # POST: the form's defaults
+        data.update(CREATE_DEFAULTS)
+        data.update(
+            {CONFIG + f.name: _as_input(f.default) for f in connector_class.config_fields if f.default is not None}
+        )
+    if instance is not None:  # PATCH: start from what is stored (secrets stay as they are)
+        data.update({k: getattr(instance, k) for k in WRITABLE if k != "name"})
+        data["allowed_hosts"] = " ".join(instance.allowed_hosts or [])
+        data.update({CONFIG + k: _as_input(v) for k, v in (instance.config or {}).items()})
+    for key in WRITABLE:
+        if key in payload:
+            value = payload[key]
+            data[key] = " ".join(value) if key == "allowed_hosts" and isinstance(value, list) else value
+    for section, prefix in (("config", CONFIG), ("credentials", SECRET)):
+        values = payload.get(section) or {}
+        if not isinstance(values, dict):
+            raise ValidationError({section: ["Expected an object."]})
+        data.update({prefix + k: _as_input(v) for k, v in values.items()})
+    return {k: ("" if v is None else v) for k, v in data.items()}
+
+
+def _as_input(value):
+    return json.dumps(value) if isinstance(value, dict | list) else value
+
+
+def _raise_form_errors(form) -> None:
+    errors = {}
+    for field, messages in form.errors.items():
+        key = field.replace(CONFIG, "config.").replace(SECRET, "credentials.")
+        errors["non_field_errors" if field == "__all__" else key] = list(messages)
+    raise ValidationError(errors)
+
+
+class Conflict(APIException):
+    status_code = 409
+    default_code = "conflict"
+
+
+class ConnectionViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     permission_classes = [HasCapability]
     capability = "view_studio"
     write_capability = "manage_connections"
@@ -35,6 +116,56 @@ class ConnectionViewSet(viewsets.ReadOnlyModelViewSet):
         data["objects"] = connection_objects(connection)
         data["used_by_flows"] = services.flows_using(connection)
         return Response(data)
+
+    def _form(self, payload, instance=None):
+        kind = instance.kind if instance is not None else payload.get("kind")
+        if kind not in registry.CONNECTORS:
+            raise ValidationError({"kind": [f"Unknown connector kind; one of {', '.join(registry.CONNECTORS)}."]})
+        cls = registry.connector_class(kind)
+        form = ConnectionForm(_form_data(payload, instance, cls), connector_class=cls, instance=instance)
+        if not form.is_valid():
+            _raise_form_errors(form)
+        return kind, form
+
+    @extend_schema(request=dict, responses=ConnectionSerializer)
+    def create(self, request, *args, **kwargs):
+        kind, form = self._form(request.data)
+        try:
+            connection = services.create_connection(
+                request.user,
+                name=form.cleaned_data["name"],
+                kind=kind,
+                credentials=form.cleaned_data["credentials"],
+                **form.service_fields(),
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from None
+        return Response(self.get_serializer(connection).data, status=201)
+
+    @extend_schema(request=dict, responses=ConnectionSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        connection = self.get_object()
+        if "kind" in request.data or "name" in request.data:
+            raise ValidationError({k: ["Cannot be changed."] for k in ("kind", "name") if k in request.data})
+        _kind, form = self._form(request.data, connection)
+        flows = services.flows_using(connection)
+        if flows and form.redirects_traffic() and not request.data.get("confirm"):
+            raise Conflict(f'Flows {", ".join(flows)} use this connection; send "confirm": true to repoint it.')
+        try:
+            connection = services.update_connection(
+                request.user, connection, credentials=form.cleaned_data["credentials"], **form.service_fields()
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from None
+        return Response(self.get_serializer(connection).data)
+
+    def destroy(self, request, *args, **kwargs):
+        connection = self.get_object()
+        try:
+            services.delete_connection(request.user, connection)
+        except services.ConnectionInUse as exc:
+            raise Conflict(f"Used by flows: {', '.join(exc.flows)}.") from None
+        return Response(status=204)
 
     @extend_schema(request=None, responses=CheckResultSerializer)
     @action(detail=True, methods=["post"])
