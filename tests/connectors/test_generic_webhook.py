@@ -79,3 +79,34 @@ def test_without_a_secret_nothing_is_accepted(db):
     conn = create_connection("system:test", name="nosecret", kind="generic_webhook", base_url="")
     with pytest.raises(WebhookRejected, match="no signing secret"):
         get_connector(conn).verify_webhook(headers(), BODY)
+
+
+def test_end_to_end_through_the_hooks_endpoint(connector, client):
+    from integrations.events.models import Event
+
+    good = headers()
+    response = client.post(
+        "/hooks/inbound/",
+        BODY,
+        content_type="application/json",
+        **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in good.items()},
+    )
+    assert response.status_code == 202
+    assert Event.objects.filter(source="inbound").count() == 1
+    forged = headers(secret="whsec_" + "B" * 32, msg_id="msg_other")
+    response = client.post(
+        "/hooks/inbound/",
+        BODY,
+        content_type="application/json",
+        **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in forged.items()},
+    )
+    assert response.status_code == 401
+    stale = headers(ts=int(time.time()) - 600, msg_id="msg_stale")
+    response = client.post(
+        "/hooks/inbound/",
+        BODY,
+        content_type="application/json",
+        **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in stale.items()},
+    )
+    assert response.status_code == 401
+    assert Event.objects.filter(source="inbound").count() == 1
