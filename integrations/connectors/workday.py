@@ -20,6 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
+from integrations.connectors.errors import ConnectorError
 from integrations.connectors.payloads import json_object
 from integrations.connectors.token_grant import basic_auth, request_token
 
@@ -39,6 +40,7 @@ WORKER_FIELDS = (
     "hireDate",
     "terminationDate",
 )
+WORKER_KEYS = ("workerId", "primaryWorkEmail")  # what a worker can be looked up by
 REPORT_FIELDS = (
     "Employee_ID",
     "Worker_WID",
@@ -89,7 +91,9 @@ class WorkdayConnector(Connector):
         F("report_name", "string", False, "RaaS worker report"),
     )
     objects = {
-        "workers": ObjectSpec("workers", "Workers", _fields(WORKER_FIELDS), actions=("read", "query")),
+        "workers": ObjectSpec(
+            "workers", "Workers", _fields(WORKER_FIELDS), actions=("read", "query"), external_id_fields=WORKER_KEYS
+        ),
         "worker_report": ObjectSpec(
             "worker_report", "Worker sync report (RaaS)", _fields(REPORT_FIELDS), actions=("query",)
         ),
@@ -173,12 +177,22 @@ class WorkdayConnector(Connector):
 
     def find_by_external_ref(self, object_name: str, external_id_field: str, external_id: str) -> WriteResult | None:
         self.object_spec(object_name)
+        if object_name == "workers" and external_id_field in WORKER_KEYS:
+            return self._find_worker(external_id_field, external_id)
         if object_name != "time_blocks" or external_id_field != "externalReferenceID":
             raise self._unsupported(f"look up by {external_id_field}", object_name)
         rows = json_object(
             self.request("GET", self._time("timeBlocks"), params={"externalReferenceID": external_id, "limit": 1})
         ).get("data", [])
         return WriteResult(rows[0]["id"], False, 200) if rows else None
+
+    def _find_worker(self, field: str, value: str) -> WriteResult | None:
+        """Workers by Employee ID or work email: REST `search` narrows, an exact match decides."""
+        body = json_object(self.request("GET", self._rest("workers"), params={"search": value, "limit": 100}))
+        matches = [w for w in body.get("data", []) if str(w.get(field) or "").lower() == value.strip().lower()]
+        if len(matches) > 1:
+            raise ConnectorError(f"More than one Workday worker has {field} {value!r}.", kind="permanent")
+        return WriteResult(str(matches[0]["id"]), False, 200) if matches else None
 
     # --- writes -----------------------------------------------------------------------
     def _writable(self, object_name: str) -> None:

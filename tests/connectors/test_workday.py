@@ -188,3 +188,13 @@ def test_dropped_create_is_found_by_reference_before_a_second_post(workday):
     assert err.value.transient and err.value.ambiguous
     found = workday.find_by_external_ref("time_blocks", "externalReferenceID", "KAN-TE-42")
     assert found is not None and store.records(VENDOR, "timeBlocks").count() == 1
+
+
+def test_workers_are_found_by_employee_id_or_work_email(workday):
+    row = store.get(VENDOR, "workers", a_worker())
+    assert workday.find_by_external_ref("workers", "workerId", row.data["workerId"]).remote_id == row.record_id
+    by_email = workday.find_by_external_ref("workers", "primaryWorkEmail", row.data["primaryWorkEmail"].upper())
+    assert by_email.remote_id == row.record_id
+    assert workday.find_by_external_ref("workers", "workerId", "99999") is None
+    with pytest.raises(ConnectorError):
+        workday.find_by_external_ref("workers", "businessTitle", "Consultant")

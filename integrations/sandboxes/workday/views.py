@@ -64,7 +64,13 @@ def workers(request: HttpRequest, tenant: str) -> HttpResponse:
     rows = store.records(VENDOR, "workers").order_by("id")
     search = request.GET.get("search", "").strip().lower()
     if search:
-        rows = [r for r in rows if search in r.data["descriptor"].lower() or search == r.data["workerId"]]
+        rows = [
+            r
+            for r in rows
+            if search in r.data["descriptor"].lower()
+            or search == r.data["workerId"]
+            or search == (r.data.get("primaryWorkEmail") or "").lower()
+        ]
     rows = list(rows)
     return JsonResponse({"total": len(rows), "data": [_worker(request, r) for r in rows[offset : offset + limit]]})
 
