@@ -325,3 +325,17 @@ def test_concurrent_upserts_of_one_external_id_make_one_record():
         t.join()
     assert errors == []
     assert framework_records.records(VENDOR, "thing").filter(external_id="EXT-RACE").count() == 1
+
+
+@pytest.mark.django_db
+def test_all_seven_sandboxes_are_mounted_with_control_endpoints(client, settings):
+    from integrations.connectors.registry import CONNECTORS
+    from integrations.sandboxes.urls import SANDBOXES
+
+    settings.ROOT_URLCONF = "studio.urls"
+    assert set(SANDBOXES) == {"salesforce", "hubspot", "kantata", "workday", "bamboohr", "netsuite", "dynamics"}
+    for vendor in SANDBOXES:
+        assert vendor in CONNECTORS, f"{vendor} has no connector"
+        response = client.get(f"/sandbox/{vendor}/_admin/requests", **admin())
+        assert response.status_code == 200 and response.json()["vendor"] == vendor
+        assert admin_api.seeder_for(vendor)
