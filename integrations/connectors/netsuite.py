@@ -298,7 +298,9 @@ class NetSuiteConnector(Connector):
         return Page(rows, next_cursor, max(stamps) if stamps else since)
 
     def find_by_external_ref(self, object_name: str, external_id_field: str, external_id: str) -> WriteResult | None:
-        self._record(object_name)
+        spec, table = self._record(object_name)
+        if external_id_field != "externalId":
+            return self._find_by_column(spec, table, external_id_field, external_id)
         response = self.request(
             "GET",
             f"services/rest/record/v1/{object_name}/eid:{quote(external_id, safe='')}",
@@ -309,6 +311,18 @@ class NetSuiteConnector(Connector):
             return None
         self.raise_for_response(response)
         return WriteResult(str(json_object(response).get("id")), False, response.status_code)
+
+    def _find_by_column(self, spec: ObjectSpec, table: str, field: str, value: str) -> WriteResult | None:
+        """Any other plain field (an email, an entity id) through SuiteQL; the column must be
+        one the object declares, and the value is a quoted literal."""
+        if field not in spec.field_names() or field == "id":
+            raise ConnectorError(f"NetSuite {spec.name} has no field {field!r} to match on.", kind="permanent")
+        literal = value.replace("'", "''")
+        where = f"{field.lower()} = '{literal}'" + (" AND type = 'CustInvc'" if table == "transaction" else "")
+        rows = self.suiteql(f"SELECT id FROM {table} WHERE {where}", limit=2, offset=0).get("items", [])  # noqa: S608
+        if len(rows) > 1:
+            raise ConnectorError(f"More than one NetSuite {spec.name} has {field} {value!r}.", kind="permanent")
+        return WriteResult(str(rows[0]["id"]), False, 200) if rows else None
 
     # --- writes -----------------------------------------------------------------------
     def _write_headers(self, idempotency_key: str | None) -> dict[str, str]:

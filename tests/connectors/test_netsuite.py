@@ -227,3 +227,12 @@ def test_a_pem_pasted_into_a_one_line_field_still_signs(origin):
     flattened = keys.private_key_pem().replace("\n", "")  # what an <input> does to a pasted PEM
     conn = connector_for(origin, flattened)
     assert conn.test().ok
+
+
+def test_look_up_by_another_field_goes_through_suiteql(netsuite):
+    employee = store.get(VENDOR, "employee", "300").data
+    assert netsuite.find_by_external_ref("employee", "email", employee["email"]).remote_id == "300"
+    assert netsuite.find_by_external_ref("employee", "email", employee["email"].upper()) is None  # case-sensitive
+    assert netsuite.find_by_external_ref("employee", "email", "o'nobody@example.com") is None
+    with pytest.raises(ConnectorError):
+        netsuite.find_by_external_ref("employee", "email; DROP", "x")

@@ -71,14 +71,15 @@ def test_suiteql_parse_and_match():
     assert q.table == "employee" and q.columns == ["id", "email"] and q.order == ("id", True)
     assert q.matches({"lastmodifieddate": "2025-04-01T10:00:00Z", "email": "a@example.com"})
     assert not q.matches({"lastmodifieddate": "2025-04-01T09:59:59Z", "email": "a@example.com"})
-    assert not q.matches({"lastmodifieddate": "2025-05-01T00:00:00Z", "email": "X@example.com"})
+    assert not q.matches({"lastmodifieddate": "2025-05-01T00:00:00Z", "email": "x@example.com"})
     assert q.project({"id": "7", "email": "a", "title": "t"}) == {"id": "7", "email": "a"}
 
 
 def test_suiteql_or_and_errors():
-    q = suiteql.parse("SELECT * FROM customer WHERE companyname = 'acme' OR id > 5")
+    q = suiteql.parse("SELECT * FROM customer WHERE companyname = 'Acme' OR id > 5")
     assert q.columns is None and q.joins == ["or"]
-    assert q.matches({"companyname": "ACME", "id": 1}) and q.matches({"companyname": "b", "id": 9})
+    assert q.matches({"companyname": "Acme", "id": 1}) and q.matches({"companyname": "b", "id": 9})
+    assert not q.matches({"companyname": "ACME", "id": 1})  # case-sensitive, as in Oracle SQL
     for bad in ("SELECT FROM customer", "DELETE FROM customer", "SELECT id FROM customer WHERE id LIKE 'x'"):
         with pytest.raises(suiteql.SuiteQLError):
             suiteql.parse(bad)

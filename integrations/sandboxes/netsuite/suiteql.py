@@ -72,9 +72,7 @@ def _value(raw: str) -> Any:
 def _test(row: Row, col: str, op: str, value: Any) -> bool:
     left = row.get(col)
     if isinstance(value, str) and left is not None:
-        left = str(left)
-        if op in ("=", "<>", "!="):
-            left, value = left.lower(), value.lower()
+        left = str(left)  # string comparison is case-sensitive, as in NetSuite's Oracle SQL
     if op == "=":
         return left == value
     if op in ("<>", "!="):
