@@ -8,10 +8,16 @@ simulate an expired session, which a connector must survive by fetching a new to
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
 import time
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from integrations.sandboxes.credentials import sandbox_secret
 from integrations.sandboxes.models import SandboxRecord
@@ -70,12 +76,6 @@ def revoke_all(vendor: str) -> None:
 def token_endpoint(view):
     """A vendor's token endpoint: its own service (Entra, a tenant's OAuth server), so the
     data API's injected faults and rate limit do not apply; POST only."""
-    import functools
-
-    from django.conf import settings
-    from django.contrib.auth.decorators import login_not_required
-    from django.http import Http404, HttpResponse
-    from django.views.decorators.csrf import csrf_exempt
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
