@@ -131,3 +131,21 @@ def test_writes_need_manage_connections_and_used_connections_are_guarded(client_
         content_type="application/json",
     )
     assert confirmed.status_code == 200 and confirmed.json()["base_url"] == "https://other.example.com"
+
+
+def test_maintenance_windows_over_the_api(client_for, conn):
+    admin = client_for("admin")
+    url = "/api/v1/connections/crm/windows/"
+    weekly = {"kind": "weekly", "weekday": 6, "start_time": "22:00", "end_time": "02:00", "timezone": "Europe/Berlin"}
+    response = admin.post(url, weekly, content_type="application/json")
+    assert response.status_code == 201 and response.json()[0]["description"].startswith("Every Saturday 22:00")
+    bad = admin.post(
+        url,
+        {"kind": "one_off", "starts_at": "2026-01-02T10:00", "ends_at": "2026-01-01T10:00", "timezone": "UTC"},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and "ends_at" in bad.json()["errors"]
+    assert client_for("viewer").post(url, weekly, content_type="application/json").status_code == 403
+    window_id = admin.get("/api/v1/connections/crm/").json()["maintenance_windows"][0]["id"]
+    assert admin.delete(f"{url}{window_id}/").status_code == 204
+    assert admin.get(url).json() == []

@@ -11,13 +11,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations.connections import services
 from integrations.connections.health import health
-from integrations.connections.models import Connection
+from integrations.connections.models import Connection, MaintenanceWindow
 from integrations.connectors import registry
 from studio.api.serializers.connections import (
     CheckResultSerializer,
@@ -26,7 +26,7 @@ from studio.api.serializers.connections import (
     connector_description,
 )
 from studio.permissions import HasCapability
-from studio.ui.connections.forms import CONFIG, SECRET, ConnectionForm
+from studio.ui.connections.forms import CONFIG, SECRET, ConnectionForm, MaintenanceWindowForm
 
 WRITABLE = (
     "name",
@@ -93,6 +93,21 @@ def _raise_form_errors(form) -> None:
     raise ValidationError(errors)
 
 
+def window_row(window) -> dict:
+    return {
+        "id": window.pk,
+        "kind": window.kind,
+        "description": services.describe_window(window),
+        "weekday": window.weekday,
+        "start_time": window.start_time.isoformat() if window.start_time else None,
+        "end_time": window.end_time.isoformat() if window.end_time else None,
+        "starts_at": window.starts_at.isoformat() if window.starts_at else None,
+        "ends_at": window.ends_at.isoformat() if window.ends_at else None,
+        "timezone": window.timezone,
+        "note": window.note,
+    }
+
+
 class Conflict(APIException):
     status_code = 409
     default_code = "conflict"
@@ -115,6 +130,7 @@ class ConnectionViewSet(
         data = self.get_serializer(connection).data
         data["objects"] = connection_objects(connection)
         data["used_by_flows"] = services.flows_using(connection)
+        data["maintenance_windows"] = [window_row(w) for w in connection.maintenance_windows.all()]
         return Response(data)
 
     def _form(self, payload, instance=None):
@@ -165,6 +181,34 @@ class ConnectionViewSet(
             services.delete_connection(request.user, connection)
         except services.ConnectionInUse as exc:
             raise Conflict(f"Used by flows: {', '.join(exc.flows)}.") from None
+        return Response(status=204)
+
+    @extend_schema(request=dict, responses=dict)
+    @action(detail=True, methods=["get", "post"])
+    def windows(self, request, name=None):
+        """Maintenance windows: GET the list; POST {"kind": "weekly", "weekday": 6, "start_time": "22:00",
+        "end_time": "02:00", "timezone": "Europe/Berlin"} or {"kind": "one_off", "starts_at": "2026-12-01T20:00",
+        "ends_at": "2026-12-01T23:00", "timezone": "UTC"}."""
+        connection = self.get_object()
+        if request.method == "POST":
+            form = MaintenanceWindowForm({k: ("" if v is None else v) for k, v in request.data.items()})
+            if not form.is_valid():
+                _raise_form_errors(form)
+            try:
+                services.add_window(request.user, connection, **form.cleaned_data)
+            except DjangoValidationError as exc:
+                raise ValidationError(exc.message_dict) from None
+        rows = [window_row(w) for w in MaintenanceWindow.objects.filter(connection=connection)]  # not the prefetch
+        return Response(rows, status=201 if request.method == "POST" else 200)
+
+    @extend_schema(request=None, responses=None)
+    @action(detail=True, methods=["delete"], url_path=r"windows/(?P<window_id>\d+)")
+    def delete_window(self, request, name=None, window_id=None):
+        connection = self.get_object()
+        window = connection.maintenance_windows.filter(pk=window_id).first()
+        if window is None:
+            raise NotFound("No such maintenance window on this connection.")
+        services.delete_window(request.user, window)
         return Response(status=204)
 
     @extend_schema(request=None, responses=CheckResultSerializer)
