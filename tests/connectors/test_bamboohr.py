@@ -19,6 +19,7 @@ from integrations.sandboxes.bamboohr import VENDOR
 from integrations.sandboxes.bamboohr.seed import seed
 from integrations.sandboxes.bamboohr.webhooks import sign
 from integrations.sandboxes.credentials import sandbox_credentials
+from integrations.sandboxes.framework import setting_for
 from integrations.sandboxes.models import SandboxFault
 from tests.connectors.contract import make_connection, use_sandboxes, wait_for
 from tests.connectors.openapi import bamboohr as spec
@@ -180,6 +181,16 @@ def test_throttling_is_transient_with_retry_after(origin, kind, status):
     assert err.value.kind == "transient" and err.value.status_code == status and err.value.retry_after == 42
     if status == 429:  # the document declares 429 (no body) on List Employees; it does not declare 503
         recorder.validate()
+
+
+def test_the_sandbox_rate_limit_answers_429_with_the_window_remaining(bamboo):
+    cfg = setting_for(VENDOR)
+    cfg.rate_limit_per_window, cfg.window_seconds = 1, 900
+    cfg.save()
+    bamboo.query("employees", page_size=5)
+    with pytest.raises(ConnectorError) as err:  # List Employees is where the document declares 429
+        bamboo.query("employees", page_size=5)
+    assert err.value.transient and err.value.status_code == 429 and 0 < err.value.retry_after <= 900
 
 
 def test_webhook_log_quirk_http_200_with_429_body_is_transient(bamboo):
