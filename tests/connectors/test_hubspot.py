@@ -339,3 +339,13 @@ def test_demo_connection_receives_verified_deal_webhooks(sandbox_origin, setting
     conn.update("deals", "18290000004", {"dealstage": "closedlost"})
     event = Event.objects.get(source=VENDOR)
     assert event.type == "deal.propertyChange" and event.payload["propertyValue"] == "closedlost"
+
+
+def test_a_unique_value_taken_by_a_concurrent_request_is_409_and_writes_nothing(hubspot, monkeypatch):
+    from integrations.sandboxes.hubspot import views
+
+    monkeypatch.setattr(views, "_conflict", lambda otype, properties: None)  # as if both checked at once
+    with pytest.raises(ConnectorError) as err:
+        hubspot.create("deals", deal(dealname="Loser", external_id="OPP-00001"))
+    assert err.value.status_code == 409 and err.value.vendor_code == "CONFLICT"
+    assert not store.records(VENDOR, "deals").filter(data__properties__dealname="Loser").exists()

@@ -306,3 +306,15 @@ def test_a_change_in_the_watermark_second_is_not_missed(kantata):
     late = store.records(VENDOR, "time_entries").exclude(record_id__in=[r["id"] for r in page.records]).first()
     store.update(late, {"updated_at": page.watermark})  # committed in the same second, after the poll read
     assert late.record_id in [r["id"] for r in kantata.query("time_entries", since=page.watermark).records]
+
+
+def test_a_reference_taken_by_a_concurrent_request_is_422_and_writes_nothing(kantata, monkeypatch):
+    from integrations.sandboxes.kantata import views
+
+    kantata.upsert("workspaces", "opportunity", "OPP-RACE", workspace(title="Winner"))
+    monkeypatch.setattr(views, "_check_reference_free", lambda data: None)  # as if both checked at once
+    reference = {"service_name": "switchboard", "service_model": "opportunity", "service_model_ref": "OPP-RACE"}
+    with pytest.raises(ConnectorError) as err:
+        kantata.create("workspaces", {**workspace(title="Loser"), "external_references_attributes": [reference]})
+    assert err.value.status_code == 422 and "Service model ref has already been taken" in err.value.message
+    assert not store.records(VENDOR, "workspaces").filter(data__title="Loser").exists()

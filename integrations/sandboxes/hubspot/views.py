@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from integrations.sandboxes import bearer
@@ -64,13 +65,17 @@ def _notify(otype: ObjectType, record_id: str, before: dict | None, after: dict)
 
 
 def handled(view):
-    """Turn `Invalid` into HubSpot's error body inside the sandbox endpoint."""
+    """Turn `Invalid` into HubSpot's error body; a failed request writes nothing (savepoint),
+    and a unique value taken by a concurrent request is HubSpot's 409."""
 
     def wrapped(request, *args, **kwargs):
         try:
-            return view(request, *args, **kwargs)
+            with transaction.atomic():
+                return view(request, *args, **kwargs)
         except Invalid as exc:
             return exc.response
+        except IntegrityError:
+            return hs_error(409, "An object with that unique property value already exists.", "CONFLICT")
 
     wrapped.__name__ = view.__name__
     return wrapped

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from integrations.sandboxes import bearer
@@ -71,11 +72,17 @@ def _plan_create(resource: Resource, attributes: object) -> tuple[dict, list[dic
 
 
 def handled(view):
+    """Kantata's error body for `Invalid`; a failed request writes nothing (savepoint), and an
+    external reference taken by a concurrent request is Kantata's validation error."""
+
     def wrapped(request, *args, **kwargs):
         try:
-            return view(request, *args, **kwargs)
+            with transaction.atomic():
+                return view(request, *args, **kwargs)
         except Invalid as exc:
             return k_error(exc.status, exc.message, exc.kind, exc.field)
+        except IntegrityError:
+            return k_error(422, "Service model ref has already been taken", "validation", "service_model_ref")
 
     wrapped.__name__ = view.__name__
     return wrapped
