@@ -79,7 +79,7 @@ class GenericRestConnector(Connector):
         FieldSpec("auth_header_name", "string", False, "Auth header name", default="Authorization"),
         FieldSpec("auth_header_prefix", "string", False, "Auth header prefix", default="Bearer "),
         FieldSpec("username", "string", False, "Username", help="Basic auth."),
-        FieldSpec("token_url", "url", False, "Token URL", help="OAuth2 client credentials."),
+        FieldSpec("token_url", "string", False, "Token URL", help="OAuth2: absolute URL or a path under the base URL."),
         FieldSpec("client_id", "string", False, "Client ID", help="OAuth2 client credentials."),
         FieldSpec("scope", "string", False, "Scope"),
         FieldSpec("test_path", "string", False, "Test path", default="/", help="A cheap GET that needs auth."),
