@@ -81,7 +81,7 @@ def deliver_one(delivery_id: int, *, chunk: Chunk | None = None) -> str:
     if permit is None:
         return "throttled"
     try:
-        claim = ledger.claim(delivery_id)
+        claim = ledger.claim(delivery_id, delivery=delivery)
         if claim is None:
             return "not_claimed"
         return _attempt(claim, chunk)
