@@ -236,3 +236,26 @@ def test_look_up_by_another_field_goes_through_suiteql(netsuite):
     assert netsuite.find_by_external_ref("employee", "email", "o'nobody@example.com") is None
     with pytest.raises(ConnectorError):
         netsuite.find_by_external_ref("employee", "email; DROP", "x")
+
+
+@pytest.mark.postgres
+def test_concurrent_twins_with_one_idempotency_key_post_once(netsuite, origin):
+    """Real concurrency needs PostgreSQL: the second request waits on the key's row, then replays."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = {"companyName": "Twin Co", "subsidiary": {"id": "1"}}
+
+    connection = netsuite.connection
+
+    def post(_n: int):
+        conn = NetSuiteConnector(connection)
+        try:
+            return conn.create("customer", body, idempotency_key="twin-key").remote_id
+        except ConnectorError as exc:
+            return exc.vendor_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(post, range(4)))
+    assert store.records(VENDOR, "customer").filter(data__companyName="Twin Co").count() == 1
+    ids = {a for a in answers if a and a.isdigit()}
+    assert len(ids) == 1 and all(a in ids or a == "IDEMPOTENCY_ERROR" for a in answers)

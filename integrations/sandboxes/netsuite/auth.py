@@ -23,6 +23,7 @@ _TYPES = {
     401: ("section-15.5.2", "Unauthorized"),
     404: ("section-15.5.5", "Not Found"),
     405: ("section-15.5.6", "Method Not Allowed"),
+    409: ("section-15.5.10", "Conflict"),
     429: ("section-4", "Too Many Requests"),
     503: ("section-15.6.4", "Service Unavailable"),
 }

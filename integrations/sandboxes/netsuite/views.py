@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from integrations.sandboxes import framework as fw
 from integrations.sandboxes import framework_records as store
-from integrations.sandboxes.models import SandboxRecord
+from integrations.sandboxes.models import SandboxIdempotency, SandboxRecord
 from integrations.sandboxes.netsuite import VENDOR, record_query, suiteql
 from integrations.sandboxes.netsuite.auth import HOOKS
 from integrations.sandboxes.netsuite.records import (
@@ -80,25 +80,43 @@ def _guarded(handler):
 
 def _idempotent(handler):
     """Replay the first answer for a repeated `X-NetSuite-Idempotency-Key`; refuse the key
-    when it comes back with a different request."""
+    when it comes back with a different request. The key's row is claimed before the write,
+    so a concurrent twin waits on the unique index and then replays instead of posting."""
 
     def run(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         key = request.headers.get("X-NetSuite-Idempotency-Key", "")
-        if not key:
+        if not key or request.method not in fw.WRITE_METHODS:
             return handler(request, *args, **kwargs)
-        entry = fw.remembered(VENDOR, key)
-        if entry is not None:
-            if entry.request_hash != fw.request_hash(request):
-                raise NetSuiteError(
-                    400, f"The idempotency key {key} was already used for a different request.", "IDEMPOTENCY_ERROR"
+        digest = fw.request_hash(request)
+        try:
+            with transaction.atomic():
+                claim = SandboxIdempotency.objects.create(
+                    vendor=VENDOR, key=key, request_hash=digest, response_status=0
                 )
-            return fw.replay(entry)
+        except IntegrityError:
+            return _replay(key, digest)
         response = handler(request, *args, **kwargs)
-        if response.status_code < 300:
-            fw.remember(VENDOR, key, request, response)
+        if response.status_code >= 300:
+            claim.delete()  # a refused request does not use the key up
+            return response
+        claim.response_status = response.status_code
+        claim.response_body = response.content.decode("utf-8", "replace")
+        claim.response_headers = {k: v for k, v in response.items() if k.lower() in ("location", "content-type")}
+        claim.save(update_fields=["response_status", "response_body", "response_headers"])
         return response
 
     return run
+
+
+def _replay(key: str, digest: str) -> HttpResponse:
+    entry = fw.remembered(VENDOR, key)
+    if entry is None or entry.response_status == 0:
+        raise NetSuiteError(409, f"A request with idempotency key {key} is still in progress.", "IDEMPOTENCY_ERROR")
+    if entry.request_hash != digest:
+        raise NetSuiteError(
+            400, f"The idempotency key {key} was already used for a different request.", "IDEMPOTENCY_ERROR"
+        )
+    return fw.replay(entry)
 
 
 @fw.sandbox_endpoint(HOOKS)
