@@ -5,6 +5,7 @@ from django.views.generic import TemplateView
 
 from integrations.accounts.roles import CAPABILITIES, ROLES
 from studio.permissions import can, visible_sections
+from studio.ui.home.overview import at_a_glance
 
 
 class HomeView(TemplateView):
@@ -16,4 +17,5 @@ class HomeView(TemplateView):
         context["roles"] = [g.name for g in user.groups.all() if g.name in ROLES]
         context["capabilities"] = [desc for code, (desc, _) in CAPABILITIES.items() if can(user, code)]
         context["sections"] = visible_sections(user)
+        context["tiles"] = at_a_glance(user)
         return context
