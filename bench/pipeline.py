@@ -216,7 +216,7 @@ def main() -> int:
             worker_rates.append(rate)
             latencies += lat
             print(f"round {n + 1}: in-process {in_rates[-1]:.1f}/s, worker {rate:.1f}/s")
-        paced_rate, paced = through_worker(args.paced, args.paced_rate) if args.paced else (0.0, [])
+        _rate, paced = through_worker(args.paced, args.paced_rate) if args.paced else (0.0, [])
     finally:
         worker.stop()
         simulator.stop()
