@@ -10,12 +10,13 @@ The test drives it through /_control:
 
     POST /_control/config  {"honour_keys": bool, "latency_ms": n, "maintenance_retry_after": s|null,
                             "drop_rate": f, "slow_rate": f, "slow_seconds": s, "seed": n,
-                            "script": {ref: ["503", "429:2", "422", "drop", "slow"]}}
+                            "script": {ref: ["503", "429:2", "422", "drop", "slow", "hang"]}}
     GET  /_control/state   → {"postings": [...], "requests": [...]} (requests: t, method, ref, status)
     POST /_control/reset
 
 A scripted action is used up by the next POST for that reference; "drop" and "slow" commit
-the posting first, then drop the connection / answer after the client's timeout.
+the posting first, then drop the connection / answer after the client's timeout; "hang"
+never commits and answers 503 only after a minute (the test kills the worker meanwhile).
 """
 
 from __future__ import annotations
@@ -151,6 +152,8 @@ class Handler(BaseHTTPRequestHandler):
             if refusal is None:
                 posting, created = STATE.post(body, self.headers.get("Idempotency-Key"))
             self._log("POST", ref, refusal[0] if refusal else action)
+        if action == "hang":
+            time.sleep(60)
         if refusal is not None:
             self._json(*refusal)
         elif action == "drop":
@@ -165,7 +168,7 @@ class Handler(BaseHTTPRequestHandler):
 def _refusal(action: str) -> tuple[int, dict, dict] | None:
     """(status, body, headers) for an action that refuses the posting, else None."""
     name, _, arg = action.partition(":")
-    if name == "503":
+    if name in ("503", "hang"):
         return 503, {"message": "temporarily unavailable"}, {}
     if name == "maint":
         return 503, {"message": "down for maintenance"}, {"Retry-After": arg}

@@ -92,3 +92,26 @@ def test_sigkill_of_worker_and_children_midway_through_1000_deliveries(simulator
     figures.show("R1 sigkill")
     assert (figures.posted, figures.lost, figures.duplicated, figures.dead) == (1000, 0, 0, 0)
     assert Delivery.objects.filter(state=DeliveryState.SUCCEEDED).count() == 1000
+
+
+def test_poison_row_is_dead_lettered_after_three_worker_losses(simulator, worker):
+    # R2: the worker dies every time it sends inv:42 (an OOM-killing payload, in effect).
+    simulator.config(script={"inv:42": ["hang"] * 5})
+    erp = make_connection(simulator)
+    request_postings(erp, 60)
+    workers = [worker()]
+
+    def kill_on_poison():
+        started = [r for r in simulator.state()["requests"] if r["ref"] == "inv:42" and r["method"] == "POST"]
+        if len(started) == len(workers):
+            workers[-1].kill()
+            workers.append(worker())
+
+    drive(all_terminal, timeout=240, on_tick=kill_on_poison, interval=0.2)
+    poison = Delivery.objects.get(external_id="inv:42")
+    posts = [r for r in simulator.state()["requests"] if r["ref"] == "inv:42" and r["method"] == "POST"]
+    figures = check(simulator, expect_dead={"inv:42"}, poison_sends=len(posts), kills=len(workers) - 1)
+    figures.show("R2 poison row")
+    assert (poison.state, poison.classification, poison.worker_losses) == ("DEAD", "worker_lost", 3)
+    assert len(posts) == 3, "the poison row ran more than three times"
+    assert (figures.posted, figures.lost, figures.duplicated, figures.dead) == (59, 0, 0, 1)
