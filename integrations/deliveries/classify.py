@@ -34,11 +34,19 @@ def judge(
     base: float,
     cap: float,
 ) -> Verdict:
-    """Retry later, or dead now? `attempts` counts the attempt that just failed."""
+    """Retry later, or dead now? `attempts` counts the attempt that just failed.
+
+    A target that throttles (see `is_throttled`) is not failing: that attempt does not count
+    toward `max_attempts`, so a 429 storm delays deliveries but never dead-letters them."""
     if status_code in PERMANENT_STATUSES or not transient:
         return Verdict(DeliveryState.DEAD, Classification.PERMANENT)
     may_have_applied = ambiguous or (status_code is not None and status_code >= 500)
-    if attempts >= max_attempts:
+    if attempts >= max_attempts and not is_throttled(status_code, retry_after):
         return Verdict(DeliveryState.DEAD, Classification.EXHAUSTED, needs_lookup=may_have_applied)
     delay = backoff_seconds(attempts, base=base, cap=cap, retry_after=retry_after)
     return Verdict(DeliveryState.FAILED_RETRYABLE, Classification.TRANSIENT, delay, may_have_applied)
+
+
+def is_throttled(status_code: int | None, retry_after: float | None) -> bool:
+    """429, or 503 with Retry-After: the target asks us to come back later, nothing failed."""
+    return status_code == 429 or (status_code == 503 and retry_after is not None)

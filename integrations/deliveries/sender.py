@@ -15,7 +15,7 @@ from integrations.connectors.errors import ConnectorError
 from integrations.deliveries import conf, ledger, transport
 from integrations.deliveries.attempts import AttemptLog
 from integrations.deliveries.choices import Classification, DeliveryState, Outcome
-from integrations.deliveries.classify import judge
+from integrations.deliveries.classify import is_throttled, judge
 from integrations.deliveries.holds import hold_for
 from integrations.deliveries.models import Delivery, ThrottleEvent
 from integrations.deliveries.throttle import Permit, ThrottleUnavailable, get_throttle
@@ -153,10 +153,12 @@ def _failed(delivery: Delivery, fence: int, log: AttemptLog, connection, exc: Co
         Classification.PERMANENT: Outcome.DEAD,
         Classification.EXHAUSTED: Outcome.EXHAUSTED,
     }.get(verdict.classification, Outcome.RETRYABLE)
+    refund = {"attempts": delivery.attempts - 1} if is_throttled(exc.status_code, exc.retry_after) else {}
     with transaction.atomic():
         done = ledger.finish(
             delivery.pk,
             fence,
+            **refund,
             state=verdict.state,
             classification=verdict.classification,
             last_error=exc.message[:2000],

@@ -132,3 +132,17 @@ def test_held_connection_does_not_send(erp, simulator):
     assert simulator.posting_count() == 0
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.PENDING and delivery.enqueued_at is None
+
+
+def test_a_throttling_target_delays_but_never_dead_letters(erp, simulator):
+    erp.max_attempts = 1
+    erp.save()
+    simulator.config(script={"inv:0": ["429:0", "429:0", "429:0"]})
+    (delivery,) = request_postings(erp, 1)
+    for _ in range(3):
+        assert deliver_one(delivery.pk) == Outcome.RETRYABLE
+        delivery.refresh_from_db()
+        assert delivery.attempts == 0
+        make_due(delivery)
+    assert deliver_one(delivery.pk) == Outcome.SUCCEEDED
+    assert simulator.posting_count() == 1
