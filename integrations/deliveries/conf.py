@@ -33,3 +33,8 @@ def outstanding_cap() -> int:
     """Rows per connection enqueued and not yet finished, at most. Keep it small enough that
     the workers get through it within the redispatch interval."""
     return int(getattr(settings, "SWITCHBOARD_DISPATCH_OUTSTANDING", 400))
+
+
+def chunk_budget_seconds() -> float:
+    """How long one delivery message may keep sending: half the task's soft time limit."""
+    return float(getattr(settings, "CELERY_TASK_SOFT_TIME_LIMIT", 240)) / 2

@@ -52,9 +52,15 @@ class Chunk:
 def deliver_chunk(delivery_ids, *, task_id: str = "") -> dict[str, int]:
     """Attempt each delivery once; returns a count per result (for logs and tests)."""
     counts: dict[str, int] = {}
-    chunk = Chunk(task_id)
+    chunk, started = Chunk(task_id), time.monotonic()
     try:
-        for delivery_id in delivery_ids:
+        for n, delivery_id in enumerate(delivery_ids):
+            if n and time.monotonic() - started > conf.chunk_budget_seconds():
+                # A slow target must not run the task into its hard time limit (that would
+                # count as a worker loss): hand the rest back to the dispatcher.
+                ledger.release_to_dispatcher(delivery_ids[n:])
+                counts["released"] = len(delivery_ids) - n
+                break
             result = deliver_one(delivery_id, chunk=chunk)
             counts[result] = counts.get(result, 0) + 1
     finally:

@@ -146,3 +146,13 @@ def test_a_throttling_target_delays_but_never_dead_letters(erp, simulator):
         make_due(delivery)
     assert deliver_one(delivery.pk) == Outcome.SUCCEEDED
     assert simulator.posting_count() == 1
+
+
+def test_a_chunk_past_its_time_budget_hands_the_rest_back(erp, simulator, settings):
+    from integrations.deliveries.sender import deliver_chunk
+
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 0  # budget 0 s: only the first delivery is sent
+    rows = request_postings(erp, 3, enqueue=False)
+    Delivery.objects.update(enqueued_at=timezone.now())
+    assert deliver_chunk([r.pk for r in rows]) == {Outcome.SUCCEEDED: 1, "released": 2}
+    assert Delivery.objects.filter(enqueued_at__isnull=True, state=DeliveryState.PENDING).count() == 2
