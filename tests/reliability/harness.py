@@ -132,15 +132,21 @@ class Worker:
 
 
 class RedisServer:
-    """A private redis-server without persistence, so a restart comes back empty."""
+    """A private redis-server. Without `aof_dir` it has no persistence, so a restart comes back
+    empty; with it, append-only (`everysec`, as docker-compose runs it) in that directory."""
 
-    def __init__(self, port: int = 6391) -> None:
+    def __init__(self, port: int = 6391, *, aof_dir: Path | None = None) -> None:
         self.port = port
         self.url = f"redis://127.0.0.1:{port}/0"
+        self.aof_dir = aof_dir
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> RedisServer:
-        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        if self.aof_dir is None:
+            args += ["--appendonly", "no"]
+        else:
+            args += ["--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(self.aof_dir)]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

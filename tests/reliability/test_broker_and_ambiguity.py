@@ -1,5 +1,5 @@
 """Redis lost with work pending; ambiguous outcomes (commit then drop / answer after the
-client's timeout); concurrent retries of a dead delivery (RELIABILITY R3a, R5, R10)."""
+client's timeout); concurrent retries of a dead delivery (RELIABILITY R3a, R3b, R5, R10)."""
 
 import threading
 import time
@@ -49,6 +49,61 @@ def test_redis_killed_and_restarted_empty_with_work_pending(simulator):
         redis.kill()
     figures.show("R3a redis restarted empty")
     assert (figures.posted, figures.lost, figures.duplicated, figures.dead) == (600, 0, 0, 0)
+
+
+@pytest.mark.redis
+@pytest.mark.worker
+@pytest.mark.slow
+def test_redis_killed_and_restarted_with_aof_the_same_worker_resumes(simulator, tmp_path, settings):
+    # R3b: queued messages survive in the AOF; the point is that the running worker reconnects
+    # and consumes again by itself (celery #9054/#10205), and the ledger still posts once.
+    settings.SWITCHBOARD_DISPATCH_OUTSTANDING = 600  # six messages: most wait in Redis at the kill
+    simulator.config(latency_ms=5, honour_keys=False)
+    redis = RedisServer(port=6393, aof_dir=tmp_path).start()
+    send = sender_via(redis.url)
+    erp = make_connection(simulator)
+    request_postings(erp, 600)
+    worker = Worker(redis_url=redis.url, env=worker_env(simulator)).start()
+    try:
+        drive(lambda: simulator.posting_count() >= 150, timeout=120, send=send, interval=0.2)
+        redis.kill()
+        posted_at_kill = simulator.posting_count()
+        time.sleep(3)
+        redis.start()
+        up_at = time.time()
+        client = redis_client(redis.url)
+        queued_after_restart, unacked_after_restart = queued_messages(client), client.hlen("unacked")
+        drive(all_terminal, timeout=240, send=send)
+        drain_after_up_s = time.time() - up_at
+        first_post = min(r["t"] for r in simulator.state()["requests"] if r["method"] == "POST" and r["t"] > up_at)
+        same_worker = worker.proc.poll() is None
+    finally:
+        worker.kill()
+        redis.kill()
+    figures = check(
+        simulator,
+        posted_at_kill=posted_at_kill,
+        queued_after_restart=queued_after_restart,
+        unacked_after_restart=unacked_after_restart,
+        first_post_after_up_s=round(first_post - up_at, 1),
+        drain_after_up_s=round(drain_after_up_s, 1),
+    )
+    figures.show("R3b redis restarted with AOF")
+    assert same_worker, "the worker died with Redis; it must ride the outage out"
+    assert queued_after_restart > 0, "nothing was waiting in Redis: the AOF was not exercised"
+    assert first_post - up_at <= 30, "the worker did not resume consuming within 30 s of Redis coming back"
+    assert (figures.posted, figures.lost, figures.duplicated, figures.dead) == (600, 0, 0, 0)
+
+
+def redis_client(url: str):
+    import redis
+
+    return redis.Redis.from_url(url)
+
+
+def queued_messages(client) -> int:
+    """Messages waiting in any queue (each Celery queue is a Redis list), whatever its name."""
+    return sum(client.llen(key) for key in client.scan_iter() if client.type(key) == b"list")
 
 
 @pytest.mark.redis
