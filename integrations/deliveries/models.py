@@ -50,6 +50,8 @@ class Delivery(models.Model):
             models.Index(fields=["state", "next_attempt_at"], name="delivery_due"),
             models.Index(fields=["state", "lease_until"], name="delivery_lease"),
             models.Index(fields=["connection", "state"], name="delivery_conn_state"),
+            # "are all deliveries of this batch run terminal?" once per finished delivery
+            models.Index(fields=["run", "state"], name="delivery_run_state"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -71,6 +71,50 @@ def request_delivery(
     return delivery
 
 
+def request_deliveries(*, run, connections: dict, requests: list[tuple[str, object]]) -> list[int]:
+    """Bulk form for batch flows: one INSERT … ON CONFLICT DO NOTHING for many (step id,
+    DeliveryRequest) pairs, so a re-executed chunk never makes a second delivery for a key.
+
+    `connections` maps connection names to Connection rows. Returns the ids of the rows
+    this call created, enqueued after commit; a key that already existed is left alone
+    (its own dispatcher/sweeper owns it)."""
+    now = timezone.now()
+    rows = []
+    for step_id, req in requests:
+        _validate(req.action, req.key, req.payload)
+        rows.append(
+            Delivery(
+                idempotency_key=req.key,
+                run=run,
+                step_id=step_id or "",
+                connection=connections[req.connection],
+                object=req.object,
+                action=req.action,
+                payload=req.payload,
+                original_payload=req.payload,
+                external_id_field=req.external_id_field or "",
+                external_id="" if req.external_id is None else str(req.external_id),
+                next_attempt_at=now,
+                enqueued_at=None,
+            )
+        )
+    if not rows:
+        return []
+    Delivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    # Rows this call inserted are the ones still unmarked: mark and ring for exactly those.
+    keys = [row.idempotency_key for row in rows]
+    fresh: list[int] = []
+    for i in range(0, len(keys), 500):  # SQLite caps the variables of one statement
+        found = Delivery.objects.filter(idempotency_key__in=keys[i : i + 500], enqueued_at__isnull=True, run=run)
+        fresh += found.values_list("pk", flat=True)
+    ids = list(fresh)
+    for i in range(0, len(ids), 500):
+        Delivery.objects.filter(pk__in=ids[i : i + 500]).update(enqueued_at=now)
+    for pk in ids:
+        _enqueue_on_commit(pk)
+    return ids
+
+
 def _validate(action: str, key: str, payload) -> None:
     if action not in ACTIONS:
         raise DeliveryError("action", f"must be one of {', '.join(ACTIONS)}, not {action!r}")

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .cron import cron_problem
 from .definition import schema_errors
 from .errors import DefinitionError, DefinitionInvalid
+from .foreach import check as check_for_each
 from .plan import CompiledStep, Plan
 from .steps import KINDS
 from .steps.map import check_value_maps
@@ -73,6 +74,7 @@ def analyse(defn: Any) -> tuple[Plan | None, list[DefinitionError]]:
     broken = {e.field.split("]")[0] + "]" for e in errors if e.field.startswith("steps[")}
     raw_steps: list[Any] = defn["steps"] if isinstance(defn.get("steps"), list) else []
     _check_trigger(defn.get("trigger"), errors)
+    check_for_each(defn, errors)
     value_maps: dict[str, Any] = defn["value_maps"] if isinstance(defn.get("value_maps"), dict) else {}
     ids = _check_ids(raw_steps, errors)
     compiled: list[Compiled] = []

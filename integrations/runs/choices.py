@@ -17,6 +17,7 @@ class RunStatus(models.TextChoices):
     WAITING_APPROVAL = "waiting-approval", "Waiting for approval"
     WAITING_DELIVERY = "waiting-delivery", "Waiting for delivery"
     WAITING_BATCH = "waiting-batch", "Waiting for batch"
+    WAITING_CHUNKS = "waiting-chunks", "Waiting for chunks"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     HALTED = "halted", "Halted"
@@ -24,7 +25,7 @@ class RunStatus(models.TextChoices):
 
 
 TERMINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.HALTED, RunStatus.CANCELLED)
-WAITING = (RunStatus.WAITING_APPROVAL, RunStatus.WAITING_DELIVERY, RunStatus.WAITING_BATCH)
+WAITING = (RunStatus.WAITING_APPROVAL, RunStatus.WAITING_DELIVERY, RunStatus.WAITING_BATCH, RunStatus.WAITING_CHUNKS)
 
 
 class StepStatus(models.TextChoices):
@@ -32,6 +33,13 @@ class StepStatus(models.TextChoices):
     SKIPPED = "skipped", "Skipped"
     WAITING = "waiting", "Waiting"
     FAILED = "failed", "Failed"
+
+
+class ChunkStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"  # the worker was lost too often: every record is an exception
 
 
 class ExceptionStatus(models.TextChoices):

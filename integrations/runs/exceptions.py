@@ -32,10 +32,21 @@ def signature(flow_key: str, step_id: str, message: str) -> str:
 
 
 def open_exception(
-    run: Run, *, step_id, classification, kind="", message="", field="", original_input=None, delivery_id=None
+    run: Run,
+    *,
+    step_id,
+    classification,
+    kind="",
+    message="",
+    field="",
+    original_input=None,
+    delivery_id=None,
+    item="",
 ):
-    """Open (or, for a failed retry, reopen) the exception of a failed run."""
+    """Open (or, for a failed retry, reopen) the exception of a failed run (or of one
+    record, group or delivery of a batch run: `item`)."""
     flow = run.flow_version.flow
+    item = item or run.item
     fields = {
         "step_id": step_id,
         "classification": classification,
@@ -45,7 +56,7 @@ def open_exception(
         "message_signature": signature(flow.key, step_id, message or ""),
         "delivery_id": delivery_id,
     }
-    previous = _retrying_exception(run)
+    previous = _retrying_exception(run, item)
     if previous is not None:
         for key, value in fields.items():
             setattr(previous, key, value)
@@ -56,19 +67,21 @@ def open_exception(
         audit.record("system:runtime", "exception.reopen", previous, message=message[:500])
         return previous
     exc = RunException.objects.create(
-        run=run, flow=flow, business_key=run.business_key, original_input=original_input, **fields
+        run=run, flow=flow, item=item, business_key=run.business_key, original_input=original_input, **fields
     )
     audit.record("system:runtime", "exception.open", exc, message=(message or "")[:500])
     return exc
 
 
-def _retrying_exception(run: Run):
-    """The exception being retried by this run: its own (a re-sent delivery) or its origin's."""
+def _retrying_exception(run: Run, item: str = ""):
+    """The exception being retried by this run: its own (a re-sent delivery) or its origin's
+    — for the retry of one item of a batch run, that item's."""
     runs = [run.pk] if run.retry_of_id is None else [run.pk, run.retry_of_id]
-    return RunException.objects.filter(run_id__in=runs, status=ExceptionStatus.RETRYING).order_by("-id").first()
+    retrying = RunException.objects.filter(run_id__in=runs, status=ExceptionStatus.RETRYING, item=item or run.item)
+    return retrying.order_by("-id").first()
 
 
-def open_for_delivery(run: Run, delivery) -> RunException:
+def open_for_delivery(run: Run, delivery, item: str = "") -> RunException:
     # The ledger's classification: transient/exhausted → retries ran out; worker_lost; permanent.
     classification = {"exhausted": Classification.TRANSIENT, "transient": Classification.TRANSIENT}.get(
         delivery.classification, delivery.classification
@@ -83,6 +96,7 @@ def open_for_delivery(run: Run, delivery) -> RunException:
         message=getattr(delivery, "last_error", "") or "delivery failed",
         original_input=delivery.payload,
         delivery_id=delivery.pk,
+        item=item,
     )
 
 
@@ -150,6 +164,10 @@ def retry_as_new_run(exc: RunException, user, from_step: str, version: str, reco
     target = failed.flow_version if version == "ran" else failed.flow_version.flow.live_version
     if target is None:
         raise ActionInvalid("version", "the flow has no published version")
+    if exc.item:  # one record or group of a batch run: a run of its own, retry_of the batch run
+        from integrations.runs.batch_items import retry_item
+
+        return retry_item(exc, user, target, record if record is not None else exc.current_input)
     from_failed = from_step == "failed" and exc.step_id and _has_step(target, exc.step_id)
     return create_run(
         target,
@@ -172,7 +190,8 @@ def _has_step(version, step_id: str) -> bool:
 def skip(exc: RunException, user, reason: str = "") -> RunException:
     exc = lock_active(exc)
     _close(exc, user, ExceptionStatus.SKIPPED, reason or "skipped")
-    Run.objects.filter(pk=exc.run_id).update(status=RunStatus.CANCELLED)
+    if not exc.item:  # skipping one record of a batch run leaves the run and its other records be
+        Run.objects.filter(pk=exc.run_id).update(status=RunStatus.CANCELLED)
     audit.record(user, "exception.skip", exc, message=reason)
     return exc
 

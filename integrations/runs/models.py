@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from integrations.runs.choices import (
     BatchStatus,
+    ChunkStatus,
     Classification,
     ExceptionStatus,
     JobStatus,
@@ -36,6 +37,10 @@ class Run(models.Model):
     error = models.JSONField(null=True, blank=True)
     output = models.JSONField(null=True, blank=True)
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
+    # Batch flows (definition `for_each`): `chunked` once the input was split into RunChunks;
+    # `item` names the one record of a batch run that this run retries ("record:17").
+    chunked = models.BooleanField(default=False)
+    item = models.CharField(max_length=64, blank=True)
     is_test = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -114,6 +119,8 @@ class RunException(models.Model):
         max_length=64, db_index=True, help_text="Message with ids/numbers blanked: groups alike failures."
     )
     field = models.CharField(max_length=200, blank=True)
+    # Within a batch run: which record, group or delivery failed ("record:17"); '' otherwise.
+    item = models.CharField(max_length=64, blank=True)
     business_key = models.CharField(max_length=200, blank=True, db_index=True)
     delivery_id = models.BigIntegerField(null=True, blank=True, help_text="The dead delivery, when a delivery failed.")
     assignee = models.ForeignKey(
@@ -137,9 +144,9 @@ class RunException(models.Model):
         ordering = ["-last_seen", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["run"],
+                fields=["run", "item"],
                 condition=Q(status__in=["open", "assigned", "retrying"]),
-                name="one_active_exception_per_run",
+                name="one_active_exception_per_run_item",
             ),
         ]
 
@@ -162,6 +169,41 @@ class ExceptionComment(models.Model):
 
     def __str__(self) -> str:
         return f"comment {self.pk} on exception {self.exception_id}"
+
+
+class RunChunk(models.Model):
+    """A slice of a batch run's records, claimed and fenced like a run (RELIABILITY §3).
+
+    The records live on the chunk (not as index ranges into the run's input) so a worker
+    reads only its own slice instead of re-parsing the whole input once per chunk."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    first = models.PositiveIntegerField(help_text="Position of the chunk's first record in the run's list.")
+    records = models.JSONField()
+    status = models.CharField(max_length=10, choices=ChunkStatus.choices, default=ChunkStatus.QUEUED)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    fence = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    worker_losses = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # Written once, with the fence, when the chunk is done.
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    groups = models.JSONField(null=True, blank=True, help_text="{group_key: [record, ...]} at the batch step.")
+    outputs = models.JSONField(null=True, blank=True, help_text="Final records of the records that completed.")
+    duration_ms = models.FloatField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="one_chunk_per_run_index")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"]), models.Index(fields=["status", "lease_until"])]
+
+    def __str__(self) -> str:
+        return f"chunk {self.index} of run {self.run_id} ({self.status})"
 
 
 class Batch(models.Model):

@@ -24,6 +24,9 @@ def resubmit(exc, user, edited, note: str = ""):
         revision = len(exc.input_revisions) + 1
         if exc.delivery_id:
             resend_delivery(exc, user, new_key_suffix=f"r{revision}", payload=edited)
+        elif exc.item:  # a record or group of a batch run
+            check_edited(exc, None, edited)
+            retry_as_new_run(exc, user, "start", "ran", record=edited)
         else:
             state = {**(exc.run.state or {}), "record": edited}
             check_edited(exc, state)
@@ -46,14 +49,19 @@ def resubmit(exc, user, edited, note: str = ""):
     return exc
 
 
-def check_edited(exc, state: dict) -> None:
+def check_edited(exc, state: dict | None, edited=None) -> None:
     """Dry-run from the failed step: an edit that fails there again is refused, naming the field."""
     if not exc.step_id:
         return
-    plan = engine_api.plan_for(exc.run.flow_version)
-    outcome = engine_api.run(
-        plan, exc.run.record, engine_api.dry_run_effects(), state=state, start_at=exc.step_id, dry_run=True
-    )
+    if exc.item:
+        from integrations.runs.batch_items import dry_run
+
+        outcome = dry_run(exc, edited)
+    else:
+        plan = engine_api.plan_for(exc.run.flow_version)
+        outcome = engine_api.run(
+            plan, exc.run.record, engine_api.dry_run_effects(), state=state, start_at=exc.step_id, dry_run=True
+        )
     error = outcome.error
     failed_here = outcome.status == "failed" and error is not None and error.step_id == exc.step_id
     if failed_here and error.classification == "permanent":

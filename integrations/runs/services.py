@@ -15,6 +15,7 @@ from django.db.models import F, Max, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from integrations.engine.foreach import is_batch_flow
 from integrations.flows.models import FlowVersion
 from integrations.runs import outcomes
 from integrations.runs.choices import RunStatus, Trigger
@@ -70,6 +71,7 @@ def create_run(
     state=None,
     start_at: str = "",
     business_key: str = "",
+    item: str = "",
 ) -> Run:
     """A queued run of a published version (manual, schedule, poll, retry, replay)."""
     if not version.is_published:
@@ -85,6 +87,7 @@ def create_run(
         state=state,
         start_at=start_at or "",
         business_key=business_key or (business_key_of(event) if event else ""),
+        item=item,
         next_attempt_at=timezone.now(),
     )
     enqueue_on_commit([run])
@@ -144,6 +147,10 @@ def execute_run(run_id: int) -> Run | None:
     run = claim(run_id)
     if run is None:
         return None
+    if run.chunked or (not run.item and is_batch_flow(run.flow_version.definition)):
+        from integrations.runs import batch_runs
+
+        return batch_runs.execute(run)
     effects = RuntimeEffects(run)
     try:
         plan = engine_api.plan_for(run.flow_version)
@@ -185,6 +192,11 @@ def on_delivery_finished(delivery_id: int) -> None:
     delivery = Delivery.objects.select_related("run").get(pk=delivery_id)
     run = delivery.run
     if run is None:
+        return
+    if run.chunked:
+        from integrations.runs import batch_runs
+
+        batch_runs.on_delivery_finished(run, delivery)
         return
     with transaction.atomic():
         if _is_succeeded(delivery):

@@ -59,3 +59,26 @@ def flush_due_batches() -> int:
     from integrations.runs.batches import flush_due
 
     return flush_due()
+
+
+@shared_task(acks_late=True)
+def execute_chunks(chunk_ids: list[int]) -> None:
+    """Chunks of batch runs (ids only); each is claimed and fenced on its own."""
+    from integrations.runs.chunks import execute
+
+    for chunk_id in chunk_ids:
+        execute(chunk_id)
+
+
+@shared_task
+def dispatch_due_chunks() -> int:
+    from integrations.runs.chunks import dispatch_due
+
+    return dispatch_due()
+
+
+@shared_task
+def sweep_expired_chunks() -> int:
+    from integrations.runs.chunks import sweep_expired
+
+    return sweep_expired()

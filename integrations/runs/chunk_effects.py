@@ -1,0 +1,45 @@
+"""Effects for the records of a batch flow (definition `for_each`), run in memory by a chunk.
+
+Nothing here writes: deliveries are collected and requested in bulk when the chunk commits
+(one INSERT … ON CONFLICT DO NOTHING), and a `batch` step answers PENDING so the record stops
+there and the chunk files it under its group key. Lookups and crosswalk reads go through
+the same code as one-record runs."""
+
+from integrations.engine.effects import PENDING, DeliveryResult
+from integrations.engine.errors import EffectError
+from integrations.runs.effects import RuntimeEffects, connection_named, step_id_of
+
+# What a deliver step of a batch flow reports: the write is in the ledger's hands, and the
+# record goes on without waiting (so `steps.<id>.remote_id` is null in a batch flow).
+REQUESTED = DeliveryResult(status="succeeded", remote_id=None, response="requested from the ledger")
+
+
+class ChunkEffects:
+    def __init__(self):
+        self._reads = RuntimeEffects(None)
+        self.connections: dict = {}
+        self.requests: list = []  # (step id, DeliveryRequest), in record order
+
+    def lookup(self, step, request: dict):
+        return self._reads.lookup(step, request)
+
+    def crosswalk(self, object: str, system: str, external_id: str):
+        return self._reads.crosswalk(object, system, external_id)
+
+    def deliver(self, step, request):
+        from integrations.deliveries import services as ledger
+
+        try:
+            ledger._validate(request.action, request.key, request.payload)
+        except ledger.DeliveryError as exc:  # e.g. a key longer than the ledger allows: this record fails
+            raise EffectError(f"{exc.field}: {exc.message}") from exc
+        if request.connection not in self.connections:
+            self.connections[request.connection] = connection_named(request.connection)
+        self.requests.append((step_id_of(step), request))
+        return REQUESTED
+
+    def approve(self, step, request):
+        raise EffectError("approve steps cannot run in a for_each flow")
+
+    def batch(self, step, group_key: str, record: dict):
+        return PENDING
