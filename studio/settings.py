@@ -168,6 +168,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Delivery messages go to one queue per connection (integrations/deliveries/queues.py).
+CELERY_TASK_ROUTES = ["integrations.deliveries.queues.route"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 # Periodic jobs (heartbeat, dispatcher, sweeper) are registered in code by each app's

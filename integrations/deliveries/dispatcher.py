@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from integrations.connections.models import Connection
-from integrations.deliveries import conf, ledger
+from integrations.deliveries import conf, ledger, queues
 from integrations.deliveries.choices import DUE_STATES, DeliveryState
 from integrations.deliveries.holds import held_connection_ids
 from integrations.deliveries.models import Delivery
@@ -38,17 +38,12 @@ def enqueue_chunk(ids: list[int], queue: str) -> None:
     deliver_deliveries.apply_async(args=[ids], queue=queue, expires=conf.task_expires_seconds())
 
 
-def queue_for(connection_name: str, per_connection: bool) -> str:
-    return f"conn.{connection_name}" if per_connection else "default"
-
-
 def dispatch_due(
     *,
     now: datetime | None = None,
     limit: int = 2000,
     chunk_size: int = conf.MAX_CHUNK,
     send: Sender | None = None,
-    per_connection_queues: bool = False,
 ) -> int:
     """Enqueue due, unheld deliveries oldest-first; returns how many rows were enqueued.
 
@@ -56,7 +51,8 @@ def dispatch_due(
     and never more than `conf.outstanding_cap()` rows enqueued and unfinished. So a backlog drains
     in age order, a row does not wait in the broker longer than the redispatch interval
     (which would enqueue it twice), and workers are not flooded with messages the
-    throttle would only defer."""
+    throttle would only defer. Each chunk goes to its connection's queue; rows sent before
+    and never claimed make the dispatcher re-announce that queue to the workers."""
     now = now or timezone.now()
     chunk_size = max(1, min(chunk_size, conf.MAX_CHUNK))
     stale = now - timedelta(seconds=conf.redispatch_seconds())
@@ -67,23 +63,26 @@ def dispatch_due(
         .order_by("id")
     )
     with transaction.atomic():
-        picked: list[tuple[int, str]] = []
+        picked: list[tuple[int, int, datetime | None]] = []
         for connection_id, budget in budgets(due, stale).items():
             picked += _pick(due.filter(connection_id=connection_id), min(budget, limit - len(picked)))
         if not picked:
             return 0
-        Delivery.objects.filter(pk__in=[pk for pk, _ in picked]).update(enqueued_at=now)
-        chunks = _chunks(picked, chunk_size, per_connection_queues)
+        Delivery.objects.filter(pk__in=[pk for pk, _, _ in picked]).update(enqueued_at=now)
+        chunks = _chunks([(pk, cid) for pk, cid, _ in picked], chunk_size)
+        unclaimed = {cid for _, cid, enqueued_at in picked if enqueued_at is not None}
         transaction.on_commit(lambda: _send_all(chunks, enqueue_chunk if send is None else send))
+        if unclaimed:
+            transaction.on_commit(lambda: queues.announce(unclaimed))
     return len(picked)
 
 
-def _pick(rows, limit: int) -> list[tuple[int, str]]:
+def _pick(rows, limit: int) -> list[tuple[int, int, datetime | None]]:
     if limit <= 0:
         return []
     if db_connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True, of=("self",))
-    return list(rows.values_list("pk", "connection__name")[:limit])
+    return list(rows.values_list("pk", "connection_id", "enqueued_at")[:limit])
 
 
 def budgets(due, stale: datetime) -> dict[int, int]:
@@ -117,11 +116,12 @@ def _send_all(chunks: list[tuple[list[int], str]], send: Sender) -> None:
             ledger.release_to_dispatcher(ids)
 
 
-def _chunks(picked: Sequence[tuple[int, str]], size: int, per_connection: bool) -> list[tuple[list[int], str]]:
-    """Group by connection (one chunk never mixes queues), keep oldest-first order."""
+def _chunks(picked: Sequence[tuple[int, int]], size: int) -> list[tuple[list[int], str]]:
+    """(delivery id, connection id) pairs → chunks, one connection (one queue) per chunk,
+    oldest-first within each."""
     by_queue: dict[str, list[int]] = {}
-    for pk, name in picked:
-        by_queue.setdefault(queue_for(name, per_connection), []).append(pk)
+    for pk, connection_id in picked:
+        by_queue.setdefault(queues.queue_name(connection_id), []).append(pk)
     return [(ids[i : i + size], queue) for queue, ids in by_queue.items() for i in range(0, len(ids), size)]
 
 

@@ -18,11 +18,14 @@ from integrations.deliveries.choices import Classification, DeliveryState, Outco
 from integrations.deliveries.classify import is_throttled, judge
 from integrations.deliveries.holds import hold_for
 from integrations.deliveries.models import Delivery, ThrottleEvent
-from integrations.deliveries.throttle import Permit, ThrottleUnavailable, get_throttle
+from integrations.deliveries.throttle import SLOT_BUSY_WAIT, Permit, ThrottleUnavailable, get_throttle
 
 logger = logging.getLogger("integrations.deliveries")
 
 MAX_INLINE_WAIT = 1.0  # a throttle wait up to this long is slept in the task; longer → deferred
+# Every concurrency slot taken usually means a slow target: give the worker process back
+# to other connections' queues soon rather than wait on it (DESIGN "Backends").
+MAX_SLOT_WAIT = 0.2
 
 
 class Chunk:
@@ -107,7 +110,7 @@ def _permit(delivery: Delivery, connection) -> Permit | None:
             return None
         if isinstance(answer, Permit):
             return answer
-        if waited + answer > MAX_INLINE_WAIT:
+        if waited + answer > (MAX_SLOT_WAIT if answer == SLOT_BUSY_WAIT else MAX_INLINE_WAIT):
             ledger.defer(delivery.pk, max(answer, 0.05))
             ThrottleEvent.objects.create(connection=connection)
             return None

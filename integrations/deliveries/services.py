@@ -67,7 +67,7 @@ def request_delivery(
         },
     )
     if created and enqueue:
-        _enqueue_on_commit(delivery.pk)
+        _enqueue_on_commit(delivery.pk, delivery.connection_id)
     return delivery
 
 
@@ -103,15 +103,15 @@ def request_deliveries(*, run, connections: dict, requests: list[tuple[str, obje
     Delivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
     # Rows this call inserted are the ones still unmarked: mark and ring for exactly those.
     keys = [row.idempotency_key for row in rows]
-    fresh: list[int] = []
+    fresh: list[tuple[int, int]] = []
     for i in range(0, len(keys), 500):  # SQLite caps the variables of one statement
         found = Delivery.objects.filter(idempotency_key__in=keys[i : i + 500], enqueued_at__isnull=True, run=run)
-        fresh += found.values_list("pk", flat=True)
-    ids = list(fresh)
+        fresh += found.values_list("pk", "connection_id")
+    ids = [pk for pk, _connection in fresh]
     for i in range(0, len(ids), 500):
         Delivery.objects.filter(pk__in=ids[i : i + 500]).update(enqueued_at=now)
-    for pk in ids:
-        _enqueue_on_commit(pk)
+    for pk, connection_id in fresh:
+        _enqueue_on_commit(pk, connection_id)
     return ids
 
 
@@ -130,20 +130,19 @@ def _validate(action: str, key: str, payload) -> None:
 _buffer = threading.local()
 
 
-def _enqueue_on_commit(delivery_id: int) -> None:
+def _enqueue_on_commit(delivery_id: int, connection_id: int) -> None:
     pending = getattr(_buffer, "ids", None)
     if pending is None:
         pending = _buffer.ids = []
-    pending.append(delivery_id)
+    pending.append((delivery_id, connection_id))
     transaction.on_commit(_flush)
 
 
 def _flush() -> None:
-    from integrations.deliveries.dispatcher import _send_all, enqueue_chunk
+    from integrations.deliveries.dispatcher import _chunks, _send_all, enqueue_chunk
 
-    ids, _buffer.ids = getattr(_buffer, "ids", None) or [], []
-    chunks = [(ids[i : i + conf.MAX_CHUNK], "default") for i in range(0, len(ids), conf.MAX_CHUNK)]
-    _send_all(chunks, enqueue_chunk)
+    picked, _buffer.ids = getattr(_buffer, "ids", None) or [], []
+    _send_all(_chunks(picked, conf.MAX_CHUNK), enqueue_chunk)
 
 
 def retry_delivery(delivery: Delivery, *, new_key_suffix: str | None = None, payload=None, actor=None) -> Delivery:
@@ -170,7 +169,7 @@ def retry_delivery(delivery: Delivery, *, new_key_suffix: str | None = None, pay
             changes={"state": [DeliveryState.DEAD, DeliveryState.PENDING]},
             message=f"sent as {sent_as}" if sent_as else "",
         )
-    _enqueue_on_commit(current.pk)
+    _enqueue_on_commit(current.pk, current.connection_id)
     current.refresh_from_db()
     return current
 

@@ -29,7 +29,7 @@ def test_due_rows_go_out_oldest_first_in_chunks_and_once(erp, django_capture_on_
         assert dispatch_due(send=sent) == 249
     assert [len(ids) for ids, _ in sent] == [100, 100, 49]
     assert sent.ids == [r.pk for r in rows if r.pk != rows[5].pk]
-    assert {queue for _, queue in sent} == {"default"}
+    assert {queue for _, queue in sent} == {f"deliveries.{erp.pk}"}
     with django_capture_on_commit_callbacks(execute=True):
         assert dispatch_due(send=sent) == 0  # enqueued, not yet stale
 
