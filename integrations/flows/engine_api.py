@@ -36,5 +36,12 @@ def errors_as_dicts(errors) -> list[dict]:
 
 
 def plan_for(version):
-    """Compiled plan of a version; the engine caches it by content hash."""
-    return compile_flow(version.definition)
+    """Compiled plan of a version; the engine caches it by content hash. A published version
+    is immutable, so its instance also keeps the plan: hot callers that hold the instance
+    (the invoke path) skip hashing the definition on every record."""
+    plan = version.__dict__.get("_compiled_plan")
+    if plan is None:
+        plan = compile_flow(version.definition)
+        if version.is_published:
+            version.__dict__["_compiled_plan"] = plan
+    return plan

@@ -10,6 +10,8 @@ and batch steps cannot be answered synchronously."""
 import time
 from dataclasses import dataclass
 
+import orjson
+
 from integrations.engine.effects import PENDING, DeliveryResult
 from integrations.engine.errors import EffectError
 from integrations.flows import engine_api
@@ -81,6 +83,21 @@ def live_version(key: str):
     return found
 
 
+# orjson would write datetimes, dataclasses and str/int subclasses its own way; refusing them
+# sends such values down the general path, which writes them as the rest of the runtime does.
+_PLAIN_ONLY = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def plain_json(value):
+    """`jsonable` for the hot path: orjson round-trips plain JSON about ten times faster and
+    refuses what it cannot represent the same way (ints over 64 bits, non-string keys, dates,
+    Decimals, subclasses), which then take the general path."""
+    try:
+        return orjson.loads(orjson.dumps(value, option=_PLAIN_ONLY))
+    except TypeError:
+        return jsonable(value)
+
+
 @dataclass
 class Invoked:
     status: str  # completed | halted | failed
@@ -103,5 +120,5 @@ def invoke(version, record: dict) -> Invoked:
         for s in outcome.steps
         if s.type == "deliver" and s.status == "succeeded" and isinstance(s.output, dict) and s.step_id not in queued
     ]
-    record = jsonable(state.get("record"))
+    record = plain_json(state.get("record"))
     return Invoked(outcome.status, record, error_dict(outcome.error), effects.queued, steps, delivered)

@@ -19,7 +19,7 @@ API_PREFIX = "/api/"
 KEPT_HEADERS = ("WWW-Authenticate", "Retry-After", "Allow")
 
 
-def problem(status: int, detail: str, *, code: str = "", errors: dict | None = None, headers=None) -> JsonResponse:
+def problem_body(status: int, detail: str, *, code: str = "", errors: dict | None = None) -> dict:
     body = {
         "type": f"urn:switchboard:problem:{code or HTTPStatus(status).phrase.lower().replace(' ', '-')}",
         "title": HTTPStatus(status).phrase,
@@ -28,6 +28,11 @@ def problem(status: int, detail: str, *, code: str = "", errors: dict | None = N
     }
     if errors is not None:
         body["errors"] = errors
+    return body
+
+
+def problem(status: int, detail: str, *, code: str = "", errors: dict | None = None, headers=None) -> JsonResponse:
+    body = problem_body(status, detail, code=code, errors=errors)
     response = JsonResponse(body, status=status, content_type=PROBLEM)
     for name, value in (headers or {}).items():
         response[name] = value

@@ -2,12 +2,15 @@
 422 with every validation error by field, 409 when the flow cannot answer at once."""
 
 import pytest
+from django.test import Client
+from rest_framework.authtoken.models import Token
 
 from integrations.deliveries.models import Delivery
 from integrations.flows.services import set_status
 from integrations.runs.models import Run
 from tests.api.runtime_fixtures import *  # noqa: F403
 from tests.api.runtime_fixtures import problem_fields
+from tests.api.wsgi_client import WsgiClient
 from tests.runtime.conftest import publish_flow
 
 pytestmark = pytest.mark.django_db
@@ -49,10 +52,37 @@ RATE_CHECK = {
 def fresh_caches():
     """The invoke path caches flows and grants for 2 s per process; each test starts clean."""
     from integrations.runs.invoke import forget
+    from studio.api import token_grants
     from studio.api.views.invoke import _granted
 
     forget()
     _granted.clear()
+    token_grants.forget()
+
+
+@pytest.fixture(params=["django", "gateway"])
+def entry(request):
+    """Every test runs twice: through Django's request cycle (the test client) and through
+    the WSGI application a server runs, where the invoke gateway answers first."""
+    return request.param
+
+
+@pytest.fixture
+def token_client(entry, personas):
+    def build(name: str):
+        key = Token.objects.get_or_create(user=personas[name])[0].key
+        return (
+            Client(HTTP_AUTHORIZATION=f"Token {key}")
+            if entry == "django"
+            else WsgiClient(HTTP_AUTHORIZATION=f"Token {key}")
+        )
+
+    return build
+
+
+@pytest.fixture
+def client(entry):
+    return Client() if entry == "django" else WsgiClient()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import time
 
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -10,8 +10,8 @@ from rest_framework.views import APIView
 
 from integrations.flows.choices import FlowStatus
 from integrations.flows.models import Flow
-from integrations.runs.invoke import CACHE_SECONDS, NotInvocable, invoke, live_version
-from studio.api.errors import problem
+from integrations.runs.invoke import CACHE_SECONDS, live_version
+from studio.api.invoke_answer import Answer, answer, not_active
 from studio.permissions import HasCapability
 
 _granted: dict[tuple[int, str], tuple[float, bool]] = {}
@@ -63,31 +63,16 @@ class InvokeView(APIView):
             raise Http404(f"no flow '{key}'")
         status, version = found or (None, None)
         if version is None or status != FlowStatus.ACTIVE:
-            return problem(409, f"flow '{key}' has no active published version", code="not-active")
+            return as_response(not_active(key))
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"record": ["the body must be a JSON object"]})
-        try:
-            result = invoke(version, dict(request.data))
-        except NotInvocable as exc:
-            return problem(409, str(exc), code="not-invocable")
-        if result.status == "failed":
-            return self._failed(result)
-        body = {
-            "status": result.status,
-            "record": result.record,
-            "queued": result.queued,
-            "delivered": result.delivered,
-            "steps": result.steps,
-        }
-        return Response(body)
+        return as_response(answer(version, dict(request.data)))
 
-    def _failed(self, result):
-        err = result.error or {}
-        if err.get("classification") == "transient":
-            headers = {"Retry-After": str(int(err.get("retry_after") or 30))}
-            return problem(503, err.get("message") or "a system the flow reads from is unavailable", headers=headers)
-        errors: dict[str, list[str]] = {}
-        for item in err.get("details") or [{"field": err.get("field"), "message": err.get("message")}]:
-            errors.setdefault(item.get("field") or "record", []).append(item.get("message") or "invalid")
-        where = f"{err.get('step_id')}: " if err.get("step_id") else ""
-        return problem(422, where + (err.get("message") or "invalid"), code="invalid", errors=errors)
+
+def as_response(result: Answer):
+    if result.status == 200:
+        return Response(result.body)
+    response = JsonResponse(result.body, status=result.status, content_type=result.content_type)
+    for name, value in result.headers.items():
+        response[name] = value
+    return response
