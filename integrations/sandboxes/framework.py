@@ -36,7 +36,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.request import RawPostDataException
 from django.views.decorators.csrf import csrf_exempt
 
@@ -54,10 +54,6 @@ logger = logging.getLogger("integrations.sandboxes")
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENCY_HEADERS = ("Idempotency-Key", "X-NetSuite-Idempotency-Key")
-
-
-class SandboxAbort(Exception):
-    """Raised when the connection must be dropped without an answer."""
 
 
 class VendorHooks:
@@ -161,13 +157,25 @@ def _find_socket(obj: object, depth: int = 0) -> socket.socket | None:
     return None
 
 
-def drop_connection(request: HttpRequest) -> None:
-    """Close the client's socket without an answer (gunicorn, runserver and live_server)."""
+def drop_connection(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The client gets no complete answer although the write committed.
+
+    gunicorn, runserver and live_server: the socket is shut down under the server. A server
+    that hides its socket (granian): the status line goes out, then the body breaks off short
+    of its declared length — to the client, the same ambiguous outcome."""
     sock = request.META.get("gunicorn.socket") or _find_socket(request.META.get("wsgi.input"))
-    if sock is None:
-        raise SandboxAbort("no socket to drop (test client)")
-    with contextlib.suppress(OSError):  # already closed by the client
-        sock.shutdown(socket.SHUT_RDWR)
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed by the client
+            sock.shutdown(socket.SHUT_RDWR)
+        return response
+    broken = StreamingHttpResponse(_break_off(), status=response.status_code, content_type=response["Content-Type"])
+    broken["Content-Length"] = str(len(response.content) or 1)
+    return broken
+
+
+def _break_off():
+    yield b""
+    raise ConnectionAbortedError("sandbox fault: connection dropped after commit")
 
 
 # --- the decorator ---------------------------------------------------------------------------------
@@ -186,7 +194,7 @@ def sandbox_endpoint(hooks: VendorHooks, *, auth: Callable | bool = True, write:
             if is_write:
                 log_request(request, hooks.vendor, response.status_code, fault)
             if fault == FaultKind.DROP_AFTER_COMMIT:
-                drop_connection(request)
+                response = drop_connection(request, response)
             return response
 
         return csrf_exempt(login_not_required(wrapped))

@@ -339,3 +339,20 @@ def test_all_seven_sandboxes_are_mounted_with_control_endpoints(client, settings
         response = client.get(f"/sandbox/{vendor}/_admin/requests", **admin())
         assert response.status_code == 200 and response.json()["vendor"] == vendor
         assert admin_api.seeder_for(vendor)
+
+
+@pytest.mark.django_db
+def test_drop_after_commit_without_a_socket_breaks_the_body_off(client):
+    """Servers that hide their socket (granian, which `make run` uses): the write commits,
+    the status goes out, then the body stops short of its declared length."""
+    inject(client, kind="drop_after_commit")
+    response = client.post(
+        "/sandbox/testvendor/things",
+        {"ref": "D-2"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {sandbox_credentials(VENDOR)['access_token']}",
+    )
+    assert response.streaming and int(response["Content-Length"]) > 0
+    with pytest.raises(ConnectionAbortedError):
+        b"".join(response.streaming_content)
+    assert SandboxRecord.objects.filter(vendor=VENDOR, external_id="D-2").count() == 1
