@@ -9,7 +9,7 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-# Static files are collected at build time; whitenoise serves them from gunicorn.
+# Static files are collected at build time; whitenoise serves them from the web server (granian).
 # The build needs a throwaway key only because settings load; it is not kept.
 RUN SECRET_KEY=build-only SWITCHBOARD_FERNET_KEYS=$(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
     python manage.py collectstatic --noinput --verbosity 0 \
@@ -17,4 +17,4 @@ RUN SECRET_KEY=build-only SWITCHBOARD_FERNET_KEYS=$(python -c "from cryptography
 USER switchboard
 
 EXPOSE 8000
-CMD ["gunicorn", "studio.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--graceful-timeout", "30", "--access-logfile", "-"]
+CMD ["granian", "--interface", "wsgi", "studio.wsgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", "--blocking-threads", "4", "--respawn-failed-workers", "--workers-kill-timeout", "30", "--access-log"]

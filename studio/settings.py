@@ -182,6 +182,9 @@ SWITCHBOARD_LEASE_SECONDS = env.int("SWITCHBOARD_LEASE_SECONDS", default=600)
 SWITCHBOARD_BACKOFF_BASE_SECONDS = env.float("SWITCHBOARD_BACKOFF_BASE_SECONDS", default=2.0)
 SWITCHBOARD_BACKOFF_CAP_SECONDS = env.float("SWITCHBOARD_BACKOFF_CAP_SECONDS", default=600.0)
 SWITCHBOARD_REDISPATCH_SECONDS = env.int("SWITCHBOARD_REDISPATCH_SECONDS", default=60)
+# Token calls of POST /api/v1/flows/<key>/invoke are answered before Django's request cycle
+# (studio/api/invoke_gateway.py); false sends them through the full stack like every request.
+SWITCHBOARD_INVOKE_GATEWAY = env.bool("SWITCHBOARD_INVOKE_GATEWAY", default=True)
 
 # --- Sandboxes ---------------------------------------------------------------------------
 SWITCHBOARD_SANDBOXES_ENABLED = env.bool("SWITCHBOARD_SANDBOXES_ENABLED", default=not PRODUCTION)

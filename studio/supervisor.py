@@ -3,7 +3,7 @@
 Stock honcho sends SIGTERM to each process *group* and SIGKILLs what still runs 5 s later.
 Both hurt the Celery worker: its pool children die before the main process can drain them
 (it then hangs restoring the messages it received meanwhile), and its warm shutdown takes
-longer than 5 s even when idle. So: SIGTERM goes to each main process only (gunicorn and
+longer than 5 s even when idle. So: SIGTERM goes to each main process only (granian and
 Celery stop their own children), and the SIGKILL of the whole group waits for the worker's
 soft-shutdown timeout plus a margin. Nothing would be lost either way (acks_late and the
 ledger), but a clean stop leaves no work for the sweeper."""
