@@ -11,6 +11,8 @@ from integrations.deliveries.holds import hold_for
 from integrations.deliveries.models import Delivery, DeliveryAttempt, ThrottleEvent
 
 FAILED = (Outcome.RETRYABLE, Outcome.DEAD, Outcome.EXHAUSTED, Outcome.WORKER_LOST)
+# The longest window throttle events are read for; retention.py prunes what is older.
+USAGE_WINDOW = timedelta(hours=24)
 
 
 def usage_last_24h(connection) -> dict:
@@ -18,7 +20,7 @@ def usage_last_24h(connection) -> dict:
 
     requests = attempts that called the target; throttled = deferrals by our own limiter
     plus 429 answers from the target; failures = attempts that did not succeed."""
-    since = timezone.now() - timedelta(hours=24)
+    since = timezone.now() - USAGE_WINDOW
     attempts = DeliveryAttempt.objects.filter(delivery__connection=connection, started_at__gte=since)
     hours: dict = {}
     rows = (

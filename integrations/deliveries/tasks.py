@@ -25,3 +25,10 @@ def sweep_deliveries() -> int:
     from integrations.deliveries.dispatcher import sweep_expired
 
     return sweep_expired()
+
+
+@shared_task(expires=600)
+def prune_throttle_events() -> int:
+    from integrations.deliveries.retention import prune_throttle_events as prune
+
+    return prune()
