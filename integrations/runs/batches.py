@@ -72,6 +72,7 @@ def flush(batch_id: int) -> bool:
                 "pk", flat=True
             )
         )
+        dropped = len(items) - len(waiting)  # runs that failed or were cancelled before the flush
         items = [i for i in items if i.run_id in waiting]
         for index, item in enumerate(items):
             outcome = (
@@ -84,7 +85,7 @@ def flush(batch_id: int) -> bool:
                 next_attempt_at=timezone.now(),
             )
         Batch.objects.filter(pk=batch.pk).update(
-            status=BatchStatus.DONE, flushed_at=timezone.now(), done_count=len(items)
+            status=BatchStatus.DONE, flushed_at=timezone.now(), done_count=len(items), failed_count=dropped
         )
         enqueue_on_commit([Run(pk=i.run_id) for i in items])
     return True
@@ -94,3 +95,25 @@ def flush_due(now=None) -> int:
     now = now or timezone.now()
     due = Batch.objects.filter(status=BatchStatus.OPEN, flush_at__lte=now).values_list("pk", flat=True)
     return sum(maybe_flush(pk, now) for pk in list(due))
+
+
+def note_carrier_outcome(run: Run, *, step_id: str = "", failed: bool) -> None:
+    """Keep `failed_count` (records of the batch that did not get through) true when the
+    carrier — or a retry of it — fails after the flush (every record fails with it) or a
+    retry succeeds (only the records dropped at the flush stay failed). Joined runs end at
+    the batch step, so a failure at any other step of a flushed batch's run is the carrier's."""
+    item = _batch_item_of(run)
+    if item is None or item.batch.status != BatchStatus.DONE or (failed and step_id == item.batch.step_id):
+        return
+    failed_count = F("size") if failed else F("size") - F("done_count")
+    Batch.objects.filter(pk=item.batch_id).update(failed_count=failed_count)
+
+
+def _batch_item_of(run: Run, depth: int = 10):
+    """The batch item of this run, or of the run it retries (a retry has no item of its own)."""
+    while run is not None and depth:
+        item = BatchItem.objects.select_related("batch").filter(run_id=run.pk).first()
+        if item is not None or run.retry_of_id is None:
+            return item
+        run, depth = Run.objects.filter(pk=run.retry_of_id).only("pk", "retry_of_id").first(), depth - 1
+    return None

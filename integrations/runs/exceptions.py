@@ -45,6 +45,9 @@ def open_exception(
 ):
     """Open (or, for a failed retry, reopen) the exception of a failed run (or of one
     record, group or delivery of a batch run: `item`)."""
+    from integrations.runs.batches import note_carrier_outcome
+
+    note_carrier_outcome(run, step_id=step_id, failed=True)
     flow = run.flow_version.flow
     item = item or run.item
     fields = {
@@ -103,6 +106,9 @@ def open_for_delivery(run: Run, delivery, item: str = "") -> RunException:
 def resolve_after_successful_retry(run: Run) -> None:
     exc = _retrying_exception(run)
     if exc is not None:
+        from integrations.runs.batches import note_carrier_outcome
+
+        note_carrier_outcome(run, failed=False)
         exc.status, exc.resolved_at, exc.resolution_reason = (
             ExceptionStatus.RESOLVED,
             timezone.now(),
