@@ -198,6 +198,8 @@ SWITCHBOARD_SANDBOX_ORIGIN = env.str(
 SWITCHBOARD_ALLOW_PRIVATE_ORIGINS = env.list("SWITCHBOARD_ALLOW_PRIVATE_ORIGINS", default=[])
 # Ports outbound https calls may use (origins above are exempt); widen only on purpose.
 SWITCHBOARD_OUTBOUND_PORTS = env.list("SWITCHBOARD_OUTBOUND_PORTS", cast=int, default=[443])
+# A target's response body larger than this is cut off as a permanent error (10 MiB).
+SWITCHBOARD_MAX_RESPONSE_BYTES = env.int("SWITCHBOARD_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024)
 SWITCHBOARD_DEMO_PASSWORD = env.str("SWITCHBOARD_DEMO_PASSWORD", default="switchboard-demo")
 
 # --- Auth ----------------------------------------------------------------------------------

@@ -12,7 +12,10 @@
 - every call records an `Attempt` (method, redacted URL, status, duration, redacted
   request/response excerpts) through `on_attempt`, and logs one redacted line;
 - transport failures become `ConnectorError(kind="transient")`, `ambiguous` when the
-  request may have reached the system.
+  request may have reached the system;
+- a response body is read as a stream and cut off past `SWITCHBOARD_MAX_RESPONSE_BYTES`
+  (10 MiB; a connection's `config.max_response_bytes` overrides it): a permanent error
+  naming the limit, never a worker holding a runaway body in memory.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ for _name in ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "ht
     logging.getLogger(_name).addFilter(_QuietTransportLogs())
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 USER_AGENT = "Switchboard/1 (+integration studio)"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -109,6 +113,10 @@ def resolve(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB" if n % (1024 * 1024) == 0 else f"{n} bytes"
+
+
 class HttpClient:
     """An outbound client bound to one connection's destinations and secrets."""
 
@@ -121,6 +129,7 @@ class HttpClient:
         on_attempt: AttemptRecorder | None = None,
         timeout: httpx.Timeout | float | None = None,
         transport: httpx.BaseTransport | None = None,
+        max_response_bytes: int | None = None,
     ) -> None:
         self.base_url = base_url
         host = (urlsplit(base_url).hostname or "").lower()
@@ -128,6 +137,9 @@ class HttpClient:
         self.secrets: set[str] = {s for s in secrets if isinstance(s, str) and s}
         self.on_attempt = on_attempt
         self.timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+        self.max_response_bytes = max_response_bytes or int(
+            getattr(settings, "SWITCHBOARD_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES)
+        )
         self._transport = transport
         # One pool per host name: requests are pinned to an IP, and a TLS connection made
         # for one host name (SNI) must never be reused for another that shares the IP.
@@ -160,9 +172,12 @@ class HttpClient:
 
     @classmethod
     def for_connection(cls, connection, *, secrets: Iterable[str] = (), **kwargs) -> HttpClient:
-        timeout = (connection.config or {}).get("timeout_seconds")
+        config = connection.config or {}
+        timeout = config.get("timeout_seconds")
         if timeout and "timeout" not in kwargs:
             kwargs["timeout"] = httpx.Timeout(float(timeout), connect=min(5.0, float(timeout)))
+        if config.get("max_response_bytes") and "max_response_bytes" not in kwargs:
+            kwargs["max_response_bytes"] = int(config["max_response_bytes"])
         return cls(
             base_url=connection.base_url, allowed_hosts=connection.allowed_hosts or (), secrets=secrets, **kwargs
         )
@@ -216,13 +231,45 @@ class HttpClient:
             request.extensions = {**request.extensions, "sni_hostname": host}
         started, clock = datetime.now(UTC), time.monotonic()
         try:
-            response = client.send(request)
+            response = client.send(request, stream=True)
+            try:
+                too_big = self._read_capped(response)
+            finally:
+                response.close()
         except httpx.HTTPError as exc:
             error = self._transport_error(exc, host)
             self._record(request, shown_url, None, clock, started, error=error.message)
             raise error from None
+        if too_big:
+            # The system answered (and may have applied the request): permanent, and
+            # ambiguous so a retry by a person looks the record up before posting again.
+            error = ConnectorError(
+                f"The response from {host} exceeded the {_size(self.max_response_bytes)} limit "
+                f"(SWITCHBOARD_MAX_RESPONSE_BYTES) and was cut off.",
+                kind="permanent",
+                status_code=response.status_code,
+                ambiguous=True,
+            )
+            self._record(request, shown_url, None, clock, started, error=error.message)
+            raise error
         self._record(request, shown_url, response, clock, started)
         return response
+
+    def _read_capped(self, response: httpx.Response) -> bool:
+        """Read the (decoded) body up to the limit; True when it is larger."""
+        limit = self.max_response_bytes
+        if int(response.headers.get("content-length") or 0) > limit:
+            return True
+        if hasattr(response, "_content"):  # already read (a response hook did)
+            return len(response.content) > limit
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                return True
+            chunks.append(chunk)
+        response._content = b"".join(chunks)  # what `read()` would have stored
+        return False
 
     def _transport_error(self, exc: httpx.HTTPError, host: str) -> ConnectorError:
         if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
