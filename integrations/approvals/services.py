@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from integrations.approvals.choices import ApprovalStatus, OnExpiry
 from integrations.approvals.models import ApprovalTask
+from integrations.approvals.notify import notify_on_commit
 from integrations.audit import services as audit
 
 EXPIRY = {"escalate": OnExpiry.ESCALATE, "auto-reject": OnExpiry.REJECT, "auto-approve": OnExpiry.APPROVE}
@@ -25,7 +26,7 @@ def open_task(run, request) -> ApprovalTask:
     assignee = None
     if approvers.get("user"):
         assignee = get_user_model().objects.filter(username=approvers["user"]).first()
-    task, _ = ApprovalTask.objects.get_or_create(
+    task, created = ApprovalTask.objects.get_or_create(
         run=run,
         step_id=request.step_id,
         defaults={
@@ -39,6 +40,8 @@ def open_task(run, request) -> ApprovalTask:
             "due_at": timezone.now() + timedelta(hours=request.sla_hours) if request.sla_hours else None,
         },
     )
+    if created:
+        notify_on_commit(task.pk, "opened")
     return task
 
 
@@ -141,6 +144,7 @@ def _expire(task: ApprovalTask, now) -> int:
             ).update(escalated_at=now, assignee=None, group="Admin")
             if done:
                 audit.record("system:approvals", "approval.escalate", task, message="past due; escalated to Admin")
+                notify_on_commit(task.pk, "escalated")
             return done
         outcome = ApprovalStatus.APPROVED if task.on_expiry == OnExpiry.APPROVE else ApprovalStatus.REJECTED
         comment = (
@@ -156,5 +160,6 @@ def _expire(task: ApprovalTask, now) -> int:
                 task,
                 message=comment,
             )
+            notify_on_commit(task.pk, "expired")
             wake(task.run_id, from_statuses=[RunStatus.WAITING_APPROVAL])
         return done
