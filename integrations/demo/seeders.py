@@ -4,5 +4,6 @@ idempotent `seed(stdout)` function owned by its app (running it twice changes no
 SEEDERS = [
     "integrations.demo.users.seed",
     "integrations.connections.demo.seed",
+    "integrations.crosswalk.demo.seed",
     "integrations.flows.demo.seed",
 ]
