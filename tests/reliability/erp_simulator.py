@@ -8,7 +8,8 @@ Redis restart never touches it. The API the generic REST connector speaks:
 
 The test drives it through /_control:
 
-    POST /_control/config  {"honour_keys": bool, "latency_ms": n, "maintenance_retry_after": s|null,
+    POST /_control/config  {"honour_keys": bool, "latency_ms": n, "unavailable": bool,
+                            "maintenance_retry_after": s|null,
                             "drop_rate": f, "slow_rate": f, "slow_seconds": s, "seed": n,
                             "script": {ref: ["503", "429:2", "422", "drop", "slow", "hang"]}}
     GET  /_control/state   → {"postings": [...], "requests": [...]} (requests: t, method, ref, status)
@@ -33,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 DEFAULTS = {
     "honour_keys": True,
     "latency_ms": 0,
+    "unavailable": False,  # an outage: every POST answers 503 without Retry-After
     "maintenance_retry_after": None,
     "drop_rate": 0.0,
     "slow_rate": 0.0,
@@ -63,6 +65,8 @@ class State:
         script = self.config["script"].get(ref) or []
         if script:
             return script.pop(0)
+        if self.config["unavailable"]:
+            return "503"
         if self.config["maintenance_retry_after"] is not None:
             return f"maint:{self.config['maintenance_retry_after']}"
         roll = self.random.random()
@@ -88,6 +92,9 @@ STATE = State()
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, a keep-alive client waits for
+    # the delayed ACK (~40 ms) on every request, which no real ERP makes it do.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args) -> None:  # quiet
         pass
