@@ -36,6 +36,9 @@ class Chunk:
         self.task_id = task_id
         self.holds: dict[int, object] = {}
         self.connectors: dict[int, tuple] = {}
+        # Connections whose limiter deferred a row of this chunk, with the delay it asked
+        # for: their other rows are deferred at once instead of waiting again, each.
+        self.throttled: dict[int, float] = {}
 
     def hold(self, connection, now):
         if connection.pk not in self.holds:
@@ -86,7 +89,10 @@ def deliver_one(delivery_id: int, *, chunk: Chunk | None = None) -> str:
     if chunk.hold(connection, now) is not None:
         ledger.release_to_dispatcher([delivery_id])
         return "held"
-    permit = _permit(delivery, connection)
+    if connection.pk in chunk.throttled:
+        _defer(delivery, chunk.throttled[connection.pk])
+        return "throttled"
+    permit = _permit(delivery, connection, chunk)
     if permit is None:
         return "throttled"
     try:
@@ -98,7 +104,7 @@ def deliver_one(delivery_id: int, *, chunk: Chunk | None = None) -> str:
         get_throttle().release(permit)
 
 
-def _permit(delivery: Delivery, connection) -> Permit | None:
+def _permit(delivery: Delivery, connection, chunk: Chunk) -> Permit | None:
     """A throttle permit, sleeping through short waits; None after deferring the delivery."""
     throttle, waited = get_throttle(), 0.0
     while True:
@@ -111,11 +117,16 @@ def _permit(delivery: Delivery, connection) -> Permit | None:
         if isinstance(answer, Permit):
             return answer
         if waited + answer > (MAX_SLOT_WAIT if answer == SLOT_BUSY_WAIT else MAX_INLINE_WAIT):
-            ledger.defer(delivery.pk, max(answer, 0.05))
-            ThrottleEvent.objects.create(connection=connection)
+            chunk.throttled[connection.pk] = max(answer, 0.05)
+            _defer(delivery, chunk.throttled[connection.pk])
             return None
         time.sleep(answer)
         waited += answer
+
+
+def _defer(delivery: Delivery, seconds: float) -> None:
+    ledger.defer(delivery.pk, seconds)
+    ThrottleEvent.objects.create(connection_id=delivery.connection_id)
 
 
 def _attempt(claim: ledger.Claim, chunk: Chunk) -> str:

@@ -94,3 +94,24 @@ def test_rows_left_unclaimed_re_announce_their_queue(erp, settings, monkeypatch,
     with django_capture_on_commit_callbacks(execute=True):
         assert dispatch_due(now=timezone.now() + timedelta(seconds=61), send=Sent()) == 2
     assert announced == [[erp.pk]]
+
+
+def test_a_chunk_whose_connection_is_saturated_gives_its_worker_back_at_once(erp, settings):
+    """Every concurrency slot taken (a hanging target): the first row waits briefly, the
+    rest of the chunk is deferred without waiting — the process serves other queues."""
+    import time
+
+    from integrations.deliveries.models import Delivery, ThrottleEvent
+    from integrations.deliveries.sender import MAX_SLOT_WAIT, deliver_chunk
+    from integrations.deliveries.throttle import DatabaseThrottle
+
+    erp.max_concurrency = 1
+    erp.save()
+    DatabaseThrottle().acquire(erp)  # the one slot, held by a send that hangs elsewhere
+    rows = request_postings(erp, 20)
+    before, started = timezone.now(), time.monotonic()
+    assert deliver_chunk([r.pk for r in rows]) == {"throttled": 20}
+    assert time.monotonic() - started < MAX_SLOT_WAIT + 0.5  # not 20 waits
+    assert not Delivery.objects.filter(enqueued_at__isnull=False).exists()  # the dispatcher re-sends them
+    assert Delivery.objects.filter(next_attempt_at__gt=before).count() == 20  # deferred, each
+    assert ThrottleEvent.objects.filter(connection=erp).count() == 20
