@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from integrations.deliveries.models import Delivery
+from integrations.deliveries.models import Delivery, ThrottleEvent
 
 from .conftest import worker_env
 from .harness import Simulator, Worker, make_connection, request_postings
@@ -55,10 +55,16 @@ def test_a_hanging_target_does_not_delay_another_connection(simulator, slow_simu
         while simulator.posting_count() < FAST_MESSAGES and time.monotonic() < deadline:
             time.sleep(0.2)
         took = time.monotonic() - started
+        # The slow queue (consumed since worker start) is being worked too: one request in
+        # flight, the other messages deferred by the throttle rather than waited on.
+        slow_in_flight = Delivery.objects.filter(connection=slow, state="IN_FLIGHT").count()
+        slow_deferred = ThrottleEvent.objects.filter(connection=slow).count()
     finally:
         worker.kill()
-    print(f"[per-connection queues] fast postings={simulator.posting_count()} in {took:.1f}s")
+    print(f"[per-connection queues] fast postings={simulator.posting_count()} in {took:.1f}s, "
+          f"slow in flight={slow_in_flight}, slow deferrals={slow_deferred}")  # fmt: skip
     assert simulator.posting_count() == FAST_MESSAGES
     assert took < 8, f"the fast connection waited {took:.1f}s behind the slow one"
     assert Delivery.objects.filter(connection=fast, state="SUCCEEDED").count() == FAST_MESSAGES
     assert slow_simulator.posting_count() <= 1  # the slow system is still on its first request
+    assert slow_in_flight == 1 and slow_deferred > 0
