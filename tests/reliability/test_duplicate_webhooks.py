@@ -87,9 +87,9 @@ def test_each_webhook_sent_three_times_is_stored_run_and_posted_once(
     simulator,
     worker,
     personas,
-    crm,
+    crm,  # noqa: F811
     monkeypatch,
-    settings,  # noqa: F811
+    settings,
 ):
     # No worker is killed here: a lease long enough that 500 run messages (which expire with
     # the lease) are not dropped while the worker works through the backlog.
