@@ -1,5 +1,6 @@
 """Poll triggers: query the source connection for records changed since the flow's
-watermark, page by page; each record becomes one event (deduplicated by id and content).
+watermark, page by page; each record becomes one event (deduplicated by id and content) —
+or, for a batch flow (`for_each`), each page becomes one event `{"records": [...]}`.
 
 Each page's events and the watermark/cursor move in one transaction, so a crash mid-poll
 resumes at the page after the last stored one, and the watermark only advances once the
@@ -23,6 +24,12 @@ def record_identity(record: dict) -> str:
     ident = record.get("id") or record.get("Id") or record.get("external_id") or ""
     digest = hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:20]
     return f"{ident}:{digest}"
+
+
+def page_identity(records) -> str:
+    """Same page of the same records, same event: a re-poll after a crash stores nothing new."""
+    digest = hashlib.sha256("|".join(record_identity(r) for r in records).encode()).hexdigest()[:40]
+    return f"page:{digest}"
 
 
 def poll(flow_id: int) -> int:
@@ -50,9 +57,21 @@ def poll(flow_id: int) -> int:
 
 
 def _store_page(flow, version, connection, mark: Watermark, page, newest: str) -> int:
+    from integrations.engine.foreach import is_batch_flow
+
     new = 0
+    whole_page = is_batch_flow(version.definition)
     with transaction.atomic():
-        for record in page.records:
+        if whole_page and page.records:  # one batch run per page, its records at $.records
+            new += ingest_event(
+                source=f"poll:{flow.key}",
+                type=f"{mark.object}.changed",
+                external_id=page_identity(page.records),
+                payload={"records": list(page.records)},
+                connection=connection,
+                versions=[version],
+            ).created
+        for record in [] if whole_page else page.records:
             result = ingest_event(
                 source=f"poll:{flow.key}",
                 type=f"{mark.object}.changed",

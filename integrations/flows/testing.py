@@ -22,8 +22,23 @@ def test_run(flow, user, record: dict, *, version: str = "draft") -> dict:
         plan = engine_api.compile_flow(target.definition)
     except engine_api.DefinitionInvalid as exc:
         raise DraftInvalid(engine_api.errors_as_dicts(exc.errors)) from exc
-    outcome = engine_api.run(plan, record, engine_api.dry_run_effects(crosswalk=canonical_id), dry_run=True)
-    return {"version": target.number or "draft", **outcome_dict(outcome)}
+    page = _page_of(target.definition, record)
+    sample = page[0] if page else record  # a batch flow's page: its first record is shown
+    outcome = engine_api.run(plan, sample, engine_api.dry_run_effects(crosswalk=canonical_id), dry_run=True)
+    extra = {"for_each": {"records": len(page), "shown": 0}} if page else {}
+    return {"version": target.number or "draft", **outcome_dict(outcome), **extra}
+
+
+def _page_of(definition, record) -> list:
+    """The records of a batch flow's sample page; [] when the sample is one record."""
+    from integrations.engine.foreach import is_batch_flow, records_of
+
+    if not is_batch_flow(definition):
+        return []
+    try:
+        return records_of(definition, record) or []
+    except ValueError:
+        return []
 
 
 test_run.__test__ = False  # not a pytest test despite the name

@@ -323,3 +323,16 @@ def test_run_counters_are_readable_through_the_run_api(billing, bells, client_fo
     body = client_for("viewer").get(f"/api/v1/runs/{run.pk}/").json()
     assert body["status"] == "waiting-delivery"
     assert (body["output"]["records"], body["output"]["succeeded"], body["output"]["failed"]) == (3, 2, 1)
+
+
+def test_a_test_run_of_a_batch_flow_shows_the_first_record_of_a_sample_page(personas, bells):
+    from integrations.flows.services import create_flow
+    from integrations.flows.testing import test_run as dry_run
+
+    flow = create_flow(personas["analyst"], key="pages", name="Pages", definition=INVOICE_PAGE_FLOW)
+    result = dry_run(flow, personas["analyst"], {"invoices": [{"id": "INV-7", "amount": 7}, {"id": "INV-8"}]})
+    assert result["for_each"] == {"records": 2, "shown": 0}
+    assert result["status"] == "completed" and result["steps"][1]["output"]["key"] == "invoice:INV-7"
+    one = dry_run(flow, personas["analyst"], {"id": "INV-9", "amount": 9})  # a single record works too
+    assert one["status"] == "completed" and "for_each" not in one
+    assert not Run.objects.exists()

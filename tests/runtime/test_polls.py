@@ -103,3 +103,32 @@ def test_a_paused_flow_is_not_polled(polled, source, personas):
 
     set_status(polled, personas["analyst"], "paused")
     assert poll(polled.pk) == 0 and source.requests == []
+
+
+def test_a_batch_flow_polls_one_event_per_page_and_one_batch_run_each(personas, source, doorbells):
+    from integrations.runs.services import execute_run
+
+    Connection.objects.create(
+        name="crm-api",
+        kind="generic_rest",
+        base_url=source.url,
+        config={"auth_type": "none", "objects": {"deals": {"path": "/deals", "records_path": "$.data",
+                "cursor_path": "$.next", "cursor_param": "cursor", "since_param": "updated_since",
+                "watermark_field": "updated_at"}}},
+    )  # fmt: skip
+    definition = {
+        "trigger": {"type": "poll", "connection": "crm-api", "object": "deals", "cron": "*/5 * * * *"},
+        "for_each": {"path": "$.records", "chunk_size": 1},
+        "steps": [{"id": "shape", "type": "map", "fields": [{"to": "name", "from": "$.name", "required": True}]}],
+    }
+    flow = publish_flow(personas["analyst"], definition, key="deal-pages")
+    assert poll(flow.pk) == 2  # pages of two and one
+    pages = [len(e.payload["records"]) for e in Event.objects.order_by("id")]
+    assert pages == [2, 1]
+    runs = [execute_run(r.pk) for r in Run.objects.order_by("id")]
+    assert [(r.status, r.output["records"], r.output["chunks"]) for r in runs] == [
+        ("waiting-chunks", 2, 2),
+        ("waiting-chunks", 1, 1),
+    ]
+    Watermark.objects.update(position="", cursor="")
+    assert poll(flow.pk) == 0  # the same pages again: nothing new
