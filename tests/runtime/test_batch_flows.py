@@ -336,3 +336,33 @@ def test_a_test_run_of_a_batch_flow_shows_the_first_record_of_a_sample_page(pers
     one = dry_run(flow, personas["analyst"], {"id": "INV-9", "amount": 9})  # a single record works too
     assert one["status"] == "completed" and "for_each" not in one
     assert not Run.objects.exists()
+
+
+def test_a_failed_group_is_an_exception_retried_from_the_batch_step(personas, crm, erp_offline, bells):
+    flow = {**BILLING_FLOW, "steps": [*BILLING_FLOW["steps"]]}
+    too_big = {"when": "record.count > 2", "message": "at most two lines per bill", "field": "count"}
+    flow["steps"].insert(2, {"id": "limit", "type": "validate", "rules": [too_big]})
+    flow["steps"].insert(2, BILLING_FLOW["steps"][1])
+    del flow["steps"][1]  # order: shape, collect, limit, bill
+    assert [s["id"] for s in flow["steps"]] == ["shape", "collect", "limit", "bill"]
+    publish_flow(personas["analyst"], flow, key="billing")
+    run = execute_run(page("time.page", "entries", entries(4)).pk)  # P0: T0, T2; P1: T1, T3
+    run_all_chunks(run)
+    execute_run(run.pk)
+    assert Delivery.objects.filter(run=run).count() == 2  # both groups of two are billed
+    run = execute_run(page("time.page", "entries", entries(6), external_id="page-2").pk)
+    run_all_chunks(run)
+    run = execute_run(run.pk)
+    failed = RunException.objects.filter(run=run).order_by("item")
+    assert [(e.item, e.step_id, e.field) for e in failed] == [
+        ("group:P0", "limit", "count"),
+        ("group:P1", "limit", "count"),
+    ]
+    assert run.output["groups_failed"] == 2 and failed[0].original_input["count"] == 3
+    group = failed[0]
+    fixed = {**group.original_input, "records": group.original_input["records"][:2]}
+    resubmit(group, personas["operator"], fixed)
+    retry = Run.objects.latest("id")
+    assert (retry.item, retry.start_at, retry.resume["step_id"]) == ("group:P0", "collect", "collect")
+    assert execute_run(retry.pk).status == "waiting-delivery"
+    assert Delivery.objects.get(run=retry).payload["count"] == 2
