@@ -84,11 +84,37 @@ def execute(chunk_id: int) -> RunChunk | None:
     if chunk is None:
         return None
     started = perf_counter()
-    result = batch_runs.run_records(chunk.run, chunk.records, first=chunk.first)
-    if not _commit(chunk, result, (perf_counter() - started) * 1000):
+    try:
+        result = batch_runs.run_records(chunk.run, chunk.records, first=chunk.first)
+        committed = _commit(chunk, result, (perf_counter() - started) * 1000)
+    except Exception as exc:  # a bug would fail the same way on every retry: fail the chunk now
+        log.exception("chunk %s of run %s crashed", chunk.pk, chunk.run_id)
+        committed = _fail(chunk, f"{type(exc).__name__}: {exc}"[:2000], Classification.PERMANENT, "internal")
+    if not committed:
         return None
     complete_if_done(chunk.run_id)
     return chunk
+
+
+def _fail(chunk: RunChunk, message: str, classification, kind: str, now=None) -> bool:
+    """Fenced: the chunk ends `failed` and each of its records is an exception of its own."""
+    from integrations.runs import batch_runs
+
+    now = now or timezone.now()
+    mine = Q(pk=chunk.pk, fence=chunk.fence, status=ChunkStatus.RUNNING)
+    with transaction.atomic():
+        if not RunChunk.objects.filter(mine).update(
+            status=ChunkStatus.FAILED,
+            worker_losses=F("worker_losses") + (1 if classification == Classification.WORKER_LOST else 0),
+            lease_until=None,
+            failed=len(chunk.records),
+            finished_at=now,
+        ):
+            return False
+        error = {"kind": kind, "message": message, "step_id": ""}
+        failures = [(f"record:{chunk.first + i}", record, error) for i, record in enumerate(chunk.records)]
+        batch_runs.open_item_exceptions(chunk.run, failures, classification=classification)
+    return True
 
 
 def _commit(chunk: RunChunk, result, duration_ms: float) -> bool:
@@ -165,7 +191,6 @@ def sweep_expired(now=None) -> int:
 
 
 def _recover(chunk: RunChunk, now) -> int:
-    from integrations.runs import batch_runs
 
     expired = Q(pk=chunk.pk, fence=chunk.fence, status=ChunkStatus.RUNNING, lease_until__lt=now)
     if chunk.worker_losses + 1 < WORKER_LOSS_CAP:
@@ -176,23 +201,10 @@ def _recover(chunk: RunChunk, now) -> int:
             next_attempt_at=timezone.now(),
             enqueued_at=None,
         )
-    with transaction.atomic():
-        if not RunChunk.objects.filter(expired).update(
-            status=ChunkStatus.FAILED,
-            worker_losses=F("worker_losses") + 1,
-            lease_until=None,
-            failed=len(chunk.records),
-            finished_at=now,
-        ):
-            return 0
-        message = f"the worker running this record's chunk was lost {WORKER_LOSS_CAP} times"
-        batch_runs.open_item_exceptions(
-            chunk.run,
-            [
-                (f"record:{chunk.first + i}", record, {"kind": "worker_lost", "message": message, "step_id": ""})
-                for i, record in enumerate(chunk.records)
-            ],
-            classification=Classification.WORKER_LOST,
-        )
+    message = f"the worker running this record's chunk was lost {WORKER_LOSS_CAP} times"
+    if not RunChunk.objects.filter(expired).exists() or not _fail(
+        chunk, message, Classification.WORKER_LOST, "worker_lost", now
+    ):
+        return 0
     complete_if_done(chunk.run_id)
     return 1

@@ -366,3 +366,21 @@ def test_a_failed_group_is_an_exception_retried_from_the_batch_step(personas, cr
     assert (retry.item, retry.start_at, retry.resume["step_id"]) == ("group:P0", "collect", "collect")
     assert execute_run(retry.pk).status == "waiting-delivery"
     assert Delivery.objects.get(run=retry).payload["count"] == 2
+
+
+def test_a_chunk_that_crashes_fails_at_once_with_its_records_as_exceptions(billing, bells, monkeypatch):
+    run = execute_run(page("time.page", "entries", entries(6)).pk)
+
+    def crash(run, records, first):
+        raise RuntimeError("bug in an effect")
+
+    monkeypatch.setattr(batch_runs, "run_records", crash)
+    chunks.execute(RunChunk.objects.get(run=run, index=1).pk)
+    failed = RunChunk.objects.get(run=run, index=1)
+    assert (failed.status, failed.failed, failed.worker_losses) == ("failed", 2, 0)
+    lost = RunException.objects.filter(run=run).order_by("item")
+    assert [(e.item, e.kind, e.classification) for e in lost] == [
+        ("record:4", "internal", "permanent"),
+        ("record:5", "internal", "permanent"),
+    ]
+    assert "bug in an effect" in lost[0].message
