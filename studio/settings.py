@@ -215,8 +215,9 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=_email.get("EMAIL_USE_TLS", Fa
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=_email.get("EMAIL_USE_SSL", False))
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # a slow mail server never holds a worker long
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Switchboard <switchboard@localhost>")
-# Where people reach the studio, for links in notifications.
-SWITCHBOARD_PUBLIC_URL = env.str("SWITCHBOARD_PUBLIC_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
+# Where people reach the studio (links in notifications, the URL HubSpot signs); empty means
+# the app's own origin, SWITCHBOARD_SANDBOX_ORIGIN.
+SWITCHBOARD_PUBLIC_URL = env.str("SWITCHBOARD_PUBLIC_URL", default="")
 
 # --- Auth ----------------------------------------------------------------------------------
 LOGIN_URL = "login"

@@ -86,7 +86,8 @@ def _title(task: ApprovalTask) -> str:
 
 
 def _body(task: ApprovalTask, reason: str) -> str:
-    link = settings.SWITCHBOARD_PUBLIC_URL.rstrip("/") + reverse("approvals:inbox") + "?" + urlencode({"task": task.pk})
+    origin = settings.SWITCHBOARD_PUBLIC_URL or settings.SWITCHBOARD_SANDBOX_ORIGIN  # the app's own, by default
+    link = origin.rstrip("/") + reverse("approvals:inbox") + "?" + urlencode({"task": task.pk})
     lines = [
         LEADS[reason].format(status=task.status),
         "",

@@ -32,14 +32,16 @@ def approvers(personas):
 def test_opening_a_task_mails_each_group_member_a_link_and_no_record(
     waiting,  # noqa: F811
     approvers,
+    settings,
     django_capture_on_commit_callbacks,
 ):
+    settings.SWITCHBOARD_PUBLIC_URL = "https://switchboard.example.com/"
     with django_capture_on_commit_callbacks(execute=True):
         _run, task = waiting(value=5000, name="acme-secret-deal")
     assert sorted(sent_to()) == [["approver2@example.com"], ["approver@example.com"]]
     message = mail.outbox[0]
     assert message.subject == "[Switchboard] Approval needed: Deal acme-secret-deal worth 5000"
-    assert f"http://127.0.0.1:8000/approvals/?task={task.pk}" in message.body
+    assert f"https://switchboard.example.com/approvals/?task={task.pk}" in message.body
     assert "Step: big_deal" in message.body and "Due: " in message.body
     # The summary the approver sees is the title; the record itself is not in the mail.
     assert "'value'" not in message.body and '"value"' not in message.body and "{" not in message.body
