@@ -13,6 +13,7 @@ The run row goes through these phases, each one claim of the run (services.claim
    its own (`item` = "record:<n>", "group:<key>", "delivery:<id>") a person can retry,
    edit and resubmit, or skip, without touching the rest of the run."""
 
+import hashlib
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -194,8 +195,16 @@ def run_groups(run: Run, plan, step) -> Results:
                 result.skipped += 1
             else:
                 error = error_dict(outcome.error) or {"kind": "internal", "message": f"stopped: {outcome.status}"}
-                result.failures.append((f"group:{label}", {**group, "count": len(group["records"])}, error))
+                result.failures.append((group_item(label), {**group, "count": len(group["records"])}, error))
     return result
+
+
+def group_item(label: str) -> str:
+    """`group:<key>`, kept within the exception's 64-character `item` (long keys hashed)."""
+    item = f"group:{label}"
+    if len(item) <= 64:
+        return item
+    return f"group:{label[:40]}~{hashlib.sha256(label.encode()).hexdigest()[:16]}"
 
 
 def finish_if_delivered(run_id: int) -> bool:
