@@ -19,10 +19,10 @@ from integrations.sandboxes.bamboohr import VENDOR
 from integrations.sandboxes.bamboohr.seed import seed
 from integrations.sandboxes.bamboohr.webhooks import sign
 from integrations.sandboxes.credentials import sandbox_credentials
-from integrations.sandboxes.framework import setting_for
 from integrations.sandboxes.models import SandboxFault
-from tests.connectors.contract import make_connection, use_sandboxes, wait_for
+from tests.connectors.contract import make_connection, wait_for
 from tests.connectors.openapi import bamboohr as spec
+from tests.connectors.shapes import assert_transient, assert_upserted_once, limit_sandbox, refusal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,11 +63,6 @@ def connector_for(origin: str, api_key: str | None = None, **creds) -> BambooHRC
         "bamboohr", f"{origin}/sandbox/{VENDOR}", {"company_domain": "acme"}, {"api_key": key, **creds}
     )
     return BambooHRConnector(connection)
-
-
-@pytest.fixture
-def origin(live_server, settings):
-    return use_sandboxes(live_server, settings)
 
 
 @pytest.fixture
@@ -156,9 +151,8 @@ def test_upsert_by_work_email_twice_gives_one_employee(bamboo):
         "lin.zhou@firm.example",
         {"firstName": "Lin", "lastName": "Zhou", "jobTitle": "Manager"},
     )
-    assert first.created and not second.created and first.remote_id == second.remote_id
     rows = store.records(VENDOR, "employee").filter(external_id="lin.zhou@firm.example")
-    assert rows.count() == 1 and rows.get().data["jobTitle"] == "Manager"
+    assert assert_upserted_once(first, second, rows).data["jobTitle"] == "Manager"
 
 
 def test_upsert_by_employee_number_matches_through_the_dataset(bamboo):
@@ -176,21 +170,17 @@ def test_throttling_is_transient_with_retry_after(origin, kind, status):
     conn = connector_for(origin)
     recorder = SpecRecorder(conn)
     SandboxFault.objects.create(vendor=VENDOR, kind=kind, retry_after=42)
-    with pytest.raises(ConnectorError) as err:
-        conn.query("employees")
-    assert err.value.kind == "transient" and err.value.status_code == status and err.value.retry_after == 42
+    assert_transient(refusal(conn.query, "employees"), status=status, retry_after=42)
     if status == 429:  # the document declares 429 (no body) on List Employees; it does not declare 503
         recorder.validate()
 
 
 def test_the_sandbox_rate_limit_answers_429_with_the_window_remaining(bamboo):
-    cfg = setting_for(VENDOR)
-    cfg.rate_limit_per_window, cfg.window_seconds = 1, 900
-    cfg.save()
+    limit_sandbox(VENDOR, 1, 900)
     bamboo.query("employees", page_size=5)
-    with pytest.raises(ConnectorError) as err:  # List Employees is where the document declares 429
-        bamboo.query("employees", page_size=5)
-    assert err.value.transient and err.value.status_code == 429 and 0 < err.value.retry_after <= 900
+    error = refusal(bamboo.query, "employees", page_size=5)  # List Employees is where the document declares 429
+    assert_transient(error, status=429)
+    assert 0 < error.retry_after <= 900
 
 
 def test_webhook_log_quirk_http_200_with_429_body_is_transient(bamboo):

@@ -14,7 +14,8 @@ from integrations.sandboxes.dynamics.auth import TENANT
 from integrations.sandboxes.dynamics.seed import accounts, seed
 from integrations.sandboxes.models import SandboxFault, SandboxRecord, SandboxRequest
 from integrations.sandboxes.seed.firm import generate_firm
-from tests.connectors.contract import make_connection, use_sandboxes
+from tests.connectors.contract import make_connection
+from tests.connectors.shapes import assert_transient, assert_upserted_once, limit_sandbox, refusal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,11 +31,6 @@ def connector_for(origin: str, **overrides) -> DynamicsConnector:
     }
     secret = overrides.pop("client_secret", creds["client_secret"])
     return DynamicsConnector(make_connection("dynamics", base, config, {"client_secret": secret}))
-
-
-@pytest.fixture
-def sandbox_origin(live_server, settings):
-    return use_sandboxes(live_server, settings)
 
 
 @pytest.fixture
@@ -127,9 +123,8 @@ def test_create_returns_entity_id(dataverse):
 def test_upsert_by_alternate_key_twice_gives_one_record(dataverse):
     first = dataverse.upsert("accounts", "accountnumber", "C-77001", {"name": "Initech"})
     second = dataverse.upsert("accounts", "accountnumber", "C-77001", {"name": "Initech Consulting"})
-    assert first.created and not second.created and first.remote_id == second.remote_id
     rows = store.records(VENDOR, "accounts").filter(external_id="C-77001")
-    assert rows.count() == 1 and rows.get().data["name"] == "Initech Consulting"
+    assert assert_upserted_once(first, second, rows).data["name"] == "Initech Consulting"
     assert SandboxRequest.objects.filter(vendor=VENDOR, method="PATCH", external_id="C-77001").count() == 2
 
 
@@ -145,20 +140,15 @@ def test_service_protection_429_is_transient_with_retry_after(dataverse, fault):
     if fault == "throttle":
         SandboxFault.objects.create(vendor=VENDOR, kind="throttle", retry_after=37)
     else:
-        from integrations.sandboxes.framework import setting_for
-
-        cfg = setting_for(VENDOR)
-        cfg.rate_limit_per_window, cfg.window_seconds = 1, 3600
-        cfg.save()
+        limit_sandbox(VENDOR, 1, 3600)
         dataverse.query("accounts", page_size=1)  # uses the window's single request
-    with pytest.raises(ConnectorError) as err:
-        dataverse.query("accounts", page_size=1)
-    assert err.value.kind == "transient" and err.value.status_code == 429
-    assert err.value.vendor_code == "0x80072322" and "Number of requests exceeded" in err.value.message
+    error = refusal(dataverse.query, "accounts", page_size=1)
+    assert_transient(error, status=429, vendor_code="0x80072322")
+    assert "Number of requests exceeded" in error.message
     if fault == "throttle":
-        assert err.value.retry_after == 37
+        assert error.retry_after == 37
     else:
-        assert 0 < err.value.retry_after <= 3600
+        assert 0 < error.retry_after <= 3600
 
 
 @pytest.mark.parametrize(

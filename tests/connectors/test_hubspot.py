@@ -14,20 +14,23 @@ from integrations.connectors.hubspot import DAILY_RETRY_SECONDS, HubSpotConnecto
 from integrations.events.models import Event
 from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
-from integrations.sandboxes.credentials import admin_token, sandbox_credentials
+from integrations.sandboxes.credentials import sandbox_credentials
 from integrations.sandboxes.framework import setting_for
 from integrations.sandboxes.hubspot import VENDOR
 from integrations.sandboxes.hubspot.seed import add_deals, seed
 from integrations.sandboxes.hubspot.webhooks import sign
-from integrations.sandboxes.models import SandboxFault, SandboxRecord, SandboxRequest
-from tests.connectors.contract import make_connection, use_sandboxes
+from integrations.sandboxes.models import SandboxFault, SandboxRequest
+from tests.connectors.contract import make_connection
+from tests.connectors.shapes import (
+    assert_malformed_is_4xx,
+    assert_transient,
+    assert_upserted_once,
+    demo_connector,
+    limit_sandbox,
+    refusal,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def sandbox_origin(live_server, settings):
-    return use_sandboxes(live_server, settings)
 
 
 def connector_for(origin: str, attempts: list | None = None, *, oauth: bool = False, **secrets) -> HubSpotConnector:
@@ -141,9 +144,8 @@ def test_create_with_association(hubspot):
 def test_upsert_twice_with_id_property_gives_one_record(hubspot):
     first = hubspot.upsert("deals", "external_id", "SB-7001", deal(amount=100))
     second = hubspot.upsert("deals", "external_id", "SB-7001", deal(amount=200, dealstage="closedwon"))
-    assert first.created and not second.created and first.remote_id == second.remote_id
     rows = store.records(VENDOR, "deals").filter(external_id="SB-7001")
-    assert rows.count() == 1 and rows.get().data["properties"]["amount"] == "200"
+    assert assert_upserted_once(first, second, rows).data["properties"]["amount"] == "200"
     assert (
         SandboxRequest.objects.filter(vendor=VENDOR, path__endswith="/batch/upsert", external_id="SB-7001").count() == 2
     )
@@ -161,16 +163,12 @@ def test_create_duplicate_unique_value_is_409_conflict(hubspot):
 
 # --- throttling ---------------------------------------------------------------------------------------
 def test_ten_secondly_limit_is_429_with_rate_headers(hubspot):
-    cfg = setting_for(VENDOR)
-    cfg.rate_limit_per_window, cfg.window_seconds = 1, 10
-    cfg.save()
+    limit_sandbox(VENDOR, 1, 10)
     hubspot.read("deals", "18290000001")
     assert hubspot.rate_limit["x-hubspot-ratelimit-max"] == "1"
-    with pytest.raises(ConnectorError) as err:
-        hubspot.read("deals", "18290000001")
-    assert err.value.kind == "transient" and err.value.status_code == 429
-    assert err.value.vendor_code == "TEN_SECONDLY_ROLLING" and "ten_secondly_rolling" in err.value.message
-    assert err.value.retry_after == 10.0
+    error = refusal(hubspot.read, "deals", "18290000001")
+    assert_transient(error, status=429, retry_after=10.0, vendor_code="TEN_SECONDLY_ROLLING")
+    assert "ten_secondly_rolling" in error.message
 
 
 @pytest.mark.parametrize(
@@ -180,16 +178,12 @@ def test_ten_secondly_limit_is_429_with_rate_headers(hubspot):
 )  # fmt: skip
 def test_daily_and_secondly_limits_map_to_their_windows(hubspot, message, policy, retry_after):
     SandboxFault.objects.create(vendor=VENDOR, kind="status", status_code=429, body=message)
-    with pytest.raises(ConnectorError) as err:
-        hubspot.read("deals", "18290000001")
-    assert err.value.kind == "transient" and err.value.vendor_code == policy and err.value.retry_after == retry_after
+    assert_transient(refusal(hubspot.read, "deals", "18290000001"), retry_after=retry_after, vendor_code=policy)
 
 
 def test_unavailable_503_is_transient_with_retry_after(hubspot):
     SandboxFault.objects.create(vendor=VENDOR, kind="maintenance", retry_after=45)
-    with pytest.raises(ConnectorError) as err:
-        hubspot.create("deals", deal())
-    assert err.value.kind == "transient" and err.value.status_code == 503 and err.value.retry_after == 45
+    assert_transient(refusal(hubspot.create, "deals", deal()), status=503, retry_after=45)
 
 
 # --- validation --------------------------------------------------------------------------------------
@@ -283,23 +277,7 @@ def test_verify_webhook_matches_hubspot_documented_uri_decoding(hubspot):
         hubspot.verify_webhook({**decoded, "X-HubSpot-Request-Timestamp": str(int(stamp) + 1)}, body, url=url)
 
 
-# --- sandbox control ---------------------------------------------------------------------------
-def test_admin_reset_reseeds_the_same_firm(sandbox_origin):
-    url = f"{sandbox_origin}/sandbox/{VENDOR}/_admin/reset"
-    assert httpx.post(url, json={"size": "test"}).status_code == 403  # administrators only
-
-    def snapshot() -> dict:
-        rows = SandboxRecord.objects.filter(vendor=VENDOR).exclude(object_type__startswith="_")
-        return {(r.object_type, r.record_id): r.data for r in rows}
-
-    headers = {"X-Sandbox-Admin-Token": admin_token()}
-    first = httpx.post(url, json={"size": "test"}, headers=headers)
-    assert first.status_code == 200 and all(n > 0 for n in first.json()["seeded"].values())
-    before = snapshot()
-    assert httpx.post(url, json={"size": "test"}, headers=headers).json() == first.json()
-    assert snapshot() == before and len(before) == sum(first.json()["seeded"].values())
-
-
+# --- the sandbox's own refusals; the demo connection -------------------------------------------
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
@@ -320,22 +298,13 @@ def test_admin_reset_reseeds_the_same_firm(sandbox_origin):
     ],
 )
 def test_malformed_requests_get_a_hubspot_4xx_never_a_500(hubspot, method, path, body):
-    with pytest.raises(ConnectorError) as err:
-        hubspot.request(method, path, content=body, headers={"Content-Type": "application/json"})
-    assert 400 <= err.value.status_code < 500 and err.value.vendor_code
+    assert_malformed_is_4xx(hubspot, method, path, body)
 
 
 def test_demo_connection_receives_verified_deal_webhooks(sandbox_origin, settings):
-    from integrations.connections.demo import ACTOR, demo_values
-    from integrations.connections.services import create_connection
-    from integrations.connectors.registry import get_connector
-
     settings.SWITCHBOARD_SANDBOX_WEBHOOKS_SYNC = True
-    seed("test")
-    connection = create_connection(ACTOR, name=VENDOR, kind=VENDOR, **demo_values(VENDOR))
+    conn = demo_connector(VENDOR, seed)
     assert setting_for(VENDOR).webhook_target == f"{sandbox_origin}/hooks/{VENDOR}/"
-    conn = get_connector(connection)
-    assert conn.test().ok
     conn.update("deals", "18290000004", {"dealstage": "closedlost"})
     event = Event.objects.get(source=VENDOR)
     assert event.type == "deal.propertyChange" and event.payload["propertyValue"] == "closedlost"

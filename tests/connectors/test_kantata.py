@@ -9,20 +9,22 @@ from integrations.connectors.errors import ConnectorError
 from integrations.connectors.kantata import THROTTLE_RETRY_SECONDS, UNAVAILABLE_RETRY_SECONDS, KantataConnector
 from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
-from integrations.sandboxes.credentials import admin_token, sandbox_credentials
-from integrations.sandboxes.framework import setting_for
+from integrations.sandboxes.credentials import sandbox_credentials
 from integrations.sandboxes.kantata import VENDOR
 from integrations.sandboxes.kantata.auth import authorization_code
 from integrations.sandboxes.kantata.seed import seed
-from integrations.sandboxes.models import SandboxFault, SandboxRecord, SandboxRequest
-from tests.connectors.contract import make_connection, use_sandboxes
+from integrations.sandboxes.models import SandboxFault, SandboxRequest
+from tests.connectors.contract import make_connection
+from tests.connectors.shapes import (
+    assert_malformed_is_4xx,
+    assert_transient,
+    assert_upserted_once,
+    demo_connector,
+    limit_sandbox,
+    refusal,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def sandbox_origin(live_server, settings):
-    return use_sandboxes(live_server, settings)
 
 
 def connector_for(origin: str, attempts: list | None = None, token: str | None = None) -> KantataConnector:
@@ -131,9 +133,8 @@ def test_create_and_update_workspace(kantata):
 def test_upsert_twice_by_external_reference_gives_one_record(kantata):
     first = kantata.upsert("workspaces", "opportunity", "OPP-77001", workspace())
     second = kantata.upsert("workspaces", "opportunity", "OPP-77001", workspace(title="Renamed"))
-    assert first.created and not second.created and first.remote_id == second.remote_id
     refs = store.records(VENDOR, "external_references").filter(data__service_model_ref="OPP-77001")
-    assert refs.count() == 1 and refs.get().data["subject_id"] == first.remote_id
+    assert assert_upserted_once(first, second, refs).data["subject_id"] == first.remote_id
     assert store.get(VENDOR, "workspaces", first.remote_id).data["title"] == "Renamed"
     assert store.records(VENDOR, "workspaces").filter(data__title__in=["Renamed", workspace()["title"]]).count() == 1
     writes = SandboxRequest.objects.filter(vendor=VENDOR).order_by("id")
@@ -152,14 +153,10 @@ def test_seeded_workspace_is_found_by_its_crm_reference(kantata):
 
 # --- throttling -----------------------------------------------------------------------------------------
 def test_rate_limit_is_bare_429_mapped_to_a_small_delay(kantata):
-    cfg = setting_for(VENDOR)
-    cfg.rate_limit_per_window, cfg.window_seconds = 1, 60
-    cfg.save()
+    limit_sandbox(VENDOR, 1, 60)
     kantata.read("workspaces", "41290001")
-    with pytest.raises(ConnectorError) as err:
-        kantata.read("workspaces", "41290001")
-    assert err.value.kind == "transient" and err.value.status_code == 429 and err.value.vendor_code == "rate_limit"
-    assert err.value.retry_after == THROTTLE_RETRY_SECONDS
+    error = refusal(kantata.read, "workspaces", "41290001")
+    assert_transient(error, status=429, retry_after=THROTTLE_RETRY_SECONDS, vendor_code="rate_limit")
 
 
 @pytest.mark.parametrize(("fault", "retry_after"), [
@@ -168,9 +165,7 @@ def test_rate_limit_is_bare_429_mapped_to_a_small_delay(kantata):
 ])  # fmt: skip
 def test_503_is_transient(kantata, fault, retry_after):
     SandboxFault.objects.create(vendor=VENDOR, **fault)
-    with pytest.raises(ConnectorError) as err:
-        kantata.create("workspaces", workspace())
-    assert err.value.kind == "transient" and err.value.status_code == 503 and err.value.retry_after == retry_after
+    assert_transient(refusal(kantata.create, "workspaces", workspace()), status=503, retry_after=retry_after)
     assert not store.records(VENDOR, "workspaces").filter(data__title=workspace()["title"]).exists()
 
 
@@ -214,23 +209,7 @@ def test_participations_index_needs_a_workspace(kantata):
     assert members.records and {m["workspace_id"] for m in members.records} == {"41290001"}
 
 
-# --- sandbox control ---------------------------------------------------------------------------
-def test_admin_reset_reseeds_the_same_firm(sandbox_origin):
-    url = f"{sandbox_origin}/sandbox/{VENDOR}/_admin/reset"
-    assert httpx.post(url, json={"size": "test"}).status_code == 403  # administrators only
-
-    def snapshot() -> dict:
-        rows = SandboxRecord.objects.filter(vendor=VENDOR).exclude(object_type__startswith="_")
-        return {(r.object_type, r.record_id): r.data for r in rows}
-
-    headers = {"X-Sandbox-Admin-Token": admin_token()}
-    first = httpx.post(url, json={"size": "test"}, headers=headers)
-    assert first.status_code == 200 and all(n > 0 for n in first.json()["seeded"].values())
-    before = snapshot()
-    assert httpx.post(url, json={"size": "test"}, headers=headers).json() == first.json()
-    assert snapshot() == before and len(before) == sum(first.json()["seeded"].values())
-
-
+# --- the sandbox's own refusals; the demo connection -------------------------------------------
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
@@ -249,20 +228,11 @@ def test_admin_reset_reseeds_the_same_firm(sandbox_origin):
     ],
 )  # fmt: skip
 def test_malformed_requests_get_a_kantata_4xx_never_a_500(kantata, method, path, body):
-    with pytest.raises(ConnectorError) as err:
-        kantata.request(method, path, content=body, headers={"Content-Type": "application/json"})
-    assert 400 <= err.value.status_code < 500 and err.value.vendor_code
+    assert_malformed_is_4xx(kantata, method, path, body)
 
 
 def test_demo_connection_works_out_of_the_box(sandbox_origin):
-    from integrations.connections.demo import ACTOR, demo_values
-    from integrations.connections.services import create_connection
-    from integrations.connectors.registry import get_connector
-
-    seed("test")
-    connection = create_connection(ACTOR, name=VENDOR, kind=VENDOR, **demo_values(VENDOR))
-    result = get_connector(connection).test()
-    assert result.ok, result.message
+    demo_connector(VENDOR, seed)
 
 
 def test_dropped_answer_after_create_is_ambiguous_and_the_retry_finds_the_record(kantata):

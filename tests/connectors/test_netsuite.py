@@ -12,11 +12,11 @@ from integrations.connectors.netsuite import NetSuiteConnector
 from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
 from integrations.sandboxes.credentials import sandbox_credentials
-from integrations.sandboxes.framework import setting_for
 from integrations.sandboxes.models import SandboxFault, SandboxRecord, SandboxRequest
 from integrations.sandboxes.netsuite import VENDOR, keys
 from integrations.sandboxes.netsuite.seed import seed
-from tests.connectors.contract import make_connection, use_sandboxes
+from tests.connectors.contract import make_connection
+from tests.connectors.shapes import assert_transient, assert_upserted_once, limit_sandbox, refusal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,11 +30,6 @@ def connector_for(origin: str, private_key: str | None = None, on_attempt=None) 
     creds = {"private_key": private_key or keys.private_key_pem()}
     connection = make_connection("netsuite", f"{origin}/sandbox/{VENDOR}", config, creds)
     return NetSuiteConnector(connection, on_attempt=on_attempt)
-
-
-@pytest.fixture
-def origin(live_server, settings):
-    return use_sandboxes(live_server, settings)
 
 
 @pytest.fixture
@@ -117,31 +112,24 @@ def test_upsert_by_external_id_twice_gives_one_record(netsuite):
         "customer", "externalId", "SF-001XYZ", {"companyName": "Umbrella", "subsidiary": {"id": "2"}}
     )
     second = netsuite.upsert("customer", "externalId", "SF-001XYZ", {"companyName": "Umbrella Corp"})
-    assert first.remote_id == second.remote_id
     rows = store.records(VENDOR, "customer").filter(external_id="SF-001XYZ")
-    assert rows.count() == 1 and rows.get().data["companyName"] == "Umbrella Corp"
+    assert assert_upserted_once(first, second, rows, reports_created=False).data["companyName"] == "Umbrella Corp"
     assert netsuite.find_by_external_ref("customer", "externalId", "SF-001XYZ").remote_id == first.remote_id
     assert netsuite.find_by_external_ref("customer", "externalId", "nope") is None
 
 
 def test_concurrency_limit_is_transient(netsuite):
     SandboxFault.objects.create(vendor=VENDOR, kind="throttle")
-    with pytest.raises(ConnectorError) as err:
-        netsuite.read("customer", "1000")
-    assert err.value.kind == "transient" and err.value.status_code == 429
-    assert err.value.vendor_code == "CONCURRENCY_LIMIT_EXCEEDED"
-    assert err.value.retry_after is None  # NetSuite sends no Retry-After: the runner's backoff decides
+    # NetSuite sends no Retry-After: the runner's backoff decides.
+    error = refusal(netsuite.read, "customer", "1000")
+    assert_transient(error, status=429, retry_after=None, vendor_code="CONCURRENCY_LIMIT_EXCEEDED")
 
 
 def test_rate_limit_window_maps_to_the_same_signal(netsuite):
-    cfg = setting_for(VENDOR)
-    cfg.rate_limit_per_window, cfg.window_seconds = 2, 3600
-    cfg.save()
+    limit_sandbox(VENDOR, 2, 3600)
     netsuite.read("customer", "1000")
     netsuite.read("customer", "1001")
-    with pytest.raises(ConnectorError) as err:
-        netsuite.read("customer", "1002")
-    assert err.value.transient and err.value.vendor_code == "CONCURRENCY_LIMIT_EXCEEDED"
+    assert_transient(refusal(netsuite.read, "customer", "1002"), vendor_code="CONCURRENCY_LIMIT_EXCEEDED")
 
 
 @pytest.mark.parametrize(

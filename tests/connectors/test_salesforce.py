@@ -16,14 +16,22 @@ from integrations.connectors.salesforce import (
 from integrations.events.models import Event
 from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
-from integrations.sandboxes.credentials import admin_token, sandbox_credentials
+from integrations.sandboxes.credentials import sandbox_credentials
 from integrations.sandboxes.framework import setting_for
-from integrations.sandboxes.models import SandboxFault, SandboxRecord, SandboxRequest
+from integrations.sandboxes.models import SandboxFault, SandboxRequest
 from integrations.sandboxes.salesforce import VENDOR
 from integrations.sandboxes.salesforce.auth import DAILY_MAX, set_api_usage
 from integrations.sandboxes.salesforce.ids import make_id
 from integrations.sandboxes.salesforce.seed import add_opportunities, seed
-from tests.connectors.contract import make_connection, use_sandboxes
+from tests.connectors.contract import make_connection
+from tests.connectors.shapes import (
+    assert_malformed_is_4xx,
+    assert_transient,
+    assert_upserted_once,
+    demo_connector,
+    limit_sandbox,
+    refusal,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,11 +43,6 @@ def connector_for(origin: str, attempts: list | None = None, **overrides) -> Sal
                "webhook_secret": creds["webhook_secret"], **overrides}  # fmt: skip
     connection = make_connection(VENDOR, f"{origin}/sandbox/{VENDOR}", config, secrets)
     return SalesforceConnector(connection, on_attempt=attempts.append if attempts is not None else None)
-
-
-@pytest.fixture
-def sandbox_origin(live_server, settings):
-    return use_sandboxes(live_server, settings)
 
 
 @pytest.fixture
@@ -161,10 +164,9 @@ def test_create_then_update(salesforce):
 def test_upsert_twice_by_external_id_gives_one_record(salesforce):
     first = salesforce.upsert("Opportunity", "External_Id__c", "SB-9001", opportunity(Amount=50000))
     second = salesforce.upsert("Opportunity", "External_Id__c", "SB-9001", opportunity(Amount=75000))
-    assert first.created and first.status_code == 201
-    assert not second.created and second.status_code == 200 and second.remote_id == first.remote_id
+    assert first.status_code == 201 and second.status_code == 200
     rows = store.records(VENDOR, "Opportunity").filter(external_id="SB-9001")
-    assert rows.count() == 1 and rows.get().data["Amount"] == 75000
+    assert assert_upserted_once(first, second, rows).data["Amount"] == 75000
     logged = SandboxRequest.objects.filter(vendor=VENDOR, method="PATCH", external_id="External_Id__c=SB-9001")
     assert logged.count() == 2
     assert salesforce.find_by_external_ref("Opportunity", "External_Id__c", "SB-9001").remote_id == first.remote_id
@@ -189,37 +191,28 @@ def test_upsert_on_a_field_that_is_not_an_external_id_is_404(salesforce):
 # --- throttling -------------------------------------------------------------------------------
 def test_daily_allocation_exhausted_is_403_request_limit_exceeded(salesforce):
     set_api_usage(DAILY_MAX)
-    with pytest.raises(ConnectorError) as err:
-        salesforce.soql("SELECT Id FROM Account")
-    assert err.value.kind == "transient" and err.value.status_code == 403
-    assert err.value.vendor_code == "REQUEST_LIMIT_EXCEEDED" and "TotalRequests Limit exceeded" in err.value.message
-    assert err.value.retry_after == DAILY_LIMIT_RETRY_SECONDS
+    error = refusal(salesforce.soql, "SELECT Id FROM Account")
+    assert_transient(error, status=403, retry_after=DAILY_LIMIT_RETRY_SECONDS, vendor_code="REQUEST_LIMIT_EXCEEDED")
+    assert "TotalRequests Limit exceeded" in error.message
 
 
 def test_sandbox_rate_limit_answers_like_salesforce(salesforce):
-    cfg = setting_for(VENDOR)
-    cfg.rate_limit_per_window, cfg.window_seconds = 1, 3600
-    cfg.save()
+    limit_sandbox(VENDOR, 1, 3600)
     salesforce.soql("SELECT Id FROM Account LIMIT 1")  # uses the window (the token service is not counted)
-    with pytest.raises(ConnectorError) as err:
-        salesforce.soql("SELECT Id FROM Account LIMIT 1")
-    assert err.value.kind == "transient" and err.value.status_code == 403
-    assert err.value.retry_after == DAILY_LIMIT_RETRY_SECONDS
+    error = refusal(salesforce.soql, "SELECT Id FROM Account LIMIT 1")
+    assert_transient(error, status=403, retry_after=DAILY_LIMIT_RETRY_SECONDS)
 
 
 def test_concurrent_long_requests_limit_is_transient_with_short_retry(salesforce):
     SandboxFault.objects.create(vendor=VENDOR, kind="status", status_code=403,
                                 body="ConcurrentPerOrgLongTxn Limit exceeded.")  # fmt: skip
-    with pytest.raises(ConnectorError) as err:
-        salesforce.read("Opportunity", store.records(VENDOR, "Opportunity").first().record_id)
-    assert err.value.kind == "transient" and err.value.retry_after == CONCURRENT_LIMIT_RETRY_SECONDS
+    error = refusal(salesforce.read, "Opportunity", store.records(VENDOR, "Opportunity").first().record_id)
+    assert_transient(error, retry_after=CONCURRENT_LIMIT_RETRY_SECONDS)
 
 
 def test_maintenance_503_is_transient_with_retry_after(salesforce):
     SandboxFault.objects.create(vendor=VENDOR, kind="maintenance", retry_after=120)
-    with pytest.raises(ConnectorError) as err:
-        salesforce.soql("SELECT Id FROM Account")
-    assert err.value.kind == "transient" and err.value.status_code == 503 and err.value.retry_after == 120
+    assert_transient(refusal(salesforce.soql, "SELECT Id FROM Account"), status=503, retry_after=120)
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -251,23 +244,7 @@ def test_duplicate_external_id_on_create_is_duplicate_value(salesforce):
     assert err.value.vendor_code == "DUPLICATE_VALUE" and "duplicates value on record with id" in err.value.message
 
 
-# --- sandbox control ---------------------------------------------------------------------------
-def test_admin_reset_reseeds_the_same_firm(sandbox_origin):
-    url = f"{sandbox_origin}/sandbox/{VENDOR}/_admin/reset"
-    assert httpx.post(url, json={"size": "test"}).status_code == 403  # administrators only
-
-    def snapshot() -> dict:
-        rows = SandboxRecord.objects.filter(vendor=VENDOR).exclude(object_type__startswith="_")
-        return {(r.object_type, r.record_id): r.data for r in rows}
-
-    headers = {"X-Sandbox-Admin-Token": admin_token()}
-    first = httpx.post(url, json={"size": "test"}, headers=headers)
-    assert first.status_code == 200 and all(n > 0 for n in first.json()["seeded"].values())
-    before = snapshot()
-    assert httpx.post(url, json={"size": "test"}, headers=headers).json() == first.json()
-    assert snapshot() == before and len(before) == sum(first.json()["seeded"].values())
-
-
+# --- the sandbox's own refusals; the demo connection -------------------------------------------
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
@@ -282,22 +259,12 @@ def test_admin_reset_reseeds_the_same_firm(sandbox_origin):
     ],
 )
 def test_malformed_requests_get_a_salesforce_4xx_never_a_500(salesforce, method, path, body):
-    with pytest.raises(ConnectorError) as err:
-        salesforce.request(method, path, content=body, headers={"Content-Type": "application/json"})
-    assert 400 <= err.value.status_code < 500 and err.value.vendor_code
+    assert_malformed_is_4xx(salesforce, method, path, body)
 
 
 def test_demo_connection_works_out_of_the_box(sandbox_origin, settings):
-    from integrations.connections.demo import ACTOR, demo_values
-    from integrations.connections.services import create_connection
-    from integrations.connectors.registry import get_connector
-
     settings.SWITCHBOARD_SANDBOX_WEBHOOKS_SYNC = True
-    seed("test")
-    connection = create_connection(ACTOR, name=VENDOR, kind=VENDOR, **demo_values(VENDOR))
-    conn = get_connector(connection)
-    result = conn.test()
-    assert result.ok, result.message
+    conn = demo_connector(VENDOR, seed)
     # The demo flow "opportunity won -> project" is triggered by this change event.
     opp = store.records(VENDOR, "Opportunity").exclude(data__StageName="Closed Won").order_by("id").first()
     conn.update("Opportunity", opp.record_id, {"StageName": "Closed Won"})

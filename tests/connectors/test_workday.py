@@ -9,12 +9,12 @@ from integrations.connectors.workday import WorkdayConnector
 from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
 from integrations.sandboxes.credentials import sandbox_credentials
-from integrations.sandboxes.framework import setting_for
 from integrations.sandboxes.models import SandboxFault
 from integrations.sandboxes.workday import REPORT_NAME, REPORT_OWNER, TENANT, VENDOR
 from integrations.sandboxes.workday.auth import isu_username
 from integrations.sandboxes.workday.seed import seed, wid
-from tests.connectors.contract import make_connection, use_sandboxes
+from tests.connectors.contract import make_connection
+from tests.connectors.shapes import assert_transient, assert_upserted_once, limit_sandbox, refusal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,11 +37,6 @@ def connector_for(origin: str, *, mode: str = "oauth", on_attempt=None, **secret
     }
     connection = make_connection("workday", f"{origin}/sandbox/{VENDOR}", config, secrets)
     return WorkdayConnector(connection, on_attempt=on_attempt)
-
-
-@pytest.fixture
-def origin(live_server, settings):
-    return use_sandboxes(live_server, settings)
 
 
 @pytest.fixture
@@ -142,9 +137,8 @@ def test_upsert_by_external_reference_twice_gives_one_block(workday):
     worker_id = a_worker()
     first = workday.upsert("time_blocks", "externalReferenceID", "KAN-TE-903311207", block(worker_id))
     second = workday.upsert("time_blocks", "externalReferenceID", "KAN-TE-903311207", block(worker_id, quantity=8))
-    assert first.created and not second.created and first.remote_id == second.remote_id
     rows = store.records(VENDOR, "timeBlocks").filter(external_id="KAN-TE-903311207")
-    assert rows.count() == 1 and rows.get().data["quantity"] == 8
+    assert assert_upserted_once(first, second, rows).data["quantity"] == 8
     with pytest.raises(ConnectorError) as err:  # a blind second create is refused, not duplicated
         workday.create("time_blocks", block(worker_id, externalReferenceID="KAN-TE-903311207"))
     assert err.value.kind == "permanent" and "already in use" in err.value.message
@@ -153,16 +147,14 @@ def test_upsert_by_external_reference_twice_gives_one_block(workday):
 @pytest.mark.parametrize("kind", ["throttle", "maintenance", "rate_limit"])
 def test_throttling_is_transient_with_retry_after(workday, kind):
     if kind == "rate_limit":
-        cfg = setting_for(VENDOR)
-        cfg.rate_limit_per_window, cfg.window_seconds = 1, 600
-        cfg.save()
+        limit_sandbox(VENDOR, 1, 600)
         workday.query("workers", page_size=1)
     else:
         SandboxFault.objects.create(vendor=VENDOR, kind=kind, retry_after=25)
-    with pytest.raises(ConnectorError) as err:
-        workday.query("workers", page_size=1)
-    assert err.value.kind == "transient" and err.value.status_code in (429, 503)
-    assert err.value.retry_after == 25 if kind != "rate_limit" else 0 < err.value.retry_after <= 600
+    error = refusal(workday.query, "workers", page_size=1)
+    assert_transient(error)
+    assert error.status_code in (429, 503)
+    assert error.retry_after == 25 if kind != "rate_limit" else 0 < error.retry_after <= 600
 
 
 @pytest.mark.parametrize(
