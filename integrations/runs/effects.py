@@ -25,6 +25,7 @@ class RuntimeEffects:
         self.run = run
         self.pending_delivery_ids: list[int] = []
         self.batch_ids: list[int] = []
+        self._connectors: dict = {}  # a batch flow's chunk looks up through one connector per connection
 
     def lookup(self, step, request: dict):
         """{"connection", "object", "by": {field: value}}: by id → read; by another field →
@@ -32,7 +33,10 @@ class RuntimeEffects:
         from integrations.connectors.errors import ConnectorError
         from integrations.connectors.registry import get_connector
 
-        connector = get_connector(connection_named(request.get("connection", "")))
+        name = request.get("connection", "")
+        connector = self._connectors.get(name)
+        if connector is None:
+            connector = self._connectors[name] = get_connector(connection_named(name))
         by = request.get("by") or {}
         if len(by) != 1:
             raise EffectError("a lookup needs exactly one field in 'by'")

@@ -384,3 +384,21 @@ def test_a_chunk_that_crashes_fails_at_once_with_its_records_as_exceptions(billi
         ("record:5", "internal", "permanent"),
     ]
     assert "bug in an effect" in lost[0].message
+
+
+def test_a_lookup_that_fails_in_a_batch_flow_fails_only_its_record(personas, crm, erp_offline, bells, settings):
+    from integrations.connections.models import Connection
+
+    settings.SWITCHBOARD_ALLOW_PRIVATE_ORIGINS = ["http://127.0.0.1:9"]
+    config = {"auth_type": "none", "objects": {"accounts": {"path": "/accounts"}}}
+    Connection.objects.create(name="crm-api", kind="generic_rest", base_url="http://127.0.0.1:9", config=config)
+    account = {"id": "account", "type": "lookup", "connection": "crm-api", "object": "accounts",
+               "when": "record.account is defined", "by": {"id": "{{ record.account }}"}}  # fmt: skip
+    flow = {**INVOICE_PAGE_FLOW, "steps": [account, *INVOICE_PAGE_FLOW["steps"]]}
+    publish_flow(personas["analyst"], flow, key="invoice-pages")
+    invoices = [{"id": "INV-1", "amount": 1}, {"id": "INV-2", "amount": 2, "account": "A1"}]
+    run = execute_run(page("invoice.page", "invoices", invoices).pk)
+    run_all_chunks(run)
+    exc = RunException.objects.get(run=run)  # connection refused: a transient failure of that record only
+    assert (exc.item, exc.step_id, exc.classification) == ("record:1", "account", "transient")
+    assert list(Delivery.objects.filter(run=run).values_list("idempotency_key", flat=True)) == ["invoice:INV-1"]
