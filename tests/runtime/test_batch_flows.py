@@ -306,6 +306,15 @@ def test_a_dead_group_delivery_is_an_exception_that_a_resend_resolves(billing, b
     on_delivery_finished(other.pk)
     run.refresh_from_db()
     assert run.status == "failed" and run.output["deliveries_dead"] == 1
+    exceptions.retry(exc, personas["operator"])  # the ledger re-sends it; the run waits again
+    run.refresh_from_db()
+    assert run.status == "waiting-delivery" and Delivery.objects.get(pk=dead.pk).state == "PENDING"
+    Delivery.objects.filter(pk=dead.pk).update(state="SUCCEEDED")
+    on_delivery_finished(dead.pk)
+    exc.refresh_from_db()
+    run.refresh_from_db()
+    assert exc.status == "resolved"
+    assert run.status == "succeeded" and run.output["deliveries_dead"] == 0
 
 
 def test_input_without_the_list_fails_the_run_naming_for_each_path(billing, bells):
