@@ -15,6 +15,7 @@ The run row goes through these phases, each one claim of the run (services.claim
 
 import hashlib
 from dataclasses import dataclass, field
+from time import monotonic
 from types import SimpleNamespace
 
 from django.db import transaction
@@ -45,17 +46,31 @@ class Results:
     failures: list = field(default_factory=list)  # (item, original input, error dict)
     tally: StepTally = field(default_factory=StepTally)
     effects: ChunkEffects = field(default_factory=ChunkEffects)
+    done: int = 0  # records run; fewer than given when the time budget ran out
+
+
+def chunk_budget_seconds() -> float:
+    """How long one chunk may keep running records: half the task's soft time limit, so a
+    chunk of slow lookups hands its rest on instead of being killed at the hard limit."""
+    from django.conf import settings
+
+    return float(getattr(settings, "CELERY_TASK_SOFT_TIME_LIMIT", 240)) / 2
 
 
 def batch_step_of(plan):
     return next((s for s in plan.steps if s.type == "batch"), None)
 
 
-def run_records(run: Run, records: list, *, first: int) -> Results:
-    """The plan on each record, in memory; nothing is written here."""
+def run_records(run: Run, records: list, *, first: int, budget: float | None = None) -> Results:
+    """The plan on each record, in memory; nothing is written here. With a `budget` (seconds)
+    it stops after the record that used it up; `done` says how many records ran."""
     plan = engine_api.plan_for(run.flow_version)
     result = Results()
+    started = monotonic()
     for offset, record in enumerate(records):
+        if budget is not None and offset and monotonic() - started > budget:
+            break
+        result.done = offset + 1
         position = first + offset
         try:
             outcome = engine_api.run(plan, record, result.effects)

@@ -85,7 +85,8 @@ def execute(chunk_id: int) -> RunChunk | None:
         return None
     started = perf_counter()
     try:
-        result = batch_runs.run_records(chunk.run, chunk.records, first=chunk.first)
+        budget = batch_runs.chunk_budget_seconds()
+        result = batch_runs.run_records(chunk.run, chunk.records, first=chunk.first, budget=budget)
         committed = _commit(chunk, result, (perf_counter() - started) * 1000)
     except Exception as exc:  # a bug would fail the same way on every retry: fail the chunk now
         log.exception("chunk %s of run %s crashed", chunk.pk, chunk.run_id)
@@ -136,12 +137,32 @@ def _commit(chunk: RunChunk, result, duration_ms: float) -> bool:
             )
             if not won:
                 raise batch_runs.StaleFence(chunk.pk)
-            scope = {"chunk": chunk.index, "first_record": chunk.first, "records": len(chunk.records)}
+            if result.done < len(chunk.records):
+                _hand_on_rest(chunk, result.done)
+            scope = {"chunk": chunk.index, "first_record": chunk.first, "records": result.done}
             batch_runs.write_results(chunk.run, result, attempt=chunk.attempts, scope=scope)
     except batch_runs.StaleFence:
         log.info("chunk %s lost its lease; its results were dropped", chunk.pk)
         return False
     return True
+
+
+def _hand_on_rest(chunk: RunChunk, done: int) -> None:
+    """Out of time: this chunk keeps the records it ran; the rest become a new queued chunk.
+    The run row is locked so two chunks handing on at once cannot take the same index."""
+    from django.db.models import Max
+
+    Run.objects.select_for_update().filter(pk=chunk.run_id).first()
+    top = RunChunk.objects.filter(run_id=chunk.run_id).aggregate(n=Max("index"))["n"]
+    RunChunk.objects.filter(pk=chunk.pk).update(records=chunk.records[:done])
+    rest = RunChunk.objects.create(
+        run_id=chunk.run_id,
+        index=top + 1,
+        first=chunk.first + done,
+        records=chunk.records[done:],
+        next_attempt_at=timezone.now(),
+    )
+    enqueue_on_commit([rest.pk])
 
 
 def complete_if_done(run_id: int) -> bool:

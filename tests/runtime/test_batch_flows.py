@@ -380,7 +380,7 @@ def test_a_failed_group_is_an_exception_retried_from_the_batch_step(personas, cr
 def test_a_chunk_that_crashes_fails_at_once_with_its_records_as_exceptions(billing, bells, monkeypatch):
     run = execute_run(page("time.page", "entries", entries(6)).pk)
 
-    def crash(run, records, first):
+    def crash(run, records, first, budget=None):
         raise RuntimeError("bug in an effect")
 
     monkeypatch.setattr(batch_runs, "run_records", crash)
@@ -411,3 +411,21 @@ def test_a_lookup_that_fails_in_a_batch_flow_fails_only_its_record(personas, crm
     exc = RunException.objects.get(run=run)  # connection refused: a transient failure of that record only
     assert (exc.item, exc.step_id, exc.classification) == ("record:1", "account", "transient")
     assert list(Delivery.objects.filter(run=run).values_list("idempotency_key", flat=True)) == ["invoice:INV-1"]
+
+
+def test_a_chunk_out_of_time_hands_its_other_records_on_as_a_new_chunk(billing, bells, settings):
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 0  # every chunk runs one record, then hands the rest on
+    run = execute_run(page("time.page", "entries", entries(6)).pk)
+    first = RunChunk.objects.get(run=run, index=0)
+    chunks.execute(first.pk)
+    first.refresh_from_db()
+    rest = RunChunk.objects.get(run=run, index=2)
+    assert (first.status, len(first.records), first.succeeded) == ("done", 1, 1)
+    assert (rest.status, rest.first, [r["id"] for r in rest.records]) == ("queued", 1, ["T1", "T2", "T3"])
+    while queued := list(RunChunk.objects.filter(run=run, status="queued").values_list("pk", flat=True)):
+        for chunk_id in queued:
+            chunks.execute(chunk_id)
+    assert RunChunk.objects.filter(run=run).count() == 6
+    run = execute_run(run.pk)
+    assert (run.output["succeeded"], run.output["failed"]) == (6, 0)
+    assert sorted(d.payload["count"] for d in Delivery.objects.filter(run=run)) == [3, 3]
