@@ -99,12 +99,8 @@ def test_a_body_over_the_upload_limit_is_refused(rates, operator):
 
 @override_settings(SECURE_SSL_REDIRECT=True)
 def test_plain_http_is_redirected_where_https_is_required(rates, operator):
-    from django.core.wsgi import get_wsgi_application
-
-    from studio.api.invoke_gateway import InvokeGateway
-
     token, _ = operator  # Django's middleware reads the setting when it is built
-    api = WsgiClient(InvokeGateway(get_wsgi_application()), HTTP_AUTHORIZATION=f"Token {token.key}")
+    api = WsgiClient(HTTP_AUTHORIZATION=f"Token {token.key}")
     response = api.post(URL, RECORD)
     assert response.status_code == 301 and response["Location"].startswith("https://")
     assert api.post(URL, RECORD, **{"wsgi.url_scheme": "https"}).status_code == 200
@@ -129,3 +125,15 @@ def test_other_requests_pass_through_to_django(rates, operator):
     response = api.patch("/api/v1/flows/rates/", {"name": "x"})
     assert response.status_code == 403  # an operator may not edit flows: Django's answer
     assert api.post("/api/v1/flows/nope/invoke", RECORD).status_code == 404
+
+
+def test_the_server_entry_point_puts_the_gateway_in_front_only_when_switched_on():
+    import importlib
+
+    import studio.wsgi
+    from studio.api.invoke_gateway import InvokeGateway
+
+    assert isinstance(studio.wsgi.application, InvokeGateway)
+    with override_settings(SWITCHBOARD_INVOKE_GATEWAY=False):
+        assert not isinstance(importlib.reload(studio.wsgi).application, InvokeGateway)
+    importlib.reload(studio.wsgi)

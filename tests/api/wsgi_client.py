@@ -1,5 +1,5 @@
-"""A test client that calls `studio.wsgi.application` — the invoke gateway in front of
-Django — the way a WSGI server does, so tests see what a deployed server answers."""
+"""A test client that calls the WSGI application a server runs — the invoke gateway in front
+of Django, as `studio.wsgi` builds it — so tests see what a deployed server answers."""
 
 import io
 import json
@@ -24,7 +24,13 @@ class WsgiResponse:
 
 class WsgiClient:
     def __init__(self, app=None, **headers: str):
-        self.app = app  # default: studio.wsgi.application
+        from django.core.handlers.wsgi import WSGIHandler
+
+        from studio.api.invoke_gateway import InvokeGateway
+
+        # Built per client, not imported from studio.wsgi: Django's middleware reads settings
+        # when it is built, and a module-level app would keep whatever the first test had.
+        self.app = app or InvokeGateway(WSGIHandler())
         self.headers = headers  # WSGI names: HTTP_AUTHORIZATION=...
 
     def post(self, path: str, data=None, content_type: str = "application/json", **extra) -> WsgiResponse:
@@ -34,9 +40,7 @@ class WsgiClient:
         return self.request("PATCH", path, data, content_type, **extra)
 
     def request(self, method: str, path: str, data, content_type: str, **extra) -> WsgiResponse:
-        from studio.wsgi import application as default
-
-        application = self.app or default
+        application = self.app
         body = data if isinstance(data, bytes) else json.dumps(data if data is not None else {}).encode()
         environ = {
             "REQUEST_METHOD": method,
