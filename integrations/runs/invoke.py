@@ -109,6 +109,10 @@ class Invoked:
 
 
 def invoke(version, record: dict) -> Invoked:
+    if isinstance(version.definition.get("for_each"), dict):
+        raise NotInvocable(
+            f"flow '{version.flow.key}' runs a page of records in chunks (for_each); send the page to the event API"
+        )
     plan = engine_api.plan_for(version)
     effects = InvokeEffects(inline=version.flow.invoke_delivers_inline)
     outcome = engine_api.run(plan, record, effects)

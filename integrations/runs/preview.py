@@ -9,6 +9,9 @@ decides when it is retried."""
 
 from integrations.audit.services import diff
 from integrations.crosswalk.services import canonical_id
+from integrations.engine.dryrun import DryRunEffects
+from integrations.engine.effects import PENDING
+from integrations.engine.foreach import is_batch_flow, records_of
 from integrations.flows import engine_api
 from integrations.runs.effects import RuntimeEffects
 
@@ -23,14 +26,54 @@ def preview_replay(events, *, flow=None) -> list[dict]:
     for event in list(events[:PREVIEW_LIMIT]):
         versions = [flow.live_version] if flow else matching_versions(event.source, event.type)
         for version in versions:
-            effects = engine_api.dry_run_effects(lookup=reads.lookup, crosswalk=canonical_id)
-            outcome = engine_api.run(engine_api.plan_for(version), event.payload, effects, dry_run=True)
+            if is_batch_flow(version.definition):
+                effects = PageEffects(lookup=reads.lookup, crosswalk=canonical_id)
+                status, error, extra = dry_run_page(version, event.payload, effects)
+            else:
+                effects = engine_api.dry_run_effects(lookup=reads.lookup, crosswalk=canonical_id)
+                outcome = engine_api.run(engine_api.plan_for(version), event.payload, effects, dry_run=True)
+                status, error, extra = outcome.status, outcome.error.message if outcome.error else None, {}
             rows.append({
-                "event": event.pk, "flow": version.flow.key, "version": version.number, "status": outcome.status,
-                "error": outcome.error.message if outcome.error else None,
-                "deliveries": [compare(request) for request in effects.deliveries],
+                "event": event.pk, "flow": version.flow.key, "version": version.number, "status": status,
+                "error": error, **extra, "deliveries": [compare(request) for request in effects.deliveries],
             })  # fmt: skip
     return rows
+
+
+class PageEffects(DryRunEffects):
+    """Dry-run effects for a batch flow's records: a `batch` step holds the record, as a
+    chunk does, so the preview can group the page before the steps after it."""
+
+    def batch(self, step, group_key: str, record: dict):
+        return PENDING
+
+
+def dry_run_page(version, payload, effects: PageEffects) -> tuple[str, str | None, dict]:
+    """A batch flow's page as its run would go: every record up to the batch step, then the
+    steps after it once per group of at most `size` records — so the preview shows the same
+    group postings the run would request, not one per record."""
+    plan = engine_api.plan_for(version)
+    try:
+        records = records_of(version.definition, payload)
+    except ValueError as exc:
+        return "failed", str(exc), {"records": 0}
+    groups: dict[str, list] = {}
+    failed = 0
+    for record in records:
+        outcome = engine_api.run(plan, record, effects, dry_run=True)
+        if outcome.status == "suspended" and outcome.suspend_reason == "batch":
+            groups.setdefault(outcome.state["steps"][outcome.suspended_at]["group_key"], []).append(outcome.record)
+        elif outcome.status == "failed":
+            failed += 1
+    step = next((s for s in plan.steps if s.type == "batch"), None)
+    for key, grouped in groups.items():
+        for start in range(0, len(grouped), step.spec.size):
+            group = {"group_key": key, "batch_id": "preview", "records": grouped[start : start + step.spec.size]}
+            resume = {"step_id": step.id, "outcome": group}
+            outcome = engine_api.run(plan, {}, effects, start_at=step.id, resume=resume, dry_run=True)
+            failed += outcome.status == "failed"
+    error = f"{failed} of the page's records or groups would fail" if failed else None
+    return ("failed" if failed else "completed"), error, {"records": len(records), "groups": len(groups)}
 
 
 def compare(request) -> dict:

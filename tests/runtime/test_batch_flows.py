@@ -330,8 +330,22 @@ def test_run_counters_are_readable_through_the_run_api(billing, bells, client_fo
     run_all_chunks(run)
     execute_run(run.pk)
     body = client_for("viewer").get(f"/api/v1/runs/{run.pk}/").json()
-    assert body["status"] == "waiting-delivery"
+    assert body["status"] == "waiting-delivery" and body["chunked"] is True
     assert (body["output"]["records"], body["output"]["succeeded"], body["output"]["failed"]) == (3, 2, 1)
+    [failed] = client_for("operator").get("/api/v1/exceptions/").json()["results"]
+    assert (failed["run"], failed["item"]) == (run.pk, "record:1")  # which record of the page failed
+
+
+def test_a_batch_flow_cannot_be_invoked_synchronously(billing, bells, personas):
+    from rest_framework.authtoken.models import Token
+
+    from tests.api.wsgi_client import WsgiClient
+
+    key = Token.objects.get_or_create(user=personas["operator"])[0].key
+    response = WsgiClient(HTTP_AUTHORIZATION=f"Token {key}").post(
+        f"/api/v1/flows/{billing.key}/invoke", {"entries": entries(2)}
+    )
+    assert response.status_code == 409 and "event API" in response.json()["detail"]
 
 
 def test_a_test_run_of_a_batch_flow_shows_the_first_record_of_a_sample_page(personas, bells):
@@ -429,3 +443,17 @@ def test_a_chunk_out_of_time_hands_its_other_records_on_as_a_new_chunk(billing, 
     run = execute_run(run.pk)
     assert (run.output["succeeded"], run.output["failed"]) == (6, 0)
     assert sorted(d.payload["count"] for d in Delivery.objects.filter(run=run)) == [3, 3]
+
+
+def test_a_replay_preview_of_a_page_shows_the_group_postings_its_run_would_request(billing, bells):
+    from integrations.events.models import Event
+    from integrations.runs.preview import preview_replay
+
+    run = page("time.page", "entries", entries(10, missing_hours={3}))
+    [row] = preview_replay(Event.objects.filter(pk=run.event_id))
+    assert (row["records"], row["groups"], row["status"]) == (10, 2, "failed")
+    assert "1 of the page's records" in row["error"]
+    # P0: 5 records → groups of 3 and 2; P1: 4 records (T3 fails its mapping) → 3 and 1
+    assert sorted(d["payload"]["count"] for d in row["deliveries"]) == [1, 2, 3, 3]
+    assert all(d["would_post"] for d in row["deliveries"])
+    assert not Delivery.objects.exists() and not RunChunk.objects.exists()  # a preview writes nothing

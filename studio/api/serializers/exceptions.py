@@ -29,6 +29,7 @@ class ExceptionSerializer(serializers.ModelSerializer):
             "kind",
             "message",
             "field",
+            "item",
             "business_key",
             "delivery_id",
             "assignee",

@@ -39,6 +39,8 @@ class RunSerializer(serializers.ModelSerializer):
             "error",
             "retry_of",
             "is_test",
+            "chunked",
+            "item",
             "attempts",
             "worker_losses",
             "next_attempt_at",
