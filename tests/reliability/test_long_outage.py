@@ -184,7 +184,7 @@ def test_two_hour_outage_retries_on_schedule_and_posts_each_once_after(simulator
         attempts_expected=round(expected, 1),
         attempts_range=f"{min(in_outage)}-{max(in_outage)}",
         jitter_mean=round(sum(d / c for d, c in delays) / len(delays), 3),
-        max_late_s=max(lateness),
+        max_late_s=round(max(lateness), 1),
         max_concurrent_per_key=max(in_flight.max.values()),
         duplicate_copies_refused=results["not_due"] + results["not_claimed"],
         messages=len(headers),
