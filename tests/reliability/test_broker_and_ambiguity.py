@@ -4,6 +4,9 @@ client's timeout); concurrent retries of a dead delivery (RELIABILITY R3a, R3b, 
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 from django.db import connection as db_connection
@@ -19,34 +22,50 @@ from .harness import RedisServer, Worker, all_terminal, check, drive, make_conne
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.redis
-@pytest.mark.worker
-@pytest.mark.slow
-def test_redis_killed_and_restarted_empty_with_work_pending(simulator):
-    simulator.config(latency_ms=5, honour_keys=False)
-    redis = RedisServer(port=6391).start()
+@dataclass
+class RedisOutage:
+    worker: Worker
+    send: Callable[[list[int], str], None]
+    posted_at_kill: int
+    killed_at: float  # time.time()
+    up_at: float  # time.time(), once Redis answers again
+
+
+@contextmanager
+def redis_killed_midway(simulator, redis: RedisServer, rows: int = 600):
+    """A worker posts `rows` through a private Redis; SIGKILL Redis at ~150 postings and start
+    it again 3 s later (empty or from its AOF, as `redis` is configured). The worker and Redis
+    are killed when the block ends."""
+    simulator.config(latency_ms=5, honour_keys=False)  # no key replay: only the ledger and lookup protect
+    redis.start()
     send = sender_via(redis.url)
-    erp = make_connection(simulator)
-    request_postings(erp, 600)
+    request_postings(make_connection(simulator), rows)
     worker = Worker(redis_url=redis.url, env=worker_env(simulator)).start()
     try:
         drive(lambda: simulator.posting_count() >= 150, timeout=120, send=send, interval=0.2)
         redis.kill()
-        killed_at = time.monotonic()
-        posted_at_kill = simulator.posting_count()
+        killed_at, posted_at_kill = time.time(), simulator.posting_count()
         time.sleep(3)
-        redis.start()  # empty: no AOF, no snapshot; every queued message is gone
-        up_at = time.monotonic()
-        drive(all_terminal, timeout=240, send=send)
-        figures = check(
-            simulator,
-            posted_at_kill=posted_at_kill,
-            recovery_s=round(time.monotonic() - killed_at, 1),
-            drain_after_up_s=round(time.monotonic() - up_at, 1),
-        )
+        redis.start()
+        yield RedisOutage(worker, send, posted_at_kill, killed_at, time.time())
     finally:
         worker.kill()
         redis.kill()
+
+
+@pytest.mark.redis
+@pytest.mark.worker
+@pytest.mark.slow
+def test_redis_killed_and_restarted_empty_with_work_pending(simulator):
+    # R3a: no AOF, no snapshot; every queued message is gone, the dispatcher re-sends.
+    with redis_killed_midway(simulator, RedisServer(port=6391)) as outage:
+        drive(all_terminal, timeout=240, send=outage.send)
+        figures = check(
+            simulator,
+            posted_at_kill=outage.posted_at_kill,
+            recovery_s=round(time.time() - outage.killed_at, 1),
+            drain_after_up_s=round(time.time() - outage.up_at, 1),
+        )
     figures.show("R3a redis restarted empty")
     assert (figures.posted, figures.lost, figures.duplicated, figures.dead) == (600, 0, 0, 0)
 
@@ -58,40 +77,27 @@ def test_redis_killed_and_restarted_with_aof_the_same_worker_resumes(simulator, 
     # R3b: queued messages survive in the AOF; the point is that the running worker reconnects
     # and consumes again by itself (celery #9054/#10205), and the ledger still posts once.
     settings.SWITCHBOARD_DISPATCH_OUTSTANDING = 600  # six messages: most wait in Redis at the kill
-    simulator.config(latency_ms=5, honour_keys=False)
-    redis = RedisServer(port=6393, aof_dir=tmp_path).start()
-    send = sender_via(redis.url)
-    erp = make_connection(simulator)
-    request_postings(erp, 600)
-    worker = Worker(redis_url=redis.url, env=worker_env(simulator)).start()
-    try:
-        drive(lambda: simulator.posting_count() >= 150, timeout=120, send=send, interval=0.2)
-        redis.kill()
-        posted_at_kill = simulator.posting_count()
-        time.sleep(3)
-        redis.start()
-        up_at = time.time()
+    redis = RedisServer(port=6393, aof_dir=tmp_path)
+    with redis_killed_midway(simulator, redis) as outage:
         client = redis_client(redis.url)
         queued_after_restart, unacked_after_restart = queued_messages(client), client.hlen("unacked")
-        drive(all_terminal, timeout=240, send=send)
-        drain_after_up_s = time.time() - up_at
-        first_post = min(r["t"] for r in simulator.state()["requests"] if r["method"] == "POST" and r["t"] > up_at)
-        same_worker = worker.proc.poll() is None
-    finally:
-        worker.kill()
-        redis.kill()
+        drive(all_terminal, timeout=240, send=outage.send)
+        drain_after_up_s = time.time() - outage.up_at
+        posts = [r["t"] for r in simulator.state()["requests"] if r["method"] == "POST" and r["t"] > outage.up_at]
+        same_worker = outage.worker.proc.poll() is None
+    resume_s = min(posts) - outage.up_at
     figures = check(
         simulator,
-        posted_at_kill=posted_at_kill,
+        posted_at_kill=outage.posted_at_kill,
         queued_after_restart=queued_after_restart,
         unacked_after_restart=unacked_after_restart,
-        first_post_after_up_s=round(first_post - up_at, 1),
+        first_post_after_up_s=round(resume_s, 1),
         drain_after_up_s=round(drain_after_up_s, 1),
     )
     figures.show("R3b redis restarted with AOF")
     assert same_worker, "the worker died with Redis; it must ride the outage out"
     assert queued_after_restart > 0, "nothing was waiting in Redis: the AOF was not exercised"
-    assert first_post - up_at <= 30, "the worker did not resume consuming within 30 s of Redis coming back"
+    assert resume_s <= 30, "the worker did not resume consuming within 30 s of Redis coming back"
     assert (figures.posted, figures.lost, figures.duplicated, figures.dead) == (600, 0, 0, 0)
 
 
