@@ -30,6 +30,14 @@ class Connection(models.Model):
     paused = models.BooleanField(default=False)
     paused_reason = models.CharField(max_length=200, blank=True)
 
+    # Circuit breaker (integrations/deliveries/circuit.py), changed only by conditional UPDATEs.
+    # Consecutive transient failures of real attempts; any success resets it.
+    circuit_failures = models.PositiveIntegerField(default=0, editable=False)
+    # Set while the circuit is tripped: held until then, then one probe (half-open).
+    circuit_open_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Times opened in a row without a success in between: the cooldown doubles with each.
+    circuit_opens = models.PositiveSmallIntegerField(default=0, editable=False)
+
     verified = models.BooleanField(default=False)
     last_check_at = models.DateTimeField(null=True, blank=True)
     last_check_ok = models.BooleanField(null=True, blank=True)

@@ -38,3 +38,23 @@ def outstanding_cap() -> int:
 def chunk_budget_seconds() -> float:
     """How long one delivery message may keep sending: half the task's soft time limit."""
     return float(getattr(settings, "CELERY_TASK_SOFT_TIME_LIMIT", 240)) / 2
+
+
+# Circuit breaker (circuit.py); a connection's `config.circuit_threshold`,
+# `config.circuit_cooldown_seconds` and `config.circuit_max_cooldown_seconds` override these.
+def circuit_threshold() -> int:
+    """Consecutive transient failures that open a connection's circuit; 0 turns the breaker off."""
+    return int(getattr(settings, "SWITCHBOARD_CIRCUIT_THRESHOLD", 5))
+
+
+def circuit_cooldown_seconds() -> float:
+    return float(getattr(settings, "SWITCHBOARD_CIRCUIT_COOLDOWN_SECONDS", 30.0))
+
+
+def circuit_max_cooldown_seconds() -> float:
+    return float(getattr(settings, "SWITCHBOARD_CIRCUIT_MAX_COOLDOWN_SECONDS", 600.0))
+
+
+def circuit_probe_seconds() -> float:
+    """How long a half-open circuit waits on its probe before letting another one try."""
+    return float(getattr(settings, "SWITCHBOARD_CIRCUIT_PROBE_SECONDS", 120.0))

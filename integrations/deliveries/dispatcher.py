@@ -1,9 +1,10 @@
 """The relay (RELIABILITY §2) and the sweeper, run by beat every second or two.
 
 `dispatch_due` selects due rows oldest-first (FOR UPDATE SKIP LOCKED on PostgreSQL, so two
-dispatchers never pick the same rows), skips held connections, marks `enqueued_at` and,
-after commit, enqueues chunks of ids. No countdowns, no ETAs: a row that is not due yet
-simply is not selected. A row enqueued long ago and still due (its message was lost with
+dispatchers never pick the same rows), skips held connections (paused, in a window, circuit
+open; a half-open circuit gets one probe row), marks `enqueued_at` and, after commit,
+enqueues chunks of ids. No countdowns, no ETAs: a row that is not due yet simply is not
+selected. A row enqueued long ago and still due (its message was lost with
 Redis, or reserved by a killed worker) is selected again; a duplicate message is harmless
 because the claim lets only one attempt through.
 """
@@ -64,8 +65,14 @@ def dispatch_due(
     )
     with transaction.atomic():
         picked: list[tuple[int, int, datetime | None]] = []
+        probing = half_open_ids(now)
         for connection_id, budget in budgets(due, stale).items():
-            picked += _pick(due.filter(connection_id=connection_id), min(budget, limit - len(picked)))
+            rows = due.filter(connection_id=connection_id)
+            if connection_id in probing:
+                # One probe at a time, the least-tried row, so probes through a long
+                # outage are spread over the backlog and exhaust no single delivery.
+                rows, budget = rows.order_by("attempts", "id"), min(budget, 1)
+            picked += _pick(rows, min(budget, limit - len(picked)))
         if not picked:
             return 0
         Delivery.objects.filter(pk__in=[pk for pk, _, _ in picked]).update(enqueued_at=now)
@@ -75,6 +82,11 @@ def dispatch_due(
         if unclaimed:
             transaction.on_commit(lambda: queues.announce(unclaimed))
     return len(picked)
+
+
+def half_open_ids(now: datetime) -> set[int]:
+    """Connections whose circuit cooldown has run out: each may send one probe."""
+    return set(Connection.objects.filter(circuit_open_until__lte=now).values_list("pk", flat=True))
 
 
 def _pick(rows, limit: int) -> list[tuple[int, int, datetime | None]]:

@@ -1,11 +1,12 @@
-"""Held deliveries: a connection paused by hand or inside a maintenance window keeps its
-due deliveries PENDING (held); when the hold ends the dispatcher drains them oldest-first
-under the connection's rate limit (RELIABILITY §7)."""
+"""Held deliveries: a connection paused by hand, inside a maintenance window or with its
+circuit open (circuit.py) keeps its due deliveries PENDING (held); when the hold ends the
+dispatcher drains them oldest-first under the connection's rate limit (RELIABILITY §7)."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations.audit.services import record
@@ -15,29 +16,46 @@ from integrations.connections.models import Connection, MaintenanceWindow
 
 @dataclass(frozen=True)
 class Hold:
-    reason: str  # "paused" or "maintenance"
-    until: datetime | None  # end of the window; None for a manual pause
+    reason: str  # "paused", "maintenance" or "circuit"
+    until: datetime | None  # end of the window or cooldown; None for a manual pause
     note: str = ""
 
     @property
     def label(self) -> str:
         if self.reason == "paused":
             return f"Paused: {self.note}" if self.note else "Paused"
+        if self.reason == "circuit":
+            return f"Circuit open until {self.until:%Y-%m-%d %H:%M:%S} UTC"
         return f"Maintenance window until {self.until:%Y-%m-%d %H:%M} UTC"
 
 
 def hold_for(connection: Connection, now: datetime | None = None) -> Hold | None:
     """Why deliveries to this connection are held right now, or None."""
+    now = now or timezone.now()
+    return schedule_hold(connection, now) or circuit_hold(connection, now)
+
+
+def schedule_hold(connection: Connection, now: datetime) -> Hold | None:
+    """A pause or maintenance window: changes rarely, so a chunk may check it once."""
     if connection.paused:
         return Hold("paused", None, connection.paused_reason)
-    end = open_window_end(list(connection.maintenance_windows.all()), now or timezone.now())
+    end = open_window_end(list(connection.maintenance_windows.all()), now)
     return Hold("maintenance", end) if end else None
 
 
+def circuit_hold(connection: Connection, now: datetime) -> Hold | None:
+    """An open circuit (read from the row as loaded: the sender loads it per delivery).
+    While its probe is out the circuit reads as open until the probe's deadline."""
+    until = connection.circuit_open_until
+    return Hold("circuit", until) if until is not None and until > now else None
+
+
 def held_connection_ids(now: datetime | None = None) -> set[int]:
-    """Every connection whose deliveries are held now (one query for pauses, one for windows)."""
+    """Every connection whose deliveries are held now (one query for pauses and open
+    circuits, one for windows)."""
     now = now or timezone.now()
-    held = set(Connection.objects.filter(paused=True).values_list("pk", flat=True))
+    paused_or_open = Q(paused=True) | Q(circuit_open_until__gt=now)
+    held = set(Connection.objects.filter(paused_or_open).values_list("pk", flat=True))
     by_connection: dict[int, list] = {}
     for window in MaintenanceWindow.objects.all():
         by_connection.setdefault(window.connection_id, []).append(window)

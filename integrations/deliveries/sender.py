@@ -12,11 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.connectors.errors import ConnectorError
-from integrations.deliveries import conf, ledger, transport
+from integrations.deliveries import circuit, conf, ledger, transport
 from integrations.deliveries.attempts import AttemptLog
 from integrations.deliveries.choices import Classification, DeliveryState, Outcome
 from integrations.deliveries.classify import is_throttled, judge
-from integrations.deliveries.holds import hold_for
+from integrations.deliveries.holds import circuit_hold, schedule_hold
 from integrations.deliveries.models import Delivery, ThrottleEvent
 from integrations.deliveries.throttle import SLOT_BUSY_WAIT, Permit, ThrottleUnavailable, get_throttle
 
@@ -42,7 +42,7 @@ class Chunk:
 
     def hold(self, connection, now):
         if connection.pk not in self.holds:
-            self.holds[connection.pk] = hold_for(connection, now)
+            self.holds[connection.pk] = schedule_hold(connection, now)
         return self.holds[connection.pk]
 
     def connector(self, connection) -> tuple:
@@ -86,7 +86,8 @@ def deliver_one(delivery_id: int, *, chunk: Chunk | None = None) -> str:
     if delivery is None:
         return "not_due"
     connection = delivery.connection
-    if chunk.hold(connection, now) is not None:
+    # The circuit is read from the row just loaded, not cached per chunk: it may open mid-chunk.
+    if chunk.hold(connection, now) is not None or circuit_hold(connection, now) is not None:
         ledger.release_to_dispatcher([delivery_id])
         return "held"
     if connection.pk in chunk.throttled:
@@ -95,11 +96,19 @@ def deliver_one(delivery_id: int, *, chunk: Chunk | None = None) -> str:
     permit = _permit(delivery, connection, chunk)
     if permit is None:
         return "throttled"
+    probe = None
     try:
+        if circuit.is_half_open(connection, now):
+            probe = circuit.take_probe(connection, now)
+            if probe is None:  # another worker is probing
+                ledger.release_to_dispatcher([delivery_id])
+                return "held"
         claim = ledger.claim(delivery_id, delivery=delivery)
         if claim is None:
+            if probe is not None:
+                circuit.give_back_probe(connection, probe)
             return "not_claimed"
-        return _attempt(claim, chunk)
+        return _attempt(claim, chunk, probe)
     finally:
         get_throttle().release(permit)
 
@@ -129,7 +138,7 @@ def _defer(delivery: Delivery, seconds: float) -> None:
     ThrottleEvent.objects.create(connection_id=delivery.connection_id)
 
 
-def _attempt(claim: ledger.Claim, chunk: Chunk) -> str:
+def _attempt(claim: ledger.Claim, chunk: Chunk, probe=None) -> str:
     delivery, fence, connection = claim.delivery, claim.fence, claim.delivery.connection
     log = AttemptLog(delivery, fence, chunk.task_id)
     try:
@@ -137,11 +146,12 @@ def _attempt(claim: ledger.Claim, chunk: Chunk) -> str:
         recorder.target = log.hook
         sent = transport.send(delivery, connector)
     except ConnectorError as exc:
-        return _failed(delivery, fence, log, connection, exc)
+        return _failed(delivery, fence, log, connection, exc, probe)
     except Exception as exc:  # a bug must not strand the row: retry, and look up first
         logger.exception("delivery %s: unexpected error while sending", delivery.pk)
         error = ConnectorError(f"Unexpected error: {type(exc).__name__}", kind="transient", ambiguous=True)
-        return _failed(delivery, fence, log, connection, error)
+        # Our bug says nothing about the target: it neither trips nor closes the circuit.
+        return _failed(delivery, fence, log, connection, error, probe, target_failed=False)
     outcome = Outcome.FOUND if sent.found else Outcome.SUCCEEDED
     with transaction.atomic():
         done = ledger.finish(
@@ -155,10 +165,13 @@ def _attempt(claim: ledger.Claim, chunk: Chunk) -> str:
             needs_lookup=False,
         )
         log.save(outcome if done else Outcome.STALE, status_code=sent.result.status_code)
+    circuit.succeeded(connection, probe)
     return outcome if done else Outcome.STALE
 
 
-def _failed(delivery: Delivery, fence: int, log: AttemptLog, connection, exc: ConnectorError) -> str:
+def _failed(
+    delivery: Delivery, fence: int, log: AttemptLog, connection, exc: ConnectorError, probe=None, *, target_failed=True
+) -> str:
     verdict = judge(
         transient=exc.transient,
         status_code=exc.status_code,
@@ -187,4 +200,19 @@ def _failed(delivery: Delivery, fence: int, log: AttemptLog, connection, exc: Co
             next_attempt_at=timezone.now() + timedelta(seconds=verdict.delay_seconds),
         )
         log.save(outcome if done else Outcome.STALE, status_code=exc.status_code, error=exc.message)
+    _report_failure(connection, verdict.classification, exc, probe, target_failed)
     return outcome if done else Outcome.STALE
+
+
+def _report_failure(connection, classification: str, exc: ConnectorError, probe, target_failed: bool) -> None:
+    """Only an outage counts toward the circuit: a transient failure that is not the target
+    asking us to slow down (429, 503 + Retry-After). A permanent 4xx is an answer from a
+    working target, like a success; anything else (throttled, our own error) leaves the
+    count alone and lets the next delivery probe."""
+    permanent = classification == Classification.PERMANENT
+    if target_failed and permanent and exc.status_code is not None:
+        circuit.succeeded(connection, probe)
+    elif target_failed and not permanent and not is_throttled(exc.status_code, exc.retry_after):
+        circuit.failed(connection, probe)
+    elif probe is not None:
+        circuit.give_back_probe(connection, probe)
