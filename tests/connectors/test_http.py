@@ -228,3 +228,14 @@ def test_large_bodies_are_excerpted_with_secrets_masked(allowed):
     client.request("POST", allowed + "/bulk", json={"password": "hunter2-long-one", "rows": ["x" * 100] * 5000})
     excerpt = attempts[0].request_excerpt
     assert "hunter2-long-one" not in excerpt and len(excerpt) <= 2001
+
+
+def test_clients_share_one_verifying_tls_context():
+    import ssl
+
+    first = HttpClient(base_url="https://one.example.com")._client_for("one.example.com")
+    second = HttpClient(base_url="https://two.example.com")._client_for("two.example.com")
+    contexts = {id(c._transport._pool._ssl_context) for c in (first, second)}
+    (context,) = {c._transport._pool._ssl_context for c in (first, second)}
+    assert len(contexts) == 1, "each client built its own TLS context (a CA bundle load each)"
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
