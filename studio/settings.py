@@ -182,6 +182,11 @@ SWITCHBOARD_LEASE_SECONDS = env.int("SWITCHBOARD_LEASE_SECONDS", default=600)
 SWITCHBOARD_BACKOFF_BASE_SECONDS = env.float("SWITCHBOARD_BACKOFF_BASE_SECONDS", default=2.0)
 SWITCHBOARD_BACKOFF_CAP_SECONDS = env.float("SWITCHBOARD_BACKOFF_CAP_SECONDS", default=600.0)
 SWITCHBOARD_REDISPATCH_SECONDS = env.int("SWITCHBOARD_REDISPATCH_SECONDS", default=60)
+# Circuit breaker per connection (integrations/deliveries/circuit.py); a connection's
+# config.circuit_threshold / circuit_cooldown_seconds / circuit_max_cooldown_seconds override.
+SWITCHBOARD_CIRCUIT_THRESHOLD = env.int("SWITCHBOARD_CIRCUIT_THRESHOLD", default=5)  # 0 = off
+SWITCHBOARD_CIRCUIT_COOLDOWN_SECONDS = env.float("SWITCHBOARD_CIRCUIT_COOLDOWN_SECONDS", default=30.0)
+SWITCHBOARD_CIRCUIT_MAX_COOLDOWN_SECONDS = env.float("SWITCHBOARD_CIRCUIT_MAX_COOLDOWN_SECONDS", default=600.0)
 # Token calls of POST /api/v1/flows/<key>/invoke are answered before Django's request cycle
 # (studio/api/invoke_gateway.py); false sends them through the full stack like every request.
 SWITCHBOARD_INVOKE_GATEWAY = env.bool("SWITCHBOARD_INVOKE_GATEWAY", default=True)
