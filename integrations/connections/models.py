@@ -2,6 +2,7 @@
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from integrations.connections import crypto
 from integrations.connections.choices import WindowKind
@@ -63,6 +64,12 @@ class Connection(models.Model):
     @property
     def has_credentials(self) -> bool:
         return bool(self.credentials_encrypted)
+
+    @property
+    def circuit_held_until(self):
+        """When the open circuit lets its next probe through, or None when deliveries flow."""
+        until = self.circuit_open_until
+        return until if until is not None and until > timezone.now() else None
 
 
 class MaintenanceWindow(models.Model):

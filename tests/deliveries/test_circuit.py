@@ -206,3 +206,15 @@ def test_concurrent_workers_send_exactly_one_probe(simulator):
         t.join()
     assert sorted(results) == sorted([Outcome.RETRYABLE] + ["held"] * 4)
     assert DeliveryAttempt.objects.count() == 6
+
+
+def test_the_connection_page_shows_the_open_circuit(erp, simulator, client_for):
+    from django.urls import reverse
+
+    open_circuit(erp, simulator)
+    page = client_for("viewer").get(reverse("connections:detail", args=[erp.name])).content.decode()
+    assert 'data-testid="conn-held"' in page and ">10 deliveries waiting<" in page
+    assert f"Circuit open until {erp.circuit_open_until:%Y-%m-%d %H:%M:%S} UTC" in page
+    cooldown_ends(erp)
+    page = client_for("viewer").get(reverse("connections:detail", args=[erp.name])).content.decode()
+    assert 'data-testid="conn-circuit"' not in page  # half-open: the next delivery probes
