@@ -149,3 +149,18 @@ def test_maintenance_windows_over_the_api(client_for, conn):
     window_id = admin.get("/api/v1/connections/crm/").json()["maintenance_windows"][0]["id"]
     assert admin.delete(f"{url}{window_id}/").status_code == 204
     assert admin.get(url).json() == []
+
+
+def test_an_open_circuit_shows_until_when_deliveries_are_held(client_for, conn):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.connections.models import Connection
+
+    viewer = client_for("viewer")
+    assert viewer.get("/api/v1/connections/crm/").json()["circuit_held_until"] is None
+    until = timezone.now() + timedelta(minutes=5)
+    Connection.objects.filter(pk=conn.pk).update(circuit_open_until=until)
+    held = viewer.get("/api/v1/connections/crm/").json()["circuit_held_until"]
+    assert held is not None and held.startswith(until.strftime("%Y-%m-%dT%H:%M"))

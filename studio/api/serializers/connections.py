@@ -14,6 +14,11 @@ class ConnectionSerializer(serializers.ModelSerializer):
     status_detail = serializers.SerializerMethodField()
     kind_label = serializers.SerializerMethodField()
     secrets_set = serializers.SerializerMethodField()
+    circuit_held_until = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="Deliveries held by the circuit breaker until then; null when closed.",
+    )
 
     class Meta:
         model = Connection
@@ -31,6 +36,7 @@ class ConnectionSerializer(serializers.ModelSerializer):
             "max_attempts",
             "timezone",
             "paused",
+            "circuit_held_until",
             "status",
             "status_detail",
             "verified",
