@@ -22,8 +22,9 @@ alternating, `--rounds` times each, on PostgreSQL + Redis:
 - worker: this process only ingests events and runs the dispatchers (as beat would);
   `celery worker --pool prefork --concurrency 2` executes runs and sends deliveries.
 
-Reported: records/s of each (median), the ratio worker / in-process (target ≥ 0.6), and for
-the worker variant p50/p95 latency from event accepted (stored) to delivery done.
+Reported: events/s of each (median), their ratio (shown, not a target: issue 3's 0.6 is for the
+batch flow; one-event runs are reported with their latency), and for the worker variant p50/p95
+latency from event accepted (stored) to delivery done.
 
 Needs a database of its own (it writes flows, events, runs and deliveries):
 
@@ -431,9 +432,9 @@ def main() -> int:
         worker.stop()
         simulator.stop()
     ratios = [w / i for w, i in zip(worker_rates, in_rates, strict=True)]
-    print(f"in-process median records/s: {statistics.median(in_rates):.1f}")
-    print(f"worker     median records/s: {statistics.median(worker_rates):.1f}")
-    print(f"ratio worker/in-process (median of per-round ratios): {statistics.median(ratios):.2f} (target >= 0.6)")
+    print(f"in-process median events/s: {statistics.median(in_rates):.1f}")
+    print(f"worker     median events/s: {statistics.median(worker_rates):.1f}")
+    print(f"ratio worker/in-process (median of per-round ratios): {statistics.median(ratios):.2f} (no target)")
     p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
     print(f"accepted -> delivered latency, unpaced (incl. backlog): p50 {p50:.2f} s, p95 {p95:.2f} s")
     if paced:
@@ -441,7 +442,7 @@ def main() -> int:
         print(
             f"paced {args.paced_rate:g} events/s x {args.paced}: accepted -> delivered p50 {p50:.2f} s, p95 {p95:.2f} s"
         )
-    return 0 if statistics.median(ratios) >= 0.6 and batch_ok else 1
+    return 0 if batch_ok else 1
 
 
 if __name__ == "__main__":
