@@ -47,6 +47,8 @@ class Results:
     tally: StepTally = field(default_factory=StepTally)
     effects: ChunkEffects = field(default_factory=ChunkEffects)
     done: int = 0  # records run; fewer than given when the time budget ran out
+    retry: list = field(default_factory=list)  # offsets of the records that failed transiently, to run again
+    retry_after: float | None = None  # the longest Retry-After among them
 
 
 def chunk_budget_seconds() -> float:
@@ -61,9 +63,14 @@ def batch_step_of(plan):
     return next((s for s in plan.steps if s.type == "batch"), None)
 
 
-def run_records(run: Run, records: list, *, first: int, budget: float | None = None) -> Results:
-    """The plan on each record, in memory; nothing is written here. With a `budget` (seconds)
-    it stops after the record that used it up; `done` says how many records ran."""
+def run_records(
+    run: Run, records: list, *, positions: list[int], budget: float | None = None, retry_transient: bool = False
+) -> Results:
+    """The plan on each record, in memory; nothing is written here. `positions` are the
+    records' places in the run's list (their exception items). With a `budget` (seconds) it
+    stops after the record that used it up; `done` says how many records ran. With
+    `retry_transient`, a record that failed transiently (a lookup's timeout, 503, 429) goes to
+    `retry` to run again later instead of becoming an exception."""
     plan = engine_api.plan_for(run.flow_version)
     result = Results()
     started = monotonic()
@@ -71,7 +78,8 @@ def run_records(run: Run, records: list, *, first: int, budget: float | None = N
         if budget is not None and offset and monotonic() - started > budget:
             break
         result.done = offset + 1
-        position = first + offset
+        position = positions[offset]
+        result.effects.retry_after = None
         try:
             outcome = engine_api.run(plan, record, result.effects)
         except Exception as exc:  # an effect bug must fail this record, not the chunk
@@ -90,6 +98,11 @@ def run_records(run: Run, records: list, *, first: int, budget: float | None = N
             result.skipped += 1
         else:
             error = error_dict(outcome.error) or {"kind": "internal", "message": f"stopped: {outcome.status}"}
+            if retry_transient and error.get("classification") == "transient":
+                result.retry.append(offset)
+                wait = error.get("retry_after") or result.effects.retry_after
+                result.retry_after = max(result.retry_after or 0.0, wait or 0.0) or None
+                continue
             result.failures.append((f"record:{position}", record, error))
     # one JSON round trip for the whole chunk (dates, decimals) instead of one per record
     result.outputs, result.groups = jsonable(result.outputs), jsonable(result.groups)

@@ -40,6 +40,7 @@ class ChunkStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"  # the worker was lost too often: every record is an exception
+    SPLIT = "split", "Split"  # lost twice: its records went on as two half chunks
 
 
 class ExceptionStatus(models.TextChoices):

@@ -19,9 +19,17 @@ class ChunkEffects:
         self._reads = RuntimeEffects(None)
         self.connections: dict = {}
         self.requests: list = []  # (step id, DeliveryRequest), in record order
+        self.retry_after: float | None = None  # the target's Retry-After of the current record's lookup
 
     def lookup(self, step, request: dict):
-        return self._reads.lookup(step, request)
+        try:
+            return self._reads.lookup(step, request)
+        except EffectError as exc:
+            # The engine's error carries no Retry-After; keep it so the record's retry honours it.
+            wait = getattr(exc.__cause__, "retry_after", None)
+            if wait:
+                self.retry_after = max(self.retry_after or 0.0, float(wait))
+            raise
 
     def crosswalk(self, object: str, system: str, external_id: str):
         return self._reads.crosswalk(object, system, external_id)

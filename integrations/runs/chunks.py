@@ -6,9 +6,16 @@ a claim is a conditional UPDATE that bumps `fence` and sets a lease; the chunk's
 (step counts, exceptions, deliveries, outputs) commit only together with the fenced
 `running → done` update, so a worker that lost its lease writes nothing, and a re-executed
 chunk never requests a delivery twice (keys are unique, inserted ON CONFLICT DO NOTHING).
-The periodic dispatcher re-enqueues due chunks whose doorbell was lost; the sweeper returns
-lease-expired chunks to the queue and, after WORKER_LOSS_CAP losses, fails the chunk with a
-`worker_lost` exception per record, so a poison chunk cannot loop."""
+Records that failed transiently (a lookup's timeout, 503, 429) are handed on, with the same
+commit, as a new chunk due after a backoff (Retry-After honoured), until MAX_RUN_ATTEMPTS tries
+like a one-record run; only then are they exceptions. Nothing waits in a worker: the periodic
+dispatcher rings due chunks, and re-enqueues those whose doorbell was lost.
+
+The sweeper returns a lease-expired chunk to the queue once; lost again, the chunk is split
+into two halves (the old row `split`, fenced), so a poison record that kills its worker is
+bisected down to a chunk of its own, which fails with a `worker_lost` exception after
+WORKER_LOSS_CAP losses while the other records are delivered. Each record runs O(log n)
+times at most, so a poison chunk cannot loop."""
 
 import logging
 from datetime import timedelta
@@ -24,10 +31,11 @@ from integrations.runs.models import Run, RunChunk
 
 log = logging.getLogger(__name__)
 
-WORKER_LOSS_CAP = 3
+WORKER_LOSS_CAP = 3  # losses of a one-record chunk before its record is an exception
+SPLIT_AT = 2  # losses of a larger chunk before it is split in halves
 REDISPATCH_AFTER = timedelta(seconds=60)
 CHUNKS_PER_MESSAGE = 1  # one chunk is already hundreds of records; one per message spreads them over workers
-TERMINAL = (ChunkStatus.DONE, ChunkStatus.FAILED)
+TERMINAL = (ChunkStatus.DONE, ChunkStatus.FAILED, ChunkStatus.SPLIT)
 LIMIT = 500
 
 
@@ -85,8 +93,13 @@ def execute(chunk_id: int) -> RunChunk | None:
         return None
     started = perf_counter()
     try:
-        budget = batch_runs.chunk_budget_seconds()
-        result = batch_runs.run_records(chunk.run, chunk.records, first=chunk.first, budget=budget)
+        result = batch_runs.run_records(
+            chunk.run,
+            chunk.records,
+            positions=chunk.record_positions(),
+            budget=batch_runs.chunk_budget_seconds(),
+            retry_transient=chunk.retries + 1 < max_tries(),
+        )
         committed = _commit(chunk, result, (perf_counter() - started) * 1000)
     except Exception as exc:  # a bug would fail the same way on every retry: fail the chunk now
         log.exception("chunk %s of run %s crashed", chunk.pk, chunk.run_id)
@@ -113,7 +126,9 @@ def _fail(chunk: RunChunk, message: str, classification, kind: str, now=None) ->
         ):
             return False
         error = {"kind": kind, "message": message, "step_id": ""}
-        failures = [(f"record:{chunk.first + i}", record, error) for i, record in enumerate(chunk.records)]
+        failures = [
+            (f"record:{n}", record, error) for n, record in zip(chunk.record_positions(), chunk.records, strict=True)
+        ]
         batch_runs.open_item_exceptions(chunk.run, failures, classification=classification)
     return True
 
@@ -137,9 +152,8 @@ def _commit(chunk: RunChunk, result, duration_ms: float) -> bool:
             )
             if not won:
                 raise batch_runs.StaleFence(chunk.pk)
-            if result.done < len(chunk.records):
-                _hand_on_rest(chunk, result.done)
-            scope = {"chunk": chunk.index, "first_record": chunk.first, "records": result.done}
+            _hand_on(chunk, result)
+            scope = {"chunk": chunk.index, "first_record": chunk.first, "records": result.done - len(result.retry)}
             batch_runs.write_results(chunk.run, result, attempt=chunk.attempts, scope=scope)
     except batch_runs.StaleFence:
         log.info("chunk %s lost its lease; its results were dropped", chunk.pk)
@@ -147,22 +161,56 @@ def _commit(chunk: RunChunk, result, duration_ms: float) -> bool:
     return True
 
 
-def _hand_on_rest(chunk: RunChunk, done: int) -> None:
-    """Out of time: this chunk keeps the records it ran; the rest become a new queued chunk.
-    The run row is locked so two chunks handing on at once cannot take the same index."""
+def max_tries() -> int:
+    from integrations.runs.services import MAX_RUN_ATTEMPTS
+
+    return MAX_RUN_ATTEMPTS
+
+
+def _hand_on(chunk: RunChunk, result) -> None:
+    """Inside the chunk's fenced commit: this chunk keeps the records it finished; those it
+    had no time for become a new chunk due now, those that failed transiently a new chunk due
+    after a backoff (no doorbell: the dispatcher rings it when due, so nothing sleeps)."""
+    from integrations.runs.services import backoff_seconds
+
+    retry = set(result.retry)
+    rest = list(range(result.done, len(chunk.records)))
+    if not rest and not retry:
+        return
+    kept = [i for i in range(result.done) if i not in retry]
+    RunChunk.objects.filter(pk=chunk.pk).update(**_slice(chunk, kept))
+    now = timezone.now()
+    if rest:
+        later = _add_chunk(chunk, rest, retries=chunk.retries, next_attempt_at=now)
+        enqueue_on_commit([later.pk])
+    if retry:
+        tries = chunk.retries + 1
+        delay = timedelta(seconds=backoff_seconds(tries, result.retry_after))
+        _add_chunk(chunk, sorted(retry), retries=tries, next_attempt_at=now + delay)
+
+
+def _slice(chunk: RunChunk, offsets: list[int]) -> dict:
+    """The chunk's records at `offsets`, with their positions in the run's list (kept only
+    when they are not consecutive, the common case of a plain range needs none)."""
+    every = chunk.record_positions()
+    positions = [every[i] for i in offsets]
+    first = positions[0] if positions else chunk.first
+    consecutive = positions == list(range(first, first + len(positions)))
+    return {
+        "first": first,
+        "records": [chunk.records[i] for i in offsets],
+        "positions": None if consecutive else positions,
+    }
+
+
+def _add_chunk(chunk: RunChunk, offsets: list[int], **fields) -> RunChunk:
+    """A new chunk of some of `chunk`'s records. The run row is locked so two chunks handing
+    on at once cannot take the same index."""
     from django.db.models import Max
 
     Run.objects.select_for_update().filter(pk=chunk.run_id).first()
     top = RunChunk.objects.filter(run_id=chunk.run_id).aggregate(n=Max("index"))["n"]
-    RunChunk.objects.filter(pk=chunk.pk).update(records=chunk.records[:done])
-    rest = RunChunk.objects.create(
-        run_id=chunk.run_id,
-        index=top + 1,
-        first=chunk.first + done,
-        records=chunk.records[done:],
-        next_attempt_at=timezone.now(),
-    )
-    enqueue_on_commit([rest.pk])
+    return RunChunk.objects.create(run_id=chunk.run_id, index=top + 1, **_slice(chunk, offsets), **fields)
 
 
 def complete_if_done(run_id: int) -> bool:
@@ -212,9 +260,14 @@ def sweep_expired(now=None) -> int:
 
 
 def _recover(chunk: RunChunk, now) -> int:
-
+    """One lost lease: back to the queue (the loss may have nothing to do with the records).
+    Lost again: split in halves, so a poison record is isolated in O(log n) losses; a
+    one-record chunk is retried up to WORKER_LOSS_CAP losses, then its record is an exception."""
     expired = Q(pk=chunk.pk, fence=chunk.fence, status=ChunkStatus.RUNNING, lease_until__lt=now)
-    if chunk.worker_losses + 1 < WORKER_LOSS_CAP:
+    losses = chunk.worker_losses + 1
+    if len(chunk.records) > 1 and losses >= SPLIT_AT:
+        return _split(chunk, expired, now)
+    if losses < WORKER_LOSS_CAP:
         return RunChunk.objects.filter(expired).update(
             status=ChunkStatus.QUEUED,
             worker_losses=F("worker_losses") + 1,
@@ -222,10 +275,29 @@ def _recover(chunk: RunChunk, now) -> int:
             next_attempt_at=timezone.now(),
             enqueued_at=None,
         )
-    message = f"the worker running this record's chunk was lost {WORKER_LOSS_CAP} times"
+    message = f"the worker running this record was lost {WORKER_LOSS_CAP} times"
     if not RunChunk.objects.filter(expired).exists() or not _fail(
         chunk, message, Classification.WORKER_LOST, "worker_lost", now
     ):
         return 0
     complete_if_done(chunk.run_id)
+    return 1
+
+
+def _split(chunk: RunChunk, expired: Q, now) -> int:
+    """Fenced: the chunk ends `split` and its records go on as two queued halves, each
+    counted as lost once already so that a half that is lost again splits at once."""
+    half = len(chunk.records) // 2
+    with transaction.atomic():
+        if not RunChunk.objects.filter(expired).update(
+            status=ChunkStatus.SPLIT, worker_losses=F("worker_losses") + 1, lease_until=None, finished_at=now
+        ):
+            return 0
+        due = timezone.now()  # `now` may be a sweep's view of the clock, not when the halves are due
+        halves = [
+            _add_chunk(chunk, offsets, retries=chunk.retries, worker_losses=SPLIT_AT - 1, next_attempt_at=due)
+            for offsets in (list(range(half)), list(range(half, len(chunk.records))))
+        ]
+        enqueue_on_commit([h.pk for h in halves])
+    log.warning("chunk %s of run %s was lost %s times: split in two", chunk.pk, chunk.run_id, chunk.worker_losses + 1)
     return 1

@@ -181,6 +181,14 @@ class RunChunk(models.Model):
     index = models.PositiveIntegerField()
     first = models.PositiveIntegerField(help_text="Position of the chunk's first record in the run's list.")
     records = models.JSONField()
+    positions = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Positions of the records in the run's list when they are not consecutive from `first`.",
+    )
+    retries = models.PositiveSmallIntegerField(
+        default=0, help_text="Transient failures these records have already had (lookups retried with backoff)."
+    )
     status = models.CharField(max_length=10, choices=ChunkStatus.choices, default=ChunkStatus.QUEUED)
     lease_until = models.DateTimeField(null=True, blank=True)
     fence = models.PositiveIntegerField(default=0)
@@ -204,6 +212,9 @@ class RunChunk(models.Model):
 
     def __str__(self) -> str:
         return f"chunk {self.index} of run {self.run_id} ({self.status})"
+
+    def record_positions(self) -> list[int]:
+        return self.positions or list(range(self.first, self.first + len(self.records)))
 
 
 class Batch(models.Model):

@@ -192,7 +192,7 @@ def test_a_chunk_executed_twice_writes_nothing_twice(billing, bells):
     run = execute_run(page("time.page", "entries", entries(8, missing_hours={1})).pk)
     first = RunChunk.objects.get(run=run, index=0)
     lost = chunks.claim(first.pk)
-    lost_result = batch_runs.run_records(run, lost.records, first=lost.first)
+    lost_result = batch_runs.run_records(run, lost.records, positions=lost.record_positions())
     later = timezone.now() + timedelta(seconds=3600)
     assert chunks.sweep_expired(now=later) == 1  # the worker was lost: back to the queue
     assert chunks.execute(first.pk).status == "running"  # the instance as claimed; now committed
@@ -203,19 +203,59 @@ def test_a_chunk_executed_twice_writes_nothing_twice(billing, bells):
     assert RunChunk.objects.get(pk=first.pk).worker_losses == 1
 
 
-def test_a_chunk_lost_three_times_fails_with_an_exception_per_record(billing, bells):
-    run = execute_run(page("time.page", "entries", entries(6)).pk)
-    second = RunChunk.objects.get(run=run, index=1)
-    for _loss in range(3):
-        chunks.claim(second.pk)
-        chunks.sweep_expired(now=timezone.now() + timedelta(seconds=3600))
-    second.refresh_from_db()
-    assert (second.status, second.worker_losses) == ("failed", 3)
-    lost = RunException.objects.filter(run=run, classification="worker_lost").order_by("item")
-    assert [e.item for e in lost] == ["record:4", "record:5"]
-    chunks.execute(RunChunk.objects.get(run=run, index=0).pk)
+def lose(chunk_id):
+    """A worker claims the chunk and dies (the effect killed its process): its lease runs out."""
+    assert chunks.claim(chunk_id) is not None
+    chunks.sweep_expired(now=timezone.now() + timedelta(seconds=3600))
+
+
+def test_a_poison_record_is_bisected_down_and_alone_becomes_a_worker_lost_exception(billing, bells):
+    run = execute_run(page("time.page", "entries", entries(8)).pk)
+    poison = "T5"  # whichever chunk holds it, the worker running it dies
+    executions = 0
+    while queued := list(RunChunk.objects.filter(run=run, status="queued").order_by("index")):
+        for chunk in queued:
+            executions += len(chunk.records)
+            if any(r["id"] == poison for r in chunk.records):
+                lose(chunk.pk)
+            else:
+                chunks.execute(chunk.pk)
+    rows = RunChunk.objects.filter(run=run).order_by("index")
+    assert [(c.status, [r["id"] for r in c.records]) for c in rows if c.status != "done"] == [
+        ("split", ["T4", "T5", "T6", "T7"]),  # lost twice: split in halves
+        ("split", ["T4", "T5"]),  # a half lost once more splits at once
+        ("failed", ["T5"]),  # alone, it is lost up to the cap
+    ]
+    assert rows.get(status="failed").worker_losses == chunks.WORKER_LOSS_CAP
+    assert executions <= 8 + 4 * 2 + 2 + 1 * 2  # each record runs O(log n) times, not in a loop
+    lost = RunException.objects.get(run=run)
+    assert (lost.item, lost.classification, lost.kind) == ("record:5", "worker_lost", "worker_lost")
+    assert lost.original_input == {"id": "T5", "project": "P1", "hours": 6}
     run.refresh_from_db()
-    assert run.status == "queued"  # both chunks terminal: the run goes on to its groups
+    assert run.status == "queued"  # every chunk is terminal: the completion check fired
+    run = execute_run(run.pk)
+    assert (run.output["succeeded"], run.output["failed"]) == (7, 1)
+    # every other record is delivered: P0 has T0 T2 T4 T6, P1 has T1 T3 T7
+    assert sorted(d.payload["count"] for d in Delivery.objects.filter(run=run)) == [1, 3, 3]
+
+
+def test_a_split_is_fenced_a_late_sweep_or_finisher_of_the_lost_chunk_writes_nothing(
+    billing, bells, django_capture_on_commit_callbacks
+):
+    run = execute_run(page("time.page", "entries", entries(8)).pk)
+    second = RunChunk.objects.get(run=run, index=1)
+    lose(second.pk)
+    late = chunks.claim(second.pk)
+    late_result = batch_runs.run_records(run, late.records, positions=late.record_positions())
+    later = timezone.now() + timedelta(seconds=3600)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert chunks._recover(late, later) == 1  # lost a second time: split
+    assert chunks._recover(late, later) == 0  # the same expired lease seen twice splits once
+    assert chunks._commit(late, late_result, 1.0) is False  # the lost worker finishing late
+    halves = RunChunk.objects.filter(run=run, index__gt=1).order_by("index")
+    assert [(h.first, len(h.records), h.status) for h in halves] == [(4, 2, "queued"), (6, 2, "queued")]
+    assert not StepRun.objects.filter(run=run).exists() and not RunException.objects.exists()
+    assert set(bells["chunks"]) == {h.pk for h in halves}  # the halves are rung at once
 
 
 def test_re_requesting_deliveries_never_makes_a_second_row(personas, crm, erp_offline, bells):
@@ -225,7 +265,7 @@ def test_re_requesting_deliveries_never_makes_a_second_row(personas, crm, erp_of
     invoices = [{"id": f"INV-{i}", "amount": i} for i in range(5)] + [{"id": "INV-0", "amount": 0}]
     run = execute_run(page("invoice.page", "invoices", invoices).pk)
     chunk = RunChunk.objects.get(run=run, index=0)
-    result = batch_runs.run_records(run, chunk.records, first=0)
+    result = batch_runs.run_records(run, chunk.records, positions=chunk.record_positions())
     chunks.execute(chunk.pk)
     assert (
         ledger.request_deliveries(run=run, connections=result.effects.connections, requests=result.effects.requests)
@@ -394,7 +434,7 @@ def test_a_failed_group_is_an_exception_retried_from_the_batch_step(personas, cr
 def test_a_chunk_that_crashes_fails_at_once_with_its_records_as_exceptions(billing, bells, monkeypatch):
     run = execute_run(page("time.page", "entries", entries(6)).pk)
 
-    def crash(run, records, first, budget=None):
+    def crash(run, records, **kwargs):
         raise RuntimeError("bug in an effect")
 
     monkeypatch.setattr(batch_runs, "run_records", crash)
@@ -409,22 +449,103 @@ def test_a_chunk_that_crashes_fails_at_once_with_its_records_as_exceptions(billi
     assert "bug in an effect" in lost[0].message
 
 
-def test_a_lookup_that_fails_in_a_batch_flow_fails_only_its_record(personas, crm, erp_offline, bells, settings):
+def lookup_flow(personas, chunk_size=4):
+    account = {"id": "account", "type": "lookup", "connection": "crm-api", "object": "accounts",
+               "when": "record.account is defined", "by": {"id": "{{ record.account }}"}}  # fmt: skip
+    flow = {
+        **INVOICE_PAGE_FLOW,
+        "for_each": {"path": "$.invoices", "chunk_size": chunk_size},
+        "steps": [account, *INVOICE_PAGE_FLOW["steps"]],
+    }
+    return publish_flow(personas["analyst"], flow, key="invoice-pages")
+
+
+def refused_crm_api(settings):
     from integrations.connections.models import Connection
 
     settings.SWITCHBOARD_ALLOW_PRIVATE_ORIGINS = ["http://127.0.0.1:9"]
     config = {"auth_type": "none", "objects": {"accounts": {"path": "/accounts"}}}
     Connection.objects.create(name="crm-api", kind="generic_rest", base_url="http://127.0.0.1:9", config=config)
-    account = {"id": "account", "type": "lookup", "connection": "crm-api", "object": "accounts",
-               "when": "record.account is defined", "by": {"id": "{{ record.account }}"}}  # fmt: skip
-    flow = {**INVOICE_PAGE_FLOW, "steps": [account, *INVOICE_PAGE_FLOW["steps"]]}
-    publish_flow(personas["analyst"], flow, key="invoice-pages")
-    invoices = [{"id": "INV-1", "amount": 1}, {"id": "INV-2", "amount": 2, "account": "A1"}]
+
+
+def run_due_chunks(run):
+    """What the dispatcher and workers do over time: every queued chunk, made due, executed."""
+    while queued := list(RunChunk.objects.filter(run=run, status="queued").values_list("pk", flat=True)):
+        RunChunk.objects.filter(pk__in=queued).update(next_attempt_at=timezone.now())
+        for chunk_id in queued:
+            chunks.execute(chunk_id)
+
+
+def test_a_transient_lookup_failure_retries_its_records_with_backoff_then_fails_only_them(
+    personas, crm, erp_offline, bells, settings
+):
+    refused_crm_api(settings)  # connection refused: transient on every try
+    lookup_flow(personas)
+    invoices = [{"id": "INV-1", "amount": 1, "account": "A1"}, {"id": "INV-2", "amount": 2},
+                {"id": "INV-3", "amount": 3, "account": "A3"}]  # fmt: skip
     run = execute_run(page("invoice.page", "invoices", invoices).pk)
     run_all_chunks(run)
-    exc = RunException.objects.get(run=run)  # connection refused: a transient failure of that record only
-    assert (exc.item, exc.step_id, exc.classification) == ("record:1", "account", "transient")
-    assert list(Delivery.objects.filter(run=run).values_list("idempotency_key", flat=True)) == ["invoice:INV-1"]
+    assert not RunException.objects.exists()  # not yet: retried later
+    first = RunChunk.objects.get(run=run, index=0)
+    assert (first.status, [r["id"] for r in first.records], first.succeeded, first.failed) == ("done", ["INV-2"], 1, 0)
+    retry = RunChunk.objects.get(run=run, index=1)
+    assert (retry.status, retry.retries, retry.positions) == ("queued", 1, [0, 2])
+    assert retry.next_attempt_at > first.finished_at  # a backoff, and no doorbell until it is due
+    assert retry.pk not in bells["chunks"] and chunks.execute(retry.pk) is None
+    assert chunks.dispatch_due(now=retry.next_attempt_at - timedelta(milliseconds=1)) == 0
+    assert chunks.dispatch_due(now=retry.next_attempt_at) == 1 and retry.pk in bells["chunks"]
+    assert Run.objects.get(pk=run.pk).status == "waiting-chunks"  # a chunk is pending
+    run_due_chunks(run)
+    tries = list(RunChunk.objects.filter(run=run).order_by("index").values_list("retries", flat=True))
+    assert tries == [0, 1, 2, 3, 4]  # five tries, as for a one-record run, then exceptions
+    failed = RunException.objects.filter(run=run).order_by("item")
+    assert [(e.item, e.step_id, e.classification) for e in failed] == [
+        ("record:0", "account", "transient"),
+        ("record:2", "account", "transient"),
+    ]
+    assert failed[1].original_input == invoices[2]
+    assert Run.objects.get(pk=run.pk).status == "queued"  # completion fired once every chunk was done
+    run = execute_run(run.pk)
+    assert (run.output["succeeded"], run.output["failed"]) == (1, 2)
+    assert list(Delivery.objects.filter(run=run).values_list("idempotency_key", flat=True)) == ["invoice:INV-2"]
+
+
+def test_a_record_whose_lookup_recovers_is_delivered_after_honouring_retry_after(
+    personas, crm, erp_offline, bells, settings, monkeypatch
+):
+    from integrations.connectors.errors import ConnectorError
+    from integrations.engine.errors import EffectError
+    from integrations.runs.effects import RuntimeEffects
+
+    refused_crm_api(settings)
+    lookup_flow(personas, chunk_size=2)
+    throttled = {"A1": 1, "A3": 2}  # throttled this many times, then found
+
+    def lookup(self, step, request):
+        account = request["by"]["id"]
+        if throttled.get(account):
+            throttled[account] -= 1
+            cause = ConnectorError(
+                "throttled", kind="transient", status_code=429, retry_after=120 if account == "A3" else None
+            )
+            raise EffectError(cause.message, transient=True) from cause
+        return {"id": account}
+
+    monkeypatch.setattr(RuntimeEffects, "lookup", lookup)
+    invoices = [{"id": f"INV-{n}", "amount": n, "account": f"A{n}"} for n in range(1, 5)]
+    run = execute_run(page("invoice.page", "invoices", invoices).pk)
+    before = timezone.now()
+    run_all_chunks(run)
+    [retry_a1] = RunChunk.objects.filter(run=run, retries=1, first=0)
+    [retry_a3] = RunChunk.objects.filter(run=run, retries=1, first=2)
+    assert retry_a3.next_attempt_at >= before + timedelta(seconds=120)  # the target's Retry-After
+    assert retry_a1.next_attempt_at < before + timedelta(seconds=60)  # backoff alone: 0-10 s on the first try
+    run_due_chunks(run)
+    assert not RunException.objects.filter(run=run).exists()
+    run = execute_run(run.pk)
+    assert (run.output["succeeded"], run.output["failed"]) == (4, 0)
+    keys = sorted(Delivery.objects.filter(run=run).values_list("idempotency_key", flat=True))
+    assert keys == ["invoice:INV-1", "invoice:INV-2", "invoice:INV-3", "invoice:INV-4"]
 
 
 def test_a_chunk_out_of_time_hands_its_other_records_on_as_a_new_chunk(billing, bells, settings):
