@@ -147,3 +147,33 @@ def _audit_opened(connection: Connection, now: datetime, seconds: float, why: st
         changes={"circuit_open_until": [None, until.isoformat()]},
         message=f"{why}; deliveries held until {until:%Y-%m-%d %H:%M:%S} UTC, then one probe.",
     )
+
+
+def close(connection: Connection, actor) -> bool:
+    """An operator closes the circuit by hand (the target is back): held deliveries drain
+    in order at the next dispatch. False if it was already closed. A probe still out finds
+    its token gone, so its late answer neither re-opens nor closes anything."""
+    rows = Connection.objects.filter(pk=connection.pk)
+    changed = False
+    for _ in range(5):  # a worker may move the deadline between our read and our UPDATE
+        seen = rows.values_list("circuit_open_until", flat=True).first()
+        if seen is None:
+            break
+        with transaction.atomic():
+            changed = bool(
+                rows.filter(circuit_open_until=seen).update(
+                    circuit_open_until=None, circuit_opens=0, circuit_failures=0
+                )
+            )
+            if changed:
+                record(
+                    actor,
+                    "connection.circuit_closed",
+                    connection,
+                    changes={"circuit_open_until": [seen.isoformat(), None]},
+                    message="Closed by hand; held deliveries drain in order.",
+                )
+        if changed:
+            break
+    connection.refresh_from_db(fields=["circuit_open_until", "circuit_opens", "circuit_failures"])
+    return changed

@@ -164,3 +164,61 @@ def test_an_open_circuit_shows_until_when_deliveries_are_held(client_for, conn):
     Connection.objects.filter(pk=conn.pk).update(circuit_open_until=until)
     held = viewer.get("/api/v1/connections/crm/").json()["circuit_held_until"]
     assert held is not None and held.startswith(until.strftime("%Y-%m-%dT%H:%M"))
+
+
+def test_circuit_settings_are_read_and_written_and_kept_by_other_patches(client_for, conn):
+    from integrations.connections.models import Connection
+
+    analyst = client_for("analyst")
+    url = "/api/v1/connections/crm/"
+    before = analyst.get(url).json()
+    assert before["circuit_threshold"] is None and before["circuit_cooldown_seconds"] is None  # the defaults
+    patched = analyst.patch(
+        url, {"circuit_threshold": 3, "circuit_cooldown_seconds": 90}, content_type="application/json"
+    )
+    assert patched.status_code == 200, patched.content
+    assert patched.json()["circuit_threshold"] == 3 and patched.json()["circuit_cooldown_seconds"] == 90
+    assert analyst.patch(url, {"label": "CRM"}, content_type="application/json").status_code == 200
+    config = Connection.objects.get(name="crm").config
+    assert config["circuit_threshold"] == 3 and config["circuit_cooldown_seconds"] == 90
+    assert config["objects"] == {"clients": {"path": "/clients"}}
+    # The documented `config` spelling sets the same field; null returns to the default.
+    analyst.patch(url, {"config": {"circuit_max_cooldown_seconds": 900}}, content_type="application/json")
+    analyst.patch(url, {"circuit_threshold": None}, content_type="application/json")
+    body = analyst.get(url).json()
+    assert body["circuit_threshold"] is None and body["circuit_max_cooldown_seconds"] == 900
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"circuit_threshold": -1}, "circuit_threshold"),
+        ({"circuit_threshold": "lots"}, "circuit_threshold"),
+        ({"circuit_cooldown_seconds": 0}, "circuit_cooldown_seconds"),
+        ({"circuit_cooldown_seconds": 300, "circuit_max_cooldown_seconds": 60}, "circuit_max_cooldown_seconds"),
+    ],
+)
+def test_bad_circuit_settings_are_a_problem_naming_the_field(client_for, conn, body, field):
+    response = client_for("admin").patch("/api/v1/connections/crm/", body, content_type="application/json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == [field]
+    conn.refresh_from_db()
+    assert "circuit_threshold" not in conn.config and "circuit_max_cooldown_seconds" not in conn.config
+
+
+def test_close_circuit_action(client_for, personas, conn):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.audit.models import AuditEntry
+    from integrations.connections.models import Connection
+
+    url = "/api/v1/connections/crm/close-circuit/"
+    assert client_for("analyst").post(url).status_code == 409  # not open
+    Connection.objects.filter(pk=conn.pk).update(circuit_open_until=timezone.now() + timedelta(minutes=5))
+    assert client_for("operator").post(url).status_code == 403
+    assert client_for("viewer").post(url).status_code == 403
+    response = client_for("analyst").post(url)
+    assert response.status_code == 200 and response.json()["circuit_held_until"] is None
+    assert Connection.objects.get(pk=conn.pk).circuit_open_until is None
+    assert AuditEntry.objects.get(action="connection.circuit_closed").actor == personas["analyst"]

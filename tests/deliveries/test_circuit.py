@@ -218,3 +218,34 @@ def test_the_connection_page_shows_the_open_circuit(erp, simulator, client_for):
     cooldown_ends(erp)
     page = client_for("viewer").get(reverse("connections:detail", args=[erp.name])).content.decode()
     assert 'data-testid="conn-circuit"' not in page  # half-open: the next delivery probes
+
+
+def test_closing_by_hand_audits_the_actor_and_the_held_deliveries_drain(
+    erp, simulator, personas, django_capture_on_commit_callbacks
+):
+    rows = open_circuit(erp, simulator)
+    simulator.config(unavailable=False)
+    Delivery.objects.filter(connection=erp).update(next_attempt_at=timezone.now())
+    sent = []
+    assert dispatch_due(send=lambda ids, queue: sent.append(ids)) == 0  # still held
+    until = erp.circuit_open_until
+    assert circuit.close(erp, personas["analyst"]) is True
+    assert erp.circuit_open_until is None and erp.circuit_opens == 0 and hold_for(erp) is None
+    entry = AuditEntry.objects.get(action="connection.circuit_closed", object_id=str(erp.pk))
+    assert entry.actor == personas["analyst"] and entry.changes == {"circuit_open_until": [until.isoformat(), None]}
+    assert circuit.close(erp, personas["analyst"]) is False and closed(erp) == 1  # nothing to close
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch_due(send=lambda ids, queue: sent.append(ids)) == 10
+    assert sent == [[d.pk for d in rows]]  # oldest first
+    assert deliver_one(rows[5].pk) == Outcome.SUCCEEDED
+
+
+def test_a_probe_out_when_closed_by_hand_cannot_reopen_it(erp, simulator, personas):
+    open_circuit(erp, simulator)
+    cooldown_ends(erp)
+    token = circuit.take_probe(erp, timezone.now())
+    assert token is not None
+    assert circuit.close(Connection.objects.get(pk=erp.pk), personas["admin"]) is True
+    assert circuit.failed(erp, probe=token) is False  # the late probe answer
+    erp.refresh_from_db()
+    assert erp.circuit_open_until is None and opened(erp) == 1

@@ -38,6 +38,35 @@ PAGES = [
 PERSONAS = sorted(SIGNED_IN)
 
 
+def _open_circuit() -> dict:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.connections.services import create_connection
+
+    connection = create_connection(
+        "system:test", name="crm", kind="generic_rest", base_url="https://api.example.com", config={}
+    )
+    connection.circuit_open_until = timezone.now() + timedelta(minutes=5)
+    connection.save(update_fields=["circuit_open_until"])
+    return {"name": connection.name}
+
+
+@dataclass(frozen=True)
+class Action:
+    """A POST-only URL: allowed roles are redirected back (302), others get 403."""
+
+    name: str
+    allowed: frozenset
+    setup: object  # () -> kwargs of the URL, creating what it acts on
+
+
+ACTIONS = [
+    Action("connections:close_circuit", frozenset({"analyst", "admin"}), _open_circuit),
+]
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_persona_gets_what_the_role_allows(client_for, persona, page):
@@ -56,6 +85,19 @@ def test_anonymous_is_sent_to_login(client, db, page):
     target = urlsplit(response["Location"])
     assert target.path == reverse("login")
     assert url in target.query
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=lambda a: a.name)
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_persona_may_post_what_the_role_allows(client_for, persona, action):
+    response = client_for(persona).post(reverse(action.name, kwargs=action.setup()))
+    assert response.status_code == (302 if persona in action.allowed else 403), f"{persona} on {action.name}"
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=lambda a: a.name)
+def test_anonymous_post_is_sent_to_login(client, db, action):
+    response = client.post(reverse(action.name, kwargs=action.setup()))
+    assert response.status_code == 302 and urlsplit(response["Location"]).path == reverse("login")
 
 
 def _ui_url_names(resolver=None, namespace=""):

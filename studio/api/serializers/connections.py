@@ -20,6 +20,16 @@ class ConnectionSerializer(serializers.ModelSerializer):
         help_text="Deliveries held by the circuit breaker until then; null when closed.",
     )
 
+    circuit_threshold = serializers.SerializerMethodField(
+        help_text="Consecutive transient failures that open the circuit (0 = off); null = the global default."
+    )
+    circuit_cooldown_seconds = serializers.SerializerMethodField(
+        help_text="Seconds held after the circuit opens, doubling per failed probe; null = the global default."
+    )
+    circuit_max_cooldown_seconds = serializers.SerializerMethodField(
+        help_text="Cap on the doubled cooldown; null = the global default."
+    )
+
     class Meta:
         model = Connection
         fields = (
@@ -36,6 +46,9 @@ class ConnectionSerializer(serializers.ModelSerializer):
             "max_attempts",
             "timezone",
             "paused",
+            "circuit_threshold",
+            "circuit_cooldown_seconds",
+            "circuit_max_cooldown_seconds",
             "circuit_held_until",
             "status",
             "status_detail",
@@ -60,11 +73,26 @@ class ConnectionSerializer(serializers.ModelSerializer):
     def get_status_detail(self, obj) -> str:
         return self._health(obj).detail
 
+    # The per-connection overrides as stored (validated by the form), not the effective limits.
+    def get_circuit_threshold(self, obj) -> int | None:
+        return _override(obj, "circuit_threshold")
+
+    def get_circuit_cooldown_seconds(self, obj) -> int | None:
+        return _override(obj, "circuit_cooldown_seconds")
+
+    def get_circuit_max_cooldown_seconds(self, obj) -> int | None:
+        return _override(obj, "circuit_max_cooldown_seconds")
+
     def get_kind_label(self, obj) -> str:
         return registry.label_for(obj.kind)
 
     def get_secrets_set(self, obj) -> list[str]:
         return sorted(k for k, v in obj.get_credentials().items() if v) if obj.has_credentials else []
+
+
+def _override(connection, key: str):
+    config = connection.config if isinstance(connection.config, dict) else {}
+    return config.get(key)
 
 
 def describe_objects(objects) -> list[dict]:

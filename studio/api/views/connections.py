@@ -19,6 +19,7 @@ from integrations.connections import services
 from integrations.connections.health import health
 from integrations.connections.models import Connection, MaintenanceWindow
 from integrations.connectors import registry
+from integrations.deliveries import circuit
 from studio.api.serializers.connections import (
     CheckResultSerializer,
     ConnectionSerializer,
@@ -26,7 +27,7 @@ from studio.api.serializers.connections import (
     connector_description,
 )
 from studio.permissions import HasCapability
-from studio.ui.connections.forms import CONFIG, SECRET, ConnectionForm, MaintenanceWindowForm
+from studio.ui.connections.forms import CIRCUIT_KEYS, CONFIG, SECRET, ConnectionForm, MaintenanceWindowForm
 
 WRITABLE = (
     "name",
@@ -39,6 +40,7 @@ WRITABLE = (
     "max_concurrency",
     "max_attempts",
     "timezone",
+    *CIRCUIT_KEYS,  # stored in `config`; null = the global default
 )
 KNOWN_KEYS = {*WRITABLE, "kind", "config", "credentials", "confirm"}
 
@@ -66,9 +68,11 @@ def _form_data(payload: dict, instance=None, connector_class=None) -> dict:
             {CONFIG + f.name: _as_input(f.default) for f in connector_class.config_fields if f.default is not None}
         )
     if instance is not None:  # PATCH: start from what is stored (secrets stay as they are)
-        data.update({k: getattr(instance, k) for k in WRITABLE if k != "name"})
+        data.update({k: getattr(instance, k) for k in WRITABLE if k not in ("name", *CIRCUIT_KEYS)})
         data["allowed_hosts"] = " ".join(instance.allowed_hosts or [])
-        data.update({CONFIG + k: _as_input(v) for k, v in (instance.config or {}).items()})
+        config = instance.config or {}
+        data.update({k: config.get(k) for k in CIRCUIT_KEYS})
+        data.update({CONFIG + k: _as_input(v) for k, v in config.items() if k not in CIRCUIT_KEYS})
     for key in WRITABLE:
         if key in payload:
             value = payload[key]
@@ -77,7 +81,8 @@ def _form_data(payload: dict, instance=None, connector_class=None) -> dict:
         values = payload.get(section) or {}
         if not isinstance(values, dict):
             raise ValidationError({section: ["Expected an object."]})
-        data.update({prefix + k: _as_input(v) for k, v in values.items()})
+        # `config.circuit_*` (the documented way before they were fields) means the field.
+        data.update({(k if k in CIRCUIT_KEYS else prefix + k): _as_input(v) for k, v in values.items()})
     return {k: ("" if v is None else v) for k, v in data.items()}
 
 
@@ -223,6 +228,16 @@ class ConnectionViewSet(
             "status": health(connection).status.value,
         }
         return Response(CheckResultSerializer(payload).data)
+
+    @extend_schema(request=None, responses=ConnectionSerializer)
+    @action(detail=True, methods=["post"], url_path="close-circuit")
+    def close_circuit(self, request, name=None):
+        """Close an open circuit by hand (the target is back): held deliveries drain in order.
+        409 when the circuit is not open."""
+        connection = self.get_object()
+        if not circuit.close(connection, request.user):
+            raise Conflict("The circuit is not open.")
+        return Response(self.get_serializer(connection).data)
 
 
 class ConnectorKindsView(APIView):

@@ -14,11 +14,27 @@ from django.core.validators import URLValidator
 
 from integrations.connections.models import Connection
 from integrations.connectors.base import FieldSpec
+from integrations.deliveries import conf as delivery_conf
 
 ENVIRONMENTS = (("sandbox", "Sandbox"), ("test", "Test"), ("production", "Production"))
 TIMEZONES = sorted(available_timezones())
 CONFIG, SECRET = "config__", "secret__"
 RESERVED_NAMES = {"new"}  # would shadow /connections/new/
+# Stored in `config` (circuit.py reads them there), but settings of every connection, not the connector's.
+CIRCUIT_KEYS = ("circuit_threshold", "circuit_cooldown_seconds", "circuit_max_cooldown_seconds")
+RELIABILITY = ("rate_limit_requests", "rate_limit_interval_seconds", "max_concurrency", "max_attempts", *CIRCUIT_KEYS)
+
+
+def _circuit_defaults() -> dict:
+    return {
+        "circuit_threshold": delivery_conf.circuit_threshold(),
+        "circuit_cooldown_seconds": delivery_conf.circuit_cooldown_seconds(),
+        "circuit_max_cooldown_seconds": delivery_conf.circuit_max_cooldown_seconds(),
+    }
+
+
+def _circuit_field(label: str, help_text: str, low: int, high: int) -> forms.IntegerField:
+    return forms.IntegerField(required=False, min_value=low, max_value=high, label=label, help_text=help_text)
 
 
 def _config_field(spec: FieldSpec) -> forms.Field:
@@ -53,6 +69,22 @@ class ConnectionForm(forms.Form):
     max_concurrency = forms.IntegerField(min_value=1, max_value=256, initial=4, label="Max concurrent requests")
     max_attempts = forms.IntegerField(min_value=1, max_value=50, initial=8, label="Max attempts per delivery")
     timezone = forms.ChoiceField(choices=[(tz, tz) for tz in TIMEZONES], initial="UTC")
+    circuit_threshold = _circuit_field(
+        "Circuit breaker: failures to open",
+        "Consecutive failed deliveries (5xx, timeouts) before deliveries are held; 0 turns the breaker off. "
+        "Empty: the default.",
+        0,
+        1000,
+    )
+    circuit_cooldown_seconds = _circuit_field(
+        "Circuit cooldown (seconds)",
+        "How long deliveries are held before one probe; doubles per failed probe.",
+        1,
+        86400,
+    )
+    circuit_max_cooldown_seconds = _circuit_field(
+        "Circuit max cooldown (seconds)", "The longest the doubled cooldown gets.", 1, 7 * 86400
+    )
 
     def __init__(self, *args, connector_class, instance: Connection | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,6 +111,10 @@ class ConnectionForm(forms.Form):
             self.secret_names.append(spec.name)
         if connector_class.inbound_only:
             self.fields["base_url"].required = False
+        for key, default in _circuit_defaults().items():
+            self.fields[key].widget.attrs["placeholder"] = f"default: {default:g}"
+            if instance is not None:
+                self.fields[key].initial = (instance.config or {}).get(key)
         if instance is not None:
             del self.fields["name"]
             for name in (
@@ -102,7 +138,10 @@ class ConnectionForm(forms.Form):
         return [self[n] for n in self.fields if n.startswith(SECRET)]
 
     def base_fields_bound(self):
-        return [self[n] for n in self.fields if not n.startswith((CONFIG, SECRET))]
+        return [self[n] for n in self.fields if not n.startswith((CONFIG, SECRET)) and n not in RELIABILITY]
+
+    def reliability_fields(self):
+        return [self[n] for n in RELIABILITY]
 
     # --- validation -----------------------------------------------------------------------
     def clean_name(self):
@@ -120,9 +159,15 @@ class ConnectionForm(forms.Form):
                 raise forms.ValidationError(f"{host!r} is not a host name (no scheme, port or path).")
         return hosts
 
+    def owned_config_keys(self) -> set[str]:
+        return {spec.name for spec in self.connector_class.config_fields} | set(CIRCUIT_KEYS)
+
     def clean(self):
         cleaned = super().clean()
-        config = {}
+        # Keys this form does not render (set by the API or by hand) survive an edit.
+        stored = self.instance.config if self.instance is not None and isinstance(self.instance.config, dict) else {}
+        config = {k: v for k, v in stored.items() if k not in self.owned_config_keys()}
+        self._clean_circuit(cleaned, config)
         for spec in self.connector_class.config_fields:
             key = CONFIG + spec.name
             value = cleaned.get(key)
@@ -140,6 +185,20 @@ class ConnectionForm(forms.Form):
         cleaned["credentials"] = {n: cleaned.get(SECRET + n) for n in self.secret_names if cleaned.get(SECRET + n)}
         return cleaned
 
+    def _clean_circuit(self, cleaned: dict, config: dict) -> None:
+        for key in CIRCUIT_KEYS:
+            if cleaned.get(key) is not None:
+                config[key] = cleaned[key]
+        effective = {**_circuit_defaults(), **config}
+        if (
+            "circuit_max_cooldown_seconds" in config
+            and effective["circuit_max_cooldown_seconds"] < effective["circuit_cooldown_seconds"]
+        ):
+            self.add_error(
+                "circuit_max_cooldown_seconds",
+                f"Must be at least the cooldown ({effective['circuit_cooldown_seconds']:g} s).",
+            )
+
     def redirects_traffic(self) -> bool:
         """Would saving point live flows somewhere else (base URL, hosts, settings, secrets)?"""
         if self.instance is None:
@@ -148,7 +207,7 @@ class ConnectionForm(forms.Form):
         return bool(
             data.get("credentials")
             or (data.get("base_url") or "") != self.instance.base_url
-            or data.get("config") != (self.instance.config or {})
+            or _without_circuit(data.get("config")) != _without_circuit(self.instance.config)
             or (data.get("allowed_hosts") or []) != (self.instance.allowed_hosts or [])
         )
 
@@ -171,6 +230,11 @@ class ConnectionForm(forms.Form):
         fields["base_url"] = data.get("base_url") or ""
         fields["allowed_hosts"] = data.get("allowed_hosts") or []
         return fields
+
+
+def _without_circuit(config) -> dict:
+    """Circuit settings change how long we wait, not where traffic goes."""
+    return {k: v for k, v in (config or {}).items() if k not in CIRCUIT_KEYS}
 
 
 WEEKDAY_CHOICES = [

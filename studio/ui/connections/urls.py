@@ -12,6 +12,7 @@ urlpatterns = [
     path("<slug:name>/delete/", views.connection_delete, name="delete"),
     path("<slug:name>/test/", views.connection_test, name="test"),
     path("<slug:name>/pause/", views.connection_pause, name="pause"),
+    path("<slug:name>/close-circuit/", views.connection_close_circuit, name="close_circuit"),
     path("<slug:name>/sandbox/faults/", sandbox.inject_fault, name="sandbox_fault"),
     path("<slug:name>/sandbox/reset/", sandbox.reset, name="sandbox_reset"),
     path("<slug:name>/windows/", views.window_add, name="window_add"),

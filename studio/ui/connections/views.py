@@ -14,6 +14,7 @@ from integrations.connections import services
 from integrations.connections.health import health
 from integrations.connections.models import Connection, MaintenanceWindow
 from integrations.connectors import registry
+from integrations.deliveries import circuit
 from studio.htmx import htmx_partial
 from studio.permissions import can, capability_required
 from studio.ui.connections import sandbox
@@ -140,6 +141,7 @@ def _detail_context(request, connection, window_form=None):
         "window_form": window_form or MaintenanceWindowForm(initial={"timezone": connection.timezone}),
         "can_manage": can(request.user, "manage_connections"),
         "flows": services.flows_using(connection),
+        "circuit_limits": circuit.limits_of(connection),
     }
 
 
@@ -223,4 +225,16 @@ def connection_pause(request, name):
     else:
         done = pause_connection(connection, request.user, request.POST.get("reason", ""))
         messages.success(request, "Connection paused: deliveries are held." if done else "Already paused.")
+    return redirect("connections:detail", name=name)
+
+
+@require_POST
+@capability_required("manage_connections")
+def connection_close_circuit(request, name):
+    """The operator knows the target is back: stop holding its deliveries now."""
+    connection = _get(name)
+    if circuit.close(connection, request.user):
+        messages.success(request, "Circuit closed: held deliveries drain in order.")
+    else:
+        messages.info(request, "The circuit was not open.")
     return redirect("connections:detail", name=name)
