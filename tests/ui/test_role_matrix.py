@@ -2,7 +2,8 @@
 
 When you add a page, add a row to PAGES (url name, kwargs, roles that get `ok`). A page that
 needs an object takes a `setup` callable returning its kwargs. `test_every_page_has_a_row`
-fails for a new parameterless UI URL without a row, so none is forgotten."""
+fails for a new parameterless UI URL without a row, so none is forgotten. POST-only actions
+go in ACTIONS (allowed roles are redirected, others get 403)."""
 
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
