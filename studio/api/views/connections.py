@@ -1,5 +1,6 @@
 """Connections: GET /api/v1/connections/ and /<name>/ (with the connector's objects),
-POST (create), PATCH, DELETE (refused while flows use it), POST /<name>/test;
+POST (create), PATCH, DELETE (refused while flows use it), POST /<name>/test,
+POST /<name>/close-circuit/;
 GET /api/v1/connectors/ (kinds with their fields and objects).
 
 Writes are validated by the same form as the UI (the connector's declared fields);
