@@ -41,6 +41,7 @@ class EngineError:
     field: str | None = None
     classification: Classification = "permanent"
     details: tuple[dict[str, Any], ...] = ()  # e.g. every schema/rule violation of a validate step
+    retry_after: float | None = None  # seconds the system behind a transient failure asked us to wait
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -66,8 +67,9 @@ class EffectError(Exception):
     `transient=True` means a retry later may succeed (timeout, 5xx, 429); the runtime's retry
     policy decides what happens next, the engine only records the classification."""
 
-    def __init__(self, message: str, *, transient: bool = False):
+    def __init__(self, message: str, *, transient: bool = False, retry_after: float | None = None):
         self.transient = transient
+        self.retry_after = retry_after  # the target's Retry-After, for the runtime's backoff
         super().__init__(message)
 
     @property

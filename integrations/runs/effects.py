@@ -49,7 +49,7 @@ class RuntimeEffects:
         except ConnectorError as exc:
             if exc.status_code == 404:
                 return None
-            raise EffectError(exc.message, transient=exc.transient) from exc
+            raise EffectError(exc.message, transient=exc.transient, retry_after=exc.retry_after) from exc
 
     def crosswalk(self, object: str, system: str, external_id: str):
         from integrations.crosswalk.services import canonical_id

@@ -94,3 +94,42 @@ def test_a_transient_lookup_failure_is_retried_later_not_turned_into_an_exceptio
     run = execute_run(run.pk)
     assert run.status == "failed"  # attempts exhausted
     assert RunException.objects.get(run=run).classification == "transient"
+
+
+def test_a_lookup_answered_429_waits_for_the_targets_retry_after(personas, crm, doorbells, settings):
+    import http.server
+    import threading
+
+    from integrations.connections.models import Connection
+    from tests.runtime.conftest import publish_flow
+
+    class Throttled(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(429)
+            self.send_header("Retry-After", "120")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Throttled)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        settings.SWITCHBOARD_ALLOW_PRIVATE_ORIGINS = [origin]
+        config = {"auth_type": "none", "objects": {"accounts": {"path": "/accounts"}}}
+        Connection.objects.create(name="crm-api", kind="generic_rest", base_url=origin, config=config)
+        lookup = {"id": "account", "type": "lookup", "connection": "crm-api", "object": "accounts"}
+        definition = {
+            "trigger": {"type": "event", "connection": "crm", "event": "deal.won"},
+            "steps": [{**lookup, "by": {"id": "{{ record.account }}"}}],
+        }
+        publish_flow(personas["analyst"], definition, key="deals")
+        before = timezone.now()
+        result = ingest_event(source="crm", type="deal.won", external_id="d1", payload={"account": "A1"})
+        run = execute_run(result.runs[0].pk)
+    finally:
+        server.shutdown()
+    assert run.status == "queued" and run.error["retry_after"] == 120
+    assert run.next_attempt_at >= before + timedelta(seconds=120)  # not a shorter backoff

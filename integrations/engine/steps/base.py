@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, NoReturn
 
-from ..errors import EngineError, ErrorKind, StepFailed
+from ..errors import Classification, EngineError, ErrorKind, StepFailed
 
 Control = Literal["next", "suspend", "halt", "jump", "finish"]
 _PLAIN = (str, int, bool, type(None))
@@ -46,10 +46,10 @@ def fail(
     *,
     transient: bool = False,
     details: Iterable[dict[str, Any]] = (),
+    retry_after: float | None = None,
 ) -> NoReturn:
-    raise StepFailed(
-        EngineError(step_id, kind, message, field, "transient" if transient else "permanent", tuple(details))
-    )
+    classification: Classification = "transient" if transient else "permanent"
+    raise StepFailed(EngineError(step_id, kind, message, field, classification, tuple(details), retry_after))
 
 
 def to_json(value: Any) -> Any:

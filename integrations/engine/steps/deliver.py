@@ -68,7 +68,8 @@ def execute(step: Any, ctx: RunContext, effects: Any) -> StepOutcome:
     try:
         result = effects.deliver(step, request)
     except EffectError as exc:
-        fail(step.id, "delivery", f"delivery to {request.connection} failed: {exc}", transient=exc.transient)
+        message = f"delivery to {request.connection} failed: {exc}"
+        fail(step.id, "delivery", message, transient=exc.transient, retry_after=exc.retry_after)
     if result is PENDING:
         meta = {k: v for k, v in request.as_dict().items() if k != "payload"}
         return StepOutcome(output={"status": "pending", **meta}, control="suspend", suspend_reason="delivery")

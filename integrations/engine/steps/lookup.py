@@ -51,7 +51,8 @@ def execute(step: Any, ctx: RunContext, effects: Any) -> StepOutcome:
     try:
         found = effects.lookup(step, request)
     except EffectError as exc:
-        fail(step.id, "lookup", f"{spec.object} lookup in {spec.connection} failed: {exc}", transient=exc.transient)
+        message = f"{spec.object} lookup in {spec.connection} failed: {exc}"
+        fail(step.id, "lookup", message, transient=exc.transient, retry_after=exc.retry_after)
     detail = {"request": request}
     if found is None and spec.required:
         fail(step.id, "lookup", f"no {spec.object} in {spec.connection} matches {request['by']}")
