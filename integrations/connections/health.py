@@ -1,5 +1,6 @@
-"""A connection's status, computed from its last check, pause, maintenance windows and
-recent throttling: Healthy / Degraded / Offline / In maintenance / Paused / Unverified."""
+"""A connection's status, computed from its last check, pause, maintenance windows, the
+circuit breaker and recent throttling: Healthy / Degraded / Offline / In maintenance / Paused /
+Unverified."""
 
 from __future__ import annotations
 
@@ -54,6 +55,10 @@ def health(connection, now: datetime | None = None) -> Health:
     end = open_window_end(list(connection.maintenance_windows.all()), now)
     if end is not None:
         return Health(ConnectionStatus.MAINTENANCE, f"until {end:%Y-%m-%d %H:%M %Z}", end)
+    held_until = connection.circuit_held_until
+    if held_until is not None:
+        # The target failed repeatedly just now: a fresh live fact, ahead of the last check.
+        return Health(ConnectionStatus.OFFLINE, f"circuit open until {held_until:%Y-%m-%d %H:%M %Z}", held_until)
     if connection.last_check_at is None:
         return Health(ConnectionStatus.UNVERIFIED, "never tested")
     if connection.last_check_ok is False:

@@ -109,3 +109,16 @@ def test_demo_creates_one_sandbox_connection_per_registered_vendor_idempotently(
     before = list(Connection.objects.values_list("name", "updated_at"))
     demo.seed(out)
     assert list(Connection.objects.values_list("name", "updated_at")) == before
+
+
+@pytest.mark.django_db
+def test_an_open_circuit_shows_the_connection_offline_until_it_closes():
+    conn = make()
+    Connection.objects.filter(pk=conn.pk).update(last_check_at=timezone.now(), last_check_ok=True)
+    conn.refresh_from_db()
+    assert health(conn).status == ConnectionStatus.HEALTHY
+    conn.circuit_open_until = timezone.now() + timedelta(minutes=2)
+    held = health(conn)
+    assert held.status == ConnectionStatus.OFFLINE and held.detail.startswith("circuit open until")
+    conn.circuit_open_until = timezone.now() - timedelta(seconds=1)  # half-open: probing
+    assert health(conn).status == ConnectionStatus.HEALTHY
