@@ -5,7 +5,7 @@ worker lost, prefetch 1, JSON only, time limits below the lease and visibility t
 import os
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import task_postrun, task_prerun, worker_process_shutdown, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 
@@ -20,3 +20,26 @@ def consume_connection_queues(sender, **kwargs) -> None:
     from integrations.deliveries.queues import consume_all
 
     consume_all(sender)
+
+
+@task_prerun.connect
+@task_postrun.connect
+def close_old_database_connections(task=None, **kwargs) -> None:
+    """A task is treated like a web request: its connection is kept up to CONN_MAX_AGE
+    (0 on SQLite: closed after each task) and dropped when it is broken or saw an error,
+    so a restarted PostgreSQL costs at most one failed task per process. Not for eager
+    calls: they run inside the caller's connection and transaction."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
+@worker_process_shutdown.connect
+def close_database_connections_on_exit(**kwargs) -> None:
+    """Kept connections are closed when a pool process stops, so PostgreSQL sees a clean
+    goodbye instead of waiting to notice a dead socket."""
+    from django.db import connections
+
+    connections.close_all()

@@ -168,6 +168,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Celery's Django fixup closes the database connection before and after every task unless
+# this is set; a task then pays a new PostgreSQL connection (~7 % of a worker's time in
+# bench/pipeline.py). studio/celery.py applies Django's per-request rule instead:
+# CONN_MAX_AGE, health checks, and a connection that saw an error is dropped.
+CELERY_DB_REUSE_MAX = 1_000_000
 # Delivery messages go to one queue per connection (integrations/deliveries/queues.py).
 CELERY_TASK_ROUTES = ["integrations.deliveries.queues.route"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

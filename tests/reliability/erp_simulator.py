@@ -109,9 +109,14 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _body(self) -> dict:
+    def _body(self) -> dict | None:
+        """The JSON body; None when the client went away before sending all of it (a worker
+        SIGKILLed between headers and body) — a real server never commits such a request."""
         length = int(self.headers.get("Content-Length") or 0)
-        return json.loads(self.rfile.read(length) or b"{}")
+        data = self.rfile.read(length)
+        if len(data) < length:
+            return None
+        return json.loads(data or b"{}")
 
     def _log(self, method: str, ref: str, status) -> None:
         STATE.requests.append({"t": time.time(), "method": method, "ref": ref, "status": status})
@@ -134,6 +139,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         url = urlsplit(self.path)
         body = self._body()
+        if body is None:
+            self.close_connection = True
+            return
         if url.path == "/_control/config":
             with STATE.lock:
                 STATE.configure(body)

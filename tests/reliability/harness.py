@@ -6,6 +6,7 @@ Adding a fault is a few lines: start the pieces, inject (kill, restart, simulato
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -121,6 +122,8 @@ class Worker:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        if self.proc:
+            self._wait_for_group()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -129,6 +132,21 @@ class Worker:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self.proc:
+            self._wait_for_group()
+
+    def _wait_for_group(self, timeout: float = 10) -> None:
+        """Pool children outlive the main process by a moment; they hold database sessions
+        (kept across tasks) that must be gone before the test database is dropped."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.proc.pid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
+            time.sleep(0.1)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
 
 
 class RedisServer:
