@@ -27,6 +27,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from integrations.runs.choices import ChunkStatus, Classification, RunStatus
+from integrations.runs.leases import claim_due
 from integrations.runs.models import Run, RunChunk
 
 log = logging.getLogger(__name__)
@@ -71,15 +72,8 @@ def enqueue(chunk_ids) -> None:
 
 
 def claim(chunk_id: int) -> RunChunk | None:
-    now = timezone.now()
-    due = Q(status=ChunkStatus.QUEUED) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-    claimed = RunChunk.objects.filter(due, pk=chunk_id).update(
-        status=ChunkStatus.RUNNING,
-        fence=F("fence") + 1,
-        attempts=F("attempts") + 1,
-        lease_until=now + timedelta(seconds=settings.SWITCHBOARD_LEASE_SECONDS),
-    )
-    if not claimed:
+    rows = RunChunk.objects.filter(pk=chunk_id)
+    if not claim_due(rows, queued=ChunkStatus.QUEUED, running=ChunkStatus.RUNNING, now=timezone.now()):
         return None
     return RunChunk.objects.select_related("run__flow_version__flow").get(pk=chunk_id)
 

@@ -7,11 +7,10 @@ execution is conditional on that fence, so a worker that lost its lease writes n
 
 import logging
 import random
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q, Value
+from django.db.models import F, Max, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -19,6 +18,7 @@ from integrations.engine.foreach import is_batch_flow
 from integrations.flows.models import FlowVersion
 from integrations.runs import outcomes
 from integrations.runs.choices import RunStatus, Trigger
+from integrations.runs.leases import claim_due
 from integrations.runs.models import Run
 
 log = logging.getLogger(__name__)
@@ -128,12 +128,11 @@ def enqueue(run_ids) -> None:
 def claim(run_id: int) -> Run | None:
     """Conditional UPDATE: queued and due → running with a lease and a new fencing token."""
     now = timezone.now()
-    due = Q(status=RunStatus.QUEUED) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-    claimed = Run.objects.filter(due, pk=run_id).update(
-        status=RunStatus.RUNNING,
-        fence=F("fence") + 1,
-        attempts=F("attempts") + 1,
-        lease_until=now + timedelta(seconds=settings.SWITCHBOARD_LEASE_SECONDS),
+    claimed = claim_due(
+        Run.objects.filter(pk=run_id),
+        queued=RunStatus.QUEUED,
+        running=RunStatus.RUNNING,
+        now=now,
         started_at=Coalesce(F("started_at"), Value(now)),
     )
     return Run.objects.select_related("flow_version__flow", "event").get(pk=run_id) if claimed else None

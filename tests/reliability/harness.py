@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -94,6 +95,17 @@ def database_url() -> str:
 
     db = settings.DATABASES["default"]
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+# Tests that run a real Celery worker against PostgreSQL and Redis (CI runs them; without
+# those services they are skipped with the reason, see tests/conftest.py).
+WORKER_TEST_MARKS = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.worker,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 class Worker:

@@ -9,15 +9,9 @@ import pytest
 from integrations.deliveries.models import Delivery, ThrottleEvent
 
 from .conftest import worker_env
-from .harness import Simulator, Worker, make_connection, request_postings
+from .harness import WORKER_TEST_MARKS, Simulator, Worker, make_connection, request_postings
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.worker,
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = WORKER_TEST_MARKS
 
 # On one FIFO queue the fast messages would wait behind 100 slow ones, each holding a
 # worker process for the throttle's short slot wait (≈ 20 s in all).

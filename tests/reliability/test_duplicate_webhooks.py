@@ -12,7 +12,6 @@ import time
 import types
 from collections import Counter
 
-import pytest
 from django.db import connection as db_connection
 from django.test import Client
 
@@ -23,15 +22,9 @@ from integrations.runs.dispatch import dispatch_due, sweep_expired
 from integrations.runs.models import Run
 from tests.runtime.conftest import INVOICE_FLOW, WEBHOOK_SECRET, crm, publish_flow  # noqa: F401
 
-from .harness import check, drive, make_connection
+from .harness import WORKER_TEST_MARKS, check, drive, make_connection
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.worker,
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = WORKER_TEST_MARKS
 
 EVENTS = 500
 HOUR = 3600

@@ -5,7 +5,6 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from integrations.connections.models import MaintenanceWindow
@@ -13,15 +12,9 @@ from integrations.deliveries.choices import DeliveryState
 from integrations.deliveries.models import Delivery
 from integrations.deliveries.throttle import interval_bound
 
-from .harness import all_terminal, check, drive, make_connection, request_postings
+from .harness import WORKER_TEST_MARKS, all_terminal, check, drive, make_connection, request_postings
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.worker,
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = WORKER_TEST_MARKS
 
 
 def attempts_of(ref: str) -> int:

@@ -2,25 +2,17 @@
 simulator: the split, the chunk messages, the completion and the group postings all cross
 real process boundaries — and a worker SIGKILLed while chunks run costs latency only."""
 
-import pytest
-
 from integrations.events.services import ingest_event
 from integrations.runs.chunks import dispatch_due as dispatch_chunks
 from integrations.runs.chunks import sweep_expired as sweep_chunks
 from integrations.runs.dispatch import dispatch_due, sweep_expired
 from integrations.runs.models import Run, RunChunk, RunException
 from tests.reliability.conftest import empty_broker, simulator, worker  # noqa: F401
-from tests.reliability.harness import check, drive, make_connection
+from tests.reliability.harness import WORKER_TEST_MARKS, check, drive, make_connection
 from tests.runtime.conftest import crm, publish_flow  # noqa: F401
 from tests.runtime.test_batch_flows import BILLING_FLOW, INVOICE_PAGE_FLOW
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.worker,
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = WORKER_TEST_MARKS
 
 
 def settled(run_id):

@@ -2,23 +2,15 @@
 Redis and the ERP simulator: the runtime's doorbells, the ledger's tasks and the resume
 after delivery all cross real process boundaries. Duplicates and a 422 included."""
 
-import pytest
-
 from integrations.deliveries.models import Delivery
 from integrations.events.services import ingest_event
 from integrations.runs.dispatch import dispatch_due, sweep_expired
 from integrations.runs.models import Run, RunException
 from tests.reliability.conftest import empty_broker, simulator, worker  # noqa: F401
-from tests.reliability.harness import check, drive, make_connection
+from tests.reliability.harness import WORKER_TEST_MARKS, check, drive, make_connection
 from tests.runtime.conftest import INVOICE_FLOW, crm, publish_flow  # noqa: F401
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.worker,
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = WORKER_TEST_MARKS
 
 
 def runs_settled() -> bool:
