@@ -15,7 +15,7 @@ from integrations.runs import batch_runs, chunks, exceptions
 from integrations.runs.models import Run, RunChunk, RunException, StepRun
 from integrations.runs.resubmit import resubmit
 from integrations.runs.services import claim, execute_run, on_delivery_finished
-from tests.runtime.conftest import publish_flow
+from tests.runtime.conftest import INVOICE_FLOW, publish_flow
 
 pytestmark = pytest.mark.django_db
 
@@ -45,28 +45,13 @@ BILLING_FLOW = {
     ],
 }
 
+# The one-record invoice flow (tests/runtime/conftest.py) over a page, without its constant field.
 INVOICE_PAGE_FLOW = {
     "trigger": {"type": "event", "connection": "crm", "event": "invoice.page"},
     "for_each": {"path": "$.invoices", "chunk_size": 2},
     "steps": [
-        {
-            "id": "shape",
-            "type": "map",
-            "fields": [
-                {"to": "external_ref", "from": "$.id", "required": True},
-                {"to": "amount", "from": "$.amount", "required": True},
-            ],
-        },
-        {
-            "id": "post",
-            "type": "deliver",
-            "connection": "erp",
-            "object": "postings",
-            "action": "create",
-            "key": "invoice:{{ record.external_ref }}",
-            "external_id_field": "external_ref",
-            "external_id": "{{ record.external_ref }}",
-        },
+        {**INVOICE_FLOW["steps"][0], "fields": INVOICE_FLOW["steps"][0]["fields"][:2]},
+        INVOICE_FLOW["steps"][1],
     ],
 }
 
