@@ -45,7 +45,9 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict --ignore-missing-imports integrations/engine integrations/canonical
+	$(BIN)/mypy --strict --ignore-missing-imports integrations/engine integrations/canonical integrations/connectors
+	$(BIN)/lint-imports
+	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: venv
