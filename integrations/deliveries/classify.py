@@ -1,8 +1,8 @@
 """What a failed attempt means for the ledger (RELIABILITY §6). Pure: no ORM, no network."""
 
-import random
 from dataclasses import dataclass
 
+from integrations import backoff
 from integrations.deliveries.choices import Classification, DeliveryState
 
 # A 4xx the target will answer the same way next time: retrying cannot help.
@@ -15,12 +15,6 @@ class Verdict:
     classification: str
     delay_seconds: float = 0.0  # until the next attempt, for FAILED_RETRYABLE
     needs_lookup: bool = False  # the attempt may have reached the target
-
-
-def backoff_seconds(attempts: int, *, base: float, cap: float, retry_after: float | None = None) -> float:
-    """Exponential backoff with full jitter, never sooner than the target's Retry-After."""
-    ceiling = min(cap, base * 2 ** max(0, attempts - 1))
-    return max(random.uniform(0, ceiling), retry_after or 0.0)
 
 
 def judge(
@@ -43,7 +37,7 @@ def judge(
     may_have_applied = ambiguous or (status_code is not None and status_code >= 500)
     if attempts >= max_attempts and not is_throttled(status_code, retry_after):
         return Verdict(DeliveryState.DEAD, Classification.EXHAUSTED, needs_lookup=may_have_applied)
-    delay = backoff_seconds(attempts, base=base, cap=cap, retry_after=retry_after)
+    delay = backoff.delay_seconds(attempts, retry_after=retry_after, base=base, cap=cap)
     return Verdict(DeliveryState.FAILED_RETRYABLE, Classification.TRANSIENT, delay, may_have_applied)
 
 
