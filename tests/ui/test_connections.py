@@ -254,15 +254,22 @@ def test_changing_where_a_used_connection_points_needs_confirmation_listing_the_
 
 @pytest.mark.django_db
 def test_pause_holds_and_resume_releases(client_for):
+    """Pausing is the operator's job (role matrix: replay_events "replay events and pause
+    connections"); the page shows them the form and the POST works for them."""
     make()
-    viewer, analyst = client_for("viewer"), client_for("analyst")
+    viewer, operator = client_for("viewer"), client_for("operator")
     assert viewer.post(reverse("connections:pause", args=["crm"])).status_code == 403
-    analyst.post(reverse("connections:pause", args=["crm"]), {"reason": "vendor incident"})
+    assert (
+        'data-testid="conn-pause-form"' not in viewer.get(reverse("connections:detail", args=["crm"])).content.decode()
+    )
+    assert 'data-testid="conn-pause-form"' in operator.get(reverse("connections:detail", args=["crm"])).content.decode()
+    operator.post(reverse("connections:pause", args=["crm"]), {"reason": "vendor incident"})
     conn = Connection.objects.get(name="crm")
     assert conn.paused and conn.paused_reason == "vendor incident"
-    page = analyst.get(reverse("connections:detail", args=["crm"])).content.decode()
+    page = operator.get(reverse("connections:detail", args=["crm"])).content.decode()
     assert 'data-status="paused"' in page and 'data-testid="conn-held"' in page
-    analyst.post(reverse("connections:pause", args=["crm"]), {"resume": "1"})
+    assert 'data-testid="conn-resume"' in page
+    operator.post(reverse("connections:pause", args=["crm"]), {"resume": "1"})
     assert not Connection.objects.get(name="crm").paused
 
 

@@ -63,8 +63,16 @@ class Action:
     setup: object  # () -> kwargs of the URL, creating what it acts on
 
 
+def _connection() -> dict:
+    from integrations.connections.services import create_connection
+
+    create_connection("system:test", name="crm", kind="generic_rest", base_url="https://api.example.com", config={})
+    return {"name": "crm"}
+
+
 ACTIONS = [
     Action("connections:close_circuit", frozenset({"analyst", "admin"}), _open_circuit),
+    Action("connections:pause", frozenset({"operator", "admin"}), _connection),
 ]
 
 

@@ -1,7 +1,8 @@
 """Connections: list with status, create/edit from the connector's declared fields,
 write-only credentials, Test connection (htmx), maintenance windows, guarded delete.
 
-Reading needs `view_studio`; every change and test needs `manage_connections`."""
+Reading needs `view_studio`; every change and test needs `manage_connections`; pausing and
+resuming deliveries is an operator's job, `replay_events` (integrations/accounts/roles.py)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -140,6 +141,7 @@ def _detail_context(request, connection, window_form=None):
         "windows": [(w, services.describe_window(w)) for w in connection.maintenance_windows.all()],
         "window_form": window_form or MaintenanceWindowForm(initial={"timezone": connection.timezone}),
         "can_manage": can(request.user, "manage_connections"),
+        "can_pause": can(request.user, "replay_events"),
         "flows": services.flows_using(connection),
         "circuit_limits": circuit.limits_of(connection),
     }
@@ -213,7 +215,7 @@ def window_delete(request, name, window_id):
 
 
 @require_POST
-@capability_required("manage_connections")
+@capability_required("replay_events")
 def connection_pause(request, name):
     """Hold (or release) every delivery to the connection; the ledger drains it in order."""
     from integrations.deliveries.holds import pause_connection, resume_connection
