@@ -4,7 +4,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from integrations.connections import crypto
+from integrations import crypto
 from integrations.connections.choices import WindowKind
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
-from integrations.connectors.errors import ConnectorError, WebhookRejected
+from integrations.connectors.errors import ConnectorError, EventInvalid, WebhookRejected
 from integrations.connectors.payloads import json_list, json_object
 from integrations.connectors.redaction import redact_text
 from integrations.connectors.webhooks import check_timestamp, hmac_sha256, lower_headers, matches_any
@@ -274,8 +274,6 @@ class BambooHRConnector(Connector):
         """(type, dedupe key, payload) for the studio's webhook intake. BambooHR sends no
         event id, so the key is the event type, employee and firing time: a redelivery of
         the same event dedupes, a later change does not."""
-        from integrations.events.services import EventInvalid  # the intake's 400, imported where used
-
         document = json.loads(body or b"null")
         if not isinstance(document, dict) or not isinstance(document.get("data"), dict):
             raise EventInvalid("body", "is not a BambooHR event payload ({type, timestamp, data})")

@@ -27,7 +27,7 @@ import httpx
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
-from integrations.connections import crypto
+from integrations import crypto
 from integrations.connectors.errors import ConnectorError, WebhookRejected, classify_status, parse_retry_after
 from integrations.connectors.http import AttemptRecorder, HttpClient
 from integrations.connectors.redaction import redact_body, redact_text

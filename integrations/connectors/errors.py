@@ -75,6 +75,18 @@ class WebhookRejected(Exception):
         self.reason = reason
 
 
+class EventInvalid(ValueError):
+    """An inbound payload that cannot become an event; `field` names the part that is wrong.
+
+    Declared here, at the bottom, because both the event intake (integrations.events) and the
+    connectors that read a vendor's webhook body raise it; the API answers 400 naming `field`."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.message = message
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """`Retry-After` as seconds to wait: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
     if not value:

@@ -21,7 +21,7 @@ import httpx
 from django.conf import settings
 
 from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
-from integrations.connectors.errors import ConnectorError, WebhookRejected, parse_retry_after
+from integrations.connectors.errors import ConnectorError, EventInvalid, WebhookRejected, parse_retry_after
 from integrations.connectors.redaction import redact_text
 from integrations.connectors.token_grant import request_token
 from integrations.connectors.webhooks import check_timestamp, hmac_sha256, lower_headers, matches_any
@@ -286,8 +286,6 @@ class HubSpotConnector(Connector):
     def webhook_event(self, headers: Mapping[str, str], body: bytes) -> tuple[str, str, dict]:
         """(type, dedupe id, payload) for the event intake. HubSpot posts a JSON array of
         events and retries the same eventIds (attemptNumber + 1), so the ids are the key."""
-        from integrations.events.services import EventInvalid  # the intake's error type; imported late
-
         events = json.loads(body or b"null")
         if isinstance(events, dict):
             events = [events]

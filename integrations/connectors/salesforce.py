@@ -27,7 +27,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
-from integrations.connectors.errors import ConnectorError, WebhookRejected, parse_retry_after
+from integrations.connectors.errors import ConnectorError, EventInvalid, WebhookRejected, parse_retry_after
 from integrations.connectors.redaction import redact_text
 from integrations.connectors.token_grant import request_token
 from integrations.connectors.webhooks import lower_headers, verify_standard_webhook
@@ -296,8 +296,6 @@ class SalesforceConnector(Connector):
 
     def webhook_event(self, headers: Mapping[str, str], body: bytes) -> tuple[str, str, dict]:
         """(type, dedupe id, payload) of a CDC-style event: the record's fields with its Id."""
-        from integrations.events.services import EventInvalid  # the intake's error type; imported late
-
         event = json.loads(body or b"null")
         header = event.get("ChangeEventHeader") if isinstance(event, dict) else None
         if not isinstance(header, dict) or not header.get("recordIds"):

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
+from integrations.connectors.errors import EventInvalid
 from integrations.events.models import Event
 
 
@@ -13,13 +14,6 @@ class Ingested:
     event: Event
     runs: list = field(default_factory=list)
     created: bool = True
-
-
-class EventInvalid(ValueError):
-    def __init__(self, field_name: str, message: str):
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.message = message
 
 
 def _check(source, type_, external_id, payload) -> None:

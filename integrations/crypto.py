@@ -1,5 +1,9 @@
-"""Credentials at rest: MultiFernet over SWITCHBOARD_FERNET_KEYS (newest first), so keys
-rotate by prepending a new one and running `manage.py rotate_credentials`."""
+"""Secrets at rest: MultiFernet over SWITCHBOARD_FERNET_KEYS (newest first).
+
+A kernel module (it imports no app) because two layers keep secrets with it: connections
+encrypt their stored credentials, connectors encrypt the access tokens they cache. New
+keys go first; older keys stay in the list while anything encrypted with them remains
+(every value is encrypted with the newest key; any key in the list decrypts)."""
 
 import json
 from functools import lru_cache
@@ -28,7 +32,3 @@ def decrypt_json(token: str) -> dict:
         return json.loads(_fernet().decrypt(token.encode()))
     except InvalidToken as exc:
         raise ImproperlyConfigured("Stored credentials cannot be decrypted with the configured keys.") from exc
-
-
-def rotate(token: str) -> str:
-    return _fernet().rotate(token.encode()).decode() if token else token
