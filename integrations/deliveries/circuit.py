@@ -1,4 +1,4 @@
-"""Per-connection circuit breaker (RELIABILITY §b.7): a target that keeps failing is left
+"""Per-connection circuit breaker (docs/RELIABILITY.md §7): a target that keeps failing is left
 alone for a cooldown instead of burning every pending delivery's attempts.
 
 States, all in the connection row and changed only by conditional UPDATEs (so every worker

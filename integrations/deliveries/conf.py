@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-MAX_WORKER_LOSSES = 3  # RELIABILITY P3: a poison record cannot loop
+MAX_WORKER_LOSSES = 3  # a poison record cannot loop (docs/RELIABILITY.md §11.3)
 MAX_CHUNK = 100  # ids per Celery message
 
 

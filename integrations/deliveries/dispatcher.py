@@ -1,4 +1,4 @@
-"""The relay (RELIABILITY §2) and the sweeper, run by beat every second or two.
+"""The relay (docs/RELIABILITY.md §2) and the sweeper, run by beat every second or two.
 
 `dispatch_due` selects due rows oldest-first (FOR UPDATE SKIP LOCKED on PostgreSQL, so two
 dispatchers never pick the same rows), skips held connections (paused, in a window, circuit

@@ -1,6 +1,6 @@
 """Held deliveries: a connection paused by hand, inside a maintenance window or with its
 circuit open (circuit.py) keeps its due deliveries PENDING (held); when the hold ends the
-dispatcher drains them oldest-first under the connection's rate limit (RELIABILITY §7)."""
+dispatcher drains them oldest-first under the connection's rate limit (docs/RELIABILITY.md §7)."""
 
 from dataclasses import dataclass
 from datetime import datetime

@@ -1,4 +1,4 @@
-"""Per-connection throttling that holds across every worker process (DESIGN §Runtime 6).
+"""Per-connection throttling that holds across every worker process (docs/RELIABILITY.md §7).
 
 Two limits, checked together and atomically:
 - a token bucket: `rate_limit_requests` per `rate_limit_interval_seconds`, bursts of at

@@ -1,7 +1,7 @@
 """Batch steps: collect records by group key; flush by size or age.
 
 Completion is a conditional UPDATE (open → flushing) so exactly one flusher wins — no
-Celery chords (RELIABILITY P13). On flush ONE run (the oldest) resumes with every record of
+Celery chords (docs/RELIABILITY.md §9). On flush ONE run (the oldest) resumes with every record of
 the batch and carries the flow on; every other run resumes with {"joined": batch_id} and
 completes there."""
 

@@ -1,7 +1,7 @@
 """Chunks of a batch run: split once, claimed and fenced like runs, executed in memory,
 written in one fenced transaction, completion detected once.
 
-RELIABILITY §3 applies to a chunk exactly as to a run: Celery messages carry chunk ids only;
+docs/RELIABILITY.md §3 applies to a chunk exactly as to a run: Celery messages carry chunk ids only;
 a claim is a conditional UPDATE that bumps `fence` and sets a lease; the chunk's results
 (step counts, exceptions, deliveries, outputs) commit only together with the fenced
 `running → done` update, so a worker that lost its lease writes nothing, and a re-executed
@@ -209,7 +209,7 @@ def _add_chunk(chunk: RunChunk, offsets: list[int], **fields) -> RunChunk:
 
 def complete_if_done(run_id: int) -> bool:
     """All chunks terminal → the run is queued again to finish (groups, deliveries), exactly
-    once: the conditional update on `waiting-chunks` has one winner (RELIABILITY P13)."""
+    once: the conditional update on `waiting-chunks` has one winner (docs/RELIABILITY.md §9)."""
     from integrations.runs.services import enqueue_on_commit as enqueue_run
 
     unfinished = RunChunk.objects.filter(run_id=OuterRef("pk")).exclude(status__in=TERMINAL)

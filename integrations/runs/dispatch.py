@@ -1,4 +1,4 @@
-"""Periodic safety nets (RELIABILITY P2/P5/P9): the dispatcher enqueues due runs whose
+"""Periodic safety nets (docs/RELIABILITY.md §2): the dispatcher enqueues due runs whose
 doorbell was lost or whose backoff has elapsed; the sweeper returns runs whose lease
 expired (a worker died) to the queue, and after 3 worker losses opens a `worker_lost`
 exception instead, so a poison record cannot loop."""

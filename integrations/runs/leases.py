@@ -1,4 +1,4 @@
-"""The claim shared by runs and chunks (RELIABILITY §3): one conditional UPDATE moves a
+"""The claim shared by runs and chunks (docs/RELIABILITY.md §3): one conditional UPDATE moves a
 queued, due row to running with a lease and a new fencing token. Whoever's UPDATE matched
 owns the row until the lease ends; every later write of that execution names the fence."""
 

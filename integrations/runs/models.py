@@ -45,7 +45,7 @@ class Run(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Claim, lease and fencing (RELIABILITY §3): a worker owns the run while lease_until > now.
+    # Claim, lease and fencing (docs/RELIABILITY.md §3): a worker owns the run while lease_until > now.
     lease_until = models.DateTimeField(null=True, blank=True)
     fence = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
@@ -102,7 +102,7 @@ class StepRun(models.Model):
 
 
 class RunException(models.Model):
-    """DESIGN 'exception': a run stopped by an error that needs a person."""
+    """An exception (docs/ARCHITECTURE.md#vocabulary): a run stopped by an error that needs a person."""
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="exceptions")
     flow = models.ForeignKey("flows.Flow", on_delete=models.CASCADE, related_name="exceptions")
@@ -172,7 +172,7 @@ class ExceptionComment(models.Model):
 
 
 class RunChunk(models.Model):
-    """A slice of a batch run's records, claimed and fenced like a run (RELIABILITY §3).
+    """A slice of a batch run's records, claimed and fenced like a run (docs/RELIABILITY.md §3).
 
     The records live on the chunk (not as index ranges into the run's input) so a worker
     reads only its own slice instead of re-parsing the whole input once per chunk."""

@@ -1,4 +1,4 @@
-"""Replay preview (DESIGN "beyond" 8): what a replay through the current published version
+"""Replay preview (replay by business key, dry run first): what a replay through the current published version
 would write, next to what the ledger already holds for the same keys — before anything is.
 
 Each event runs through the engine in dry run (lookups and crosswalk read for real, writes

@@ -1,7 +1,7 @@
 """Run lifecycle: create, enqueue, claim with a lease and fencing token, execute the engine,
 suspend or finish, resume when a delivery or an approval comes back.
 
-RELIABILITY §3: the database is the source of truth; Celery messages carry run ids only;
+docs/RELIABILITY.md §3: the database is the source of truth; Celery messages carry run ids only;
 a claim is a conditional UPDATE that bumps `fence`, and every later write of the same
 execution is conditional on that fence, so a worker that lost its lease writes nothing."""
 
