@@ -1,5 +1,6 @@
 """The Celery app. Its settings live in studio/settings.py under the CELERY_ namespace,
-chosen per the runtime contract in DESIGN.md and RELIABILITY.md (acks late, reject on
+chosen per the runtime contract (docs/ARCHITECTURE.md#runtime-contract; the settings and
+why, docs/RELIABILITY.md §11: acks late, reject on
 worker lost, prefetch 1, JSON only, time limits below the lease and visibility timeout)."""
 
 import os

@@ -1,5 +1,6 @@
 """htmx helpers for UI views: one view per page, which renders either the whole page or
-the fragment htmx asked for (STYLE.md habit 11, after netbox/utilities/htmx.py)."""
+the fragment htmx asked for, so pages work without JavaScript and update in place with it
+(docs/ARCHITECTURE.md#web-layer; the pattern of netbox/utilities/htmx.py)."""
 
 from django.http import HttpResponse
 

@@ -1,5 +1,6 @@
 """Production settings: `check --deploy` is clean with the variables README documents,
-and the Celery settings follow the runtime contract (RELIABILITY.md P2, P4, P6)."""
+and the Celery settings follow the runtime contract (docs/RELIABILITY.md §11.2,
+§11.4, §11.6)."""
 
 import json
 import os
@@ -85,8 +86,8 @@ def test_celery_runtime_contract_with_redis(tmp_path):
     assert conf["acks_late"] is True and conf["reject_on_worker_lost"] is True
     assert conf["prefetch"] == 1
     assert conf["accept"] == ["json"] and conf["serializers"] == ["json", "json"]
-    assert conf["visibility"] == [3600, 3600, 3600]  # P6: all three places
-    assert conf["soft_time_limit"] < conf["time_limit"] < conf["lease"] < 3600  # P4
+    assert conf["visibility"] == [3600, 3600, 3600]  # docs/RELIABILITY.md §11.6: all three places
+    assert conf["soft_time_limit"] < conf["time_limit"] < conf["lease"] < 3600  # docs/RELIABILITY.md §11.4
 
 
 def test_celery_embedded_default_keeps_the_same_contract(tmp_path):

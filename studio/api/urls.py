@@ -12,7 +12,7 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
 ]
 
-# Runtime (H3): flows, runs, exceptions, approvals, events, invoke.
+# Runtime: flows, runs, exceptions, approvals, events, invoke.
 from rest_framework.routers import SimpleRouter  # noqa: E402
 
 from studio.api.views import approvals, events, exceptions, flows, invoke, runs  # noqa: E402
@@ -28,7 +28,7 @@ urlpatterns += [
     *runtime.urls,
 ]
 
-# Connections (H5): read, test, and the connector kinds with their fields and objects.
+# Connections: read, test, and the connector kinds with their fields and objects.
 from studio.api.views import connections  # noqa: E402
 
 connections_router = SimpleRouter()

@@ -1,4 +1,4 @@
-"""The per-connection circuit breaker (RELIABILITY §b.7), against the simulator."""
+"""The per-connection circuit breaker (docs/RELIABILITY.md §7), against the simulator."""
 
 import threading
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Hypothesis state machine over the ledger (RELIABILITY R17): claim, succeed, fail, lease
+"""Hypothesis state machine over the ledger (scenario R17, docs/RELIABILITY.md §12): claim, succeed, fail, lease
 expiry (sweeper), worker loss (claim over an expired lease), retry and edit of dead rows,
 checked step by step against a plain model of the same rules.
 

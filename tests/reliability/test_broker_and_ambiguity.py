@@ -1,5 +1,5 @@
 """Redis lost with work pending; ambiguous outcomes (commit then drop / answer after the
-client's timeout); concurrent retries of a dead delivery (RELIABILITY R3a, R3b, R5, R10)."""
+client's timeout); concurrent retries of a dead delivery (scenarios R3a, R3b, R5, R10 of docs/RELIABILITY.md §12)."""
 
 import threading
 import time

@@ -1,4 +1,4 @@
-"""One slow system cannot starve the others (DESIGN "Backends"): a real worker, two ERP
+"""One slow system cannot starve the others (docs/ARCHITECTURE.md#lanes-and-queues): a real worker, two ERP
 simulators, one of which answers only after 20 s. Each delivery is its own message (as when
 every run posts one record), the slow connection's all queued first."""
 

@@ -4,7 +4,8 @@ each other from three threads, and half the events come a third time an hour lat
 re-signed as a sender's retry is. A real worker runs the flows and posts to the ERP simulator.
 
 tests/runtime/test_concurrent_duplicates.py covers the service with three copies of one
-event; this is the same guarantee at the RELIABILITY figures, over HTTP, end to end."""
+event; this is the same guarantee at the scale of scenario R11 (docs/RELIABILITY.md §12), over
+HTTP, end to end."""
 
 import json
 import threading

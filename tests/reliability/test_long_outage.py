@@ -1,6 +1,6 @@
 """R8, the ETA trap: a two-hour outage of the target (503, no Retry-After) with 300 deliveries
 pending, in fake time, with the DEFAULT settings (8 attempts, backoff cap 10 min): the
-circuit breaker (RELIABILITY §b.7) holds the backlog after five failures and probes once per
+circuit breaker (docs/RELIABILITY.md §7) holds the backlog after five failures and probes once per
 cooldown, so the outage costs latency and no delivery is dead-lettered.
 
 The fake clock is `django.utils.timezone.now`, which the dispatcher, ledger and sender all

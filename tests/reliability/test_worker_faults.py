@@ -1,5 +1,5 @@
 """Acceptance of issue 3 against a real worker: classification, Retry-After, maintenance
-windows and a SIGKILL of the worker mid-batch (RELIABILITY §c, R1/R9/R10 in small)."""
+windows and a SIGKILL of the worker mid-batch (docs/RELIABILITY.md §12: R1, R2 and R9 in small)."""
 
 import time
 from collections import Counter

@@ -1,8 +1,9 @@
 """Runtime fixtures: a signed-webhook source connection, the ERP simulator as the target,
 and a published event flow that maps an invoice and posts it through the ledger.
 
-Celery doorbells are recorded instead of sent: tests drive the services directly
-(STYLE §17) and assert which runs would have been enqueued."""
+Celery doorbells are recorded instead of sent: tests drive the services directly against
+the real database (only tests/reliability/ starts a live worker) and assert which runs
+would have been enqueued."""
 
 import base64
 
