@@ -1,7 +1,8 @@
 """Validate requests and responses against a vendor's own OpenAPI 3.1 document.
 
-The document is read from the shared vendor-specs folder beside the repository at test time
-(`<repo>/../shared/vendor-specs/...`); it is never copied into the repo. Schemas are JSON Schema
+The vendor's document is read at test time from the folder named by SWITCHBOARD_VENDOR_SPECS
+(BambooHR's is `specs/public.yaml` of the MIT-licensed BambooHR/bhr-api-python repository,
+stored there as `bamboohr/bamboohr-public-openapi.yaml`); it is never copied into the repo. Schemas are JSON Schema
 2020-12 and `$ref`s resolve against the whole document through a `referencing` registry.
 """
 

@@ -1,6 +1,6 @@
 """BambooHR: the connector against its sandbox over real HTTP, with every request the
 connector sends and every answer the sandbox gives checked against BambooHR's own
-OpenAPI 3.1 document (read from ../shared/vendor-specs at test time)."""
+OpenAPI 3.1 document (read at test time; see tests/connectors/openapi.py)."""
 
 from __future__ import annotations
 
