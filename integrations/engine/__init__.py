@@ -3,8 +3,7 @@
 No Django, no database, no network: side effects go through an `Effects` object that the
 runtime (integrations.runs) implements, or `DryRunEffects` for test-runs."""
 
-from .compile import compile_flow, plan_for
-from .definition import validate_definition
+from .compile import compile_flow, validate_definition
 from .dryrun import DryRunEffects
 from .effects import PENDING, ApprovalDecision, ApprovalRequest, DeliveryRequest, DeliveryResult, Effects
 from .errors import DefinitionError, DefinitionInvalid, EffectError, EngineError
@@ -29,7 +28,6 @@ __all__ = [
     "Plan",
     "StepResult",
     "compile_flow",
-    "plan_for",
     "run",
     "validate_definition",
 ]

@@ -1,8 +1,8 @@
 """Compile a flow definition into a `Plan`, once per content, reused for every record.
 
 `compile_flow(defn)` is cached by a hash of the definition's content, so calling it per
-record costs one JSON dump and a dict look-up; `plan_for(version_id, defn)` skips even the
-hash for published (immutable) versions."""
+record costs one JSON dump and a dict look-up. `validate_definition(defn)` runs the same
+analysis and returns every problem instead of a plan."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from .where import Where
 
 CACHE_SIZE = 256
 Compiled = tuple[int, dict[str, Any], Any, Any]  # (index, raw step, compiled when, spec)
-_cache: OrderedDict[Any, Plan] = OrderedDict()
+_cache: OrderedDict[str, Plan] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -38,20 +38,7 @@ def content_hash(defn: dict[str, Any]) -> str:
 
 def compile_flow(defn: dict[str, Any]) -> Plan:
     """The plan for `defn`; raises DefinitionInvalid listing every error."""
-    return _cached(("hash", content_hash(defn)), defn)
-
-
-def plan_for(version_id: Any, defn: dict[str, Any]) -> Plan:
-    """The plan of a published flow version. Only for immutable versions: keyed by id alone."""
-    return _cached(("version", version_id), defn)
-
-
-def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
-
-
-def _cached(key: Any, defn: dict[str, Any]) -> Plan:
+    key = content_hash(defn)
     with _lock:
         plan = _cache.get(key)
         if plan is not None:
@@ -65,6 +52,11 @@ def _cached(key: Any, defn: dict[str, Any]) -> Plan:
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return plan
+
+
+def validate_definition(defn: dict[str, Any]) -> list[DefinitionError]:
+    """Every problem of the definition (empty list = valid); never raises on bad input."""
+    return analyse(defn)[1]
 
 
 def analyse(defn: Any) -> tuple[Plan | None, list[DefinitionError]]:

@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Undefined
 
 from .sandbox import ENV
-from .templating import _REF, TemplateFailure, _describe, compile_reference
+from .templating import REFERENCE, TemplateFailure, compile_reference, describe_failure
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq,
@@ -30,7 +30,7 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "not in": lambda a, b: a not in b,
 }
 _LITERAL = r"(?:-?\d+(?:\.\d+)?|'[^'\\]*'|\"[^\"\\]*\"|true|false|none|True|False|None|\[[^\[\]]*\])"
-_COMPARISON = re.compile(rf"^\s*(?P<ref>{_REF})\s*(?P<op>==|!=|>=|<=|>|<|not in|in)\s*(?P<lit>{_LITERAL})\s*$")
+_COMPARISON = re.compile(rf"^\s*(?P<ref>{REFERENCE})\s*(?P<op>==|!=|>=|<=|>|<|not in|in)\s*(?P<lit>{_LITERAL})\s*$")
 _JINJA_CONSTANTS = {"true": "True", "false": "False", "none": "None"}
 
 
@@ -91,7 +91,7 @@ class CompiledCondition:
         try:
             return self._evaluate_slow(ctx)
         except Exception as exc:
-            raise TemplateFailure(_describe(exc)) from None
+            raise TemplateFailure(describe_failure(exc)) from None
 
 
 def compile_condition(source: str) -> CompiledCondition:

@@ -1,7 +1,7 @@
-"""Save-time validation of a flow definition: JSON Schema plus semantic checks.
-
-`validate_definition` returns every problem found, each naming the step and the field
-(`steps[2].fields[0].from`, `trigger.cron`), so the editor can point at it."""
+"""The JSON Schema half of save-time validation: every schema error of a flow definition,
+each naming the step and the field (`steps[2].fields[0].from`, `trigger.cron`) so the editor
+can point at it. The semantic checks, and `validate_definition` which joins both, are in
+compile.py."""
 
 from __future__ import annotations
 
@@ -63,10 +63,3 @@ def schema_errors(defn: Any) -> list[DefinitionError]:
         return [DefinitionError(None, "definition", "a flow definition is a JSON object")]
     found = sorted(_validator().iter_errors(defn), key=lambda e: [str(p) for p in e.absolute_path])
     return [_to_error(defn, err) for err in found]
-
-
-def validate_definition(defn: dict[str, Any]) -> list[DefinitionError]:
-    """Every problem of the definition (empty list = valid); never raises on bad input."""
-    from .compile import analyse
-
-    return analyse(defn)[1]

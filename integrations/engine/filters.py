@@ -180,6 +180,9 @@ def coalesce(value: Any, *others: Any) -> Any:
     return None
 
 
+NO_FALLBACK: Any = object()  # map_value's fallback when none is given: an unmapped value is an error
+
+
 def map_value(value_maps: dict[str, dict[str, Any]], name: str, value: Any, fallback: Any) -> Any:
     table = value_maps.get(name)
     if table is None:
@@ -187,7 +190,7 @@ def map_value(value_maps: dict[str, dict[str, Any]], name: str, value: Any, fall
     key = value if isinstance(value, str) else _key(value)
     if key in table:
         return table[key]
-    if fallback is not _NO_FALLBACK:
+    if fallback is not NO_FALLBACK:
         return fallback
     raise ValueError(f"{value!r} is not in value map {name!r}")
 
@@ -202,11 +205,8 @@ def _key(value: Any) -> str:
     return str(value)
 
 
-_NO_FALLBACK: Any = object()
-
-
 @pass_context
-def value_map(context: Any, value: Any, name: str, fallback: Any = _NO_FALLBACK) -> Any:
+def value_map(context: Any, value: Any, name: str, fallback: Any = NO_FALLBACK) -> Any:
     return map_value(context.get("value_maps") or {}, name, value, fallback)
 
 

@@ -23,9 +23,10 @@ from .filters import FILTERS
 from .sandbox import ENV
 
 _SINGLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}|\{%|\{#).)*)\}\}\s*$", re.S)
-_REF = r"(?:value|record|input|steps)(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+# a reference to context data (`record.a.b`): what the native fast paths of templates and conditions read
+REFERENCE = r"(?:value|record|input|steps)(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
 _FILTER = re.compile(r"\|\s*(?P<name>[A-Za-z_]\w*)\s*(?P<args>\((?:[^()'\"]|'[^']*'|\"[^\"]*\")*\))?\s*")
-_FAST = re.compile(rf"^\s*(?P<ref>{_REF})\s*(?P<filters>(?:{_FILTER.pattern})*)$")
+_FAST = re.compile(rf"^\s*(?P<ref>{REFERENCE})\s*(?P<filters>(?:{_FILTER.pattern})*)$")
 _DICT_NAMES = frozenset(dir(dict))
 
 
@@ -140,7 +141,7 @@ class CompiledTemplate:
         except TemplateFailure:
             raise
         except Exception as exc:  # filters raise ValueError/TypeError, Jinja raises UndefinedError/SecurityError
-            raise TemplateFailure(_describe(exc)) from None
+            raise TemplateFailure(describe_failure(exc)) from None
 
 
 def _check_bounded(source: str) -> None:
@@ -154,7 +155,9 @@ def _check_bounded(source: str) -> None:
             raise TemplateSyntaxError("loops cannot be nested or recursive in flow templates", loop.lineno)
 
 
-def _describe(exc: Exception) -> str:
+def describe_failure(exc: Exception) -> str:
+    """What an analyst reads when a template or condition fails: the message, with the exception
+    type when the message alone would not say what went wrong."""
     message = str(exc) or exc.__class__.__name__
     return message if isinstance(exc, ValueError | TemplateError) else f"{exc.__class__.__name__}: {message}"
 

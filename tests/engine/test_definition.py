@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from integrations.engine import DefinitionInvalid, compile_flow, plan_for, validate_definition
+from integrations.engine import DefinitionInvalid, compile_flow, validate_definition
 
 from .conftest import flow, map_step
 
@@ -232,11 +232,9 @@ def test_compile_is_cached_by_content():
     assert compile_flow(changed) is not plan
 
 
-def test_plan_for_published_version():
-    plan = plan_for(101, GOOD)
-    assert plan_for(101, GOOD) is plan
+def test_unknown_step_id_is_a_key_error():
     with pytest.raises(KeyError):
-        plan.step("nope")
+        compile_flow(GOOD).step("nope")
 
 
 def test_unbounded_template_is_a_definition_error():

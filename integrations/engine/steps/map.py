@@ -22,7 +22,7 @@ from ...canonical.registry import list_objects
 from ..coercion import COERCIONS
 from ..context import RunContext
 from ..errors import StepFailed
-from ..filters import _NO_FALLBACK, map_value
+from ..filters import NO_FALLBACK, map_value
 from ..paths import MISSING, PathError, simple_tokens, subscript_code
 from ..templating import TemplateFailure
 from ..where import Where
@@ -336,7 +336,7 @@ def _evaluate(plan: FieldPlan, record: Any, ctx: RunContext, effects: Any) -> An
         value = to_json(plan.template(ctx.variables(value=value)))
     present = value is not MISSING and value is not None
     if present and plan.value_map:
-        fallback = plan.default if plan.default is not None else _NO_FALLBACK
+        fallback = plan.default if plan.default is not None else NO_FALLBACK
         value = map_value(ctx.plan.value_maps, plan.value_map, value, fallback)
     if present and plan.crosswalk:
         value = _crosswalk(plan, value, effects)
