@@ -1,4 +1,4 @@
-"""A connection: one configured instance of a connector (DESIGN.md vocabulary)."""
+"""A connection: one configured instance of a connector (docs/ARCHITECTURE.md#vocabulary)."""
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models

@@ -1,5 +1,5 @@
 """One error type for every connector failure, so the runner decides retries without
-knowing the vendor (RELIABILITY §b.6): transient → retry with backoff honouring
+knowing the vendor (docs/RELIABILITY.md §6): transient → retry with backoff honouring
 `retry_after`; permanent → exception at once."""
 
 from __future__ import annotations

@@ -146,7 +146,7 @@ def _flush() -> None:
 
 
 def retry_delivery(delivery: Delivery, *, new_key_suffix: str | None = None, payload=None, actor=None) -> Delivery:
-    """A dead delivery gets a new round of attempts under the same business key (§8)."""
+    """A dead delivery gets a new round of attempts under the same business key (docs/RELIABILITY.md §8)."""
     if new_key_suffix is not None and not SUFFIX_RE.match(new_key_suffix):
         raise DeliveryError("new_key_suffix", "1 to 20 letters, digits, '-' or '_'")
     if payload is not None and not isinstance(payload, dict):
