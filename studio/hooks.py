@@ -3,7 +3,7 @@
 Verified by the connection's connector (`verify_webhook`: HMAC + timestamp window; the
 generic inbound webhook uses Standard Webhooks). A forged or stale request is refused with
 401 and nothing is stored; a repeated `webhook-id` answers 200 with the first result and
-starts nothing new. The event is stored before the 2xx answer (RELIABILITY §0)."""
+starts nothing new. The event is stored before the 2xx answer (docs/RELIABILITY.md §1)."""
 
 import json
 import logging

@@ -133,7 +133,7 @@ else:
         }
     }
 
-# --- Celery (runtime contract: DESIGN.md §Runtime, RELIABILITY.md P1-P15) ---------------
+# --- Celery (runtime contract: docs/ARCHITECTURE.md#runtime-contract, docs/RELIABILITY.md §11) ---
 BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -181,7 +181,7 @@ CELERY_TIMEZONE = "UTC"
 # `periodic.py` and synced into django-celery-beat by `manage.py sync_schedules`.
 
 # Lease on a claimed delivery/run: longer than the hard time limit, shorter than the
-# broker's visibility timeout (RELIABILITY P4).
+# broker's visibility timeout (docs/RELIABILITY.md §11.4).
 SWITCHBOARD_LEASE_SECONDS = env.int("SWITCHBOARD_LEASE_SECONDS", default=600)
 # Delivery ledger: backoff (exponential, full jitter) and re-enqueue of rows whose message was lost.
 SWITCHBOARD_BACKOFF_BASE_SECONDS = env.float("SWITCHBOARD_BACKOFF_BASE_SECONDS", default=2.0)
@@ -264,7 +264,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Several models have a `status`; name each enum after its model (runtime, H3).
+    # Several models have a `status`; name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
         "FlowStatusEnum": "integrations.flows.choices.FlowStatus",
         "RunStatusEnum": "integrations.runs.choices.RunStatus",

@@ -1,4 +1,4 @@
-"""State transitions of the ledger, each one conditional UPDATE (RELIABILITY §3, §5).
+"""State transitions of the ledger, each one conditional UPDATE (docs/RELIABILITY.md §3, §5).
 
 A worker owns a delivery between `claim` (which bumps the fencing token) and the fenced
 write that ends its attempt; a write carrying an older fence matches no row and is a no-op.
@@ -48,10 +48,10 @@ RETURNING fence, attempts, worker_losses, needs_lookup
 def claim(delivery_id: int, *, now: datetime | None = None, delivery: Delivery | None = None) -> Claim | None:
     """Take the delivery for one attempt, or None when it is not due or someone else owns it.
 
-    One conditional UPDATE … RETURNING (RELIABILITY §3; PostgreSQL and SQLite ≥ 3.35), so a
+    One conditional UPDATE … RETURNING (docs/RELIABILITY.md §3; PostgreSQL and SQLite ≥ 3.35), so a
     claim is a single round trip. Taking over an expired lease counts a worker loss (the
     owner died mid-attempt; CASE reads the row as it was) and asks for a lookup before any
-    POST; at the cap the row goes DEAD `worker_lost` and the body never runs (P3).
+    POST; at the cap the row goes DEAD `worker_lost` and the body never runs (§11.3).
     `delivery`, when given, is the caller's copy of the row: it is updated in place."""
     now = now or timezone.now()
     ops = db_connection.ops

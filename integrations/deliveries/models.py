@@ -1,4 +1,4 @@
-"""The delivery ledger (RELIABILITY §3 to §8): one row per write to a target system, unique
+"""The delivery ledger (docs/RELIABILITY.md §3 to §8): one row per write to a target system, unique
 per idempotency key, claimed with a lease and a fencing token; one attempt row per claim."""
 
 from django.db import models
@@ -15,7 +15,7 @@ class Delivery(models.Model):
     object = models.CharField(max_length=100)
     action = models.CharField(max_length=10)  # create, update, upsert
     payload = models.JSONField(default=dict)
-    # The payload as first requested; `payload` may be edited before a retry (§8).
+    # The payload as first requested; `payload` may be edited before a retry (docs/RELIABILITY.md §8).
     original_payload = models.JSONField(default=dict)
     external_id_field = models.CharField(max_length=100, blank=True)
     external_id = models.CharField(max_length=255, blank=True)
@@ -31,7 +31,7 @@ class Delivery(models.Model):
     worker_losses = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
-    # The last attempt may have reached the target: look up before posting again (§4).
+    # The last attempt may have reached the target: look up before posting again (docs/RELIABILITY.md §4).
     needs_lookup = models.BooleanField(default=False)
 
     remote_id = models.CharField(max_length=255, blank=True)

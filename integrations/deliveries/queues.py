@@ -1,5 +1,5 @@
-"""One broker queue per connection, so one slow target cannot starve the others (DESIGN
-"Backends"). Workers start with `--queues default` and pick up `deliveries.<connection id>`:
+"""One broker queue per connection, so one slow target cannot starve the others
+(docs/ARCHITECTURE.md#lanes-and-queues). Workers start with `--queues default` and pick up `deliveries.<connection id>`:
 
 - at start (`worker_ready`, wired in studio/celery.py) for every existing connection;
 - when a connection is created, by a non-blocking `add_consumer` broadcast after commit;

@@ -24,7 +24,7 @@ logger = logging.getLogger("integrations.deliveries")
 
 MAX_INLINE_WAIT = 1.0  # a throttle wait up to this long is slept in the task; longer → deferred
 # Every concurrency slot taken usually means a slow target: give the worker process back
-# to other connections' queues soon rather than wait on it (DESIGN "Backends").
+# to other connections' queues soon rather than wait on it (docs/ARCHITECTURE.md#lanes-and-queues).
 MAX_SLOT_WAIT = 0.2
 
 
