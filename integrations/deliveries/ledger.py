@@ -51,7 +51,7 @@ def claim(delivery_id: int, *, now: datetime | None = None, delivery: Delivery |
     One conditional UPDATE … RETURNING (docs/RELIABILITY.md §3; PostgreSQL and SQLite ≥ 3.35), so a
     claim is a single round trip. Taking over an expired lease counts a worker loss (the
     owner died mid-attempt; CASE reads the row as it was) and asks for a lookup before any
-    POST; at the cap the row goes DEAD `worker_lost` and the body never runs (§11.3).
+    POST; at the cap the row goes DEAD `worker_lost` and the body never runs (docs/RELIABILITY.md §11.3).
     `delivery`, when given, is the caller's copy of the row: it is updated in place."""
     now = now or timezone.now()
     ops = db_connection.ops

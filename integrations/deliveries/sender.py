@@ -1,6 +1,6 @@
 """One attempt at each delivery of a chunk: hold check → throttle → claim → send → fenced record.
 
-Every path ends in a ledger transition (P12): success, retry later, dead, or — when the row
+Every path ends in a ledger transition (docs/RELIABILITY.md §5): success, retry later, dead, or — when the row
 was held, throttled or owned by someone else — no claim at all, so nothing is lost when a
 message is dropped or a process dies; the dispatcher and sweeper pick the row up again."""
 
