@@ -35,6 +35,7 @@ SECTIONS = (
     Section("canonical", "Canonical objects", "canonical:list", "view_studio"),
     Section("dashboards", "Dashboards", "dashboards:home", "view_studio"),
     Section("audit", "Audit log", "audit:list", "view_audit"),
+    Section("users", "Users", "users:list", "manage_users"),
 )
 
 

@@ -7,6 +7,7 @@ its user or removing the role takes effect on every web process within that time
 
 import time
 
+from integrations.accounts.tokens import note_use
 from integrations.runs.invoke import CACHE_SECONDS
 from studio.permissions import can
 
@@ -31,6 +32,8 @@ def _lookup(key: str, capability: str) -> bool:
     from rest_framework.authtoken.models import Token
 
     token = Token.objects.select_related("user").filter(key=key).first()
+    if token is not None:
+        note_use(token.key)  # "last used" on the users page; written at most once a minute
     return bool(token and token.user.is_active and can(token.user, capability))
 
 

@@ -7,6 +7,13 @@ from django.urls import include, path
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The one-time link of an invitation or a password reset made on the users page.
+    path(
+        "set-password/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("set-password/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("", include("studio.ui.home.urls")),
     path("flows/", include("studio.ui.flows.urls")),
     path("runs/", include("studio.ui.runs.urls")),
@@ -16,4 +23,5 @@ urlpatterns = [
     path("canonical/", include("studio.ui.canonical.urls")),
     path("dashboards/", include("studio.ui.dashboards.urls")),
     path("audit/", include("studio.ui.audit.urls")),
+    path("users/", include("studio.ui.users.urls")),
 ]

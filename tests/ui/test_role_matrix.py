@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 ROLES = frozenset({"viewer", "analyst", "approver", "operator", "admin"})
 SIGNED_IN = ROLES | {"outsider"}
-NOT_UI = {"login", "logout"}  # auth pages: covered in tests/ui/test_auth.py
+NOT_UI = {"login", "logout", "password_reset_complete"}  # auth pages: tests/ui/test_auth.py, test_users.py
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,9 @@ PAGES = [
     Page("canonical:list", ROLES),
     Page("dashboards:home", ROLES),
     Page("audit:list", frozenset({"admin"})),
+    Page("users:list", frozenset({"admin"})),
+    Page("users:invite", frozenset({"admin"})),
+    Page("users:detail", frozenset({"admin"}), {"username": "viewer"}),
 ]
 PERSONAS = sorted(SIGNED_IN)
 
@@ -73,6 +76,9 @@ def _connection() -> dict:
 ACTIONS = [
     Action("connections:close_circuit", frozenset({"analyst", "admin"}), _open_circuit),
     Action("connections:pause", frozenset({"operator", "admin"}), _connection),
+    Action("users:roles", frozenset({"admin"}), lambda: {"username": "viewer"}),
+    Action("users:active", frozenset({"admin"}), lambda: {"username": "viewer"}),
+    Action("users:token_revoke", frozenset({"admin"}), lambda: {"username": "viewer"}),
 ]
 
 
