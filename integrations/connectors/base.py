@@ -34,6 +34,22 @@ from integrations.connectors.redaction import redact_body, redact_text
 
 ACTIONS = ("read", "query", "create", "update", "upsert")
 
+# Words a label writes its own way, whether the label is made from a field name (token_url ->
+# "Token URL") or written by a connector ("Owner id" -> "Owner ID").
+_OWN_SPELLING = ["URL", "URLs", "URI", "API", "ID", "IDs", "OAuth", "OAuth2", "HTTP", "HTTPS", "TLS", "SSL", "JWT"]
+_OWN_SPELLING += ["JSON", "XML", "SOAP", "SFTP", "IP", "CRM", "ERP", "PSA", "HR", "UTC"]
+LABEL_WORDS = {w.lower(): w for w in _OWN_SPELLING}
+
+
+def human_label(text: str) -> str:
+    """api_version -> "API version"; "PSA project id" -> "PSA project ID"."""
+    words = text.replace("_", " ").split()
+    if not words:
+        return text
+    words = [LABEL_WORDS.get(w.lower(), w) for w in words]
+    words[0] = words[0][:1].upper() + words[0][1:]
+    return " ".join(words)
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -49,7 +65,7 @@ class FieldSpec:
 
     @property
     def display(self) -> str:
-        return self.label or self.name.replace("_", " ").capitalize()
+        return human_label(self.label or self.name.lower())
 
 
 @dataclass(frozen=True)

@@ -212,7 +212,7 @@ def test_bad_window_is_refused_naming_the_field(client_for):
             "ends_at": "2026-01-01T10:00",
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "ends_at" in response.context["window_form"].errors
     assert not MaintenanceWindow.objects.exists()
 

@@ -13,7 +13,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 ROLES = frozenset({"viewer", "analyst", "approver", "operator", "admin"})
 SIGNED_IN = ROLES | {"outsider"}
-NOT_UI = {"login", "logout", "password_reset_complete"}  # auth pages: tests/ui/test_auth.py, test_users.py
+# auth pages (tests/ui/test_auth.py, test_users.py) and the favicon (tests/ui/test_pages.py)
+NOT_UI = {"login", "logout", "password_reset_complete", "favicon"}
 
 
 @dataclass(frozen=True)

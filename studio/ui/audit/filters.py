@@ -10,9 +10,14 @@ from django.utils import timezone
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(required=False, max_length=150, label="Actor")
     action = forms.CharField(required=False, max_length=60, label="Action", help_text="e.g. connection.update")
-    object_type = forms.CharField(required=False, max_length=60, label="Object type")
+    object_type = forms.ChoiceField(required=False, label="Object type")
     since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, object_types=(), **kwargs):
+        """`object_types`: the (stored type, readable name) pairs the log holds."""
+        super().__init__(*args, **kwargs)
+        self.fields["object_type"].choices = [("", "Any"), *object_types]
 
     def clean(self):
         data = super().clean()

@@ -6,6 +6,7 @@ from integrations.audit.models import AuditEntry
 from studio.htmx import htmx_partial
 from studio.permissions import CapabilityRequiredMixin
 from studio.ui import keyset
+from studio.ui.audit import objects
 from studio.ui.audit.filters import AuditFilterForm
 
 PAGE_SIZE = 50
@@ -19,14 +20,26 @@ class AuditListView(CapabilityRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        form = AuditFilterForm(self.request.GET or None)
+        stored_types = AuditEntry.objects.order_by().values_list("object_type", flat=True).distinct()
+        form = AuditFilterForm(self.request.GET or None, object_types=objects.type_choices(stored_types))
         entries = AuditEntry.objects.select_related("actor")
         if form.is_bound and form.is_valid():
             entries = form.apply(entries)
         elif form.is_bound:
             entries = entries.none()
         page = keyset.paginate(entries, self.request.GET.get("cursor"), PAGE_SIZE)
+        refs = objects.describe(page.rows)
         query = self.request.GET.copy()
         query.pop("cursor", None)
-        context.update(form=form, page=page, filter_query=query.urlencode())
+        context.update(
+            form=form,
+            page=page,
+            rows=[(entry, refs[entry.pk]) for entry in page.rows],
+            filter_query=query.urlencode(),
+        )
         return context
+
+    def render_to_response(self, context, **kwargs):
+        # A filter that is not valid answers 400, with the error at its field.
+        kwargs.setdefault("status", 400 if context["form"].errors else 200)
+        return super().render_to_response(context, **kwargs)

@@ -200,7 +200,8 @@ def window_add(request, name):
     connection = _get(name)
     context = _detail_context(request, connection, window_form=form)
     template = "connections/htmx/windows.html" if htmx_partial(request) else "connections/detail.html"
-    status = 400 if form is not None and form.errors else 200
+    # 422: the form comes back with its errors; htmx is configured to swap 422 (base.html).
+    status = 422 if form is not None and form.errors else 200
     return render(request, template, context, status=status)
 
 
