@@ -5,7 +5,7 @@ a page of time entries; a `for_each` flow maps 10 fields, validates, batches by 
 posts one billing line per project group to the ERP simulator. Its run is split into chunks
 (`--chunk-size`) that the workers execute in memory and write in bulk. Variants, alternating:
 
-- batch in-process: this process executes the split, every chunk (`runs.chunks.execute`),
+- batch in-process: this process executes the split, every chunk (`runs.batch.chunks.execute`),
   the groups and the postings (`deliveries.sender.deliver_chunk`) in a loop, no broker;
 - batch worker: this process only ingests the event and runs the dispatchers/sweepers
   (as beat would); `celery worker --pool prefork --concurrency 2` does the rest.
@@ -210,11 +210,12 @@ def in_process(count: int) -> float:
     from integrations.deliveries import services as ledger_services
     from integrations.deliveries.models import Delivery
     from integrations.deliveries.sender import deliver_chunk
+    from integrations.runs import doorbell
     from integrations.runs import services as run_services
 
     prefix = f"inproc-{uuid.uuid4().hex[:8]}"
-    saved = run_services.enqueue, ledger_services._flush
-    run_services.enqueue = lambda ids: None
+    saved = doorbell.enqueue_runs, ledger_services._flush
+    doorbell.enqueue_runs = lambda ids: None
     ledger_services._flush = lambda: setattr(ledger_services._buffer, "ids", [])
     try:
         started = time.perf_counter()
@@ -228,7 +229,7 @@ def in_process(count: int) -> float:
             run_services.execute_run(run_id)
         elapsed = time.perf_counter() - started
     finally:
-        run_services.enqueue, ledger_services._flush = saved
+        doorbell.enqueue_runs, ledger_services._flush = saved
     done = runs_of(prefix).filter(status="succeeded").count()
     assert done == count, f"in-process: {done}/{count} runs succeeded"
     return count / elapsed
@@ -283,14 +284,15 @@ def batch_in_process(count: int) -> float:
     from integrations.deliveries import services as ledger_services
     from integrations.deliveries.models import Delivery
     from integrations.deliveries.sender import deliver_chunk
-    from integrations.runs import chunks
+    from integrations.runs import doorbell
     from integrations.runs import services as run_services
+    from integrations.runs.batch import chunks
     from integrations.runs.models import Run, RunChunk
 
     BATCH["n"] = count
     prefix = f"bill-inproc-{uuid.uuid4().hex[:8]}"
-    saved = run_services.enqueue, chunks.enqueue, ledger_services._flush
-    run_services.enqueue = chunks.enqueue = lambda ids: None
+    saved = doorbell.enqueue_runs, doorbell.enqueue_chunks, ledger_services._flush
+    doorbell.enqueue_runs = doorbell.enqueue_chunks = lambda ids: None
     ledger_services._flush = lambda: setattr(ledger_services._buffer, "ids", [])
     try:
         started = time.perf_counter()
@@ -304,7 +306,7 @@ def batch_in_process(count: int) -> float:
             deliver_chunk(ids[i : i + 100])  # the last one to land finishes the run
         elapsed = time.perf_counter() - started
     finally:
-        run_services.enqueue, chunks.enqueue, ledger_services._flush = saved
+        doorbell.enqueue_runs, doorbell.enqueue_chunks, ledger_services._flush = saved
     run = Run.objects.get(pk=run.pk)
     assert run.status == "succeeded" and run.output["succeeded"] == count, (run.status, run.output)
     return count / elapsed
@@ -314,8 +316,8 @@ def batch_through_worker(count: int) -> float:
     """Records/s of the batch flow with a real worker doing the work (event stored → run done)."""
     from integrations.deliveries.dispatcher import dispatch_due as dispatch_deliveries
     from integrations.deliveries.dispatcher import sweep_expired as sweep_deliveries
-    from integrations.runs.chunks import dispatch_due as dispatch_chunks
-    from integrations.runs.chunks import sweep_expired as sweep_chunks
+    from integrations.runs.batch.chunks import dispatch_due as dispatch_chunks
+    from integrations.runs.batch.chunks import sweep_expired as sweep_chunks
     from integrations.runs.dispatch import dispatch_due as dispatch_runs
     from integrations.runs.dispatch import sweep_expired as sweep_runs
     from integrations.runs.models import Run

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "integrations.flows",
     "integrations.events",
     "integrations.runs",
+    "integrations.triggers",
     "integrations.deliveries",
     "integrations.approvals",
     "integrations.crosswalk",

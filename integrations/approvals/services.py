@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.approvals.choices import ApprovalStatus, OnExpiry
+from integrations.approvals.hooks import approval_decided
 from integrations.approvals.models import ApprovalTask
 from integrations.approvals.notify import notify_on_commit
 from integrations.audit import services as audit
@@ -75,9 +76,6 @@ def inbox(user):
 
 def decide(task: ApprovalTask, user, outcome: str, comment: str = "") -> ApprovalTask:
     """approve or reject (a rejection needs a comment); the waiting run resumes."""
-    from integrations.runs.choices import RunStatus
-    from integrations.runs.services import wake
-
     if outcome not in ("approved", "rejected"):
         raise DecisionInvalid("outcome", "must be 'approved' or 'rejected'")
     if outcome == "rejected" and not (comment or "").strip():
@@ -95,7 +93,7 @@ def decide(task: ApprovalTask, user, outcome: str, comment: str = "") -> Approva
         task.refresh_from_db()
         verb = "approve" if outcome == ApprovalStatus.APPROVED else "reject"
         audit.record(user, f"approval.{verb}", task, after={"status": outcome, "comment": comment}, message=task.title)
-        wake(task.run_id, from_statuses=[RunStatus.WAITING_APPROVAL])
+        approval_decided.send(task=task)
     return task
 
 
@@ -134,9 +132,6 @@ def expire_due(now=None) -> int:
 
 
 def _expire(task: ApprovalTask, now) -> int:
-    from integrations.runs.choices import RunStatus
-    from integrations.runs.services import wake
-
     with transaction.atomic():
         if task.on_expiry == OnExpiry.ESCALATE:
             done = ApprovalTask.objects.filter(
@@ -161,5 +156,5 @@ def _expire(task: ApprovalTask, now) -> int:
                 message=comment,
             )
             notify_on_commit(task.pk, "expired")
-            wake(task.run_id, from_statuses=[RunStatus.WAITING_APPROVAL])
+            approval_decided.send(task=task)
         return done

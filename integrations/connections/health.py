@@ -37,18 +37,9 @@ class Health:
         }.get(self.status, "")
 
 
-def recent_throttling(connection, since: datetime) -> int:
-    """429s and limiter deferrals since `since`, from the delivery ledger when it exists."""
-    try:
-        from integrations.deliveries.models import DeliveryAttempt, ThrottleEvent
-    except ImportError:  # the ledger app is optional for this read
-        return 0
-    answered = DeliveryAttempt.objects.filter(delivery__connection=connection, started_at__gte=since, status_code=429)
-    deferred = ThrottleEvent.objects.filter(connection=connection, at__gte=since)
-    return answered.count() + deferred.count()
-
-
-def health(connection, now: datetime | None = None) -> Health:
+def health(connection, now: datetime | None = None, *, throttled: int = 0) -> Health:
+    """`throttled`: 429s and limiter deferrals in the last THROTTLE_LOOKBACK — the delivery
+    ledger's numbers, passed in by whoever shows the status (deliveries.queries.connection_health)."""
     now = now or timezone.now()
     if connection.paused:
         return Health(ConnectionStatus.PAUSED, connection.paused_reason)
@@ -63,7 +54,6 @@ def health(connection, now: datetime | None = None) -> Health:
         return Health(ConnectionStatus.UNVERIFIED, "never tested")
     if connection.last_check_ok is False:
         return Health(ConnectionStatus.OFFLINE, connection.last_check_error)
-    throttled = recent_throttling(connection, now - THROTTLE_LOOKBACK)
     if throttled:
         return Health(ConnectionStatus.DEGRADED, f"throttled {throttled}× in the last hour")
     if (connection.last_check_latency_ms or 0) > SLOW_MS:

@@ -9,10 +9,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import PROTECT
 from django.utils import timezone
 
 from integrations.audit.services import record
+from integrations.connections import hooks
 from integrations.connections.models import Connection, MaintenanceWindow
+from integrations.connectors.base import CheckResult
+from integrations.connectors.errors import ConnectorError
+from integrations.connectors.registry import UnknownConnector, get_connector
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +39,16 @@ REVERIFY = ("base_url", "config", "allowed_hosts")
 
 
 class ConnectionInUse(Exception):
-    def __init__(self, flows: list[str]) -> None:
-        super().__init__("Used by " + ", ".join(flows))
-        self.flows = flows
+    """The connection cannot be deleted: flows use it, or rows of its history refer to it."""
+
+    def __init__(self, flows: list[str], kept: dict[str, int] | None = None) -> None:
+        self.flows, self.kept = flows, kept or {}
+        if flows:
+            self.message = f"Used by flows: {', '.join(flows)}."
+        else:
+            counts = " and ".join(f"{n} {name}" for name, n in self.kept.items())
+            self.message = f"It has {counts} on record, kept as history; pause the connection instead."
+        super().__init__(self.message)
 
 
 def snapshot(connection: Connection) -> dict[str, Any]:
@@ -87,31 +99,33 @@ def update_connection(
     return connection
 
 
-def _mentions(value: Any, name: str) -> bool:
-    """Does a flow definition refer to the connection `name` anywhere?"""
-    if isinstance(value, dict):
-        if value.get("connection") == name:
-            return True
-        return any(_mentions(v, name) for v in value.values())
-    if isinstance(value, list):
-        return any(_mentions(v, name) for v in value)
-    return False
-
-
 def flows_using(connection: Connection) -> list[str]:
-    """Keys of the flows whose draft or published versions use the connection (by name)."""
-    from integrations.flows.models import FlowVersion, Watermark
+    """Keys of the flows that use the connection (the flows app answers, connections/hooks.py)."""
+    return sorted({key for keys in hooks.flows_using.send(connection=connection) for key in keys})
 
-    keys = {v.flow.key for v in FlowVersion.objects.select_related("flow") if _mentions(v.definition, connection.name)}
-    keys.update(Watermark.objects.filter(connection=connection).values_list("flow__key", flat=True))
-    return sorted(keys)
+
+def history_of(connection: Connection) -> dict[str, int]:
+    """Rows other apps keep about the connection and protect from deletion (events it
+    received, deliveries made to it): {relation name, e.g. "events": how many}. Read from
+    the model relations Django knows, so this app names none of those apps."""
+    kept = {}
+    for relation in Connection._meta.related_objects:
+        if relation.on_delete is not PROTECT:
+            continue
+        count = relation.related_model._base_manager.filter(**{relation.field.name: connection}).count()
+        if count:
+            kept[relation.get_accessor_name()] = count
+    return kept
 
 
 @transaction.atomic
 def delete_connection(actor, connection: Connection) -> None:
+    """Refused (ConnectionInUse) while a flow uses the connection, or while events it
+    received or deliveries made to it are on record: those are history and are kept."""
     flows = flows_using(connection)
-    if flows:
-        raise ConnectionInUse(flows)
+    kept = history_of(connection)
+    if flows or kept:
+        raise ConnectionInUse(flows, kept)
     record(
         actor, "connection.deleted", connection, before=snapshot(connection), after={}, secret_fields=("credentials",)
     )
@@ -120,10 +134,6 @@ def delete_connection(actor, connection: Connection) -> None:
 
 def check_connection(actor, connection: Connection, *, on_attempt=None):
     """Call the system once and store the outcome; returns the connector's CheckResult."""
-    from integrations.connectors.base import CheckResult
-    from integrations.connectors.errors import ConnectorError
-    from integrations.connectors.registry import UnknownConnector, get_connector
-
     try:
         connector = get_connector(connection, on_attempt=on_attempt)
     except (UnknownConnector, ImportError, ConnectorError) as exc:

@@ -76,9 +76,9 @@ def dispatch_due(
         if not picked:
             return 0
         Delivery.objects.filter(pk__in=[pk for pk, _, _ in picked]).update(enqueued_at=now)
-        chunks = _chunks([(pk, cid) for pk, cid, _ in picked], chunk_size)
+        chunks = chunk_by_queue([(pk, cid) for pk, cid, _ in picked], chunk_size)
         unclaimed = {cid for _, cid, enqueued_at in picked if enqueued_at is not None}
-        transaction.on_commit(lambda: _send_all(chunks, enqueue_chunk if send is None else send))
+        transaction.on_commit(lambda: send_all(chunks, enqueue_chunk if send is None else send))
         if unclaimed:
             transaction.on_commit(lambda: queues.announce(unclaimed))
     return len(picked)
@@ -119,7 +119,7 @@ def budgets(due, stale: datetime) -> dict[int, int]:
     return result
 
 
-def _send_all(chunks: list[tuple[list[int], str]], send: Sender) -> None:
+def send_all(chunks: list[tuple[list[int], str]], send: Sender) -> None:
     for ids, queue in chunks:
         try:
             send(ids, queue)
@@ -128,7 +128,7 @@ def _send_all(chunks: list[tuple[list[int], str]], send: Sender) -> None:
             ledger.release_to_dispatcher(ids)
 
 
-def _chunks(picked: Sequence[tuple[int, int]], size: int) -> list[tuple[list[int], str]]:
+def chunk_by_queue(picked: Sequence[tuple[int, int]], size: int) -> list[tuple[list[int], str]]:
     """(delivery id, connection id) pairs → chunks, one connection (one queue) per chunk,
     oldest-first within each."""
     by_queue: dict[str, list[int]] = {}

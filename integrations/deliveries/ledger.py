@@ -16,6 +16,7 @@ from django.utils import timezone
 from integrations.audit.services import record
 from integrations.deliveries import conf
 from integrations.deliveries.choices import DUE_STATES, Classification, DeliveryState
+from integrations.deliveries.hooks import delivery_finished
 from integrations.deliveries.models import Delivery
 
 logger = logging.getLogger("integrations.deliveries")
@@ -130,12 +131,9 @@ def finish(delivery_id: int, fence: int, **fields) -> bool:
 
 
 def notify_finished(delivery_id: int) -> None:
-    """Tell the run (H3's runtime) once this transaction commits."""
-    try:
-        from integrations.runs.services import on_delivery_finished
-    except ImportError:  # the runtime is not installed: the ledger stands alone
-        return
-    transaction.on_commit(lambda: on_delivery_finished(delivery_id))
+    """Announce the end of the delivery once this transaction commits (the runtime, when
+    installed, has connected the run that waits for it; without it the ledger stands alone)."""
+    transaction.on_commit(lambda: delivery_finished.send(delivery_id=delivery_id))
 
 
 def defer(delivery_id: int, seconds: float, *, now: datetime | None = None) -> bool:

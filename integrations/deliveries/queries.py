@@ -1,11 +1,12 @@
-"""Read helpers for the connection page and dashboards: usage, throttling, held work."""
+"""Read helpers for the connection page and dashboards: status, usage, throttling, held work."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
+from integrations.connections.health import THROTTLE_LOOKBACK, Health, health
 from integrations.deliveries.choices import DUE_STATES, Outcome
 from integrations.deliveries.holds import hold_for
 from integrations.deliveries.models import Delivery, DeliveryAttempt, ThrottleEvent
@@ -65,3 +66,16 @@ def state_counts(connection=None) -> dict[str, int]:
     if connection is not None:
         rows = rows.filter(connection=connection)
     return dict(rows.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+
+
+def recent_throttling(connection, since: datetime) -> int:
+    """429s answered by the target and deferrals by our own limiter since `since`."""
+    answered = DeliveryAttempt.objects.filter(delivery__connection=connection, started_at__gte=since, status_code=429)
+    deferred = ThrottleEvent.objects.filter(connection=connection, at__gte=since)
+    return answered.count() + deferred.count()
+
+
+def connection_health(connection, now: datetime | None = None) -> Health:
+    """The connection's status (connections.health) with the ledger's recent throttling."""
+    now = now or timezone.now()
+    return health(connection, now, throttled=recent_throttling(connection, now - THROTTLE_LOOKBACK))

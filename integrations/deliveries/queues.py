@@ -10,6 +10,7 @@
 import logging
 import threading
 
+from celery import current_app
 from django.db import connections
 
 logger = logging.getLogger("integrations.deliveries")
@@ -57,10 +58,8 @@ def announce(connection_ids) -> None:
 
 
 def _broadcast(connection_ids: list[int]) -> None:
-    from studio.celery import app
-
     for connection_id in connection_ids:
         try:
-            app.control.add_consumer(queue_name(connection_id), reply=False)
+            current_app.control.add_consumer(queue_name(connection_id), reply=False)
         except Exception:  # broker down: workers learn it at start or on the next redispatch
             logger.warning("add_consumer broadcast for connection %s failed", connection_id, exc_info=True)

@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrations.audit.services import record
-from integrations.deliveries import conf
+from integrations.deliveries import conf, dispatcher
 from integrations.deliveries.choices import DeliveryState
 from integrations.deliveries.models import Delivery
 
@@ -48,7 +48,7 @@ def request_delivery(
     external_id: str | None = None,
     enqueue: bool = True,
 ) -> Delivery:
-    _validate(action, key, payload)
+    validate_request(action, key, payload)
     now = timezone.now()
     delivery, created = Delivery.objects.get_or_create(
         idempotency_key=key,
@@ -81,7 +81,7 @@ def request_deliveries(*, run, connections: dict, requests: list[tuple[str, obje
     now = timezone.now()
     rows = []
     for step_id, req in requests:
-        _validate(req.action, req.key, req.payload)
+        validate_request(req.action, req.key, req.payload)
         rows.append(
             Delivery(
                 idempotency_key=req.key,
@@ -115,7 +115,7 @@ def request_deliveries(*, run, connections: dict, requests: list[tuple[str, obje
     return ids
 
 
-def _validate(action: str, key: str, payload) -> None:
+def validate_request(action: str, key: str, payload) -> None:
     if action not in ACTIONS:
         raise DeliveryError("action", f"must be one of {', '.join(ACTIONS)}, not {action!r}")
     if not key or len(key) > 255:
@@ -139,10 +139,8 @@ def _enqueue_on_commit(delivery_id: int, connection_id: int) -> None:
 
 
 def _flush() -> None:
-    from integrations.deliveries.dispatcher import _chunks, _send_all, enqueue_chunk
-
     picked, _buffer.ids = getattr(_buffer, "ids", None) or [], []
-    _send_all(_chunks(picked, conf.MAX_CHUNK), enqueue_chunk)
+    dispatcher.send_all(dispatcher.chunk_by_queue(picked, conf.MAX_CHUNK), dispatcher.enqueue_chunk)
 
 
 def retry_delivery(delivery: Delivery, *, new_key_suffix: str | None = None, payload=None, actor=None) -> Delivery:

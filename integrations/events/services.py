@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 
 from integrations.connectors.errors import EventInvalid
+from integrations.events.hooks import event_stored
 from integrations.events.models import Event
 
 
@@ -41,8 +42,6 @@ def ingest_event(
 
     A duplicate (same source and external id) returns the first event and its runs with
     created=False and starts nothing, also when two copies arrive at the same moment."""
-    from integrations.runs import services as runs
-
     _check(source, type, external_id, payload)
     try:
         with transaction.atomic():
@@ -54,7 +53,8 @@ def ingest_event(
                 payload=payload,
                 business_key=business_key[:200],
             )
-            created_runs = runs.start_runs_for_event(event, versions)
+            # The runtime starts the runs (events/hooks.py), in this transaction.
+            created_runs = [run for runs in event_stored.send(event=event, versions=versions) for run in runs]
     except IntegrityError:
         event = Event.objects.get(source=source, external_id=external_id)
         return Ingested(event, list(event.runs.filter(sequence=0).order_by("id")), created=False)

@@ -1,32 +1,50 @@
-"""The one place the runtime reaches into the pure engine (integrations.engine), so the
-models, services and API depend on a handful of names only. Imports are lazy so that the
-API's URL map loads even while the engine is being changed."""
+"""The one door into the pure engine (integrations.engine) for the runtime: flows, runs and
+triggers import engine names from here and nowhere else, so what the runtime relies on is
+this short list, and an engine change that breaks it shows up in one file."""
 
-from integrations.engine.errors import DefinitionInvalid  # noqa: F401
+from integrations.engine import (
+    PENDING,
+    ApprovalDecision,
+    DefinitionInvalid,
+    DeliveryResult,
+    DryRunEffects,
+    EffectError,
+    compile_flow,
+    configure_template_limits,
+    runner,
+    validate_definition,
+)
+from integrations.engine.cron import cron_problem
+from integrations.engine.foreach import chunk_size, is_batch_flow, records_of
 
-
-def validate_definition(definition) -> list:
-    from integrations.engine import validate_definition as validate
-
-    return validate(definition)
-
-
-def compile_flow(definition):
-    from integrations.engine import compile_flow as compile_
-
-    return compile_(definition)
+__all__ = [
+    "PENDING",
+    "ApprovalDecision",
+    "DefinitionInvalid",
+    "DeliveryResult",
+    "DryRunEffects",
+    "EffectError",
+    "chunk_size",
+    "compile_flow",
+    "configure_template_limits",
+    "cron_problem",
+    "dry_run_effects",
+    "errors_as_dicts",
+    "is_batch_flow",
+    "plan_for",
+    "records_of",
+    "run",
+    "step_id_of",
+    "validate_definition",
+]
 
 
 def run(plan, record, effects, **kwargs):
-    from integrations.engine import runner
-
     return runner.run(plan, record, effects, **kwargs)
 
 
-def dry_run_effects(**reads):
+def dry_run_effects(**reads) -> DryRunEffects:
     """Simulated writes and approvals; `reads` = read-only lookup/crosswalk callables."""
-    from integrations.engine import DryRunEffects
-
     return DryRunEffects(**reads)
 
 
@@ -45,3 +63,8 @@ def plan_for(version):
         if version.is_published:
             version.__dict__["_compiled_plan"] = plan
     return plan
+
+
+def step_id_of(step) -> str:
+    """The id of a compiled step (or of a request that names its step)."""
+    return getattr(step, "id", None) or getattr(step, "step_id", "")

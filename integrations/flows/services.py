@@ -1,6 +1,8 @@
 """Flow lifecycle: create, edit the draft, publish an immutable version, pause/activate.
 
-Every change is audited in the same transaction as the change."""
+Every change is audited in the same transaction as the change, and announced through
+flows/hooks.py to the apps above (the triggers app keeps the flow's schedule in step,
+the runtime forgets its cached live version)."""
 
 import hashlib
 import json
@@ -12,6 +14,7 @@ from django.utils import timezone
 from integrations.audit import services as audit
 from integrations.flows import engine_api
 from integrations.flows.choices import FlowStatus, VersionState
+from integrations.flows.hooks import settings_changed, status_changed, version_published
 from integrations.flows.models import Flow, FlowVersion
 
 EMPTY_DEFINITION = {"trigger": {"type": "manual"}, "steps": []}
@@ -90,7 +93,7 @@ def update_flow(flow: Flow, user, **fields) -> Flow:
         setattr(flow, key, value)
     flow.save()
     audit.record(user, "flow.update", flow, before=_plain(before), after=_plain(fields))
-    _forget_invoke_cache(flow.key)
+    settings_changed.send(flow=flow)
     return flow
 
 
@@ -124,10 +127,7 @@ def publish(flow: Flow, user, *, notes: str = "") -> FlowVersion:
         flow.status = FlowStatus.ACTIVE
         flow.save(update_fields=["status", "updated_at"])
     audit.record(user, "flow.publish", draft, after={"number": number, "notes": draft.notes}, message=f"v{number}")
-    from integrations.flows import schedules
-
-    schedules.sync_flow(flow)
-    _forget_invoke_cache(flow.key)
+    version_published.send(flow=flow, version=draft)
     return draft
 
 
@@ -147,17 +147,8 @@ def set_status(flow: Flow, user, status: str) -> Flow:
         before={"status": before},
         after={"status": status},
     )
-    from integrations.flows import schedules
-
-    schedules.sync_flow(flow)
-    _forget_invoke_cache(flow.key)
+    status_changed.send(flow=flow)
     return flow
-
-
-def _forget_invoke_cache(key: str) -> None:
-    from integrations.runs.invoke import forget
-
-    transaction.on_commit(lambda: forget(key))
 
 
 def matching_versions(source: str, event_type: str) -> list[FlowVersion]:

@@ -3,8 +3,8 @@ and labelled by the engine's DryRunEffects; nothing is written."""
 
 from integrations.crosswalk.services import canonical_id
 from integrations.flows import engine_api
+from integrations.flows.outcome_json import outcome_dict
 from integrations.flows.services import DraftInvalid, draft_of
-from integrations.runs.outcomes import outcome_dict
 
 
 def version_for(flow, version: str):
@@ -31,12 +31,10 @@ def test_run(flow, user, record: dict, *, version: str = "draft") -> dict:
 
 def _page_of(definition, record) -> list:
     """The records of a batch flow's sample page; [] when the sample is one record."""
-    from integrations.engine.foreach import is_batch_flow, records_of
-
-    if not is_batch_flow(definition):
+    if not engine_api.is_batch_flow(definition):
         return []
     try:
-        return records_of(definition, record) or []
+        return engine_api.records_of(definition, record) or []
     except ValueError:
         return []
 

@@ -9,7 +9,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from integrations.runs import doorbell
 from integrations.runs.choices import Classification, RunStatus
+from integrations.runs.inbox.opening import open_exception
 from integrations.runs.models import Run
 
 WORKER_LOSS_CAP = 3
@@ -19,8 +21,6 @@ CHUNK = 500
 
 def dispatch_due(now=None) -> int:
     """Enqueue queued runs that are due and not enqueued in the last minute."""
-    from integrations.runs.services import enqueue
-
     now = now or timezone.now()
     due = Run.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
@@ -30,7 +30,7 @@ def dispatch_due(now=None) -> int:
         status=RunStatus.QUEUED,
     ).order_by("next_attempt_at", "id")
     ids = list(due.values_list("id", flat=True)[:CHUNK])
-    enqueue(ids)
+    doorbell.enqueue_runs(ids)
     return len(ids)
 
 
@@ -44,8 +44,6 @@ def sweep_expired(now=None) -> int:
 
 
 def _recover(run: Run, now) -> int:
-    from integrations.runs.exceptions import open_exception
-
     expired = Q(pk=run.pk, fence=run.fence, status=RunStatus.RUNNING, lease_until__lt=now)
     with transaction.atomic():
         if run.worker_losses + 1 >= WORKER_LOSS_CAP:

@@ -4,13 +4,14 @@ crosswalk reads, deliveries through the ledger, approval tasks and batches.
 Each effect is idempotent per (run, step): when a suspended run resumes, the engine calls
 the same effect again and it now finds the delivery done or the approval decided."""
 
+from integrations.approvals.services import open_task
 from integrations.connections.models import Connection
-from integrations.engine.effects import PENDING, ApprovalDecision, DeliveryResult
-from integrations.engine.errors import EffectError
-
-
-def step_id_of(step) -> str:
-    return getattr(step, "id", None) or getattr(step, "step_id", "")
+from integrations.connectors.errors import ConnectorError
+from integrations.connectors.registry import get_connector
+from integrations.crosswalk.services import canonical_id
+from integrations.deliveries import services as ledger
+from integrations.flows.engine_api import PENDING, ApprovalDecision, DeliveryResult, EffectError, step_id_of
+from integrations.runs.batch.collect import add_to_batch
 
 
 def connection_named(name: str) -> Connection:
@@ -30,9 +31,6 @@ class RuntimeEffects:
     def lookup(self, step, request: dict):
         """{"connection", "object", "by": {field: value}}: by id → read; by another field →
         find by that external reference, then read. None when nothing matches."""
-        from integrations.connectors.errors import ConnectorError
-        from integrations.connectors.registry import get_connector
-
         name = request.get("connection", "")
         connector = self._connectors.get(name)
         if connector is None:
@@ -52,13 +50,9 @@ class RuntimeEffects:
             raise EffectError(exc.message, transient=exc.transient, retry_after=exc.retry_after) from exc
 
     def crosswalk(self, object: str, system: str, external_id: str):
-        from integrations.crosswalk.services import canonical_id
-
         return canonical_id(object, system, external_id)
 
     def deliver(self, step, request):
-        from integrations.deliveries import services as ledger
-
         try:
             delivery = ledger.request_delivery(
                 run=self.run,
@@ -81,18 +75,7 @@ class RuntimeEffects:
         self.pending_delivery_ids.append(delivery.pk)
         return PENDING
 
-    def wake_if_already_done(self) -> None:
-        """The ledger may finish a delivery before the run is marked waiting; catch that."""
-        from integrations.deliveries.models import Delivery
-        from integrations.runs.services import on_delivery_finished
-
-        for delivery in Delivery.objects.filter(pk__in=self.pending_delivery_ids):
-            if str(delivery.state).upper() in ("SUCCEEDED", "DEAD"):
-                on_delivery_finished(delivery.pk)
-
     def approve(self, step, request):
-        from integrations.approvals.services import open_task
-
         task = open_task(self.run, request)
         if task.status in ("approved", "rejected"):
             by = task.decided_by.get_username() if task.decided_by else "system"
@@ -100,13 +83,5 @@ class RuntimeEffects:
         return PENDING
 
     def batch(self, step, group_key: str, record: dict):
-        from integrations.runs.batches import add_to_batch
-
         self.batch_ids.append(add_to_batch(self.run, step, group_key, record).pk)
         return PENDING
-
-    def flush_full_batches(self) -> None:
-        from integrations.runs.batches import maybe_flush
-
-        for batch_id in self.batch_ids:
-            maybe_flush(batch_id)

@@ -11,12 +11,15 @@ import time
 from dataclasses import dataclass
 
 import orjson
+from django.db import transaction
 
-from integrations.engine.effects import PENDING, DeliveryResult
-from integrations.engine.errors import EffectError
+from integrations.deliveries.models import Delivery
+from integrations.deliveries.sender import deliver_one
 from integrations.flows import engine_api
-from integrations.runs.effects import RuntimeEffects, step_id_of
-from integrations.runs.outcomes import error_dict, jsonable
+from integrations.flows.engine_api import PENDING, DeliveryResult, EffectError, step_id_of
+from integrations.flows.models import FlowVersion
+from integrations.flows.outcome_json import error_dict, jsonable
+from integrations.runs.effects import RuntimeEffects
 
 
 class NotInvocable(Exception):
@@ -30,9 +33,6 @@ class InvokeEffects(RuntimeEffects):
         self.queued: list[dict] = []
 
     def deliver(self, step, request):
-        from integrations.deliveries.models import Delivery
-        from integrations.deliveries.sender import deliver_one
-
         result = super().deliver(step, request)
         if result is not PENDING:
             return result
@@ -60,17 +60,22 @@ _live: dict[str, tuple[float, object]] = {}
 
 
 def forget(key: str | None = None) -> None:
-    """Drop cached lookups (all, or one flow's): publish and pause call this in-process."""
+    """Drop cached lookups (all, or one flow's)."""
     if key is None:
         _live.clear()
     else:
         _live.pop(key, None)
 
 
+def forget_on_commit(flow, **_) -> None:
+    """flows/hooks.py: a publish, pause or settings change drops this process's cached
+    lookup of the flow once it commits (other processes within CACHE_SECONDS)."""
+    key = flow.key
+    transaction.on_commit(lambda: forget(key))
+
+
 def live_version(key: str):
     """(flow status, live version) of a flow, or None when there is no such flow."""
-    from integrations.flows.models import FlowVersion
-
     now = time.monotonic()
     hit = _live.get(key)
     if hit and hit[0] > now:

@@ -9,18 +9,16 @@ decides when it is retried."""
 
 from integrations.audit.services import diff
 from integrations.crosswalk.services import canonical_id
-from integrations.engine.dryrun import DryRunEffects
-from integrations.engine.effects import PENDING
-from integrations.engine.foreach import is_batch_flow, records_of
+from integrations.deliveries.models import Delivery
 from integrations.flows import engine_api
+from integrations.flows.engine_api import PENDING, DryRunEffects, is_batch_flow, records_of
+from integrations.flows.services import matching_versions
 from integrations.runs.effects import RuntimeEffects
 
 PREVIEW_LIMIT = 200
 
 
 def preview_replay(events, *, flow=None) -> list[dict]:
-    from integrations.flows.services import matching_versions
-
     reads = RuntimeEffects(run=None)
     rows = []
     for event in list(events[:PREVIEW_LIMIT]):
@@ -77,8 +75,6 @@ def dry_run_page(version, payload, effects: PageEffects) -> tuple[str, str | Non
 
 
 def compare(request) -> dict:
-    from integrations.deliveries.models import Delivery
-
     row = Delivery.objects.filter(idempotency_key=request.key).first()
     verdict = {
         "key": request.key,

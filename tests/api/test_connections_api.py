@@ -222,3 +222,16 @@ def test_close_circuit_action(client_for, personas, conn):
     assert response.status_code == 200 and response.json()["circuit_held_until"] is None
     assert Connection.objects.get(pk=conn.pk).circuit_open_until is None
     assert AuditEntry.objects.get(action="connection.circuit_closed").actor == personas["analyst"]
+
+
+def test_a_connection_that_received_events_is_kept_with_a_409_naming_them(client_for, conn):
+    """Events refer to the connection they came through and are history: deleting the
+    connection is refused like a connection in use (409, not a 500), and the events stay."""
+    from integrations.events.models import Event
+
+    for n in range(3):
+        Event.objects.create(connection=conn, source="crm", type="client.created", external_id=f"e{n}")
+    response = client_for("admin").delete("/api/v1/connections/crm/")
+    assert response.status_code == 409
+    assert "3 events" in response.json()["detail"]
+    assert Event.objects.filter(connection=conn).count() == 3

@@ -6,7 +6,7 @@ import pytest
 from integrations.audit.models import AuditEntry
 from integrations.deliveries.models import Delivery
 from integrations.events.services import ingest_event
-from integrations.runs.bulk import process_chunk
+from integrations.runs.inbox.bulk import process_chunk
 from integrations.runs.models import BulkJob, Run, RunException
 from integrations.runs.services import execute_run
 from tests.api.runtime_fixtures import *  # noqa: F403
@@ -122,13 +122,14 @@ def test_a_stalled_bulk_job_is_rung_again_and_carries_on(token_client, invoice_f
 
     from django.utils import timezone
 
-    from integrations.runs import bulk
+    from integrations.runs import doorbell
+    from integrations.runs.inbox import bulk
 
     failed_mappings(3)
     job = token_client("operator").post(URL + "bulk/", {"action": "skip", "filter": {"status": "open"}},
                                         content_type="application/json").json()  # fmt: skip
     rung = []
-    monkeypatch.setattr(bulk, "_enqueue", rung.append)
+    monkeypatch.setattr(doorbell, "enqueue_bulk_job", rung.append)
     assert bulk.resume_stalled() == 0  # fresh
     assert bulk.resume_stalled(timezone.now() + timedelta(minutes=5)) == 1 and rung == [job["id"]]
     process_chunk(job["id"])

@@ -18,7 +18,7 @@ from django.test import Client
 
 from integrations.connectors.webhooks import standard_signature
 from integrations.events.models import Event
-from integrations.runs import services as runs_services
+from integrations.runs import doorbell
 from integrations.runs.dispatch import dispatch_due, sweep_expired
 from integrations.runs.models import Run
 from tests.runtime.conftest import INVOICE_FLOW, WEBHOOK_SECRET, crm, publish_flow  # noqa: F401
@@ -91,13 +91,13 @@ def test_each_webhook_sent_three_times_is_stored_run_and_posted_once(
     make_connection(simulator, "erp")
     publish_flow(personas["analyst"], INVOICE_FLOW)
     enqueued = Counter()
-    ring = runs_services.enqueue
+    ring = doorbell.enqueue_runs
 
     def counting_enqueue(run_ids) -> None:
         enqueued.update(run_ids)
         ring(run_ids)
 
-    monkeypatch.setattr(runs_services, "enqueue", counting_enqueue)
+    monkeypatch.setattr(doorbell, "enqueue_runs", counting_enqueue)
     worker(SWITCHBOARD_LEASE_SECONDS="60")
 
     started = time.monotonic()

@@ -43,9 +43,9 @@ INVOICE_FLOW = {
 def doorbells(monkeypatch):
     """Run ids the runtime would have enqueued (and delivery ids the ledger would have)."""
     rung = {"runs": [], "deliveries": []}
-    monkeypatch.setattr("integrations.runs.services.enqueue", lambda ids: rung["runs"].extend(ids))
+    monkeypatch.setattr("integrations.runs.doorbell.enqueue_runs", lambda ids: rung["runs"].extend(ids))
     monkeypatch.setattr("integrations.deliveries.services._flush", lambda: rung["deliveries"].append("flush"))
-    monkeypatch.setattr("integrations.runs.bulk._enqueue", lambda job_id: None)
+    monkeypatch.setattr("integrations.runs.doorbell.enqueue_bulk_job", lambda job_id: None)
     return rung
 
 

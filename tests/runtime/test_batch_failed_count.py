@@ -4,9 +4,10 @@ ended before the flush, and every record of the batch while its carrier run has 
 import pytest
 
 from integrations.deliveries.models import Delivery
-from integrations.runs import exceptions
+from integrations.runs.inbox import actions as exceptions
 from integrations.runs.models import Batch, Run, RunException
-from integrations.runs.services import execute_run, on_delivery_finished
+from integrations.runs.resume import on_delivery_finished
+from integrations.runs.services import execute_run
 from tests.runtime.test_batches import approve_hours, time_flow  # noqa: F401
 
 pytestmark = pytest.mark.django_db

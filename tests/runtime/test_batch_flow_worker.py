@@ -3,8 +3,8 @@ simulator: the split, the chunk messages, the completion and the group postings 
 real process boundaries — and a worker SIGKILLed while chunks run costs latency only."""
 
 from integrations.events.services import ingest_event
-from integrations.runs.chunks import dispatch_due as dispatch_chunks
-from integrations.runs.chunks import sweep_expired as sweep_chunks
+from integrations.runs.batch.chunks import dispatch_due as dispatch_chunks
+from integrations.runs.batch.chunks import sweep_expired as sweep_chunks
 from integrations.runs.dispatch import dispatch_due, sweep_expired
 from integrations.runs.models import Run, RunChunk, RunException
 from tests.reliability.conftest import empty_broker, simulator, worker  # noqa: F401

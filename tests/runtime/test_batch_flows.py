@@ -11,10 +11,13 @@ from integrations.deliveries.models import Delivery
 from integrations.deliveries.sender import deliver_chunk
 from integrations.events.services import ingest_event
 from integrations.flows.engine_api import validate_definition
-from integrations.runs import batch_runs, chunks, exceptions
+from integrations.runs.batch import chunks, completion, records
+from integrations.runs.batch import runs as batch_runs
+from integrations.runs.inbox import actions as exceptions
+from integrations.runs.inbox.resubmit import resubmit
 from integrations.runs.models import Run, RunChunk, RunException, StepRun
-from integrations.runs.resubmit import resubmit
-from integrations.runs.services import claim, execute_run, on_delivery_finished
+from integrations.runs.resume import on_delivery_finished
+from integrations.runs.services import claim, execute_run
 from tests.runtime.conftest import INVOICE_FLOW, publish_flow
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +63,7 @@ INVOICE_PAGE_FLOW = {
 def bells(doorbells, monkeypatch):
     """Chunk ids the runtime would have enqueued, next to the run and delivery doorbells."""
     doorbells["chunks"] = []
-    monkeypatch.setattr("integrations.runs.chunks.enqueue", lambda ids: doorbells["chunks"].extend(ids))
+    monkeypatch.setattr("integrations.runs.doorbell.enqueue_chunks", lambda ids: doorbells["chunks"].extend(ids))
     return doorbells
 
 
@@ -131,7 +134,7 @@ def test_records_run_in_chunks_group_by_project_and_post_once_per_group(
         run_all_chunks(run)
     run.refresh_from_db()
     assert run.status == "queued" and bells["runs"].count(run.pk) == 2  # created, then completed: once
-    assert chunks.complete_if_done(run.pk) is False
+    assert completion.complete_if_done(run.pk) is False
     run = execute_run(run.pk)
     assert run.status == "waiting-delivery"
     payloads = sorted((d.payload["group_key"], d.payload["count"]) for d in Delivery.objects.filter(run=run))
@@ -177,7 +180,7 @@ def test_a_chunk_executed_twice_writes_nothing_twice(billing, bells):
     run = execute_run(page("time.page", "entries", entries(8, missing_hours={1})).pk)
     first = RunChunk.objects.get(run=run, index=0)
     lost = chunks.claim(first.pk)
-    lost_result = batch_runs.run_records(run, lost.records, positions=lost.record_positions())
+    lost_result = records.run_records(run, lost.records, positions=lost.record_positions())
     later = timezone.now() + timedelta(seconds=3600)
     assert chunks.sweep_expired(now=later) == 1  # the worker was lost: back to the queue
     assert chunks.execute(first.pk).status == "running"  # the instance as claimed; now committed
@@ -231,7 +234,7 @@ def test_a_split_is_fenced_a_late_sweep_or_finisher_of_the_lost_chunk_writes_not
     second = RunChunk.objects.get(run=run, index=1)
     lose(second.pk)
     late = chunks.claim(second.pk)
-    late_result = batch_runs.run_records(run, late.records, positions=late.record_positions())
+    late_result = records.run_records(run, late.records, positions=late.record_positions())
     later = timezone.now() + timedelta(seconds=3600)
     with django_capture_on_commit_callbacks(execute=True):
         assert chunks._recover(late, later) == 1  # lost a second time: split
@@ -250,7 +253,7 @@ def test_re_requesting_deliveries_never_makes_a_second_row(personas, crm, erp_of
     invoices = [{"id": f"INV-{i}", "amount": i} for i in range(5)] + [{"id": "INV-0", "amount": 0}]
     run = execute_run(page("invoice.page", "invoices", invoices).pk)
     chunk = RunChunk.objects.get(run=run, index=0)
-    result = batch_runs.run_records(run, chunk.records, positions=chunk.record_positions())
+    result = records.run_records(run, chunk.records, positions=chunk.record_positions())
     chunks.execute(chunk.pk)
     assert (
         ledger.request_deliveries(run=run, connections=result.effects.connections, requests=result.effects.requests)
@@ -422,7 +425,7 @@ def test_a_chunk_that_crashes_fails_at_once_with_its_records_as_exceptions(billi
     def crash(run, records, **kwargs):
         raise RuntimeError("bug in an effect")
 
-    monkeypatch.setattr(batch_runs, "run_records", crash)
+    monkeypatch.setattr(records, "run_records", crash)
     chunks.execute(RunChunk.objects.get(run=run, index=1).pk)
     failed = RunChunk.objects.get(run=run, index=1)
     assert (failed.status, failed.failed, failed.worker_losses) == ("failed", 2, 0)

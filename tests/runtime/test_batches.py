@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from integrations.deliveries.models import Delivery
 from integrations.events.services import ingest_event
-from integrations.runs.batches import flush, flush_due
+from integrations.runs.batch.collect import flush, flush_due
 from integrations.runs.models import Batch, Run
 from integrations.runs.services import execute_run
 from tests.runtime.conftest import publish_flow

@@ -61,8 +61,8 @@ def test_approved_time_is_polled_from_kantata_and_billed_in_netsuite_once(
     from integrations.connections.models import Connection
     from integrations.crosswalk.services import link
     from integrations.flows.models import Flow
-    from integrations.flows.polls import poll
     from integrations.sandboxes.admin_api import reset_vendor
+    from integrations.triggers.polls import poll
 
     reset_vendor("kantata", 0)  # the firm's consultants as Kantata users, no time yet
     kantata = get_connector(Connection.objects.get(name="kantata"))

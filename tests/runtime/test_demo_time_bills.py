@@ -16,11 +16,11 @@ from integrations.deliveries.models import Delivery
 from integrations.deliveries.sender import deliver_one
 from integrations.flows import demo as flows_demo
 from integrations.flows.models import Flow
-from integrations.flows.polls import poll
 from integrations.runs.models import Run, RunException
 from integrations.runs.services import execute_run
 from integrations.sandboxes.admin_api import reset_vendor
 from integrations.sandboxes.seed.firm import generate_firm
+from integrations.triggers.polls import poll
 from tests.connectors.contract import use_sandboxes
 
 ENTRIES = 40  # time entries in the sandboxes: one firm, the same in Kantata and NetSuite

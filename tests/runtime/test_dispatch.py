@@ -52,10 +52,10 @@ def test_expired_leases_go_back_to_the_queue_and_the_third_loss_opens_an_excepti
     exc = RunException.objects.get(run=run)
     assert exc.classification == "worker_lost"
     # The lost worker finishing late writes nothing: its fence is stale.
-    from integrations.runs.outcomes import StaleFence, _guarded
+    from integrations.runs.outcomes import StaleFence, guarded
 
     with pytest.raises(StaleFence):
-        _guarded(claimed, status="succeeded")
+        guarded(claimed, status="succeeded")
 
 
 def test_a_live_lease_is_not_swept(invoice_flow, doorbells):

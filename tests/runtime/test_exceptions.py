@@ -8,9 +8,9 @@ from integrations.audit.models import AuditEntry
 from integrations.deliveries.models import Delivery
 from integrations.events.services import ingest_event
 from integrations.flows.services import publish, save_draft
-from integrations.runs import exceptions as actions
+from integrations.runs.inbox import actions
+from integrations.runs.inbox.resubmit import resubmit
 from integrations.runs.models import Run, RunException
-from integrations.runs.resubmit import resubmit
 from integrations.runs.services import execute_run
 from tests.runtime.conftest import INVOICE_FLOW
 from tests.runtime.test_event_to_delivery import drive

@@ -11,8 +11,8 @@ import pytest
 from integrations.connections.models import Connection
 from integrations.events.models import Event
 from integrations.flows.models import Watermark
-from integrations.flows.polls import poll
 from integrations.runs.models import Run
+from integrations.triggers.polls import poll
 from tests.runtime.conftest import publish_flow
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,8 @@ import pytest
 from django_celery_beat.models import PeriodicTask
 
 from integrations.audit.models import AuditEntry
-from integrations.flows.schedules import ScheduleInvalid, set_schedule
 from integrations.flows.services import set_status
-from integrations.runs.triggers import start_scheduled
+from integrations.triggers.schedules import ScheduleInvalid, set_schedule, start_scheduled
 from tests.runtime.conftest import publish_flow
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from integrations.connections import demo, tasks
 from integrations.connections.choices import ConnectionStatus
-from integrations.connections.health import health
 from integrations.connections.models import Connection, MaintenanceWindow
 from integrations.connections.services import add_window, create_connection
+from integrations.deliveries.queries import connection_health as health
 from integrations.sandboxes.credentials import sandbox_credentials
 
 

@@ -4,9 +4,9 @@ from dataclasses import asdict
 
 from rest_framework import serializers
 
-from integrations.connections.health import health
 from integrations.connections.models import Connection
 from integrations.connectors import registry
+from integrations.deliveries.queries import connection_health as health
 
 
 class ConnectionSerializer(serializers.ModelSerializer):

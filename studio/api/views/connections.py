@@ -17,10 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations.connections import services
-from integrations.connections.health import health
 from integrations.connections.models import Connection, MaintenanceWindow
 from integrations.connectors import registry
 from integrations.deliveries import circuit
+from integrations.deliveries.queries import connection_health as health
 from studio.api.serializers.connections import (
     CheckResultSerializer,
     ConnectionSerializer,
@@ -186,7 +186,7 @@ class ConnectionViewSet(
         try:
             services.delete_connection(request.user, connection)
         except services.ConnectionInUse as exc:
-            raise Conflict(f"Used by flows: {', '.join(exc.flows)}.") from None
+            raise Conflict(exc.message) from None
         return Response(status=204)
 
     @extend_schema(request=dict, responses=dict)

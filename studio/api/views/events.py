@@ -11,7 +11,7 @@ from integrations.events.models import Event
 from integrations.events.services import EventInvalid, ingest_event
 from integrations.flows.models import Flow
 from integrations.runs.preview import preview_replay
-from integrations.runs.triggers import ReplayInvalid, replay_events
+from integrations.triggers.manual import ReplayInvalid, replay_events
 from studio.api.serializers.events import (
     EventCreateSerializer,
     EventSerializer,

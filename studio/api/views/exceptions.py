@@ -6,11 +6,11 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from integrations.runs import exceptions as actions
-from integrations.runs.bulk import start_bulk
+from integrations.runs.inbox import actions
+from integrations.runs.inbox.bulk import start_bulk
+from integrations.runs.inbox.resubmit import resubmit
 from integrations.runs.models import BulkJob, RunException
 from integrations.runs.queries import EXCEPTION_FILTERS, filter_exceptions
-from integrations.runs.resubmit import resubmit
 from studio.api.serializers import exceptions as s
 from studio.api.views.runs import Conflict, NewestFirst, filter_params
 from studio.permissions import HasCapability

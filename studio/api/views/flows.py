@@ -7,11 +7,11 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from integrations.flows import schedules
 from integrations.flows import services as flows
 from integrations.flows.models import Flow
 from integrations.flows.testing import test_run
-from integrations.runs.services import start_manual_run
+from integrations.triggers import schedules
+from integrations.triggers.manual import start_manual_run
 from studio.api.serializers import flows as s
 from studio.api.serializers.runs import RunSerializer
 from studio.api.views.runs import NewestFirst

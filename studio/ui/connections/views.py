@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from integrations.connections import services
-from integrations.connections.health import health
 from integrations.connections.models import Connection, MaintenanceWindow
 from integrations.connectors import registry
 from integrations.deliveries import circuit
+from integrations.deliveries.queries import connection_health as health
 from studio.htmx import htmx_partial
 from studio.permissions import can, capability_required
 from studio.ui.connections import sandbox
@@ -163,12 +163,12 @@ def connection_test(request, name):
 @capability_required("manage_connections")
 def connection_delete(request, name):
     connection = _get(name)
-    flows = services.flows_using(connection)
+    flows, refused = services.flows_using(connection), ""
     if request.method == "POST":
         try:
             services.delete_connection(request.user, connection)
         except services.ConnectionInUse as exc:
-            flows = exc.flows
+            flows, refused = exc.flows, exc.message
         else:
             messages.success(request, f"Connection {name} deleted.")
             return redirect("connections:list")
@@ -177,8 +177,8 @@ def connection_delete(request, name):
     return render(
         request,
         "connections/confirm_delete.html",
-        {"connection": connection, "flows": flows},
-        status=409 if flows and request.method == "POST" else 200,
+        {"connection": connection, "flows": flows, "refused": refused},
+        status=409 if refused else 200,
     )
 
 

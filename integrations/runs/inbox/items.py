@@ -1,6 +1,7 @@
 """Retrying one record or group of a batch run: a one-record run of its own, `retry_of` the
 batch run and carrying the exception's `item`, so it runs through the ordinary one-record
-path (services.execute_run) and resolves or reopens that item's exception only.
+path (services.execute_run) and resolves or reopens that item's exception only. The inbox
+(actions.retry_item) checks the input before it comes here.
 
 - "record:<n>": the record as it was in the run's input (or as edited), from the start;
 - "group:<key>": the group's records, resumed at the batch step, so the steps after it
@@ -9,6 +10,7 @@ path (services.execute_run) and resolves or reopens that item's exception only.
 from integrations.flows import engine_api
 from integrations.runs.choices import Trigger
 from integrations.runs.models import Run
+from integrations.runs.services import create_run
 
 
 def batch_step_id(version) -> str:
@@ -22,9 +24,6 @@ def group_resume(step_id: str, data) -> dict:
 
 
 def retry_item(exc, user, target, data) -> Run:
-    from integrations.runs.exceptions import ActionInvalid
-    from integrations.runs.services import create_run
-
     failed = exc.run
     common = {
         "trigger": Trigger.RETRY,
@@ -38,10 +37,6 @@ def retry_item(exc, user, target, data) -> Run:
     if not exc.item.startswith("group:"):
         return create_run(target, **common)
     step_id = batch_step_id(target)
-    if not step_id:
-        raise ActionInvalid("version", "this version has no batch step to resume the group at")
-    if not isinstance((data or {}).get("records"), list):
-        raise ActionInvalid("input.records", "a group is retried with its records (a list)")
     run = create_run(target, start_at=step_id, **common)
     Run.objects.filter(pk=run.pk).update(resume=group_resume(step_id, data))
     run.resume = group_resume(step_id, data)

@@ -1,31 +1,25 @@
-"""Schedule ticks and event replays become queued runs."""
+"""Runs a person starts: a manual run of a flow on a record, and replays of stored events."""
 
 from django.db import transaction
-from django.utils import timezone
 
 from integrations.audit import services as audit
-from integrations.flows.choices import FlowStatus
 from integrations.flows.models import Flow
+from integrations.flows.services import matching_versions
 from integrations.runs.choices import Trigger
+from integrations.runs.models import Run
 from integrations.runs.services import create_run
 
 REPLAY_LIMIT = 5000
 
 
-def start_scheduled(flow_id: int):
-    """One run per tick; the record is the trigger's payload plus the tick time."""
-    flow = Flow.objects.filter(pk=flow_id, status=FlowStatus.ACTIVE).first()
-    version = flow.live_version if flow else None
+def start_manual_run(flow, user, record: dict) -> Run:
+    version = flow.live_version
     if version is None:
-        return None
-    now = timezone.now()
-    payload = (version.definition.get("trigger") or {}).get("payload") or {}
-    return create_run(
-        version,
-        trigger=Trigger.SCHEDULE,
-        record={**payload, "scheduled_at": now.isoformat()},
-        business_key=f"tick:{now:%Y-%m-%dT%H:%M}",
-    )
+        raise ValueError("the flow has no published version")
+    with transaction.atomic():
+        run = create_run(version, trigger=Trigger.MANUAL, record=record, user=user)
+        audit.record(user, "run.start", run, message=f"manual run of {version}")
+    return run
 
 
 class ReplayInvalid(ValueError):
@@ -39,8 +33,6 @@ def replay_events(events, user, *, flow: Flow | None = None) -> list:
 
     Deliveries keep their idempotency keys, so whatever the ledger says is done is found
     done and not posted again."""
-    from integrations.flows.services import matching_versions
-
     events = list(events[: REPLAY_LIMIT + 1])
     if len(events) > REPLAY_LIMIT:
         raise ReplayInvalid("filter", f"matches more than {REPLAY_LIMIT} events; narrow it")

@@ -21,22 +21,24 @@ import logging
 from datetime import timedelta
 from time import perf_counter
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from integrations import backoff
+from integrations.leases import claim_due
+from integrations.runs import doorbell
+from integrations.runs.batch import records as batch_records
+from integrations.runs.batch.completion import complete_if_done, finish_if_delivered
 from integrations.runs.choices import ChunkStatus, Classification, RunStatus
-from integrations.runs.leases import claim_due
 from integrations.runs.models import Run, RunChunk
+from integrations.runs.outcomes import MAX_RUN_ATTEMPTS, StaleFence
 
 log = logging.getLogger(__name__)
 
 WORKER_LOSS_CAP = 3  # losses of a one-record chunk before its record is an exception
 SPLIT_AT = 2  # losses of a larger chunk before it is split in halves
 REDISPATCH_AFTER = timedelta(seconds=60)
-CHUNKS_PER_MESSAGE = 1  # one chunk is already hundreds of records; one per message spreads them over workers
-TERMINAL = (ChunkStatus.DONE, ChunkStatus.FAILED, ChunkStatus.SPLIT)
 LIMIT = 500
 
 
@@ -48,29 +50,6 @@ def build(run: Run, records: list, size: int) -> list[RunChunk]:
     ]
 
 
-def enqueue_on_commit(chunk_ids) -> None:
-    ids = list(chunk_ids)
-    if ids:
-        transaction.on_commit(lambda: enqueue(ids))
-
-
-def enqueue(chunk_ids) -> None:
-    """Ring the doorbell; if the broker is down the dispatcher finds the queued chunks later."""
-    from integrations.runs import tasks
-
-    ids = list(chunk_ids)
-    for i in range(0, len(ids), CHUNKS_PER_MESSAGE):
-        try:
-            tasks.execute_chunks.apply_async(
-                (ids[i : i + CHUNKS_PER_MESSAGE],), expires=settings.SWITCHBOARD_LEASE_SECONDS
-            )
-        except Exception:  # broker unavailable: the rows stay queued
-            log.warning("could not enqueue chunks %s; the dispatcher will pick them up", ids[i : i + 3])
-            ids = ids[:i]
-            break
-    RunChunk.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
-
-
 def claim(chunk_id: int) -> RunChunk | None:
     rows = RunChunk.objects.filter(pk=chunk_id)
     if not claim_due(rows, queued=ChunkStatus.QUEUED, running=ChunkStatus.RUNNING, now=timezone.now()):
@@ -80,19 +59,17 @@ def claim(chunk_id: int) -> RunChunk | None:
 
 def execute(chunk_id: int) -> RunChunk | None:
     """Execute one chunk. Safe to call twice: the loser of the claim returns None."""
-    from integrations.runs import batch_runs
-
     chunk = claim(chunk_id)
     if chunk is None:
         return None
     started = perf_counter()
     try:
-        result = batch_runs.run_records(
+        result = batch_records.run_records(
             chunk.run,
             chunk.records,
             positions=chunk.record_positions(),
-            budget=batch_runs.chunk_budget_seconds(),
-            retry_transient=chunk.retries + 1 < max_tries(),
+            budget=batch_records.chunk_budget_seconds(),
+            retry_transient=chunk.retries + 1 < MAX_RUN_ATTEMPTS,
         )
         committed = _commit(chunk, result, (perf_counter() - started) * 1000)
     except Exception as exc:  # a bug would fail the same way on every retry: fail the chunk now
@@ -106,8 +83,6 @@ def execute(chunk_id: int) -> RunChunk | None:
 
 def _fail(chunk: RunChunk, message: str, classification, kind: str, now=None) -> bool:
     """Fenced: the chunk ends `failed` and each of its records is an exception of its own."""
-    from integrations.runs import batch_runs
-
     now = now or timezone.now()
     mine = Q(pk=chunk.pk, fence=chunk.fence, status=ChunkStatus.RUNNING)
     with transaction.atomic():
@@ -123,14 +98,12 @@ def _fail(chunk: RunChunk, message: str, classification, kind: str, now=None) ->
         failures = [
             (f"record:{n}", record, error) for n, record in zip(chunk.record_positions(), chunk.records, strict=True)
         ]
-        batch_runs.open_item_exceptions(chunk.run, failures, classification=classification)
+        batch_records.open_item_exceptions(chunk.run, failures, classification=classification)
     return True
 
 
 def _commit(chunk: RunChunk, result, duration_ms: float) -> bool:
     """Everything the chunk produced, in one transaction that holds the chunk's fence."""
-    from integrations.runs import batch_runs
-
     try:
         with transaction.atomic():
             won = RunChunk.objects.filter(pk=chunk.pk, fence=chunk.fence, status=ChunkStatus.RUNNING).update(
@@ -145,28 +118,20 @@ def _commit(chunk: RunChunk, result, duration_ms: float) -> bool:
                 finished_at=timezone.now(),
             )
             if not won:
-                raise batch_runs.StaleFence(chunk.pk)
+                raise StaleFence(chunk.pk)
             _hand_on(chunk, result)
             scope = {"chunk": chunk.index, "first_record": chunk.first, "records": result.done - len(result.retry)}
-            batch_runs.write_results(chunk.run, result, attempt=chunk.attempts, scope=scope)
-    except batch_runs.StaleFence:
+            batch_records.write_results(chunk.run, result, attempt=chunk.attempts, scope=scope)
+    except StaleFence:
         log.info("chunk %s lost its lease; its results were dropped", chunk.pk)
         return False
     return True
-
-
-def max_tries() -> int:
-    from integrations.runs.services import MAX_RUN_ATTEMPTS
-
-    return MAX_RUN_ATTEMPTS
 
 
 def _hand_on(chunk: RunChunk, result) -> None:
     """Inside the chunk's fenced commit: this chunk keeps the records it finished; those it
     had no time for become a new chunk due now, those that failed transiently a new chunk due
     after a backoff (no doorbell: the dispatcher rings it when due, so nothing sleeps)."""
-    from integrations.runs.services import backoff_seconds
-
     retry = set(result.retry)
     rest = list(range(result.done, len(chunk.records)))
     if not rest and not retry:
@@ -176,11 +141,11 @@ def _hand_on(chunk: RunChunk, result) -> None:
     now = timezone.now()
     if rest:
         later = _add_chunk(chunk, rest, retries=chunk.retries, next_attempt_at=now)
-        enqueue_on_commit([later.pk])
+        doorbell.enqueue_chunks_on_commit([later.pk])
     if retry:
         tries = chunk.retries + 1
-        delay = timedelta(seconds=backoff_seconds(tries, result.retry_after))
-        _add_chunk(chunk, sorted(retry), retries=tries, next_attempt_at=now + delay)
+        due = backoff.next_attempt_at(tries, retry_after=result.retry_after, now=now)
+        _add_chunk(chunk, sorted(retry), retries=tries, next_attempt_at=due)
 
 
 def _slice(chunk: RunChunk, offsets: list[int]) -> dict:
@@ -200,27 +165,9 @@ def _slice(chunk: RunChunk, offsets: list[int]) -> dict:
 def _add_chunk(chunk: RunChunk, offsets: list[int], **fields) -> RunChunk:
     """A new chunk of some of `chunk`'s records. The run row is locked so two chunks handing
     on at once cannot take the same index."""
-    from django.db.models import Max
-
     Run.objects.select_for_update().filter(pk=chunk.run_id).first()
     top = RunChunk.objects.filter(run_id=chunk.run_id).aggregate(n=Max("index"))["n"]
     return RunChunk.objects.create(run_id=chunk.run_id, index=top + 1, **_slice(chunk, offsets), **fields)
-
-
-def complete_if_done(run_id: int) -> bool:
-    """All chunks terminal → the run is queued again to finish (groups, deliveries), exactly
-    once: the conditional update on `waiting-chunks` has one winner (docs/RELIABILITY.md §9)."""
-    from integrations.runs.services import enqueue_on_commit as enqueue_run
-
-    unfinished = RunChunk.objects.filter(run_id=OuterRef("pk")).exclude(status__in=TERMINAL)
-    won = (
-        Run.objects.filter(pk=run_id, status=RunStatus.WAITING_CHUNKS)
-        .exclude(Exists(unfinished))
-        .update(status=RunStatus.QUEUED, next_attempt_at=timezone.now(), attempts=0, enqueued_at=None)
-    )
-    if won:
-        enqueue_run([Run(pk=run_id)])
-    return bool(won)
 
 
 def dispatch_due(now=None) -> int:
@@ -231,15 +178,13 @@ def dispatch_due(now=None) -> int:
         status=ChunkStatus.QUEUED,
     ).order_by("next_attempt_at", "id")
     ids = list(due.values_list("id", flat=True)[:LIMIT])
-    enqueue(ids)
+    doorbell.enqueue_chunks(ids)
     return len(ids)
 
 
 def sweep_expired(now=None) -> int:
     """Lease-expired chunks back to the queue, or failed at the worker-loss cap; and, as a
     safety net, finish runs whose completion check was lost with a worker."""
-    from integrations.runs import batch_runs
-
     now = now or timezone.now()
     swept = 0
     for chunk in RunChunk.objects.filter(status=ChunkStatus.RUNNING, lease_until__lt=now)[:LIMIT]:
@@ -249,7 +194,7 @@ def sweep_expired(now=None) -> int:
     for run_id in Run.objects.filter(status=RunStatus.WAITING_DELIVERY, chunked=True).values_list("pk", flat=True)[
         :LIMIT
     ]:
-        batch_runs.finish_if_delivered(run_id)
+        finish_if_delivered(run_id)
     return swept
 
 
@@ -292,6 +237,6 @@ def _split(chunk: RunChunk, expired: Q, now) -> int:
             _add_chunk(chunk, offsets, retries=chunk.retries, worker_losses=SPLIT_AT - 1, next_attempt_at=due)
             for offsets in (list(range(half)), list(range(half, len(chunk.records))))
         ]
-        enqueue_on_commit([h.pk for h in halves])
+        doorbell.enqueue_chunks_on_commit([h.pk for h in halves])
     log.warning("chunk %s of run %s was lost %s times: split in two", chunk.pk, chunk.run_id, chunk.worker_losses + 1)
     return 1

@@ -12,8 +12,10 @@ import json
 from django.db import transaction
 
 from integrations.connections.models import Connection
+from integrations.connectors.registry import get_connector
 from integrations.events.services import ingest_event
 from integrations.flows.choices import FlowStatus
+from integrations.flows.engine_api import is_batch_flow
 from integrations.flows.models import Flow, Watermark
 
 MAX_PAGES = 100  # one tick's share; the next tick carries on from the stored cursor
@@ -34,8 +36,6 @@ def page_identity(records) -> str:
 
 def poll(flow_id: int) -> int:
     """Store one event per changed record; returns how many new events were stored."""
-    from integrations.connectors.registry import get_connector
-
     flow = Flow.objects.filter(pk=flow_id, status=FlowStatus.ACTIVE).first()
     version = flow.live_version if flow else None
     trigger = (version.definition.get("trigger") or {}) if version else {}
@@ -57,8 +57,6 @@ def poll(flow_id: int) -> int:
 
 
 def _store_page(flow, version, connection, mark: Watermark, page, newest: str) -> int:
-    from integrations.engine.foreach import is_batch_flow
-
     new = 0
     whole_page = is_batch_flow(version.definition)
     with transaction.atomic():

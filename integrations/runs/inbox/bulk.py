@@ -4,14 +4,16 @@ The matching ids are frozen when the job is created; the task works through them
 chunks and records progress after each chunk, so a lost worker resumes where it stopped."""
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from integrations.audit import services as audit
-from integrations.runs import exceptions as actions
+from integrations.runs import doorbell
 from integrations.runs.choices import JobStatus
+from integrations.runs.inbox import actions
 from integrations.runs.models import BulkJob, RunException
 from integrations.runs.queries import filter_exceptions
 
@@ -41,14 +43,8 @@ def start_bulk(user, action: str, filters: dict, params: dict) -> BulkJob:
         audit.record(
             user, f"exception.bulk_{action}", job, object_type="runs.bulkjob", message=f"{len(ids)} exceptions"
         )
-        transaction.on_commit(lambda: _enqueue(job.pk))
+        transaction.on_commit(lambda: doorbell.enqueue_bulk_job(job.pk))
     return job
-
-
-def _enqueue(job_id: int) -> None:
-    from integrations.runs.tasks import process_bulk_job
-
-    process_bulk_job.delay(job_id)
 
 
 def process_chunk(job_id: int) -> BulkJob:
@@ -76,7 +72,7 @@ def process_chunk(job_id: int) -> BulkJob:
             updated_at=timezone.now(),
         )
         if not done:
-            transaction.on_commit(lambda: _enqueue(job.pk))
+            transaction.on_commit(lambda: doorbell.enqueue_bulk_job(job.pk))
     job.refresh_from_db()
     return job
 
@@ -97,13 +93,11 @@ def _apply(job: BulkJob, exc: RunException) -> dict | None:
 def resume_stalled(now=None, after_seconds: int = 120) -> int:
     """Periodic: a job whose chunk message was lost (no progress for a while) is rung again;
     its progress is in the row, so it carries on where it stopped."""
-    from datetime import timedelta
-
     now = now or timezone.now()
     stalled = BulkJob.objects.filter(
         status__in=[JobStatus.QUEUED, JobStatus.RUNNING], updated_at__lt=now - timedelta(seconds=after_seconds)
     ).values_list("pk", flat=True)
     ids = list(stalled)
     for job_id in ids:
-        _enqueue(job_id)
+        doorbell.enqueue_bulk_job(job_id)
     return len(ids)

@@ -1,16 +1,24 @@
-"""Schedule and poll triggers as django-celery-beat periodic tasks, one per flow.
+"""Schedule and poll triggers as django-celery-beat periodic tasks, one per flow, and the
+schedule tick that starts a run.
 
 The cron of a schedule trigger starts from the published definition; `set_schedule` edits
-it per flow afterwards (publishing again keeps the edited cron)."""
+it per flow afterwards (publishing again keeps the edited cron). The flow's task is kept in
+step when a version is published or the flow is paused or activated (flows/hooks.py)."""
 
 import json
 
 from django.db import transaction
+from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from integrations.audit import services as audit
 from integrations.flows.choices import FlowStatus
+from integrations.flows.engine_api import cron_problem
+from integrations.flows.models import Flow
+from integrations.runs.choices import Trigger
+from integrations.runs.services import create_run
 
+# Names of the Celery tasks in triggers/tasks.py, as stored in beat's rows.
 SCHEDULE_TASK = "integrations.runs.tasks.start_scheduled_run"
 POLL_TASK = "integrations.flows.tasks.poll_flow"
 
@@ -24,8 +32,6 @@ def task_name(flow) -> str:
 
 
 def parse_cron(cron: str) -> dict:
-    from integrations.engine.cron import cron_problem
-
     if problem := cron_problem(cron or ""):
         raise ScheduleInvalid(problem)
     parts = (cron or "").split()
@@ -60,6 +66,11 @@ def sync_flow(flow) -> PeriodicTask | None:
     return task
 
 
+def on_flow_changed(flow, **_) -> None:
+    """flows/hooks.py: a version was published or the flow paused/activated."""
+    sync_flow(flow)
+
+
 @transaction.atomic
 def set_schedule(flow, user, cron: str) -> PeriodicTask:
     """Edit the cron of a flow's schedule (or poll) trigger."""
@@ -71,3 +82,19 @@ def set_schedule(flow, user, cron: str) -> PeriodicTask:
     task.save()
     audit.record(user, "flow.schedule.update", flow, changes={"cron": [before, cron]})
     return task
+
+
+def start_scheduled(flow_id: int):
+    """One run per tick; the record is the trigger's payload plus the tick time."""
+    flow = Flow.objects.filter(pk=flow_id, status=FlowStatus.ACTIVE).first()
+    version = flow.live_version if flow else None
+    if version is None:
+        return None
+    now = timezone.now()
+    payload = (version.definition.get("trigger") or {}).get("payload") or {}
+    return create_run(
+        version,
+        trigger=Trigger.SCHEDULE,
+        record={**payload, "scheduled_at": now.isoformat()},
+        business_key=f"tick:{now:%Y-%m-%dT%H:%M}",
+    )

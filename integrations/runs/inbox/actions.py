@@ -1,21 +1,20 @@
-"""The exception inbox: open exceptions for failed runs and act on them.
+"""What people do with an open exception.
 
 Actions: retry (from the failed step or the start; with the version that ran or the
 current published one), edit-and-resubmit (diff kept, original read-only), skip, resolve
 with a reason, assign, comment, tag. Every action is audited with its actor."""
-
-import hashlib
-import re
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from integrations.audit import services as audit
-from integrations.runs.choices import ACTIVE_EXCEPTION, Classification, ExceptionStatus, RunStatus, Trigger
+from integrations.deliveries import services as ledger
+from integrations.deliveries.models import Delivery
+from integrations.runs.choices import ACTIVE_EXCEPTION, ExceptionStatus, RunStatus, Trigger
+from integrations.runs.inbox import items
 from integrations.runs.models import ExceptionComment, Run, RunException
-
-VOLATILE = re.compile(r"[0-9a-f]{8,}|\d+", re.IGNORECASE)
+from integrations.runs.services import create_run
 
 
 class ActionInvalid(ValueError):
@@ -24,99 +23,6 @@ class ActionInvalid(ValueError):
     def __init__(self, field: str, message: str, *, conflict: bool = False):
         super().__init__(f"{field}: {message}")
         self.field, self.message, self.conflict = field, message, conflict
-
-
-def signature(flow_key: str, step_id: str, message: str) -> str:
-    """Alike failures share a signature: ids and numbers blanked out of the message."""
-    return hashlib.sha256(f"{flow_key}|{step_id}|{VOLATILE.sub('#', message)}".encode()).hexdigest()
-
-
-def open_exception(
-    run: Run,
-    *,
-    step_id,
-    classification,
-    kind="",
-    message="",
-    field="",
-    original_input=None,
-    delivery_id=None,
-    item="",
-):
-    """Open (or, for a failed retry, reopen) the exception of a failed run (or of one
-    record, group or delivery of a batch run: `item`)."""
-    from integrations.runs.batches import note_carrier_outcome
-
-    note_carrier_outcome(run, step_id=step_id, failed=True)
-    flow = run.flow_version.flow
-    item = item or run.item
-    fields = {
-        "step_id": step_id,
-        "classification": classification,
-        "kind": kind,
-        "message": message or "failed",
-        "field": field or "",
-        "message_signature": signature(flow.key, step_id, message or ""),
-        "delivery_id": delivery_id,
-    }
-    previous = _retrying_exception(run, item)
-    if previous is not None:
-        for key, value in fields.items():
-            setattr(previous, key, value)
-        previous.run = run
-        previous.status = ExceptionStatus.ASSIGNED if previous.assignee_id else ExceptionStatus.OPEN
-        previous.duplicate_count += 1
-        previous.save()
-        audit.record("system:runtime", "exception.reopen", previous, message=message[:500])
-        return previous
-    exc = RunException.objects.create(
-        run=run, flow=flow, item=item, business_key=run.business_key, original_input=original_input, **fields
-    )
-    audit.record("system:runtime", "exception.open", exc, message=(message or "")[:500])
-    return exc
-
-
-def _retrying_exception(run: Run, item: str = ""):
-    """The exception being retried by this run: its own (a re-sent delivery) or its origin's
-    — for the retry of one item of a batch run, that item's."""
-    runs = [run.pk] if run.retry_of_id is None else [run.pk, run.retry_of_id]
-    retrying = RunException.objects.filter(run_id__in=runs, status=ExceptionStatus.RETRYING, item=item or run.item)
-    return retrying.order_by("-id").first()
-
-
-def open_for_delivery(run: Run, delivery, item: str = "") -> RunException:
-    # The ledger's classification: transient/exhausted → retries ran out; worker_lost; permanent.
-    classification = {"exhausted": Classification.TRANSIENT, "transient": Classification.TRANSIENT}.get(
-        delivery.classification, delivery.classification
-    )
-    if classification not in Classification.values:
-        classification = Classification.PERMANENT
-    return open_exception(
-        run,
-        step_id=delivery.step_id,
-        classification=classification,
-        kind="delivery",
-        message=getattr(delivery, "last_error", "") or "delivery failed",
-        original_input=delivery.payload,
-        delivery_id=delivery.pk,
-        item=item,
-    )
-
-
-def resolve_after_successful_retry(run: Run) -> None:
-    exc = _retrying_exception(run)
-    if exc is not None:
-        from integrations.runs.batches import note_carrier_outcome
-
-        note_carrier_outcome(run, failed=False)
-        exc.status, exc.resolved_at, exc.resolution_reason = (
-            ExceptionStatus.RESOLVED,
-            timezone.now(),
-            f"retry run {run.pk} succeeded",
-        )
-        exc.run = run
-        exc.save()
-        audit.record("system:runtime", "exception.resolve", exc, message=exc.resolution_reason)
 
 
 def lock_active(exc: RunException) -> RunException:
@@ -148,9 +54,6 @@ def retry(exc: RunException, user, *, from_step: str = "failed", version: str = 
 def resend_delivery(exc: RunException, user=None, *, new_key_suffix: str | None = None, payload=None) -> None:
     """The ledger re-sends the dead delivery (same key, or key:rN for an edited payload);
     the run waits for it again and resumes when it lands."""
-    from integrations.deliveries import services as ledger
-    from integrations.deliveries.models import Delivery
-
     delivery = Delivery.objects.get(pk=exc.delivery_id)
     try:
         ledger.retry_delivery(delivery, new_key_suffix=new_key_suffix, payload=payload, actor=user)
@@ -164,15 +67,11 @@ def resend_delivery(exc: RunException, user=None, *, new_key_suffix: str | None 
 
 
 def retry_as_new_run(exc: RunException, user, from_step: str, version: str, record=None, state=None) -> Run:
-    from integrations.runs.services import create_run
-
     failed = exc.run
     target = failed.flow_version if version == "ran" else failed.flow_version.flow.live_version
     if target is None:
         raise ActionInvalid("version", "the flow has no published version")
     if exc.item:  # one record or group of a batch run: a run of its own, retry_of the batch run
-        from integrations.runs.batch_items import retry_item
-
         return retry_item(exc, user, target, record if record is not None else exc.current_input)
     from_failed = from_step == "failed" and exc.step_id and _has_step(target, exc.step_id)
     return create_run(
@@ -186,6 +85,16 @@ def retry_as_new_run(exc: RunException, user, from_step: str, version: str, reco
         state=(state if state is not None else failed.state) if from_failed else None,
         start_at=exc.step_id if from_failed else "",
     )
+
+
+def retry_item(exc: RunException, user, target, data) -> Run:
+    """One record or group of a batch run, retried as a run of its own (inbox/items.py)."""
+    if exc.item.startswith("group:"):
+        if not items.batch_step_id(target):
+            raise ActionInvalid("version", "this version has no batch step to resume the group at")
+        if not isinstance((data or {}).get("records"), list):
+            raise ActionInvalid("input.records", "a group is retried with its records (a list)")
+    return items.retry_item(exc, user, target, data)
 
 
 def _has_step(version, step_id: str) -> bool:

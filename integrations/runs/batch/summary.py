@@ -3,8 +3,8 @@ counts, total duration and the first few errors — never one row per record per
 
 from django.utils import timezone
 
+from integrations.flows.outcome_json import jsonable
 from integrations.runs.models import StepRun
-from integrations.runs.outcomes import jsonable
 
 FIRST_ERRORS = 5
 

@@ -1,4 +1,4 @@
-"""Batch steps: collect records by group key; flush by size or age.
+"""The `batch` step of one-record runs: collect records by group key; flush by size or age.
 
 Completion is a conditional UPDATE (open → flushing) so exactly one flusher wins — no
 Celery chords (docs/RELIABILITY.md §9). On flush ONE run (the oldest) resumes with every record of
@@ -11,8 +11,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from integrations.flows.engine_api import step_id_of
+from integrations.runs import doorbell
 from integrations.runs.choices import BatchStatus, RunStatus
-from integrations.runs.effects import step_id_of
 from integrations.runs.models import Batch, BatchItem, Run
 
 
@@ -62,8 +63,6 @@ def flush(batch_id: int) -> bool:
     """Flush once: only the caller whose conditional update wins resumes the runs."""
     if not Batch.objects.filter(pk=batch_id, status=BatchStatus.OPEN).update(status=BatchStatus.FLUSHING):
         return False
-    from integrations.runs.services import enqueue_on_commit
-
     with transaction.atomic():
         batch = Batch.objects.get(pk=batch_id)
         items = list(batch.items.order_by("run_id"))
@@ -87,7 +86,7 @@ def flush(batch_id: int) -> bool:
         Batch.objects.filter(pk=batch.pk).update(
             status=BatchStatus.DONE, flushed_at=timezone.now(), done_count=len(items), failed_count=dropped
         )
-        enqueue_on_commit([Run(pk=i.run_id) for i in items])
+        doorbell.enqueue_runs_on_commit([i.run_id for i in items])
     return True
 
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from integrations.audit import services as audit
 from integrations.flows import engine_api
 from integrations.runs.choices import ExceptionStatus
-from integrations.runs.exceptions import ActionInvalid, lock_active, resend_delivery, retry_as_new_run
+from integrations.runs.inbox import items
+from integrations.runs.inbox.actions import ActionInvalid, lock_active, resend_delivery, retry_as_new_run
 
 
 def resubmit(exc, user, edited, note: str = ""):
@@ -54,9 +55,7 @@ def check_edited(exc, state: dict | None, edited=None) -> None:
     if not exc.step_id:
         return
     if exc.item:
-        from integrations.runs.batch_items import dry_run
-
-        outcome = dry_run(exc, edited)
+        outcome = items.dry_run(exc, edited)
     else:
         plan = engine_api.plan_for(exc.run.flow_version)
         outcome = engine_api.run(

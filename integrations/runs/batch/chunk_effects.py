@@ -5,9 +5,9 @@ Nothing here writes: deliveries are collected and requested in bulk when the chu
 there and the chunk files it under its group key. Lookups and crosswalk reads go through
 the same code as one-record runs."""
 
-from integrations.engine.effects import PENDING, DeliveryResult
-from integrations.engine.errors import EffectError
-from integrations.runs.effects import RuntimeEffects, connection_named, step_id_of
+from integrations.deliveries import services as ledger
+from integrations.flows.engine_api import PENDING, DeliveryResult, EffectError, step_id_of
+from integrations.runs.effects import RuntimeEffects, connection_named
 
 # What a deliver step of a batch flow reports: the write is in the ledger's hands, and the
 # record goes on without waiting (so `steps.<id>.remote_id` is null in a batch flow).
@@ -35,10 +35,8 @@ class ChunkEffects:
         return self._reads.crosswalk(object, system, external_id)
 
     def deliver(self, step, request):
-        from integrations.deliveries import services as ledger
-
         try:
-            ledger._validate(request.action, request.key, request.payload)
+            ledger.validate_request(request.action, request.key, request.payload)
         except ledger.DeliveryError as exc:  # e.g. a key longer than the ledger allows: this record fails
             raise EffectError(f"{exc.field}: {exc.message}") from exc
         if request.connection not in self.connections:

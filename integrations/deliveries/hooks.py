@@ -1,0 +1,7 @@
+"""What the delivery ledger announces to the apps above it (connected in their AppConfig.ready)."""
+
+from integrations.hooks import Hook
+
+# A delivery reached SUCCEEDED or DEAD; sent after the commit that recorded it, with
+# `delivery_id`. The runtime resumes (or fails) the run that waits for it.
+delivery_finished = Hook("deliveries.delivery_finished")

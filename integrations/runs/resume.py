@@ -1,0 +1,72 @@
+"""Resuming a waiting run: a delivery it waits for finished, an approval was decided, a
+batch was flushed. Connected to the hooks of deliveries and approvals (runs/apps.py).
+
+SUCCEEDED delivery → the run is queued again and resumes at the deliver step, whose effect
+now finds the delivery done. DEAD delivery → the run fails with an exception that carries
+the connector's classification and message. A delivery of a batch run is its own item."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.deliveries.models import Delivery
+from integrations.runs import doorbell
+from integrations.runs.batch import runs as batch_runs
+from integrations.runs.choices import RunStatus
+from integrations.runs.inbox.opening import open_for_delivery
+from integrations.runs.models import Run
+
+FINISHED = ("SUCCEEDED", "DEAD")
+
+
+def wake(run_id: int, *, from_statuses) -> bool:
+    """A waiting run becomes due again (delivery done, approval decided)."""
+    # attempts count transient failures of one stretch of work; a wake starts a new one.
+    woke = Run.objects.filter(pk=run_id, status__in=from_statuses).update(
+        status=RunStatus.QUEUED, next_attempt_at=timezone.now(), lease_until=None, attempts=0
+    )
+    if woke:
+        doorbell.enqueue_runs_on_commit([run_id])
+    return bool(woke)
+
+
+def on_approval_decided(task, **_) -> None:
+    """approvals/hooks.py, inside the transaction that decided the task."""
+    wake(task.run_id, from_statuses=[RunStatus.WAITING_APPROVAL])
+
+
+def on_delivery_finished(delivery_id: int, **_) -> None:
+    """deliveries/hooks.py, after the commit that ended the delivery (SUCCEEDED or DEAD)."""
+    delivery = Delivery.objects.select_related("run").get(pk=delivery_id)
+    run = delivery.run
+    if run is None:
+        return
+    if run.chunked:
+        batch_runs.on_delivery_finished(run, delivery)
+        return
+    with transaction.atomic():
+        if str(delivery.state).upper() == "SUCCEEDED":
+            wake(run.pk, from_statuses=[RunStatus.WAITING_DELIVERY])
+            return
+        failed = Run.objects.filter(pk=run.pk, status=RunStatus.WAITING_DELIVERY).update(
+            status=RunStatus.FAILED, finished_at=timezone.now(), error=_delivery_error(delivery)
+        )
+        if failed:
+            run.refresh_from_db()
+            open_for_delivery(run, delivery)
+
+
+def catch_up(delivery_ids) -> None:
+    """The ledger may finish a delivery before its run is marked waiting (its hook then found
+    the run still running and did nothing): resume for those now."""
+    for delivery_id, state in Delivery.objects.filter(pk__in=delivery_ids).values_list("pk", "state"):
+        if str(state).upper() in FINISHED:
+            on_delivery_finished(delivery_id)
+
+
+def _delivery_error(delivery) -> dict:
+    return {
+        "step_id": delivery.step_id,
+        "kind": "delivery",
+        "message": getattr(delivery, "last_error", "") or "delivery failed",
+        "classification": getattr(delivery, "classification", "") or "permanent",
+    }
