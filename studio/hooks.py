@@ -5,7 +5,6 @@ generic inbound webhook uses Standard Webhooks). A forged or stale request is re
 401 and nothing is stored; a repeated `webhook-id` answers 200 with the first result and
 starts nothing new. The event is stored before the 2xx answer (docs/RELIABILITY.md §1)."""
 
-import json
 import logging
 
 from django.http import JsonResponse
@@ -17,6 +16,7 @@ from integrations.connections.models import Connection
 from integrations.connectors.errors import WebhookRejected
 from integrations.connectors.registry import UnknownConnector, get_connector
 from integrations.events.services import EventInvalid, ingest_event
+from studio.api import json_body
 from studio.api.errors import problem
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,12 @@ def rejected(status: int, detail: str, field: str | None = None) -> JsonResponse
 
 def parse(connector, headers: dict, body: bytes) -> tuple[str, str, dict]:
     """(type, external id, payload): a connector may define `webhook_event`; otherwise the
-    Standard Webhooks shape {"type": ..., "data": {...}} with the id from `webhook-id`."""
+    Standard Webhooks shape {"type": ..., "data": {...}} with the id from `webhook-id`.
+    The body is read by the API's one JSON reader first, so a connector decoding it again
+    never meets nesting past the limit."""
+    document = json_body.loads(body or b"null")
     if hasattr(connector, "webhook_event"):
         return connector.webhook_event(headers, body)
-    document = json.loads(body or b"null")
     if not isinstance(document, dict):
         raise EventInvalid("body", "must be a JSON object")
     lowered = {k.lower(): v for k, v in headers.items()}
@@ -61,11 +63,16 @@ def receive(request, connection: str):
         return rejected(404, f"connection '{connection}' has no connector")
     try:
         event_type, external_id, payload = parse(connector, headers, request.body)
+    except json_body.BodyTooDeep as exc:
+        return rejected(400, str(exc), "body")
+    except EventInvalid as exc:
+        return rejected(400, exc.message, exc.field)
+    except ValueError:  # json.JSONDecodeError, from the reader or a connector
+        return rejected(400, "the body is not valid JSON", "body")
+    try:
         result = ingest_event(
             source=conn.name, type=event_type, external_id=external_id, payload=payload, connection=conn
         )
-    except json.JSONDecodeError:
-        return rejected(400, "the body is not valid JSON", "body")
     except EventInvalid as exc:
         return rejected(400, exc.message, exc.field)
     answer = {"event": result.event.pk, "runs": [r.pk for r in result.runs], "duplicate": not result.created}

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "studio.middleware.RequestBodyLimitMiddleware",  # 413 problem+json before a body is read
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -196,6 +197,10 @@ SWITCHBOARD_CIRCUIT_MAX_COOLDOWN_SECONDS = env.float("SWITCHBOARD_CIRCUIT_MAX_CO
 # Token calls of POST /api/v1/flows/<key>/invoke are answered before Django's request cycle
 # (studio/api/invoke_gateway.py); false sends them through the full stack like every request.
 SWITCHBOARD_INVOKE_GATEWAY = env.bool("SWITCHBOARD_INVOKE_GATEWAY", default=True)
+# Request bodies: JSON nested deeper than this is refused with 400 on every entry point
+# (API, webhooks, invoke); larger than DATA_UPLOAD_MAX_MEMORY_SIZE (Django's, 2.5 MiB by
+# default) is refused with 413 before it is read (studio/middleware.py).
+SWITCHBOARD_JSON_MAX_DEPTH = env.int("SWITCHBOARD_JSON_MAX_DEPTH", default=64)
 
 # --- Sandboxes ---------------------------------------------------------------------------
 SWITCHBOARD_SANDBOXES_ENABLED = env.bool("SWITCHBOARD_SANDBOXES_ENABLED", default=not PRODUCTION)
@@ -256,6 +261,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "studio.api.errors.exception_handler",
+    # JSON through studio/api/json_body.py (nesting bounded); forms as DRF's defaults.
+    "DEFAULT_PARSER_CLASSES": [
+        "studio.api.json_body.JSONBodyParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Switchboard API",

@@ -22,6 +22,7 @@ from django.http.request import split_domain_port, validate_host
 
 from integrations.flows.choices import FlowStatus
 from integrations.runs.invoke import live_version
+from studio.api import json_body
 from studio.api.invoke_answer import Answer, answer, problem_answer
 from studio.api.token_grants import token_allows
 
@@ -106,8 +107,8 @@ class InvokeGateway:
         """The body as a JSON object; otherwise the body is put back for Django to refuse."""
         length = int(environ["CONTENT_LENGTH"])
         body = environ["wsgi.input"].read(length) if length else b""
-        try:  # the stdlib parser, as DRF's: exact big integers, NaN and Infinity refused
-            record = json.loads(body, parse_constant=_refuse_constant)
+        try:  # the one body reader, as DRF's parser: too deep or not JSON goes to Django to refuse
+            record = json_body.loads(body)
         except ValueError:
             record = None
         if not isinstance(record, dict):
@@ -125,10 +126,6 @@ class InvokeGateway:
         headers += security_headers(self._secure(environ))
         start_response(f"{result.status} {HTTPStatus(result.status).phrase}", headers)
         return [body]
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def security_headers(secure: bool) -> list[tuple[str, str]]:

@@ -94,7 +94,8 @@ def test_an_unknown_host_is_refused_as_django_does(rates, operator):
 def test_a_body_over_the_upload_limit_is_refused(rates, operator):
     _, api = operator
     response = api.post(URL, {**RECORD, "notes": "x" * 100})
-    assert response.status_code == 400
+    assert response.status_code == 413 and response["Content-Type"] == PROBLEM
+    assert "the limit is 64 bytes" in response.json()["detail"]
 
 
 @override_settings(SECURE_SSL_REDIRECT=True)

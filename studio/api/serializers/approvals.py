@@ -5,8 +5,8 @@ from integrations.approvals.models import ApprovalTask
 
 class ApprovalSerializer(serializers.ModelSerializer):
     flow = serializers.CharField(source="run.flow_version.flow.key", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ApprovalTask

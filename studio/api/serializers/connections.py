@@ -10,6 +10,8 @@ from integrations.deliveries.queries import connection_health as health
 
 
 class ConnectionSerializer(serializers.ModelSerializer):
+    # Not a URL field: inbound-only kinds (webhook sources) have none, stored as "".
+    base_url = serializers.CharField(read_only=True, help_text="The target's base URL; empty for inbound-only kinds.")
     status = serializers.SerializerMethodField()
     status_detail = serializers.SerializerMethodField()
     kind_label = serializers.SerializerMethodField()
@@ -133,6 +135,50 @@ def connection_objects(connection) -> list[dict]:
         return describe_objects(connector.objects)
     finally:
         connector.close()
+
+
+class ConnectorFieldSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.CharField()
+    required = serializers.BooleanField()
+    label = serializers.CharField(allow_blank=True)
+    help = serializers.CharField(allow_blank=True)
+    default = serializers.JSONField(allow_null=True)
+    choices = serializers.ListField(child=serializers.JSONField())
+
+
+class ConnectorObjectSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    actions = serializers.ListField(child=serializers.CharField())
+    external_id_fields = serializers.ListField(child=serializers.CharField())
+    fields = ConnectorFieldSerializer(many=True)
+
+
+class ConnectorKindSerializer(serializers.Serializer):
+    """The schema of `connector_description`."""
+
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    inbound_only = serializers.BooleanField()
+    config_fields = ConnectorFieldSerializer(many=True)
+    auth_fields = ConnectorFieldSerializer(many=True)
+    objects = ConnectorObjectSerializer(many=True)
+
+
+class MaintenanceWindowSerializer(serializers.Serializer):
+    """The schema of `window_row` (studio/api/views/connections.py)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    weekday = serializers.IntegerField(allow_null=True)
+    start_time = serializers.CharField(allow_null=True)
+    end_time = serializers.CharField(allow_null=True)
+    starts_at = serializers.DateTimeField(allow_null=True)
+    ends_at = serializers.DateTimeField(allow_null=True)
+    timezone = serializers.CharField()
+    note = serializers.CharField(allow_blank=True)
 
 
 class CheckResultSerializer(serializers.Serializer):

@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
 from integrations.events.models import Event
+from studio.api.serializers.fields import object_id
 
 
 class EventSerializer(serializers.ModelSerializer):
-    connection = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    connection = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
 
     class Meta:
         model = Event
@@ -32,7 +33,7 @@ class IngestResultSerializer(serializers.Serializer):
 
 
 class ReplaySerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    ids = serializers.ListField(child=object_id(), required=False)
     received_from = serializers.DateTimeField(required=False)
     received_to = serializers.DateTimeField(required=False)
     source = serializers.CharField(required=False)
@@ -55,3 +56,26 @@ class ReplaySerializer(serializers.Serializer):
         if data.get("received_from") and data.get("received_to") and data["received_from"] > data["received_to"]:
             raise serializers.ValidationError({"received_to": ["must be after received_from"]})
         return data
+
+
+class DeliveryPreviewSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The idempotency key of the delivery the replay would request.")
+    connection = serializers.CharField()
+    object = serializers.CharField()
+    payload = serializers.JSONField()
+    ledger = serializers.CharField(allow_null=True, help_text="The ledger's state for the key; null: never sent.")
+    would_post = serializers.BooleanField()
+    changes = serializers.DictField(help_text="What the new version would send differently from what was posted.")
+
+
+class ReplayPreviewSerializer(serializers.Serializer):
+    """One row of a dry-run replay (integrations/runs/preview.py): an event through one flow."""
+
+    event = serializers.IntegerField()
+    flow = serializers.CharField()
+    version = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+    error = serializers.CharField(allow_null=True)
+    records = serializers.IntegerField(required=False, help_text="Batch flows: records in the page.")
+    groups = serializers.IntegerField(required=False, help_text="Batch flows: groups the page makes.")
+    deliveries = DeliveryPreviewSerializer(many=True)

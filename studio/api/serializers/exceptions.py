@@ -2,10 +2,11 @@ from rest_framework import serializers
 
 from integrations.runs.models import BulkJob, ExceptionComment, RunException
 from integrations.runs.queries import EXCEPTION_FILTERS
+from studio.api.serializers.fields import object_id
 
 
 class ExceptionCommentSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ExceptionComment
@@ -15,7 +16,7 @@ class ExceptionCommentSerializer(serializers.ModelSerializer):
 
 class ExceptionSerializer(serializers.ModelSerializer):
     flow = serializers.CharField(source="flow.key", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = RunException
@@ -91,7 +92,7 @@ class ExceptionFilterSerializer(serializers.Serializer):
     assignee = serializers.CharField(required=False)
     tag = serializers.CharField(required=False)
     signature = serializers.CharField(required=False)
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    ids = serializers.ListField(child=object_id(), required=False)
     q = serializers.CharField(required=False)
 
     def to_internal_value(self, data):

@@ -4,7 +4,7 @@ from integrations.flows.models import Flow, FlowVersion
 
 
 class FlowVersionSerializer(serializers.ModelSerializer):
-    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = FlowVersion
@@ -24,7 +24,7 @@ class FlowVersionSerializer(serializers.ModelSerializer):
 
 
 class FlowSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     live_version = serializers.SerializerMethodField()
 
     class Meta:

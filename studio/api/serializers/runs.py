@@ -23,7 +23,9 @@ class StepRunSerializer(serializers.ModelSerializer):
 
 class RunSerializer(serializers.ModelSerializer):
     flow = serializers.CharField(source="flow_version.flow.key", read_only=True)
-    version = serializers.IntegerField(source="flow_version.number", read_only=True)
+    version = serializers.IntegerField(
+        source="flow_version.number", read_only=True, allow_null=True, help_text="null for a test run of the draft"
+    )
 
     class Meta:
         model = Run

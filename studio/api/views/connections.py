@@ -21,9 +21,12 @@ from integrations.connections.models import Connection, MaintenanceWindow
 from integrations.connectors import registry
 from integrations.deliveries import circuit
 from integrations.deliveries.queries import connection_health as health
+from studio.api.json_body import require_object
 from studio.api.serializers.connections import (
     CheckResultSerializer,
     ConnectionSerializer,
+    ConnectorKindSerializer,
+    MaintenanceWindowSerializer,
     connection_objects,
     connector_description,
 )
@@ -57,8 +60,6 @@ CREATE_DEFAULTS = {
 
 def _form_data(payload: dict, instance=None, connector_class=None) -> dict:
     """The API body as the connection form's input, so both share one validation path."""
-    if not isinstance(payload, dict):
-        raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
     unknown = sorted(set(payload) - KNOWN_KEYS)
     if unknown:
         raise ValidationError({key: ["Unknown field."] for key in unknown})
@@ -140,6 +141,7 @@ class ConnectionViewSet(
         return Response(data)
 
     def _form(self, payload, instance=None):
+        payload = require_object(payload)
         kind = instance.kind if instance is not None else payload.get("kind")
         if kind not in registry.CONNECTORS:
             raise ValidationError({"kind": [f"Unknown connector kind; one of {', '.join(registry.CONNECTORS)}."]})
@@ -167,6 +169,7 @@ class ConnectionViewSet(
     @extend_schema(request=dict, responses=ConnectionSerializer)
     def partial_update(self, request, *args, **kwargs):
         connection = self.get_object()
+        require_object(request.data)
         if "kind" in request.data or "name" in request.data:
             raise ValidationError({k: ["Cannot be changed."] for k in ("kind", "name") if k in request.data})
         _kind, form = self._form(request.data, connection)
@@ -189,15 +192,17 @@ class ConnectionViewSet(
             raise Conflict(exc.message) from None
         return Response(status=204)
 
-    @extend_schema(request=dict, responses=dict)
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(methods=["GET"], responses=MaintenanceWindowSerializer(many=True))
+    @extend_schema(methods=["POST"], request=dict, responses={201: MaintenanceWindowSerializer(many=True)})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def windows(self, request, name=None):
         """Maintenance windows: GET the list; POST {"kind": "weekly", "weekday": 6, "start_time": "22:00",
         "end_time": "02:00", "timezone": "Europe/Berlin"} or {"kind": "one_off", "starts_at": "2026-12-01T20:00",
         "ends_at": "2026-12-01T23:00", "timezone": "UTC"}."""
         connection = self.get_object()
         if request.method == "POST":
-            form = MaintenanceWindowForm({k: ("" if v is None else v) for k, v in request.data.items()})
+            body = require_object(request.data)
+            form = MaintenanceWindowForm({k: ("" if v is None else v) for k, v in body.items()})
             if not form.is_valid():
                 _raise_form_errors(form)
             try:
@@ -245,6 +250,6 @@ class ConnectorKindsView(APIView):
     permission_classes = [HasCapability]
     capability = "view_studio"
 
-    @extend_schema(responses=dict)
+    @extend_schema(responses=ConnectorKindSerializer(many=True))
     def get(self, request):
         return Response([connector_description(kind) for kind, _label in registry.kinds()])

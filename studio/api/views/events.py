@@ -16,6 +16,7 @@ from studio.api.serializers.events import (
     EventCreateSerializer,
     EventSerializer,
     IngestResultSerializer,
+    ReplayPreviewSerializer,
     ReplaySerializer,
 )
 from studio.api.serializers.runs import RunSerializer
@@ -66,8 +67,10 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
         answer = {"event": result.event.pk, "runs": [r.pk for r in result.runs], "duplicate": not result.created}
         return Response(answer, status=status.HTTP_202_ACCEPTED if result.created else status.HTTP_200_OK)
 
-    @extend_schema(request=ReplaySerializer, responses={202: RunSerializer(many=True), 200: dict})
-    @action(detail=False, methods=["post"])
+    @extend_schema(
+        request=ReplaySerializer, responses={202: RunSerializer(many=True), 200: ReplayPreviewSerializer(many=True)}
+    )
+    @action(detail=False, methods=["post"], pagination_class=None)  # the runs it started, all of them
     def replay(self, request):
         body = ReplaySerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -114,7 +114,7 @@ class FlowViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         return Response(s.FlowVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.FlowVersionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # every published version, newest first
     def versions(self, request, key=None):
         flow = self.get_object()
         return Response(
