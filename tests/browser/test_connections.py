@@ -1,5 +1,6 @@
-"""In a real browser: create a connection to a sandbox, test it and see it Healthy, then
-add a maintenance window covering now and see it In maintenance."""
+"""In a real browser: create a connection to a sandbox, test it and see it Healthy (the
+header line too), try a window that ends before it starts and see the error at the field,
+then add a maintenance window covering now and see it In maintenance."""
 
 from datetime import timedelta
 
@@ -36,11 +37,22 @@ def test_create_test_and_schedule_maintenance(page, login, live_server, settings
     expect(page.locator("[data-testid=conn-credentials]")).to_contain_text("••••")
     expect(page.locator("body")).not_to_contain_text(creds["client_secret"])
 
+    expect(page.locator("#conn-head-lead")).to_contain_text("never tested")
     page.click("[data-testid=conn-test]")
     expect(page.locator("[data-testid=conn-test-result]")).to_contain_text("OK")
     expect(page.locator("[data-testid=conn-status]")).to_have_text("Healthy")
+    expect(page.locator("#conn-head-lead")).not_to_contain_text("never tested")  # header refreshed too
 
     now = timezone.now()
+    # A window that ends before it starts: the error appears at the field, nothing is added.
+    page.select_option("[data-testid=window-kind] select", "one_off")
+    page.fill("[data-testid=window-starts_at] input", (now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("[data-testid=window-ends_at] input", (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.click("[data-testid=conn-window-add]")
+    expect(page.locator("[data-testid=window-error-ends_at]")).to_be_visible()
+    expect(page.locator("[data-testid=window-errors]")).to_contain_text("not added")
+    expect(page.locator("[data-testid=conn-window]")).to_have_count(0)
+
     page.select_option("[data-testid=window-kind] select", "one_off")
     page.fill("[data-testid=window-starts_at] input", (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
     page.fill("[data-testid=window-ends_at] input", (now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
