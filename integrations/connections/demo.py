@@ -17,7 +17,9 @@ from django.conf import settings
 from integrations.connections.models import Connection
 from integrations.connections.services import create_connection, update_connection
 from integrations.connectors.registry import CONNECTORS, connector_class
+from integrations.sandboxes.admin_api import reset_vendor, seeder_for
 from integrations.sandboxes.credentials import sandbox_credentials
+from integrations.sandboxes.models import SandboxRecord
 from integrations.sandboxes.urls import SANDBOXES
 
 ACTOR = "system:seed_demo"
@@ -51,9 +53,6 @@ def demo_values(vendor: str) -> dict:
 
 
 def seed_sandbox_data(vendor: str, stdout) -> None:
-    from integrations.sandboxes.admin_api import reset_vendor, seeder_for
-    from integrations.sandboxes.models import SandboxRecord
-
     if SandboxRecord.objects.filter(vendor=vendor).exists():
         return
     try:

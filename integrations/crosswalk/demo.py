@@ -9,14 +9,13 @@ the links are made for the largest firm a sandbox can be reset to (1,333 consult
 hold whatever size is loaded. Idempotent: existing links are kept."""
 
 from integrations.crosswalk.models import CrosswalkLink
+from integrations.sandboxes.kantata.seed import SEED, users
+from integrations.sandboxes.seed.firm import MAX_TIME_ENTRIES, generate_firm
 
 WORKER, SYSTEM = "worker", "kantata"
 
 
 def demo_links() -> list[CrosswalkLink]:
-    from integrations.sandboxes.kantata.seed import SEED, users
-    from integrations.sandboxes.seed.firm import MAX_TIME_ENTRIES, generate_firm
-
     firm = generate_firm(SEED, MAX_TIME_ENTRIES)
     return [
         CrosswalkLink(object=WORKER, system=SYSTEM, external_id=user_id, canonical_id=consultant["worker_id"])

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class DeliveriesConfig(AppConfig):
@@ -6,14 +7,13 @@ class DeliveriesConfig(AppConfig):
     label = "deliveries"
 
     def ready(self) -> None:
-        from django.db import transaction
-        from django.db.models.signals import post_save
-
-        from integrations.connections.models import Connection
+        """A new connection's delivery queue is announced to running workers (queues.py)."""
+        # Imported once the app registry is ready: queues reads the models.
         from integrations.deliveries import queues
 
-        def on_created(sender, instance, created, raw=False, **kwargs):
-            if created and not raw:
-                transaction.on_commit(lambda: queues.announce([instance.pk]))
-
-        post_save.connect(on_created, sender=Connection, weak=False, dispatch_uid="deliveries.announce_queue")
+        post_save.connect(
+            queues.on_connection_saved,
+            sender="connections.Connection",
+            weak=False,
+            dispatch_uid="deliveries.announce_queue",
+        )

@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Count, Q
@@ -34,9 +35,8 @@ Sender = Callable[[list[int], str], None]  # (ids, queue name) -> enqueue one me
 
 
 def enqueue_chunk(ids: list[int], queue: str) -> None:
-    from integrations.deliveries.tasks import deliver_deliveries
-
-    deliver_deliveries.apply_async(args=[ids], queue=queue, expires=conf.task_expires_seconds())
+    """One message of delivery ids, sent by task name (tasks.py sits on top and imports this)."""
+    current_app.send_task(queues.DELIVER_TASK, args=[ids], queue=queue, expires=conf.task_expires_seconds())
 
 
 def dispatch_due(

@@ -11,7 +11,10 @@ import logging
 import threading
 
 from celery import current_app
-from django.db import connections
+from django.db import connections, transaction
+
+from integrations.connections.models import Connection
+from integrations.deliveries.models import Delivery
 
 logger = logging.getLogger("integrations.deliveries")
 
@@ -29,16 +32,12 @@ def route(name, args, kwargs, options, task=None, **kw):
     groups chunks by connection), so this costs a query only for ad-hoc senders."""
     if name != DELIVER_TASK or options.get("queue") or not args or not args[0]:
         return None
-    from integrations.deliveries.models import Delivery
-
     connection_id = Delivery.objects.filter(pk=args[0][0]).values_list("connection_id", flat=True).first()
     return {"queue": queue_name(connection_id)} if connection_id else None
 
 
 def consume_all(consumer) -> list[str]:
     """worker_ready: consume every connection's queue (the worker's own consumer, no broadcast)."""
-    from integrations.connections.models import Connection
-
     try:
         names = [queue_name(pk) for pk in Connection.objects.order_by("pk").values_list("pk", flat=True)]
     finally:
@@ -47,6 +46,12 @@ def consume_all(consumer) -> list[str]:
     for name in names:
         consumer.add_task_queue(name)
     return names
+
+
+def on_connection_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    """post_save of a Connection (apps.py): a new connection's queue is announced after commit."""
+    if created and not raw:
+        transaction.on_commit(lambda: announce([instance.pk]))
 
 
 def announce(connection_ids) -> None:

@@ -3,32 +3,24 @@
 
 from celery import shared_task
 
-from integrations.deliveries import conf
+from integrations.deliveries import conf, dispatcher, retention, sender
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, bind=True)
 def deliver_deliveries(self, delivery_ids: list[int]) -> dict:
-    from integrations.deliveries.sender import deliver_chunk
-
-    return deliver_chunk(delivery_ids[: conf.MAX_CHUNK], task_id=self.request.id or "")
+    return sender.deliver_chunk(delivery_ids[: conf.MAX_CHUNK], task_id=self.request.id or "")
 
 
 @shared_task(expires=10)
 def dispatch_deliveries() -> int:
-    from integrations.deliveries.dispatcher import dispatch_due
-
-    return dispatch_due()
+    return dispatcher.dispatch_due()
 
 
 @shared_task(expires=30)
 def sweep_deliveries() -> int:
-    from integrations.deliveries.dispatcher import sweep_expired
-
-    return sweep_expired()
+    return dispatcher.sweep_expired()
 
 
 @shared_task(expires=600)
 def prune_throttle_events() -> int:
-    from integrations.deliveries.retention import prune_throttle_events as prune
-
-    return prune()
+    return retention.prune_throttle_events()
