@@ -2,7 +2,7 @@
 
 The engine itself still runs one record at a time; this module only checks the option at
 save time and reads the list of records out of a run's input. The runtime
-(integrations.runs.chunks) splits that list into chunks and runs the plan per record."""
+(integrations.runs.batch) splits that list into chunks and runs the plan per record."""
 
 from __future__ import annotations
 
