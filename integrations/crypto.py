@@ -7,6 +7,7 @@ keys go first; older keys stay in the list while anything encrypted with them re
 
 import json
 from functools import lru_cache
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -21,14 +22,15 @@ def _fernet() -> MultiFernet:
     return MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
 
 
-def encrypt_json(value: dict) -> str:
+def encrypt_json(value: dict[str, Any]) -> str:
     return _fernet().encrypt(json.dumps(value, sort_keys=True).encode()).decode()
 
 
-def decrypt_json(token: str) -> dict:
+def decrypt_json(token: str) -> dict[str, Any]:
     if not token:
         return {}
     try:
-        return json.loads(_fernet().decrypt(token.encode()))
+        value: dict[str, Any] = json.loads(_fernet().decrypt(token.encode()))
+        return value
     except InvalidToken as exc:
         raise ImproperlyConfigured("Stored credentials cannot be decrypted with the configured keys.") from exc

@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from integrations import crypto
+from integrations.connectors.connection_settings import ConnectionSettings
 from integrations.connectors.errors import ConnectorError, WebhookRejected, classify_status, parse_retry_after
 from integrations.connectors.http import AttemptRecorder, HttpClient
 from integrations.connectors.redaction import redact_body, redact_text
@@ -89,7 +90,7 @@ class CheckResult:
 
 @dataclass
 class Page:
-    records: list[dict]
+    records: list[dict[str, Any]]
     next_cursor: str | None = None
     watermark: str | None = None  # the newest change marker seen, for the next poll
 
@@ -126,7 +127,13 @@ class Connector:
     # Receives webhooks only: no base URL to call (the generic webhook).
     inbound_only: bool = False
 
-    def __init__(self, connection, *, http: HttpClient | None = None, on_attempt: AttemptRecorder | None = None):
+    def __init__(
+        self,
+        connection: ConnectionSettings,
+        *,
+        http: HttpClient | None = None,
+        on_attempt: AttemptRecorder | None = None,
+    ) -> None:
         self.connection = connection
         self.credentials: dict[str, Any] = connection.get_credentials() if connection.has_credentials else {}
         self.config: dict[str, Any] = {f.name: f.default for f in self.config_fields if f.default is not None}
@@ -218,7 +225,7 @@ class Connector:
             self.raise_for_response(response)
         return response
 
-    def _send(self, method: str, path: str, extra_headers: dict, kwargs: dict) -> httpx.Response:
+    def _send(self, method: str, path: str, extra_headers: dict[str, str], kwargs: dict[str, Any]) -> httpx.Response:
         headers = {**self.default_headers(), **self.auth_headers(self.authenticate()), **extra_headers}
         return self.http.request(method, self.url(path), headers=headers, **kwargs)
 
@@ -255,11 +262,14 @@ class Connector:
         body = self.json_or_none(response)
         if isinstance(body, dict):
             for key in ("message", "error_description", "detail", "title"):
-                if isinstance(body.get(key), str):
-                    return body[key]
-            if isinstance(body.get("error"), dict | str):
-                err = body["error"]
-                return err.get("message", json.dumps(err)) if isinstance(err, dict) else err
+                if isinstance(text := body.get(key), str):
+                    return text
+            err = body.get("error")
+            if isinstance(err, dict):
+                message = err.get("message", json.dumps(err))
+                return "" if message is None else str(message)
+            if isinstance(err, str):
+                return err
         return redact_body(response.content, response.headers.get("content-type", ""), self.http.secrets)[:500]
 
     def error_code(self, response: httpx.Response) -> str | None:
@@ -309,7 +319,7 @@ class Connector:
     def _unsupported(self, action: str, object_name: str) -> ConnectorError:
         return ConnectorError(f"{self.label or self.kind} cannot {action} {object_name}.", kind="permanent")
 
-    def read(self, object_name: str, remote_id: str) -> dict:
+    def read(self, object_name: str, remote_id: str) -> dict[str, Any]:
         raise self._unsupported("read", object_name)
 
     def query(
@@ -317,7 +327,9 @@ class Connector:
     ) -> Page:
         raise self._unsupported("query", object_name)
 
-    def iterate(self, object_name: str, since: str | None = None, *, page_size: int | None = None) -> Iterator[dict]:
+    def iterate(
+        self, object_name: str, since: str | None = None, *, page_size: int | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Every record changed since the watermark, following the vendor's pagination."""
         cursor: str | None = None
         while True:
@@ -327,10 +339,10 @@ class Connector:
                 return
             cursor = page.next_cursor
 
-    def create(self, object_name: str, record: dict, *, idempotency_key: str | None = None) -> WriteResult:
+    def create(self, object_name: str, record: dict[str, Any], *, idempotency_key: str | None = None) -> WriteResult:
         raise self._unsupported("create", object_name)
 
-    def update(self, object_name: str, remote_id: str, record: dict) -> WriteResult:
+    def update(self, object_name: str, remote_id: str, record: dict[str, Any]) -> WriteResult:
         raise self._unsupported("update", object_name)
 
     def find_by_external_ref(self, object_name: str, external_id_field: str, external_id: str) -> WriteResult | None:
@@ -341,7 +353,7 @@ class Connector:
         object_name: str,
         external_id_field: str,
         external_id: str,
-        record: dict,
+        record: dict[str, Any],
         *,
         idempotency_key: str | None = None,
     ) -> WriteResult:

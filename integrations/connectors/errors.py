@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["transient", "permanent"]
 
@@ -46,7 +46,7 @@ class ConnectorError(Exception):
     def transient(self) -> bool:
         return self.kind == "transient"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "message": self.message,
             "kind": self.kind,

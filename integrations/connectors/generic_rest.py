@@ -17,9 +17,10 @@ import base64
 from typing import Any
 
 import httpx
-from jsonpath_ng import parse as jsonpath
+from jsonpath_ng.parser import parse as jsonpath
 
 from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
+from integrations.connectors.connection_settings import ConnectionSettings
 from integrations.connectors.errors import ConnectorError
 
 AUTH_TYPES = ("none", "header", "basic", "oauth2_client_credentials")
@@ -45,7 +46,7 @@ def _first(path: str | None, data: Any) -> Any:
     return matches[0].value if matches else None
 
 
-def parse_objects(raw: Any) -> dict[str, dict]:
+def parse_objects(raw: Any) -> dict[str, dict[str, Any]]:
     """Validate `config["objects"]`; errors name the object and key at fault."""
     if raw in (None, ""):
         return {}
@@ -97,7 +98,7 @@ class GenericRestConnector(Connector):
             errors["client_id"] = "Required for OAuth2 client credentials."
         return errors
 
-    def __init__(self, connection, **kwargs: Any) -> None:
+    def __init__(self, connection: ConnectionSettings, **kwargs: Any) -> None:
         super().__init__(connection, **kwargs)
         try:
             self.object_config = parse_objects(self.config.get("objects"))
@@ -152,11 +153,11 @@ class GenericRestConnector(Connector):
         return super().auth_headers(token)
 
     # --- operations ----------------------------------------------------------------------
-    def _spec(self, object_name: str) -> dict:
+    def _spec(self, object_name: str) -> dict[str, Any]:
         self.object_spec(object_name)
         return self.object_config[object_name]
 
-    def _records(self, spec: dict, body: Any) -> list[dict]:
+    def _records(self, spec: dict[str, Any], body: Any) -> list[dict[str, Any]]:
         records = _first(spec.get("records_path"), body) if spec.get("records_path") else body
         if not isinstance(records, list):
             raise ConnectorError(f"Expected a list of records at {spec.get('records_path') or '$'}.", kind="permanent")
@@ -184,23 +185,23 @@ class GenericRestConnector(Connector):
         marks = [str(r[field]) for r in records if field and isinstance(r, dict) and r.get(field)]
         return Page(records, str(next_cursor) if next_cursor not in (None, "") else None, max(marks, default=None))
 
-    def read(self, object_name: str, remote_id: str) -> dict:
+    def read(self, object_name: str, remote_id: str) -> dict[str, Any]:
         spec = self._spec(object_name)
         return self.json_or_none(self.request("GET", f"{spec['path'].rstrip('/')}/{remote_id}")) or {}
 
-    def _write_result(self, spec: dict, response: httpx.Response, created: bool) -> WriteResult:
+    def _write_result(self, spec: dict[str, Any], response: httpx.Response, created: bool) -> WriteResult:
         body = self.json_or_none(response)
         remote_id = body.get(spec.get("id_field") or "id") if isinstance(body, dict) else None
         return WriteResult(
             str(remote_id) if remote_id is not None else None, created, response.status_code, self.excerpt(response)
         )
 
-    def create(self, object_name: str, record: dict, *, idempotency_key: str | None = None) -> WriteResult:
+    def create(self, object_name: str, record: dict[str, Any], *, idempotency_key: str | None = None) -> WriteResult:
         spec = self._spec(object_name)
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return self._write_result(spec, self.request("POST", spec["path"], json=record, headers=headers), True)
 
-    def update(self, object_name: str, remote_id: str, record: dict) -> WriteResult:
+    def update(self, object_name: str, remote_id: str, record: dict[str, Any]) -> WriteResult:
         spec = self._spec(object_name)
         response = self.request("PATCH", f"{spec['path'].rstrip('/')}/{remote_id}", json=record)
         result = self._write_result(spec, response, False)

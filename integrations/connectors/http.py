@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 
+from integrations.connectors.connection_settings import ConnectionSettings
 from integrations.connectors.errors import BlockedDestination, ConnectorError
 from integrations.connectors.redaction import redact_body, redact_headers, redact_text, redact_url
 
@@ -184,7 +185,9 @@ class HttpClient:
         return self._client_for((urlsplit(self.base_url).hostname or "").lower())
 
     @classmethod
-    def for_connection(cls, connection, *, secrets: Iterable[str] = (), **kwargs) -> HttpClient:
+    def for_connection(
+        cls, connection: ConnectionSettings, *, secrets: Iterable[str] = (), **kwargs: Any
+    ) -> HttpClient:
         config = connection.config or {}
         timeout = config.get("timeout_seconds")
         if timeout and "timeout" not in kwargs:

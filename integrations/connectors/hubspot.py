@@ -15,6 +15,7 @@ import base64
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -22,6 +23,7 @@ from django.conf import settings
 
 from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
 from integrations.connectors.errors import ConnectorError, EventInvalid, WebhookRejected, parse_retry_after
+from integrations.connectors.payloads import json_object
 from integrations.connectors.redaction import redact_text
 from integrations.connectors.token_grant import request_token
 from integrations.connectors.webhooks import check_timestamp, hmac_sha256, lower_headers, matches_any
@@ -129,7 +131,7 @@ class HubSpotConnector(Connector):
     objects = OBJECTS
     test_path = "crm/v3/objects/companies?limit=1"
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rate_limit: dict[str, str] = {}  # the last X-HubSpot-RateLimit-* headers seen
 
@@ -160,7 +162,7 @@ class HubSpotConnector(Connector):
     def error_message(self, response: httpx.Response) -> str:
         body = self.json_or_none(response)
         if isinstance(body, dict) and isinstance(body.get("message"), str):
-            details = [e.get("message") for e in body.get("errors") or [] if isinstance(e, dict) and e.get("message")]
+            details = [str(e["message"]) for e in body.get("errors") or [] if isinstance(e, dict) and e.get("message")]
             category = f"{body['category']}: " if body.get("category") else ""
             extra = f" ({'; '.join(details)})" if details and details != [body["message"]] else ""
             return f"{category}{body['message']}{extra}"
@@ -202,18 +204,18 @@ class HubSpotConnector(Connector):
         return ",".join(self.object_spec(object_name).field_names())
 
     @staticmethod
-    def _props(record: dict) -> dict:
+    def _props(record: dict[str, Any]) -> dict[str, Any]:
         """Callers may pass {'properties': {...}} or the properties themselves; HubSpot wants strings."""
         props = record.get("properties", record) if isinstance(record.get("properties"), dict) else record
         return {k: "" if v is None else v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
                 for k, v in props.items()}  # fmt: skip
 
-    def read(self, object_name: str, remote_id: str) -> dict:
+    def read(self, object_name: str, remote_id: str) -> dict[str, Any]:
         """The object with its associated company ids (`associations.companies.results`)."""
         params = {"properties": self._properties(object_name)}
         if object_name in ASSOCIATED:
             params["associations"] = ASSOCIATED[object_name]
-        return self.request("GET", self._path(object_name, f"/{quote(remote_id, safe='')}"), params=params).json()
+        return json_object(self.request("GET", self._path(object_name, f"/{quote(remote_id, safe='')}"), params=params))
 
     def query(self, object_name: str, *, since: str | None = None, cursor: str | None = None,
               page_size: int | None = None) -> Page:  # fmt: skip
@@ -241,14 +243,14 @@ class HubSpotConnector(Connector):
         after = ((data.get("paging") or {}).get("next") or {}).get("after")
         return Page(records, str(after) if after else None, max(stamps, key=_epoch_ms_int) if stamps else since)
 
-    def create(self, object_name: str, record: dict, *, idempotency_key: str | None = None) -> WriteResult:
+    def create(self, object_name: str, record: dict[str, Any], *, idempotency_key: str | None = None) -> WriteResult:
         body = {"properties": self._props(record)}
         if isinstance(record.get("associations"), list):
             body["associations"] = record["associations"]
         response = self.request("POST", self._path(object_name), json=body)
         return WriteResult(str(response.json().get("id")), True, response.status_code, self.excerpt(response))
 
-    def update(self, object_name: str, remote_id: str, record: dict) -> WriteResult:
+    def update(self, object_name: str, remote_id: str, record: dict[str, Any]) -> WriteResult:
         path = self._path(object_name, f"/{quote(remote_id, safe='')}")
         response = self.request("PATCH", path, json={"properties": self._props(record)})
         return WriteResult(remote_id, False, response.status_code, self.excerpt(response))
@@ -261,7 +263,7 @@ class HubSpotConnector(Connector):
         self.raise_for_response(response)
         return WriteResult(str(response.json().get("id")), False, response.status_code, self.excerpt(response))
 
-    def upsert(self, object_name: str, external_id_field: str, external_id: str, record: dict, *,
+    def upsert(self, object_name: str, external_id_field: str, external_id: str, record: dict[str, Any], *,
                idempotency_key: str | None = None) -> WriteResult:  # fmt: skip
         props = {k: v for k, v in self._props(record).items() if k != external_id_field}
         body = {"inputs": [{"idProperty": external_id_field, "id": str(external_id), "properties": props}]}
@@ -279,11 +281,11 @@ class HubSpotConnector(Connector):
     def webhook_url(self) -> str:
         """The URL HubSpot signs: configured, else this app's /hooks/<connection>/ endpoint."""
         if self.config.get("webhook_url"):
-            return self.config["webhook_url"]
+            return str(self.config["webhook_url"])
         origin = getattr(settings, "SWITCHBOARD_PUBLIC_URL", "") or settings.SWITCHBOARD_SANDBOX_ORIGIN
         return f"{origin.rstrip('/')}/hooks/{self.connection.name}/"
 
-    def webhook_event(self, headers: Mapping[str, str], body: bytes) -> tuple[str, str, dict]:
+    def webhook_event(self, headers: Mapping[str, str], body: bytes) -> tuple[str, str, dict[str, Any]]:
         """(type, dedupe id, payload) for the event intake. HubSpot posts a JSON array of
         events and retries the same eventIds (attemptNumber + 1), so the ids are the key."""
         events = json.loads(body or b"null")

@@ -12,11 +12,12 @@ up through an external reference first and creates the record with its reference
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, WriteResult
+from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
 from integrations.connectors.errors import ConnectorError, parse_retry_after
 from integrations.connectors.redaction import redact_text
 
@@ -85,11 +86,11 @@ class KantataConnector(Connector):
     objects = OBJECTS
     test_path = "api/v1/users.json?per_page=1"
 
-    def auth_headers(self, token) -> dict[str, str]:
+    def auth_headers(self, token: Token | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.credentials.get('access_token', '')}"}
 
     # --- answers ---------------------------------------------------------------------
-    def _errors(self, response: httpx.Response) -> list[dict]:
+    def _errors(self, response: httpx.Response) -> list[dict[str, Any]]:
         body = self.json_or_none(response)
         errors = body.get("errors") if isinstance(body, dict) else None
         return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
@@ -119,7 +120,7 @@ class KantataConnector(Connector):
 
     # --- envelope --------------------------------------------------------------------
     @staticmethod
-    def unwrap(body: dict) -> list[dict]:
+    def unwrap(body: dict[str, Any]) -> list[dict[str, Any]]:
         """The records in canonical order: `results` names them, the id maps hold them."""
         return [
             body[r["key"]][str(r["id"])] for r in body.get("results") or [] if str(r["id"]) in body.get(r["key"], {})
@@ -131,14 +132,14 @@ class KantataConnector(Connector):
         return f"api/v1/{object_name}{suffix}.json"
 
     # --- operations ------------------------------------------------------------------
-    def read(self, object_name: str, remote_id: str) -> dict:
+    def read(self, object_name: str, remote_id: str) -> dict[str, Any]:
         records = self.unwrap(self.request("GET", self._path(object_name, f"/{quote(remote_id, safe='')}")).json())
         if not records:
             raise ConnectorError(f"Kantata returned no {object_name} {remote_id}.", kind="permanent", status_code=404)
         return records[0]
 
     def query(self, object_name: str, *, since: str | None = None, cursor: str | None = None,
-              page_size: int | None = None, filters: dict | None = None) -> Page:  # fmt: skip
+              page_size: int | None = None, filters: dict[str, Any] | None = None) -> Page:  # fmt: skip
         page = int(cursor or 1)
         params = {"page": page, "per_page": min(page_size or MAX_PER_PAGE, MAX_PER_PAGE), **(filters or {})}
         if since:
@@ -149,18 +150,18 @@ class KantataConnector(Connector):
         more = page < int((body.get("meta") or {}).get("page_count") or 1)
         return Page(records, str(page + 1) if more else None, max(stamps) if stamps else since)
 
-    def create(self, object_name: str, record: dict, *, idempotency_key: str | None = None) -> WriteResult:
+    def create(self, object_name: str, record: dict[str, Any], *, idempotency_key: str | None = None) -> WriteResult:
         response = self.request("POST", self._path(object_name), json={SINGULAR[object_name]: record})
         created = self.unwrap(response.json())
         return WriteResult(str(created[0]["id"]) if created else None, True, response.status_code,
                            self.excerpt(response))  # fmt: skip
 
-    def update(self, object_name: str, remote_id: str, record: dict) -> WriteResult:
+    def update(self, object_name: str, remote_id: str, record: dict[str, Any]) -> WriteResult:
         path = self._path(object_name, f"/{quote(remote_id, safe='')}")
         response = self.request("PUT", path, json={SINGULAR[object_name]: record})
         return WriteResult(remote_id, False, response.status_code, self.excerpt(response))
 
-    def _reference(self, object_name: str, model: str, ref: str) -> dict:
+    def _reference(self, object_name: str, model: str, ref: str) -> dict[str, Any]:
         if object_name not in SUBJECT_TYPES:
             raise ConnectorError(f"Kantata {object_name} cannot carry external references.", kind="permanent")
         return {"subject_type": SUBJECT_TYPES[object_name], "service_name": self.config.get("service_name"),
@@ -175,12 +176,12 @@ class KantataConnector(Connector):
             return None
         return WriteResult(str(refs[0]["subject_id"]), False, 200, "")
 
-    def upsert(self, object_name: str, external_id_field: str, external_id: str, record: dict, *,
+    def upsert(self, object_name: str, external_id_field: str, external_id: str, record: dict[str, Any], *,
                idempotency_key: str | None = None) -> WriteResult:  # fmt: skip
         """Look up by external reference, then update; else create with the reference nested,
         so a retried create after an ambiguous failure finds the first one instead of duplicating."""
         found = self.find_by_external_ref(object_name, external_id_field, external_id)
-        if found is not None:
+        if found is not None and found.remote_id is not None:
             result = self.update(object_name, found.remote_id, record)
             return WriteResult(found.remote_id, False, result.status_code, result.excerpt)
         reference = self._reference(object_name, external_id_field, external_id)

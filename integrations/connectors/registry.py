@@ -11,12 +11,13 @@ The class subclasses `integrations.connectors.base.Connector` and sets `kind` to
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
     from integrations.connectors.base import Connector
+    from integrations.connectors.connection_settings import ConnectionSettings
 
 CONNECTORS: dict[str, tuple[str, str]] = {
     "generic_rest": ("Generic REST API", "integrations.connectors.generic_rest.GenericRestConnector"),
@@ -41,7 +42,8 @@ def connector_class(kind: str) -> type[Connector]:
         _label, path = CONNECTORS[kind]
     except KeyError:
         raise UnknownConnector(f"No connector of kind {kind!r}.") from None
-    return import_string(path)
+    connector: type[Connector] = import_string(path)
+    return connector
 
 
 def kinds() -> list[tuple[str, str]]:
@@ -53,6 +55,6 @@ def label_for(kind: str) -> str:
     return CONNECTORS.get(kind, (kind, ""))[0]
 
 
-def get_connector(connection, **kwargs) -> Connector:
+def get_connector(connection: ConnectionSettings, **kwargs: Any) -> Connector:
     """The connector for a Connection row; kwargs go to the constructor (http, on_attempt)."""
     return connector_class(connection.kind)(connection, **kwargs)

@@ -22,12 +22,14 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 
 from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
 from integrations.connectors.errors import ConnectorError, EventInvalid, WebhookRejected, parse_retry_after
+from integrations.connectors.payloads import json_object
 from integrations.connectors.redaction import redact_text
 from integrations.connectors.token_grant import request_token
 from integrations.connectors.webhooks import lower_headers, verify_standard_webhook
@@ -125,7 +127,7 @@ class SalesforceConnector(Connector):
     objects = OBJECTS
     test_path = "limits"
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.api_usage: tuple[int, int] | None = None  # (used, max) from the last answer
 
@@ -177,7 +179,7 @@ class SalesforceConnector(Connector):
             self.api_usage = (int(match.group(1)), int(match.group(2)))
         super().raise_for_response(response)
 
-    def _errors(self, response: httpx.Response) -> list[dict]:
+    def _errors(self, response: httpx.Response) -> list[dict[str, Any]]:
         body = self.json_or_none(response)
         if isinstance(body, dict):
             body = [body]
@@ -211,9 +213,9 @@ class SalesforceConnector(Connector):
         return super().rate_limit_from_response(response)
 
     # --- operations --------------------------------------------------------------------
-    def read(self, object_name: str, remote_id: str) -> dict:
+    def read(self, object_name: str, remote_id: str) -> dict[str, Any]:
         self.object_spec(object_name)
-        return self.request("GET", f"sobjects/{object_name}/{quote(remote_id, safe='')}").json()
+        return json_object(self.request("GET", f"sobjects/{object_name}/{quote(remote_id, safe='')}"))
 
     def query(self, object_name: str, *, since: str | None = None, cursor: str | None = None,
               page_size: int | None = None) -> Page:  # fmt: skip
@@ -235,7 +237,7 @@ class SalesforceConnector(Connector):
         next_cursor = None if body.get("done", True) else body.get("nextRecordsUrl")
         return Page(records, next_cursor, max(stamps, key=_instant) if stamps else since)
 
-    def soql(self, query: str) -> list[dict]:
+    def soql(self, query: str) -> list[dict[str, Any]]:
         """Every record a SOQL query returns, following nextRecordsUrl."""
         body = self.request("GET", "query", params={"q": query}).json()
         records = list(body.get("records") or [])
@@ -244,12 +246,12 @@ class SalesforceConnector(Connector):
             records.extend(body.get("records") or [])
         return records
 
-    def create(self, object_name: str, record: dict, *, idempotency_key: str | None = None) -> WriteResult:
+    def create(self, object_name: str, record: dict[str, Any], *, idempotency_key: str | None = None) -> WriteResult:
         self.object_spec(object_name)
         response = self.request("POST", f"sobjects/{object_name}", json=record)
         return WriteResult(response.json().get("id"), True, response.status_code, self.excerpt(response))
 
-    def update(self, object_name: str, remote_id: str, record: dict) -> WriteResult:
+    def update(self, object_name: str, remote_id: str, record: dict[str, Any]) -> WriteResult:
         self.object_spec(object_name)
         fields = {k: v for k, v in record.items() if k not in ("Id", "attributes")}
         response = self.request("PATCH", f"sobjects/{object_name}/{quote(remote_id, safe='')}", json=fields)
@@ -270,7 +272,7 @@ class SalesforceConnector(Connector):
         self.raise_for_response(response)
         return WriteResult(response.json().get("Id"), False, response.status_code, self.excerpt(response))
 
-    def upsert(self, object_name: str, external_id_field: str, external_id: str, record: dict, *,
+    def upsert(self, object_name: str, external_id_field: str, external_id: str, record: dict[str, Any], *,
                idempotency_key: str | None = None) -> WriteResult:  # fmt: skip
         """One PATCH on the External ID field: Salesforce creates or updates atomically."""
         path = self._by_external_id(object_name, external_id_field, external_id)
@@ -294,7 +296,7 @@ class SalesforceConnector(Connector):
             raise WebhookRejected("no change-event signing secret is configured for this connection")
         verify_standard_webhook([secret], headers, body)
 
-    def webhook_event(self, headers: Mapping[str, str], body: bytes) -> tuple[str, str, dict]:
+    def webhook_event(self, headers: Mapping[str, str], body: bytes) -> tuple[str, str, dict[str, Any]]:
         """(type, dedupe id, payload) of a CDC-style event: the record's fields with its Id."""
         event = json.loads(body or b"null")
         header = event.get("ChangeEventHeader") if isinstance(event, dict) else None
@@ -316,7 +318,7 @@ class SalesforceConnector(Connector):
             )
 
 
-def _event_type(header: dict, fields: dict) -> str:
+def _event_type(header: dict[str, Any], fields: dict[str, Any]) -> str:
     """`opportunity.won` when an opportunity's stage became Closed Won, else e.g. `account.update`."""
     entity, change = str(header.get("entityName") or "record").lower(), str(header.get("changeType") or "").lower()
     won = entity == "opportunity" and "StageName" in (header.get("changedFields") or [])
