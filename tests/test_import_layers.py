@@ -28,7 +28,13 @@ def verdict(output: str) -> list[str]:
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only `root` may supply the packages
     return subprocess.run(
-        [str(LINT_IMPORTS), "--no-cache"], cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False
+        [str(LINT_IMPORTS), "--no-cache", "--no-logo"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -108,4 +114,4 @@ def test_the_real_tree_keeps_every_import_contract():
     (fails, listing the offending edges, until the runtime refactor of issue 8 lands)."""
     result = lint_imports(REPO)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 2 kept, 0 broken." in result.stdout
+    assert " kept, 0 broken." in result.stdout
