@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,31 @@ def test_a_bad_import_breaks_the_contract_naming_its_edge(copy, copy_output, pat
     assert result.returncode != 0, result.stdout
     assert broken in result.stdout and edge in result.stdout, result.stdout
     assert edge not in copy_output  # the edge is the bad file's, not an existing one
+
+
+def unplaced_modules(root: Path) -> list[str]:
+    """Apps and kernel modules of `integrations` that no line of the layers contract names
+    (the contract says nothing about those)."""
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (layers,) = [c["layers"] for c in config["contracts"] if c["type"] == "layers"]
+    placed = {name.strip().strip("()") for line in layers for name in line.split("|")}
+    children = {
+        f"integrations.{path.stem}"
+        for path in (root / "integrations").iterdir()
+        if (path.is_dir() and (path / "__init__.py").exists()) or (path.suffix == ".py" and path.stem != "__init__")
+    }
+    return sorted(children - placed)
+
+
+def test_every_app_has_a_place_in_the_layers(copy):
+    new_app = copy / "integrations" / "newapp"
+    new_app.mkdir()
+    (new_app / "__init__.py").write_text("")
+    try:
+        assert unplaced_modules(copy) == ["integrations.newapp"]
+    finally:
+        shutil.rmtree(new_app)
+    assert unplaced_modules(REPO) == []
 
 
 def test_the_real_tree_keeps_every_import_contract():
