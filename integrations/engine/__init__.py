@@ -6,7 +6,9 @@ runtime (integrations.runs) implements, or `DryRunEffects` for test-runs."""
 from .compile import compile_flow, validate_definition
 from .dryrun import DryRunEffects
 from .effects import PENDING, ApprovalDecision, ApprovalRequest, DeliveryRequest, DeliveryResult, Effects
-from .errors import DefinitionError, DefinitionInvalid, EffectError, EngineError
+from .errors import DefinitionError, DefinitionInvalid, EffectError, EngineError, TemplateFailure
+from .limits import TemplateLimitExceeded, TemplateLimits
+from .limits import configure_from as configure_template_limits
 from .plan import CompiledStep, Plan
 from .results import Outcome, StepResult
 from .runner import run
@@ -27,7 +29,11 @@ __all__ = [
     "Outcome",
     "Plan",
     "StepResult",
+    "TemplateFailure",
+    "TemplateLimitExceeded",
+    "TemplateLimits",
     "compile_flow",
+    "configure_template_limits",
     "run",
     "validate_definition",
 ]

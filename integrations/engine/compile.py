@@ -94,6 +94,7 @@ def analyse(defn: Any) -> tuple[Plan | None, list[DefinitionError]]:
             spec,
             KINDS[raw["type"]].execute,
             getattr(spec, "transform", None),
+            when is not None or getattr(spec, "needs_context", True),  # a path-only map renders nothing
         )
         for i, raw, when, spec in compiled
     )

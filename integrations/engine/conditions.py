@@ -16,8 +16,10 @@ from typing import Any
 
 from jinja2 import Undefined
 
+from . import limits
+from .errors import TemplateFailure
 from .sandbox import ENV
-from .templating import REFERENCE, TemplateFailure, compile_reference, describe_failure
+from .templating import REFERENCE, compile_reference, describe_failure
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq,
@@ -76,10 +78,14 @@ class CompiledCondition:
         self.fast = self._fast is not None
 
     def _evaluate_slow(self, ctx: dict[str, Any]) -> bool:
-        result = self._slow(ctx)
-        if isinstance(result, Undefined):
-            result._fail_with_undefined_error()
-        return bool(result)
+        limits.start_render()
+        try:
+            result = self._slow(ctx)
+            if isinstance(result, Undefined):
+                result._fail_with_undefined_error()
+            return bool(result)
+        finally:
+            limits.end_render()
 
     def __call__(self, ctx: dict[str, Any]) -> bool:
         """True/False for this record; raises TemplateFailure (e.g. an undefined field)."""
@@ -90,6 +96,8 @@ class CompiledCondition:
                 pass
         try:
             return self._evaluate_slow(ctx)
+        except TemplateFailure:
+            raise
         except Exception as exc:
             raise TemplateFailure(describe_failure(exc)) from None
 

@@ -53,6 +53,10 @@ class EngineError:
         return cls(**{**data, "details": tuple(data.get("details") or ())})
 
 
+class TemplateFailure(ValueError):
+    """A template or condition could not be evaluated for this record."""
+
+
 class StepFailed(Exception):
     """Raised inside a step; the runner turns it into a failed StepResult and Outcome."""
 

@@ -19,6 +19,8 @@ class CompiledStep:
     spec: Any  # kind-specific compiled form (see integrations/engine/steps/)
     execute: Any = field(repr=False)  # the kind's execute(step, ctx, effects)
     transform: Any = field(repr=False, default=None)  # map steps: record -> new record, the runner's fast path
+    # evaluates templates or conditions: the runner gives it a template time budget (see limits.py)
+    renders: bool = True
 
     @property
     def name(self) -> str:

@@ -12,13 +12,13 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any
 
+from . import limits
 from .context import RunContext
-from .errors import EngineError, ErrorKind, StepFailed
+from .errors import EngineError, ErrorKind, StepFailed, TemplateFailure
 from .plan import CompiledStep, Plan
 from .results import Outcome, RunStatus, StepResult, StepStatus
 from .steps import KINDS
 from .steps.base import StepOutcome
-from .templating import TemplateFailure
 
 _UNEXPECTED_KIND: dict[str, ErrorKind] = {
     "map": "mapping",
@@ -71,11 +71,19 @@ def _run_mapping(plan: Plan, record: dict[str, Any], effects: Any) -> Outcome:
         if ctx is None and step.spec.needs_context:
             ctx = RunContext(plan, record, current, outputs, {}, False)
         started = perf_counter()
+        if step.renders:
+            limits.start_step()
         try:
             out = step.transform(current, ctx, effects)
+        except StepFailed as exc:  # the step's own error: running it again would only repeat it
+            ctx = ctx or RunContext(plan, record, current, outputs, {}, False)
+            return _failed(step, ctx, current, exc.error, started, results)
         except Exception:  # the general path reports the failure
             ctx = ctx or RunContext(plan, record, current, outputs, {}, False)
             return _loop(plan, ctx, effects, step.index, results)
+        finally:
+            if step.renders:
+                limits.end_step()
         results.append(
             StepResult(step.id, "map", "succeeded", current, out, None, (perf_counter() - started) * 1000, {})
         )
@@ -89,34 +97,45 @@ def _loop(plan: Plan, ctx: RunContext, effects: Any, index: int | None, results:
     steps = plan.steps
     while index is not None and index < len(steps):
         step = steps[index]
-        if step.gated_by is not None or step.when is not None:
-            skip = _skip_reason(step, ctx, results)
-            if skip is not None:
-                if isinstance(skip, Outcome):
-                    return skip
-                results.append(StepResult(step.id, step.type, "skipped", None, None, detail={"reason": skip}))
-                index += 1
-                continue
-        if step.transform is not None and not ctx.dry_run:
-            # fast path for map steps: no StepOutcome, no detail (same results as execute)
-            before, started = ctx.record, perf_counter()
-            try:
-                ctx.record = ctx.steps[step.id] = step.transform(before, ctx, effects)
-            except Exception:
-                ctx.record = before  # let the general path below report the failure
-            else:
-                elapsed = (perf_counter() - started) * 1000
-                results.append(StepResult(step.id, "map", "succeeded", before, ctx.record, None, elapsed, {}))
-                index += 1
-                continue
-        verdict = _attempt(step, ctx, step.execute, effects, results)
+        if step.renders:
+            limits.start_step()  # its `when`, its templates and its conditions share one time budget
+        try:
+            verdict = _step(step, ctx, effects, results)
+        finally:
+            if step.renders:
+                limits.end_step()
         if isinstance(verdict, Outcome):
             return verdict
-        if verdict.control == "next":
+        if verdict is None or verdict.control == "next":
             index += 1
         else:
             index = _next_index(plan, step, results, verdict)
     return _finish(ctx, results, "halted" if index is None else "completed")
+
+
+def _step(step: CompiledStep, ctx: RunContext, effects: Any, results: list[StepResult]) -> Outcome | StepOutcome | None:
+    """Run one step: an Outcome when the run stops here, None or the step's outcome otherwise."""
+    if step.gated_by is not None or step.when is not None:
+        skip = _skip_reason(step, ctx, results)
+        if skip is not None:
+            if isinstance(skip, Outcome):
+                return skip
+            results.append(StepResult(step.id, step.type, "skipped", None, None, detail={"reason": skip}))
+            return None
+    if step.transform is not None and not ctx.dry_run:
+        # fast path for map steps: no StepOutcome, no detail (same results as execute)
+        before, started = ctx.record, perf_counter()
+        try:
+            ctx.record = ctx.steps[step.id] = step.transform(before, ctx, effects)
+        except StepFailed as exc:  # the step's own error: running it again would only repeat it
+            return _failed(step, ctx, before, exc.error, started, results)
+        except Exception:
+            ctx.record = before  # let the general path below report the failure
+        else:
+            elapsed = (perf_counter() - started) * 1000
+            results.append(StepResult(step.id, "map", "succeeded", before, ctx.record, None, elapsed, {}))
+            return None
+    return _attempt(step, ctx, step.execute, effects, results)
 
 
 def _resume(step: CompiledStep, ctx: RunContext, outcome: dict[str, Any]) -> StepOutcome:

@@ -19,6 +19,8 @@ from typing import Any
 from jinja2 import Undefined, nodes
 from jinja2.exceptions import TemplateError, TemplateSyntaxError
 
+from . import limits
+from .errors import TemplateFailure
 from .filters import FILTERS
 from .sandbox import ENV
 
@@ -28,10 +30,6 @@ REFERENCE = r"(?:value|record|input|steps)(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
 _FILTER = re.compile(r"\|\s*(?P<name>[A-Za-z_]\w*)\s*(?P<args>\((?:[^()'\"]|'[^']*'|\"[^\"]*\")*\))?\s*")
 _FAST = re.compile(rf"^\s*(?P<ref>{REFERENCE})\s*(?P<filters>(?:{_FILTER.pattern})*)$")
 _DICT_NAMES = frozenset(dir(dict))
-
-
-class TemplateFailure(ValueError):
-    """A template or condition could not be evaluated for this record."""
 
 
 class _Fallback(Exception):
@@ -101,8 +99,7 @@ class CompiledTemplate:
         slow = self._expression(single["expr"]) if single else None
         if slow is None:
             _check_bounded(source)
-            template = ENV.from_string(source)
-            slow = template.render
+            slow = _rendering(ENV.from_string(source).render)
         fast = _fast_path(single["expr"]) if single else None
         self.fast = fast is not None
         self._call = self._with_fallback(fast, slow) if fast else slow
@@ -115,9 +112,14 @@ class CompiledTemplate:
             return None
 
         def evaluate(ctx: dict[str, Any]) -> Any:
-            result = compiled(ctx)
-            if isinstance(result, Undefined):
-                result._fail_with_undefined_error()
+            limits.start_render()
+            try:
+                result = compiled(ctx)
+                if isinstance(result, Undefined):
+                    result._fail_with_undefined_error()
+                limits.check_size(result, "template output")  # the value is stored and sent on as it is
+            finally:
+                limits.end_render()
             return result
 
         return evaluate
@@ -142,6 +144,19 @@ class CompiledTemplate:
             raise
         except Exception as exc:  # filters raise ValueError/TypeError, Jinja raises UndefinedError/SecurityError
             raise TemplateFailure(describe_failure(exc)) from None
+
+
+def _rendering(render: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, Any]], str]:
+    """A template's render inside the time and iteration budget (the sandbox counts the output)."""
+
+    def evaluate(ctx: dict[str, Any]) -> str:
+        limits.start_render()
+        try:
+            return render(ctx)
+        finally:
+            limits.end_render()
+
+    return evaluate
 
 
 def _check_bounded(source: str) -> None:

@@ -4,7 +4,7 @@ import pytest
 from jinja2.exceptions import TemplateSyntaxError
 
 from integrations.engine.conditions import compile_condition
-from integrations.engine.templating import TemplateFailure
+from integrations.engine.errors import TemplateFailure
 
 RECORD = {"region": "EMEA", "amount": 300000, "status": "won", "flag": True, "owner": None, "tags": ["a"]}
 CTX = {"record": RECORD, "input": {"Type": "New"}, "steps": {}}

@@ -4,7 +4,8 @@ from datetime import date, datetime
 
 import pytest
 
-from integrations.engine.templating import TemplateFailure, compile_template
+from integrations.engine.errors import TemplateFailure
+from integrations.engine.templating import compile_template
 
 
 def render(source, **variables):

@@ -3,7 +3,8 @@
 import pytest
 from jinja2.exceptions import TemplateSyntaxError
 
-from integrations.engine.templating import TemplateFailure, compile_template
+from integrations.engine.errors import TemplateFailure
+from integrations.engine.templating import compile_template
 
 CTX = {
     "record": {"name": " Acme ", "amount": "1234.567", "region": "EMEA", "nested": {"deep": "x"}, "items": [1]},

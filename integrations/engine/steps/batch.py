@@ -14,7 +14,8 @@ from typing import Any
 
 from ..context import RunContext
 from ..effects import PENDING
-from ..templating import CompiledTemplate, TemplateFailure
+from ..errors import TemplateFailure
+from ..templating import CompiledTemplate
 from ..where import Where
 from .base import StepOutcome, fail, to_json
 

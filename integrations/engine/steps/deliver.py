@@ -12,8 +12,8 @@ from typing import Any
 
 from ..context import RunContext
 from ..effects import PENDING, DeliveryRequest, DeliveryResult
-from ..errors import EffectError
-from ..templating import CompiledTemplate, TemplateFailure
+from ..errors import EffectError, TemplateFailure
+from ..templating import CompiledTemplate
 from ..where import Where
 from .base import StepOutcome, fail, to_json
 

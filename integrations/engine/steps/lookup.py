@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..context import RunContext
-from ..errors import EffectError
-from ..templating import CompiledTemplate, TemplateFailure
+from ..errors import EffectError, TemplateFailure
+from ..templating import CompiledTemplate
 from ..where import Where
 from .base import StepOutcome, fail, to_json
 

@@ -21,10 +21,9 @@ from ...canonical.registry import exists as canonical_exists
 from ...canonical.registry import list_objects
 from ..coercion import COERCIONS
 from ..context import RunContext
-from ..errors import StepFailed
+from ..errors import StepFailed, TemplateFailure
 from ..filters import NO_FALLBACK, map_value
 from ..paths import MISSING, PathError, simple_tokens, subscript_code
-from ..templating import TemplateFailure
 from ..where import Where
 from .base import StepOutcome, fail, to_json
 

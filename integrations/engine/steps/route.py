@@ -12,7 +12,7 @@ from typing import Any
 
 from ..conditions import CompiledCondition
 from ..context import RunContext
-from ..templating import TemplateFailure
+from ..errors import TemplateFailure
 from ..where import Where
 from .base import StepOutcome, fail
 

@@ -13,7 +13,7 @@ from typing import Any
 from ...canonical.registry import CanonicalValidator, exists, list_objects, validator_for
 from ..conditions import CompiledCondition
 from ..context import RunContext
-from ..templating import TemplateFailure
+from ..errors import TemplateFailure
 from ..where import Where
 from .base import StepOutcome, fail
 
