@@ -87,6 +87,13 @@ def copy_output(copy: Path) -> str:
             id="a module outside every layer imports studio",
         ),
         pytest.param(
+            "integrations/runs/bad.py",
+            "from integrations.engine import runner\n",
+            "integrations.runs is not allowed to import integrations.engine",
+            "integrations.runs.bad -> integrations.engine.runner (l.1)",
+            id="past the one door: runs import the engine, not flows.engine_api",
+        ),
+        pytest.param(
             "integrations/crypto_bad.py",
             "",
             None,
