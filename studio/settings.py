@@ -201,6 +201,13 @@ SWITCHBOARD_INVOKE_GATEWAY = env.bool("SWITCHBOARD_INVOKE_GATEWAY", default=True
 # (API, webhooks, invoke); larger than DATA_UPLOAD_MAX_MEMORY_SIZE (Django's, 2.5 MiB by
 # default) is refused with 413 before it is read (studio/middleware.py).
 SWITCHBOARD_JSON_MAX_DEPTH = env.int("SWITCHBOARD_JSON_MAX_DEPTH", default=64)
+# What one analyst template may cost, on the workers and in the web process (invoke, test-run):
+# output in characters, evaluation time per step in seconds, loop iterations per template, integer
+# digits. Unset keeps the engine's default (integrations/engine/limits.py: 1 MiB, 2 s, 100,000, 4,300).
+SWITCHBOARD_TEMPLATE_MAX_OUTPUT = env.int("SWITCHBOARD_TEMPLATE_MAX_OUTPUT", default=None)
+SWITCHBOARD_TEMPLATE_MAX_SECONDS = env.float("SWITCHBOARD_TEMPLATE_MAX_SECONDS", default=None)
+SWITCHBOARD_TEMPLATE_MAX_ITERATIONS = env.int("SWITCHBOARD_TEMPLATE_MAX_ITERATIONS", default=None)
+SWITCHBOARD_TEMPLATE_MAX_INT_DIGITS = env.int("SWITCHBOARD_TEMPLATE_MAX_INT_DIGITS", default=None)
 
 # --- Sandboxes ---------------------------------------------------------------------------
 SWITCHBOARD_SANDBOXES_ENABLED = env.bool("SWITCHBOARD_SANDBOXES_ENABLED", default=not PRODUCTION)
@@ -215,13 +222,6 @@ SWITCHBOARD_ALLOW_PRIVATE_ORIGINS = env.list("SWITCHBOARD_ALLOW_PRIVATE_ORIGINS"
 # Ports outbound https calls may use (origins above are exempt); widen only on purpose.
 SWITCHBOARD_OUTBOUND_PORTS = env.list("SWITCHBOARD_OUTBOUND_PORTS", cast=int, default=[443])
 # A target's response body larger than this is cut off as a permanent error (10 MiB).
-# What one analyst template may cost, on the workers and in the web process (invoke, test-run):
-# output in characters, evaluation time per step in seconds, loop iterations per template, integer
-# digits. Unset keeps the engine's default (integrations/engine/limits.py: 1 MiB, 2 s, 100,000, 4,300).
-SWITCHBOARD_TEMPLATE_MAX_OUTPUT = env.int("SWITCHBOARD_TEMPLATE_MAX_OUTPUT", default=None)
-SWITCHBOARD_TEMPLATE_MAX_SECONDS = env.float("SWITCHBOARD_TEMPLATE_MAX_SECONDS", default=None)
-SWITCHBOARD_TEMPLATE_MAX_ITERATIONS = env.int("SWITCHBOARD_TEMPLATE_MAX_ITERATIONS", default=None)
-SWITCHBOARD_TEMPLATE_MAX_INT_DIGITS = env.int("SWITCHBOARD_TEMPLATE_MAX_INT_DIGITS", default=None)
 SWITCHBOARD_MAX_RESPONSE_BYTES = env.int("SWITCHBOARD_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024)
 SWITCHBOARD_DEMO_PASSWORD = env.str("SWITCHBOARD_DEMO_PASSWORD", default="switchboard-demo")
 
