@@ -3,11 +3,19 @@
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
-from integrations.accounts.roles import CAPABILITIES, ROLES
+from integrations.accounts.roles import CAPABILITIES, ROLES, VIEWER
 
 
 def _role_choices():
     return [(role, role) for role in ROLES]
+
+
+def _can(role: str) -> str:
+    """What a role can do; every role can view, so the others list only what they add."""
+    if role == VIEWER:
+        return CAPABILITIES["view_studio"][0].removeprefix("Can ")
+    added = [desc for code, (desc, roles) in CAPABILITIES.items() if role in roles and code != "view_studio"]
+    return "view, and " + "; ".join(desc.removeprefix("Can ") for desc in added)
 
 
 def role_options(form) -> list[dict]:
@@ -19,7 +27,7 @@ def role_options(form) -> list[dict]:
             "value": role,
             "id": f"role-{role.lower()}",
             "checked": role in chosen,
-            "can": "; ".join(desc.removeprefix("Can ") for desc, roles in CAPABILITIES.values() if role in roles),
+            "can": _can(role),
         }
         for role in ROLES
     ]
