@@ -5,19 +5,15 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 
 from integrations.connections.models import Connection
+from integrations.deliveries.queries import held_count, usage_last_24h
 
 
 def get_connection(name: str) -> Connection:
     return get_object_or_404(Connection.objects.prefetch_related("maintenance_windows"), name=name)
 
 
-def usage_summary(connection) -> dict | None:
-    """Requests, 429s and failures over 24 h, with the configured limit for comparison;
-    None when the delivery ledger is not installed."""
-    try:
-        from integrations.deliveries.queries import usage_last_24h
-    except ImportError:
-        return None
+def usage_summary(connection) -> dict:
+    """Requests, 429s and failures over 24 h, with the configured limit for comparison."""
     usage = usage_last_24h(connection)
     limit = connection.rate_limit_requests
     per = connection.rate_limit_interval_seconds or 1
@@ -28,10 +24,6 @@ def usage_summary(connection) -> dict | None:
     return usage
 
 
-def held_deliveries(connection) -> int | None:
+def held_deliveries(connection) -> int:
     """Deliveries waiting on this connection's pause or maintenance window."""
-    try:
-        from integrations.deliveries.queries import held_count
-    except ImportError:
-        return None
     return held_count(connection)

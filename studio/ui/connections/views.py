@@ -15,6 +15,7 @@ from integrations.connections import services
 from integrations.connections.models import Connection, MaintenanceWindow
 from integrations.connectors import registry
 from integrations.deliveries import circuit
+from integrations.deliveries.holds import pause_connection, resume_connection
 from integrations.deliveries.queries import connection_health as health
 from studio.htmx import htmx_partial
 from studio.permissions import can, capability_required
@@ -219,8 +220,6 @@ def window_delete(request, name, window_id):
 @capability_required("replay_events")
 def connection_pause(request, name):
     """Hold (or release) every delivery to the connection; the ledger drains it in order."""
-    from integrations.deliveries.holds import pause_connection, resume_connection
-
     connection = _get(name)
     if request.POST.get("resume"):
         done = resume_connection(connection, request.user, request.POST.get("reason", ""))
