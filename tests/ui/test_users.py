@@ -69,6 +69,7 @@ def test_invite_shows_a_one_time_link_that_sets_the_password_once(client_for, pe
         ({"email": ""}, "email", "required"),
         ({"username": "viewer"}, "username", "already exists"),
         ({"username": "has space"}, "username", "Enter a valid username"),
+        ({"username": "invite"}, "username", "name of a page"),
         ({"roles": []}, "roles", "at least one role"),
         ({"roles": ["Superuser"]}, "roles", "not one of the available choices"),
     ],
@@ -108,9 +109,10 @@ def test_admin_cannot_lock_everyone_out(client_for, personas):
 
 @pytest.mark.django_db
 def test_deactivated_user_cannot_sign_in_or_use_a_token_until_reactivated(client_for, personas):
-    admin = client_for("admin")
+    admin, signed_in = client_for("admin"), client_for("operator")
     key = Token.objects.create(user=personas["operator"]).key
     assert admin.post(reverse("users:active", args=["operator"]), {"active": "0"}).status_code == 302
+    assert signed_in.get(reverse("home"))["Location"].startswith(reverse("login"))  # their session ends too
     assert not Client().login(username="operator", password="pw-operator")
     assert Client().get(ME, HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
     page = admin.get(reverse("users:detail", args=["operator"])).content.decode()

@@ -5,6 +5,9 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from integrations.accounts.roles import CAPABILITIES, ROLES, VIEWER
 
+# /users/<username>/ must not collide with the page /users/invite/.
+RESERVED_USERNAMES = {"invite"}
+
 
 def _role_choices():
     return [(role, role) for role in ROLES]
@@ -46,6 +49,12 @@ class InviteForm(RolesForm):
     last_name = forms.CharField(max_length=150, required=False, label="Last name")
 
     field_order = ["username", "email", "first_name", "last_name", "roles"]
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if username.lower() in RESERVED_USERNAMES:
+            raise forms.ValidationError(f"“{username}” is the name of a page here; pick another username.")
+        return username
 
     def clean_roles(self):
         roles = self.cleaned_data["roles"]
