@@ -63,7 +63,7 @@ def receive(request, connection: str):
         return rejected(404, f"connection '{connection}' has no connector")
     try:
         event_type, external_id, payload = parse(connector, headers, request.body)
-    except json_body.BodyTooDeep as exc:
+    except json_body.BodyRefused as exc:
         return rejected(400, str(exc), "body")
     except EventInvalid as exc:
         return rejected(400, exc.message, exc.field)

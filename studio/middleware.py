@@ -1,4 +1,4 @@
-"""Login for every page, except the paths machines call; a size limit on what machines send.
+"""Login for every page, except the paths machines call; a guard on what machines send.
 
 Chosen over `login_not_required` on each view: the exemption is by path prefix in one
 place, so a new API view, sandbox or webhook receiver can never be forgotten and end up
@@ -12,8 +12,8 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware
 from studio.api.errors import problem
 
 MACHINE_PATH_PREFIXES = ("/api/", "/sandbox/", "/hooks/", "/healthz")
-# Where bodies are JSON for machines: an oversized one is answered as a problem document.
-BODY_LIMITED_PREFIXES = ("/api/", "/hooks/")
+# Where machines send JSON and read problem documents back.
+GUARDED_PREFIXES = ("/api/", "/hooks/")
 
 
 class StudioLoginRequiredMiddleware(LoginRequiredMiddleware):
@@ -23,27 +23,39 @@ class StudioLoginRequiredMiddleware(LoginRequiredMiddleware):
         return super().process_view(request, view_func, view_args, view_kwargs)
 
 
-class RequestBodyLimitMiddleware:
-    """A body larger than DATA_UPLOAD_MAX_MEMORY_SIZE on /api/ or /hooks/ answers 413
-    problem+json naming the limit, before anything reads it. Without this Django raises
-    RequestDataTooBig when a view first reads the body, answered as a bare 400 ("could not
-    be understood") — or not at all where DRF reads the stream itself."""
+class MachineRequestGuardMiddleware:
+    """Refuses, as problem documents, requests to /api/ and /hooks/ that would otherwise fail
+    in Django or in the database, before any view runs:
+    - a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE: 413 naming the limit, before anything
+      reads it (Django alone raises RequestDataTooBig when a view first reads the body,
+      answered as a bare 400 "could not be understood");
+    - a NUL character in the path or the query string: 400 (PostgreSQL refuses it in any
+      string, so every filter and lookup with one was a 500 there)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is not None and request.path_info.startswith(BODY_LIMITED_PREFIXES):
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0  # Django reads no body then
-            if length > limit:
-                return body_too_large(length, limit)
+        if request.path_info.startswith(GUARDED_PREFIXES):
+            refused = _too_large(request) or _nul_in_url(request)
+            if refused is not None:
+                return refused
         return self.get_response(request)
 
 
-def body_too_large(length: int, limit: int):
+def _too_large(request):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0  # Django reads no body then
+    if limit is None or length <= limit:
+        return None
     detail = f"The request body is {length} bytes; the limit is {limit} bytes ({limit / 1048576:.1f} MiB)."
     return problem(413, detail, code="too-large", errors={"body": [detail]})
+
+
+def _nul_in_url(request):
+    if "\x00" not in request.path_info and "%00" not in request.META.get("QUERY_STRING", ""):
+        return None
+    return problem(400, "The URL may not contain the NUL character (%00).", code="nul-character")

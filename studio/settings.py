@@ -77,7 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "studio.middleware.RequestBodyLimitMiddleware",  # 413 problem+json before a body is read
+    "studio.middleware.MachineRequestGuardMiddleware",  # oversized bodies, NUL in URLs: problem+json
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

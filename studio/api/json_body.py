@@ -5,7 +5,9 @@
 Nesting is bounded by settings.SWITCHBOARD_JSON_MAX_DEPTH (64 by default; `{}` is one level):
 the stdlib decoder recurses once per level and dies with RecursionError near 1,000, and
 nothing the studio stores — events, records, flow definitions — needs more than a few
-dozen. The stdlib decoder is kept for what DRF promises: exact big integers; NaN and
+dozen. A string holding the NUL character (`\\u0000`) is refused too: PostgreSQL cannot
+store it in a JSON column, and the same body must not be fine on one database and a 500 on
+the other. The stdlib decoder is kept for what DRF promises: exact big integers; NaN and
 Infinity are refused (they are not JSON)."""
 
 import json
@@ -15,14 +17,25 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError, ValidationError
 
 
-class BodyTooDeep(ValueError):
+class BodyRefused(ValueError):
+    """Valid JSON the studio does not take; `code` names the rule for the problem type."""
+
+    code = "refused"
+
+
+class BodyTooDeep(BodyRefused):
+    code = "too_deep"
+
     def __init__(self, limit: int):
         self.limit = limit
-        super().__init__(too_deep_message(limit))
+        super().__init__(f"The JSON body is nested deeper than {limit} levels; that is the limit for every JSON body.")
 
 
-def too_deep_message(limit: int) -> str:
-    return f"The JSON body is nested deeper than {limit} levels; that is the limit for every JSON body."
+class BodyHasNul(BodyRefused):
+    code = "nul_character"
+
+    def __init__(self):
+        super().__init__("JSON strings may not contain the NUL character (\\u0000); it cannot be stored.")
 
 
 def max_depth() -> int:
@@ -30,8 +43,8 @@ def max_depth() -> int:
 
 
 def loads(body: bytes | str):
-    """The decoded body; ValueError if it is not JSON, BodyTooDeep (a ValueError) if it
-    nests deeper than the limit."""
+    """The decoded body; ValueError if it is not JSON, BodyRefused (a ValueError) if it
+    nests deeper than the limit or holds a NUL character."""
     limit = max_depth()
     try:
         value = json.loads(body, parse_constant=_refuse_constant)
@@ -39,6 +52,10 @@ def loads(body: bytes | str):
         raise BodyTooDeep(limit) from None
     if _may_nest_deeper(body, limit) and _deeper_than(value, limit):
         raise BodyTooDeep(limit)
+    # Only a body with the escape can hold a NUL (the decoder refuses a raw one); the walk
+    # tells `\u0000` from an escaped backslash followed by "u0000".
+    if (b"\\u0000" if isinstance(body, bytes) else "\\u0000") in body and _has_nul(value):
+        raise BodyHasNul()
     return value
 
 
@@ -63,20 +80,36 @@ def _deeper_than(value, limit: int) -> bool:
     return False
 
 
+def _has_nul(value) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
 class JSONBodyParser(parsers.JSONParser):
     """DRF's JSON parser through `loads`: a body nested too deep is a 400 naming the limit
-    (`urn:switchboard:problem:too-deep`), never a RecursionError."""
+    (`urn:switchboard:problem:too-deep`), never a RecursionError; one with a NUL character is
+    a 400 too (`...:nul-character`), never a database error."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
             return loads(stream.read().decode(encoding))
-        except BodyTooDeep as exc:
-            raise ParseError(str(exc), code="too_deep") from None
+        except BodyRefused as exc:
+            raise ParseError(str(exc), code=exc.code) from None
         except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             raise ParseError(f"JSON parse error - {exc}") from None
 

@@ -212,3 +212,49 @@ def test_connection_writes_with_a_body_that_is_not_an_object_are_400_naming_the_
 def test_no_entry_point_answers_500_to_a_body_that_is_not_an_object(admin, everything, method, url, body, _named):
     response = getattr(admin, method)(url, json.dumps(body), content_type="application/json")
     assert_problem(response, 400)
+
+
+# --- NUL characters ----------------------------------------------------------------------------
+
+
+def test_a_nul_character_in_any_string_is_refused_an_escaped_backslash_is_not():
+    from studio.api.json_body import loads as read
+
+    for body in (b'{"a": "x\\u0000"}', b'{"\\u0000": 1}', b'[["\\u0000"]]'):
+        with pytest.raises(ValueError, match="NUL character"):
+            read(body)
+    assert read(b'{"a": "\\\\u0000"}') == {"a": "\\u0000"}  # a backslash, then the text u0000
+
+
+@pytest.mark.parametrize(("method", "url"), JSON_ENTRY_POINTS)
+def test_every_api_entry_point_refuses_a_nul_character_before_storing_anything(admin, everything, method, url):
+    """PostgreSQL cannot store U+0000 in a JSON column: it was a 500 there (found by schemathesis)."""
+    before = (Event.objects.count(), Flow.objects.count(), Connection.objects.count())
+    body = {**event({"note": "a\u0000b"}), "record": {"a\u0000": 1}, "definition": {"x": "\u0000"}}
+    response = getattr(admin, method)(url, json.dumps(body), content_type="application/json")
+    problem = assert_problem(response, 400)
+    assert problem["type"] == "urn:switchboard:problem:nul-character"
+    assert (Event.objects.count(), Flow.objects.count(), Connection.objects.count()) == before
+
+
+def test_a_signed_webhook_with_a_nul_character_is_400(invoice_flow):
+    body = json.dumps({"type": "invoice.approved", "data": {"id": "INV-\u0000"}}).encode()
+    response = signed_hook(Client(raise_request_exception=False), body)
+    assert response.status_code == 400 and "NUL character" in response.json()["detail"]
+    assert Event.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/events/?source=a%00",
+        "/api/v1/runs/?business_key=%00",
+        "/api/v1/exceptions/?q=a%00b",
+        "/api/v1/approvals/?scope=all&status=%00",
+        "/api/v1/flows/a%00/",
+        "/api/v1/connections/a%00/",
+    ],
+)
+def test_a_nul_character_in_the_url_is_400_not_a_database_error(admin, url):
+    """Every filter and lookup with one was a 500 on PostgreSQL."""
+    assert assert_problem(admin.get(url), 400)["type"] == "urn:switchboard:problem:nul-character"
