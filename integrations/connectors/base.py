@@ -158,6 +158,12 @@ class Connector:
         spec = self.objects.get(object_name)
         return bool(spec and action in spec.actions)
 
+    def idempotent_upsert(self, object_name: str, external_id_field: str) -> bool:
+        """Is `upsert` on this field one atomic create-or-update by external id, safe to
+        repeat at any time (even while an earlier one may still be committing)? The default
+        upsert (look up, then create) is not: vendors with a native one say so."""
+        return False
+
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, str]:
         """{config field: error} for values the connector cannot work with (form checks)."""

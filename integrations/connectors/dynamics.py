@@ -240,6 +240,11 @@ class DynamicsConnector(Connector):
         )
         return WriteResult(remote_id, False, response.status_code, self.excerpt(response))
 
+    def idempotent_upsert(self, object_name: str, external_id_field: str) -> bool:
+        """PATCH …(<alternate key>=<value>) without If-Match creates or updates in one request."""
+        spec = self.objects.get(object_name)
+        return spec is not None and external_id_field in spec.external_id_fields
+
     def upsert(
         self,
         object_name: str,

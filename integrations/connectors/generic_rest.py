@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from jsonpath_ng.parser import parse as jsonpath
@@ -34,6 +35,9 @@ OBJECT_KEYS = {
     "watermark_field",
     "id_field",
     "external_id_field",
+    # A path with `{external_id}` where PUT creates or updates the record with that external
+    # id in one request (the API's own idempotent upsert); without it, upsert looks up first.
+    "upsert_path",
     "label",
     "fields",
 }
@@ -58,6 +62,10 @@ def parse_objects(raw: Any) -> dict[str, dict[str, Any]]:
         unknown = set(spec) - OBJECT_KEYS
         if unknown:
             raise ValueError(f"objects.{name}: unknown keys {', '.join(sorted(unknown))}")
+        if spec.get("upsert_path") and (
+            "{external_id}" not in str(spec["upsert_path"]) or not spec.get("external_id_field")
+        ):
+            raise ValueError(f"objects.{name}.upsert_path needs {{external_id}} in it and an external_id_field")
         for key in ("records_path", "cursor_path"):
             if spec.get(key):
                 try:
@@ -206,6 +214,28 @@ class GenericRestConnector(Connector):
         response = self.request("PATCH", f"{spec['path'].rstrip('/')}/{remote_id}", json=record)
         result = self._write_result(spec, response, False)
         return WriteResult(result.remote_id or remote_id, False, result.status_code, result.excerpt)
+
+    def idempotent_upsert(self, object_name: str, external_id_field: str) -> bool:
+        spec = self.object_config.get(object_name) or {}
+        return bool(spec.get("upsert_path")) and external_id_field == spec.get("external_id_field")
+
+    def upsert(
+        self,
+        object_name: str,
+        external_id_field: str,
+        external_id: str,
+        record: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> WriteResult:
+        """PUT to the object's `upsert_path` when it has one; else look up, then write."""
+        if not self.idempotent_upsert(object_name, external_id_field):
+            return super().upsert(object_name, external_id_field, external_id, record, idempotency_key=idempotency_key)
+        spec = self._spec(object_name)
+        path = spec["upsert_path"].replace("{external_id}", quote(str(external_id), safe=""))
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        response = self.request("PUT", path, json={**record, external_id_field: external_id}, headers=headers)
+        return self._write_result(spec, response, response.status_code == 201)
 
     def find_by_external_ref(self, object_name: str, external_id_field: str, external_id: str) -> WriteResult | None:
         spec = self._spec(object_name)

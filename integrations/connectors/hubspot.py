@@ -263,6 +263,10 @@ class HubSpotConnector(Connector):
         self.raise_for_response(response)
         return WriteResult(str(response.json().get("id")), False, response.status_code, self.excerpt(response))
 
+    def idempotent_upsert(self, object_name: str, external_id_field: str) -> bool:
+        """batch/upsert with `idProperty` (a unique property) creates or updates by that value."""
+        return True
+
     def upsert(self, object_name: str, external_id_field: str, external_id: str, record: dict[str, Any], *,
                idempotency_key: str | None = None) -> WriteResult:  # fmt: skip
         props = {k: v for k, v in self._props(record).items() if k != external_id_field}

@@ -351,6 +351,10 @@ class NetSuiteConnector(Connector):
         response = self.request("PATCH", f"services/rest/record/v1/{object_name}/{remote_id}", json=record)
         return WriteResult(remote_id, False, response.status_code, self.excerpt(response))
 
+    def idempotent_upsert(self, object_name: str, external_id_field: str) -> bool:
+        """PUT …/eid:<externalId> creates or replaces in one request."""
+        return external_id_field == "externalId" and self.supports(object_name, "upsert")
+
     def upsert(
         self,
         object_name: str,

@@ -272,6 +272,10 @@ class SalesforceConnector(Connector):
         self.raise_for_response(response)
         return WriteResult(response.json().get("Id"), False, response.status_code, self.excerpt(response))
 
+    def idempotent_upsert(self, object_name: str, external_id_field: str) -> bool:
+        """PATCH sobjects/<object>/<External ID field>/<value> creates or updates atomically."""
+        return object_name in self.objects
+
     def upsert(self, object_name: str, external_id_field: str, external_id: str, record: dict[str, Any], *,
                idempotency_key: str | None = None) -> WriteResult:  # fmt: skip
         """One PATCH on the External ID field: Salesforce creates or updates atomically."""

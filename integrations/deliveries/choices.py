@@ -23,6 +23,7 @@ class Outcome(models.TextChoices):
     EXHAUSTED = "exhausted", "Attempts exhausted"
     WORKER_LOST = "worker_lost", "Worker lost"
     STALE = "stale", "Stale fence (result discarded)"
+    UNCERTAIN = "uncertain", "Uncertain: not found, not posted again"
 
 
 class Classification(models.TextChoices):
@@ -30,3 +31,6 @@ class Classification(models.TextChoices):
     PERMANENT = "permanent", "Permanent"
     EXHAUSTED = "exhausted", "Attempts exhausted"
     WORKER_LOST = "worker_lost", "Worker lost"
+    # Unclear attempts ran out against a target with no idempotent write: the record may or
+    # may not be there, and posting again could make a second one. A person decides.
+    UNCERTAIN = "uncertain", "Uncertain (may have been posted)"

@@ -33,6 +33,10 @@ class Delivery(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     # The last attempt may have reached the target: look up before posting again (docs/RELIABILITY.md §4).
     needs_lookup = models.BooleanField(default=False)
+    # Attempts that timed out or lost the answer against a target with no idempotent write
+    # (transport.py): each delays the next by the connection's settle time; at the cap the
+    # row is looked up once more and, not found, becomes DEAD `uncertain` instead of re-posted.
+    unclear_attempts = models.PositiveSmallIntegerField(default=0)
 
     remote_id = models.CharField(max_length=255, blank=True)
     last_error = models.TextField(blank=True)

@@ -145,6 +145,8 @@ def _attempt(claim: ledger.Claim, chunk: Chunk, probe=None) -> str:
         connector, recorder = chunk.connector(connection)
         recorder.target = log.hook
         sent = transport.send(delivery, connector)
+    except transport.Uncertain as exc:  # decided without writing: says nothing about the target's health
+        return _failed(delivery, fence, log, connection, exc, probe, target_failed=False)
     except ConnectorError as exc:
         return _failed(delivery, fence, log, connection, exc, probe)
     except Exception as exc:  # a bug must not strand the row: retry, and look up first
@@ -181,17 +183,23 @@ def _failed(
         max_attempts=connection.max_attempts,
         base=conf.backoff_base_seconds(),
         cap=conf.backoff_cap_seconds(),
+        unclear=isinstance(exc, transport.UnclearOutcome),
+        settle_seconds=transport.settle_seconds(connection),
+        uncertain=isinstance(exc, transport.Uncertain),
     )
     outcome = {
         Classification.PERMANENT: Outcome.DEAD,
         Classification.EXHAUSTED: Outcome.EXHAUSTED,
+        Classification.UNCERTAIN: Outcome.UNCERTAIN,
     }.get(verdict.classification, Outcome.RETRYABLE)
     refund = {"attempts": delivery.attempts - 1} if is_throttled(exc.status_code, exc.retry_after) else {}
+    unclear = {"unclear_attempts": delivery.unclear_attempts + 1} if verdict.unclear else {}
     with transaction.atomic():
         done = ledger.finish(
             delivery.pk,
             fence,
             **refund,
+            **unclear,
             state=verdict.state,
             classification=verdict.classification,
             last_error=exc.message[:2000],

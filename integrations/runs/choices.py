@@ -59,6 +59,9 @@ class Classification(models.TextChoices):
     TRANSIENT = "transient", "Transient (retries exhausted)"
     WORKER_LOST = "worker_lost", "Worker lost"
     APPROVAL_REJECTED = "approval_rejected", "Approval rejected"
+    # A delivery whose write may or may not have landed (unclear outcomes ran out, the record
+    # was not found): check the target before retrying, or resolve.
+    UNCERTAIN = "uncertain", "Uncertain (may have been posted)"
 
 
 class BatchStatus(models.TextChoices):

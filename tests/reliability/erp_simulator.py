@@ -4,6 +4,8 @@ Runs in its own process (`python erp_simulator.py` prints `PORT <n>`), so a work
 Redis restart never touches it. The API the generic REST connector speaks:
 
     POST /postings            body {external_ref, ...}; honours Idempotency-Key when told to
+    PUT  /postings/by_ref/X   the idempotent upsert: creates or updates the posting with
+                              external_ref X in one step (what an ERP's upsert by external id does)
     GET  /postings?external_ref=X   → {"data": [matching postings]}
 
 The test drives it through /_control:
@@ -11,13 +13,21 @@ The test drives it through /_control:
     POST /_control/config  {"honour_keys": bool, "latency_ms": n, "unavailable": bool,
                             "maintenance_retry_after": s|null,
                             "drop_rate": f, "slow_rate": f, "slow_seconds": s, "seed": n,
-                            "script": {ref: ["503", "429:2", "422", "drop", "slow", "hang"]}}
+                            "late_rate": f, "late_seconds": [s, ...],
+                            "script": {ref: ["503", "429:2", "422", "drop", "slow", "hang",
+                                             "late:2.5", "lost:1.5"]}}
     GET  /_control/state   → {"postings": [...], "requests": [...]} (requests: t, method, ref, status)
     POST /_control/reset
 
 A scripted action is used up by the next POST for that reference; "drop" and "slow" commit
 the posting first, then drop the connection / answer after the client's timeout; "hang"
 never commits and answers 503 only after a minute (the test kills the worker meanwhile).
+
+Late commits, as an ERP under load makes them: "late:S" works S seconds, *then* commits
+and answers (the client has usually given up by then); "lost:S" works S seconds and
+rolls back (its own request timeout), answering 504. `late_rate` picks "late" at random,
+with S drawn from `late_seconds`. A late upsert (PUT) commits as an upsert: it updates
+the posting a retry may have created meanwhile instead of adding a second one.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 DEFAULTS = {
     "honour_keys": True,
@@ -39,6 +49,8 @@ DEFAULTS = {
     "drop_rate": 0.0,
     "slow_rate": 0.0,
     "slow_seconds": 2.0,
+    "late_rate": 0.0,
+    "late_seconds": [2.5],
     "seed": 1,
     "script": {},
 }
@@ -74,6 +86,8 @@ class State:
             return "drop"
         if roll < self.config["drop_rate"] + self.config["slow_rate"]:
             return "slow"
+        if roll < self.config["drop_rate"] + self.config["slow_rate"] + self.config["late_rate"]:
+            return f"late:{self.random.choice(self.config['late_seconds'])}"
         return "ok"
 
     def post(self, body: dict, key: str | None) -> tuple[dict, bool]:
@@ -84,6 +98,16 @@ class State:
         self.postings.append(posting)
         if key:
             self.by_key[key] = posting
+        return posting, True
+
+    def upsert(self, ref: str, body: dict) -> tuple[dict, bool]:
+        """(posting, created): the one posting with this external_ref, created or updated."""
+        for posting in self.postings:
+            if posting.get("external_ref") == ref:
+                posting.update(body, external_ref=ref)
+                return posting, False
+        posting = {**body, "external_ref": ref, "id": f"P{len(self.postings) + 1}", "idempotency_key": None}
+        self.postings.append(posting)
         return posting, True
 
 
@@ -157,16 +181,37 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._create(body)
 
-    def _create(self, body: dict) -> None:
-        ref = str(body.get("external_ref", ""))
+    def do_PUT(self) -> None:
+        url = urlsplit(self.path)
+        body = self._body()
+        if body is None:
+            self.close_connection = True
+            return
+        prefix = "/postings/by_ref/"
+        if not url.path.startswith(prefix):
+            self._json(404, {"message": "no such path"})
+            return
+        self._create(body, upsert_ref=unquote(url.path[len(prefix) :]))
+
+    def _create(self, body: dict, upsert_ref: str | None = None) -> None:
+        method = "POST" if upsert_ref is None else "PUT"
+        ref = str(body.get("external_ref", "")) if upsert_ref is None else upsert_ref
         if STATE.config["latency_ms"]:
             time.sleep(STATE.config["latency_ms"] / 1000)
         with STATE.lock:
             action = STATE.next_action(ref)
+        name, _, arg = action.partition(":")
+        if name in ("late", "lost"):
+            # Working on it past the client's timeout; only then commit (late) or roll back (lost).
+            time.sleep(float(arg))
+        with STATE.lock:
             refusal = _refusal(action)
             if refusal is None:
-                posting, created = STATE.post(body, self.headers.get("Idempotency-Key"))
-            self._log("POST", ref, refusal[0] if refusal else action)
+                if upsert_ref is None:
+                    posting, created = STATE.post(body, self.headers.get("Idempotency-Key"))
+                else:
+                    posting, created = STATE.upsert(upsert_ref, body)
+            self._log(method, ref, refusal[0] if refusal else action)
         if action == "hang":
             time.sleep(60)
         if refusal is not None:
@@ -185,6 +230,8 @@ def _refusal(action: str) -> tuple[int, dict, dict] | None:
     name, _, arg = action.partition(":")
     if name in ("503", "hang"):
         return 503, {"message": "temporarily unavailable"}, {}
+    if name == "lost":
+        return 504, {"message": "request timed out; nothing was saved"}, {}
     if name == "maint":
         return 503, {"message": "down for maintenance"}, {"Retry-After": arg}
     if name == "429":

@@ -52,20 +52,19 @@ class Simulator:
         self.proc.wait()
 
 
-def make_connection(simulator: Simulator, name: str = "erp", **fields):
+def make_connection(simulator: Simulator, name: str = "erp", *, upsert: bool = False, config=None, **fields):
+    """A generic REST connection to the simulator. `upsert`: the object declares the
+    simulator's idempotent upsert (PUT by external_ref); `config`: more connection config."""
     from integrations.connections.models import Connection
 
+    postings = {"path": "/postings", "records_path": "$.data", "id_field": "id", "external_id_field": "external_ref"}
+    if upsert:
+        postings["upsert_path"] = "/postings/by_ref/{external_id}"
     config = {
         "auth_type": "none",
         "timeout_seconds": fields.pop("timeout_seconds", 5),
-        "objects": {
-            "postings": {
-                "path": "/postings",
-                "records_path": "$.data",
-                "id_field": "id",
-                "external_id_field": "external_ref",
-            }
-        },
+        "objects": {"postings": postings},
+        **(config or {}),
     }
     return Connection.objects.create(name=name, kind="generic_rest", base_url=simulator.url, config=config, **fields)
 
@@ -111,20 +110,27 @@ WORKER_TEST_MARKS = [
 class Worker:
     """`celery -A studio worker --pool prefork --concurrency 2` in its own process group."""
 
-    def __init__(self, *, redis_url: str, env: dict | None = None, log: Path | None = None) -> None:
+    def __init__(
+        self, *, redis_url: str, env: dict | None = None, log: Path | None = None, as_deployed: bool = False
+    ) -> None:
         self.env = {
-            **os.environ,
             "DJANGO_SETTINGS_MODULE": "studio.settings_test",
+            **os.environ,  # a DJANGO_SETTINGS_MODULE set by the caller wins (fault tests vary settings)
             "DATABASE_URL": database_url(),
             "REDIS_URL": redis_url,
             **(env or {}),
         }
         self.log = log or Path("/tmp") / f"sb-worker-{os.getpid()}.log"
+        # As the Procfile and docker-compose run it: with heartbeat, gossip and mingle (their
+        # channels close, and restore, when the broker connection is lost).
+        self.as_deployed = as_deployed
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Worker:
         args = [PYTHON, "-m", "celery", "-A", "studio", "worker", "--pool", "prefork", "--concurrency", "2"]
-        args += ["-Q", "default", "-l", "warning", "--without-heartbeat", "--without-gossip", "--without-mingle"]
+        args += ["-Q", "default", "-l", "warning"]
+        if not self.as_deployed:
+            args += ["--without-heartbeat", "--without-gossip", "--without-mingle"]
         out = self.log.open("a")
         self.proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=out, stderr=out, start_new_session=True)
         return self
