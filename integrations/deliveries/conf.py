@@ -2,26 +2,17 @@
 
 from django.conf import settings
 
-MAX_WORKER_LOSSES = 3  # a poison record cannot loop (docs/RELIABILITY.md §11.3)
+from integrations import backoff, leases
+
+MAX_WORKER_LOSSES = leases.MAX_WORKER_LOSSES
 MAX_CHUNK = 100  # ids per Celery message
 
 
-def lease_seconds() -> int:
-    return int(getattr(settings, "SWITCHBOARD_LEASE_SECONDS", 600))
-
-
-def backoff_base_seconds() -> float:
-    return float(getattr(settings, "SWITCHBOARD_BACKOFF_BASE_SECONDS", 2.0))
-
-
-def backoff_cap_seconds() -> float:
-    return float(getattr(settings, "SWITCHBOARD_BACKOFF_CAP_SECONDS", 600.0))
-
-
-def redispatch_seconds() -> int:
-    """A due row enqueued this long ago without being claimed is enqueued again
-    (its message was lost with the broker, or sits behind a dead worker)."""
-    return int(getattr(settings, "SWITCHBOARD_REDISPATCH_SECONDS", 60))
+# One lease and one backoff policy for the whole runtime: declared in the kernel modules.
+lease_seconds = leases.lease_seconds
+backoff_base_seconds = backoff.base_seconds
+backoff_cap_seconds = backoff.cap_seconds
+redispatch_seconds = leases.redispatch_seconds
 
 
 def task_expires_seconds() -> int:

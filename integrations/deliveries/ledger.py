@@ -8,11 +8,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Q, Value
 from django.utils import timezone
 
+from integrations import leases
 from integrations.audit.services import record
 from integrations.deliveries import conf
 from integrations.deliveries.choices import DUE_STATES, Classification, DeliveryState
@@ -33,51 +33,32 @@ def due_filter(now: datetime) -> Q:
     return Q(state__in=DUE_STATES, next_attempt_at__lte=now) | Q(state=DeliveryState.IN_FLIGHT, lease_until__lt=now)
 
 
-CLAIM_SQL = """
-UPDATE {table} SET
-    worker_losses = CASE WHEN state = %(in_flight)s THEN worker_losses + 1 ELSE worker_losses END,
-    needs_lookup = CASE WHEN state = %(in_flight)s THEN %(true)s ELSE needs_lookup END,
-    state = %(in_flight)s, lease_until = %(lease_until)s, fence = fence + 1, attempts = attempts + 1,
-    updated_at = %(now)s
-WHERE id = %(id)s AND (
-    (state IN (%(pending)s, %(failed)s) AND next_attempt_at <= %(now)s)
-    OR (state = %(in_flight)s AND lease_until < %(now)s))
-RETURNING fence, attempts, worker_losses, needs_lookup
-"""
-
-
 def claim(delivery_id: int, *, now: datetime | None = None, delivery: Delivery | None = None) -> Claim | None:
     """Take the delivery for one attempt, or None when it is not due or someone else owns it.
 
-    One conditional UPDATE … RETURNING (docs/RELIABILITY.md §3; PostgreSQL and SQLite ≥ 3.35), so a
-    claim is a single round trip. Taking over an expired lease counts a worker loss (the
-    owner died mid-attempt; CASE reads the row as it was) and asks for a lookup before any
-    POST; at the cap the row goes DEAD `worker_lost` and the body never runs (docs/RELIABILITY.md §11.3).
+    The one claim of integrations/leases.py (docs/RELIABILITY.md §3), a single round trip.
+    A delivery may also be taken over when its lease ran out: that counts a worker loss (the
+    owner died mid-attempt) and asks for a lookup before any POST; at the cap the row goes
+    DEAD `worker_lost` and the body never runs (docs/RELIABILITY.md §11.3).
     `delivery`, when given, is the caller's copy of the row: it is updated in place."""
     now = now or timezone.now()
-    ops = db_connection.ops
-    params = {
-        "id": delivery_id,
-        "in_flight": DeliveryState.IN_FLIGHT.value,
-        "pending": DeliveryState.PENDING.value,
-        "failed": DeliveryState.FAILED_RETRYABLE.value,
-        "true": True,
-        "now": ops.adapt_datetimefield_value(now),
-        "lease_until": ops.adapt_datetimefield_value(now + timedelta(seconds=conf.lease_seconds())),
-    }
-    with db_connection.cursor() as cursor:
-        cursor.execute(CLAIM_SQL.format(table=Delivery._meta.db_table), params)
-        row = cursor.fetchone()
-    if row is None:
+    claimed = leases.claim(
+        Delivery,
+        delivery_id,
+        now=now,
+        queued=DUE_STATES,
+        running=DeliveryState.IN_FLIGHT,
+        state_field="state",
+        take_over_expired={"worker_losses": "worker_losses + 1", "needs_lookup": "%(true)s"},
+        also={"updated_at": "%(now)s"},
+        returning=("worker_losses", "needs_lookup"),
+    )
+    if claimed is None:
         return None
     if delivery is None:
         delivery = Delivery.objects.select_related("connection").get(pk=delivery_id)
-    delivery.fence, delivery.attempts, delivery.worker_losses, delivery.needs_lookup = (
-        row[0],
-        row[1],
-        row[2],
-        bool(row[3]),
-    )
+    delivery.fence, delivery.attempts = claimed.fence, claimed.attempts
+    delivery.worker_losses, delivery.needs_lookup = claimed.values[0], bool(claimed.values[1])
     delivery.state = DeliveryState.IN_FLIGHT
     if delivery.worker_losses >= conf.MAX_WORKER_LOSSES:
         kill_lost(delivery, delivery.fence, now=now)

@@ -9,13 +9,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from integrations import leases
 from integrations.runs import doorbell
 from integrations.runs.choices import Classification, RunStatus
 from integrations.runs.inbox.opening import open_exception
 from integrations.runs.models import Run
 
-WORKER_LOSS_CAP = 3
-REDISPATCH_AFTER = timedelta(seconds=60)
 CHUNK = 500
 
 
@@ -25,7 +24,7 @@ def dispatch_due(now=None) -> int:
     due = Run.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         Q(enqueued_at__isnull=True)
-        | Q(enqueued_at__lt=now - REDISPATCH_AFTER)
+        | Q(enqueued_at__lt=now - timedelta(seconds=leases.redispatch_seconds()))
         | Q(enqueued_at__lt=F("next_attempt_at")),
         status=RunStatus.QUEUED,
     ).order_by("next_attempt_at", "id")
@@ -46,10 +45,10 @@ def sweep_expired(now=None) -> int:
 def _recover(run: Run, now) -> int:
     expired = Q(pk=run.pk, fence=run.fence, status=RunStatus.RUNNING, lease_until__lt=now)
     with transaction.atomic():
-        if run.worker_losses + 1 >= WORKER_LOSS_CAP:
+        if run.worker_losses + 1 >= leases.MAX_WORKER_LOSSES:
             error = {
                 "kind": "worker_lost",
-                "message": f"the worker running this run was lost {WORKER_LOSS_CAP} times",
+                "message": f"the worker running this run was lost {leases.MAX_WORKER_LOSSES} times",
                 "classification": Classification.WORKER_LOST,
                 "step_id": run.start_at,
             }

@@ -13,14 +13,13 @@ lease writes nothing."""
 import logging
 
 from django.db import transaction
-from django.db.models import F, Max, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Max
 from django.utils import timezone
 
+from integrations import leases
 from integrations.flows import engine_api
 from integrations.flows.models import FlowVersion
 from integrations.flows.services import matching_versions
-from integrations.leases import claim_due
 from integrations.runs import doorbell, outcomes, resume
 from integrations.runs.batch import collect
 from integrations.runs.batch import runs as batch_runs
@@ -99,14 +98,15 @@ def create_run(
 
 
 def claim(run_id: int) -> Run | None:
-    """Conditional UPDATE: queued and due → running with a lease and a new fencing token."""
-    now = timezone.now()
-    claimed = claim_due(
-        Run.objects.filter(pk=run_id),
-        queued=RunStatus.QUEUED,
+    """Queued and due → running with a lease and a new fencing token (integrations/leases.py);
+    the first claim stamps `started_at`."""
+    claimed = leases.claim(
+        Run,
+        run_id,
+        now=timezone.now(),
+        queued=[RunStatus.QUEUED],
         running=RunStatus.RUNNING,
-        now=now,
-        started_at=Coalesce(F("started_at"), Value(now)),
+        also={"started_at": "COALESCE(started_at, %(now)s)"},
     )
     return Run.objects.select_related("flow_version__flow", "event").get(pk=run_id) if claimed else None
 

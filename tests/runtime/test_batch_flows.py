@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from integrations import leases
 from integrations.deliveries.models import Delivery
 from integrations.deliveries.sender import deliver_chunk
 from integrations.events.services import ingest_event
@@ -214,7 +215,7 @@ def test_a_poison_record_is_bisected_down_and_alone_becomes_a_worker_lost_except
         ("split", ["T4", "T5"]),  # a half lost once more splits at once
         ("failed", ["T5"]),  # alone, it is lost up to the cap
     ]
-    assert rows.get(status="failed").worker_losses == chunks.WORKER_LOSS_CAP
+    assert rows.get(status="failed").worker_losses == leases.MAX_WORKER_LOSSES
     assert executions <= 8 + 4 * 2 + 2 + 1 * 2  # each record runs O(log n) times, not in a loop
     lost = RunException.objects.get(run=run)
     assert (lost.item, lost.classification, lost.kind) == ("record:5", "worker_lost", "worker_lost")

@@ -14,7 +14,7 @@ dispatcher rings due chunks, and re-enqueues those whose doorbell was lost.
 The sweeper returns a lease-expired chunk to the queue once; lost again, the chunk is split
 into two halves (the old row `split`, fenced), so a poison record that kills its worker is
 bisected down to a chunk of its own, which fails with a `worker_lost` exception after
-WORKER_LOSS_CAP losses while the other records are delivered. Each record runs O(log n)
+leases.MAX_WORKER_LOSSES losses while the other records are delivered. Each record runs O(log n)
 times at most, so a poison chunk cannot loop."""
 
 import logging
@@ -25,8 +25,7 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from integrations import backoff
-from integrations.leases import claim_due
+from integrations import backoff, leases
 from integrations.runs import doorbell
 from integrations.runs.batch import records as batch_records
 from integrations.runs.batch.completion import complete_if_done, finish_if_delivered
@@ -36,9 +35,7 @@ from integrations.runs.outcomes import MAX_RUN_ATTEMPTS, StaleFence
 
 log = logging.getLogger(__name__)
 
-WORKER_LOSS_CAP = 3  # losses of a one-record chunk before its record is an exception
 SPLIT_AT = 2  # losses of a larger chunk before it is split in halves
-REDISPATCH_AFTER = timedelta(seconds=60)
 LIMIT = 500
 
 
@@ -51,8 +48,8 @@ def build(run: Run, records: list, size: int) -> list[RunChunk]:
 
 
 def claim(chunk_id: int) -> RunChunk | None:
-    rows = RunChunk.objects.filter(pk=chunk_id)
-    if not claim_due(rows, queued=ChunkStatus.QUEUED, running=ChunkStatus.RUNNING, now=timezone.now()):
+    now = timezone.now()
+    if not leases.claim(RunChunk, chunk_id, now=now, queued=[ChunkStatus.QUEUED], running=ChunkStatus.RUNNING):
         return None
     return RunChunk.objects.select_related("run__flow_version__flow").get(pk=chunk_id)
 
@@ -174,7 +171,7 @@ def dispatch_due(now=None) -> int:
     now = now or timezone.now()
     due = RunChunk.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REDISPATCH_AFTER),
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - timedelta(seconds=leases.redispatch_seconds())),
         status=ChunkStatus.QUEUED,
     ).order_by("next_attempt_at", "id")
     ids = list(due.values_list("id", flat=True)[:LIMIT])
@@ -201,12 +198,12 @@ def sweep_expired(now=None) -> int:
 def _recover(chunk: RunChunk, now) -> int:
     """One lost lease: back to the queue (the loss may have nothing to do with the records).
     Lost again: split in halves, so a poison record is isolated in O(log n) losses; a
-    one-record chunk is retried up to WORKER_LOSS_CAP losses, then its record is an exception."""
+    one-record chunk is retried up to leases.MAX_WORKER_LOSSES losses, then its record is an exception."""
     expired = Q(pk=chunk.pk, fence=chunk.fence, status=ChunkStatus.RUNNING, lease_until__lt=now)
     losses = chunk.worker_losses + 1
     if len(chunk.records) > 1 and losses >= SPLIT_AT:
         return _split(chunk, expired, now)
-    if losses < WORKER_LOSS_CAP:
+    if losses < leases.MAX_WORKER_LOSSES:
         return RunChunk.objects.filter(expired).update(
             status=ChunkStatus.QUEUED,
             worker_losses=F("worker_losses") + 1,
@@ -214,7 +211,7 @@ def _recover(chunk: RunChunk, now) -> int:
             next_attempt_at=timezone.now(),
             enqueued_at=None,
         )
-    message = f"the worker running this record was lost {WORKER_LOSS_CAP} times"
+    message = f"the worker running this record was lost {leases.MAX_WORKER_LOSSES} times"
     if not RunChunk.objects.filter(expired).exists() or not _fail(
         chunk, message, Classification.WORKER_LOST, "worker_lost", now
     ):
