@@ -173,6 +173,13 @@ def test_only_admins_reach_token_and_link_actions(client_for, personas):
 
 
 @pytest.mark.django_db
+def test_the_link_uses_the_public_address_when_set(client_for, personas, settings):
+    settings.SWITCHBOARD_PUBLIC_URL = "https://switchboard.example.com/"
+    link = client_for("admin").post(reverse("users:password_link", args=["viewer"])).context["link"]
+    assert link.startswith("https://switchboard.example.com/set-password/")
+
+
+@pytest.mark.django_db
 def test_a_new_set_password_link_for_an_existing_user(client_for, personas):
     response = client_for("admin").post(reverse("users:password_link", args=["viewer"]))
     assert response.status_code == 201

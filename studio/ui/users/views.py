@@ -132,7 +132,10 @@ def user_password_link(request, username):
 
 def _show_password_link(request, user, *, invited: bool):
     uidb64, token = actions.password_link_parts(request.user, user)
-    link = request.build_absolute_uri(reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": token}))
+    path = reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
+    # Where people reach the studio, when configured (it may differ from the admin's own address).
+    public = settings.SWITCHBOARD_PUBLIC_URL.rstrip("/")
+    link = public + path if public else request.build_absolute_uri(path)
     return render(
         request,
         "users/secret.html",
