@@ -8,7 +8,10 @@ import os
 from celery import Celery
 from celery.signals import task_postrun, task_prerun, worker_process_shutdown, worker_ready
 
+from studio import kombu_redis_fix
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+kombu_redis_fix.install()  # a worker must survive Redis dying mid-task (see the module)
 
 app = Celery("switchboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")

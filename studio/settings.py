@@ -137,9 +137,18 @@ else:
 
 # --- Celery (runtime contract: docs/ARCHITECTURE.md#runtime-contract, docs/RELIABILITY.md §11) ---
 BROKER_DIR = VAR_DIR / "broker"
+# How long a message may sit unacknowledged before Redis hands it to another worker: above
+# the lease and the task time limit (fault tests lower it to provoke redeliveries).
+VISIBILITY_TIMEOUT = env.int("SWITCHBOARD_VISIBILITY_TIMEOUT", default=3600)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": VISIBILITY_TIMEOUT,
+        # A Redis that is down or unreachable must not hold a web request that publishes: a
+        # refused or silent broker fails fast and the row waits for the dispatcher.
+        "socket_connect_timeout": env.float("SWITCHBOARD_BROKER_CONNECT_TIMEOUT", default=2.0),
+        "socket_timeout": env.float("SWITCHBOARD_BROKER_SOCKET_TIMEOUT", default=5.0),
+    }
 else:
     for sub in ("queue", "processed"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
@@ -153,8 +162,13 @@ else:
         "control_folder": str(BROKER_DIR / "control"),
     }
 CELERY_RESULT_BACKEND = None
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_VISIBILITY_TIMEOUT = 3600
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": VISIBILITY_TIMEOUT}
+CELERY_VISIBILITY_TIMEOUT = VISIBILITY_TIMEOUT
+# Publishing is a doorbell: the database row is the truth and the dispatchers re-send what was
+# not published. So one immediate retry (a pooled connection gone stale after a Redis
+# restart) and no more: Celery's default (3 retries, 0.2 s apart) held every intake ~0.6 s
+# while the broker was down.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -189,6 +203,12 @@ SWITCHBOARD_LEASE_SECONDS = env.int("SWITCHBOARD_LEASE_SECONDS", default=600)
 SWITCHBOARD_BACKOFF_BASE_SECONDS = env.float("SWITCHBOARD_BACKOFF_BASE_SECONDS", default=2.0)
 SWITCHBOARD_BACKOFF_CAP_SECONDS = env.float("SWITCHBOARD_BACKOFF_CAP_SECONDS", default=600.0)
 SWITCHBOARD_REDISPATCH_SECONDS = env.int("SWITCHBOARD_REDISPATCH_SECONDS", default=60)
+# After an attempt whose outcome we never heard, against a target without an idempotent write
+# (integrations/deliveries/transport.py): wait at least this long (or 3x the client timeout,
+# or a connection's config.settle_seconds) before looking up; after this many such attempts
+# the delivery is 'uncertain' for a person (a connection's config.max_unclear_attempts wins).
+SWITCHBOARD_SETTLE_MIN_SECONDS = env.float("SWITCHBOARD_SETTLE_MIN_SECONDS", default=30.0)
+SWITCHBOARD_MAX_UNCLEAR_ATTEMPTS = env.int("SWITCHBOARD_MAX_UNCLEAR_ATTEMPTS", default=3)
 # Circuit breaker per connection (integrations/deliveries/circuit.py); a connection's
 # config.circuit_threshold / circuit_cooldown_seconds / circuit_max_cooldown_seconds override.
 SWITCHBOARD_CIRCUIT_THRESHOLD = env.int("SWITCHBOARD_CIRCUIT_THRESHOLD", default=5)  # 0 = off
