@@ -100,42 +100,39 @@ def _loop(plan: Plan, ctx: RunContext, effects: Any, index: int | None, results:
         if step.renders:
             limits.start_step()  # its `when`, its templates and its conditions share one time budget
         try:
-            verdict = _step(step, ctx, effects, results)
+            if step.gated_by is not None or step.when is not None:
+                skip = _skip_reason(step, ctx, results)
+                if skip is not None:
+                    if isinstance(skip, Outcome):
+                        return skip
+                    results.append(StepResult(step.id, step.type, "skipped", None, None, detail={"reason": skip}))
+                    index += 1
+                    continue
+            if step.transform is not None and not ctx.dry_run:
+                # fast path for map steps: no StepOutcome, no detail (same results as execute)
+                before, started = ctx.record, perf_counter()
+                try:
+                    ctx.record = ctx.steps[step.id] = step.transform(before, ctx, effects)
+                except StepFailed as exc:  # the step's own error: running it again would only repeat it
+                    return _failed(step, ctx, before, exc.error, started, results)
+                except Exception:
+                    ctx.record = before  # let the general path below report the failure
+                else:
+                    elapsed = (perf_counter() - started) * 1000
+                    results.append(StepResult(step.id, "map", "succeeded", before, ctx.record, None, elapsed, {}))
+                    index += 1
+                    continue
+            verdict = _attempt(step, ctx, step.execute, effects, results)
         finally:
             if step.renders:
                 limits.end_step()
         if isinstance(verdict, Outcome):
             return verdict
-        if verdict is None or verdict.control == "next":
+        if verdict.control == "next":
             index += 1
         else:
             index = _next_index(plan, step, results, verdict)
     return _finish(ctx, results, "halted" if index is None else "completed")
-
-
-def _step(step: CompiledStep, ctx: RunContext, effects: Any, results: list[StepResult]) -> Outcome | StepOutcome | None:
-    """Run one step: an Outcome when the run stops here, None or the step's outcome otherwise."""
-    if step.gated_by is not None or step.when is not None:
-        skip = _skip_reason(step, ctx, results)
-        if skip is not None:
-            if isinstance(skip, Outcome):
-                return skip
-            results.append(StepResult(step.id, step.type, "skipped", None, None, detail={"reason": skip}))
-            return None
-    if step.transform is not None and not ctx.dry_run:
-        # fast path for map steps: no StepOutcome, no detail (same results as execute)
-        before, started = ctx.record, perf_counter()
-        try:
-            ctx.record = ctx.steps[step.id] = step.transform(before, ctx, effects)
-        except StepFailed as exc:  # the step's own error: running it again would only repeat it
-            return _failed(step, ctx, before, exc.error, started, results)
-        except Exception:
-            ctx.record = before  # let the general path below report the failure
-        else:
-            elapsed = (perf_counter() - started) * 1000
-            results.append(StepResult(step.id, "map", "succeeded", before, ctx.record, None, elapsed, {}))
-            return None
-    return _attempt(step, ctx, step.execute, effects, results)
 
 
 def _resume(step: CompiledStep, ctx: RunContext, outcome: dict[str, Any]) -> StepOutcome:

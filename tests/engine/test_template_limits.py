@@ -70,7 +70,7 @@ RUNAWAY = [
     ("{{ (['x' * 100000] * 11)|join }}", OUTPUT),
     ("{{ [1]|batch(10**8, 0)|list }}", OUTPUT),
     ("{{ [1]|slice(10**8)|list }}", OUTPUT),
-    ("{{ range(100000)|map('string')|list|sum(start=[]) }}", OUTPUT),
+    ("{{ ([[1]] * 100000)|sum(start=[]) }}", OUTPUT),  # 100,000 copies of a growing list
     # loops and ranges
     ("{% for a in range(200000) %}{% endfor %}", ITERATIONS),
     ("{% for c in 'x' * 1000000 %}{% endfor %}", ITERATIONS),
@@ -133,6 +133,7 @@ def test_classes_are_opaque_and_lipsum_is_gone(source):
         ("{{ 'a-b'.replace('-', '+') }}", "a+b"),
         ("{{ range(5)|sum }}", 10),
         ("{{ [[1], [2]]|sum(start=[]) }}", [1, 2]),
+        ("{{ ([[1, 2, 3]] * 1000)|sum(start=[])|length }}", 3000),
         ("{{ 'x'|center(5) }}", "  x  "),
         ("{{ 'a' ~ 1 ~ none }}", "a1None"),
         ("{{ '%s-%s'|format('a', 'b') }}", "a-b"),
@@ -199,7 +200,7 @@ def test_a_slow_template_ends_at_the_time_limit(tight):
     started = time.perf_counter()
     with pytest.raises(TemplateLimitExceeded, match=r"template evaluation time exceeds 0.3 s per step"):
         compile_template(SLOW)(TEXT)
-    assert time.perf_counter() - started < tight.max_seconds + 0.25
+    assert time.perf_counter() - started < tight.max_seconds + 0.5
 
 
 def test_a_slow_condition_ends_at_the_time_limit(tight):
@@ -208,7 +209,7 @@ def test_a_slow_condition_ends_at_the_time_limit(tight):
     started = time.perf_counter()
     with pytest.raises(TemplateLimitExceeded, match=SECONDS):
         compile_condition("record.words|select('in', record.text)|list|length > 0")(TEXT)
-    assert time.perf_counter() - started < tight.max_seconds + 0.25
+    assert time.perf_counter() - started < tight.max_seconds + 0.5
 
 
 def _map_flow(*templates):
@@ -254,4 +255,4 @@ def test_a_failing_template_is_evaluated_once(tight):
     started = time.perf_counter()
     outcome = run(plan, TEXT["record"], effects=None)
     assert outcome.status == "failed" and SECONDS in outcome.error.message
-    assert time.perf_counter() - started < tight.max_seconds + 0.25
+    assert time.perf_counter() - started < tight.max_seconds + 0.5
