@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connections, router
+from django.db.models import Model
 
 # A row whose lease ran out this many times is not retried again: its record is an exception
 # (runs, chunks) or the delivery is dead `worker_lost`, so a record that kills its worker
@@ -27,6 +28,13 @@ def redispatch_seconds() -> int:
     """A queued row enqueued this long ago and still not claimed is enqueued again by the
     dispatchers (its message was lost with the broker, or sits behind a dead worker)."""
     return int(settings.SWITCHBOARD_REDISPATCH_SECONDS)
+
+
+def task_budget_seconds() -> float:
+    """How long one message (a chunk of records, a chunk of deliveries) may keep working
+    before it hands the rest on: half the task's soft time limit, so slow targets never run
+    a task into its hard limit, which would be a worker loss."""
+    return float(settings.CELERY_TASK_SOFT_TIME_LIMIT) / 2
 
 
 def lease_seconds() -> int:
@@ -46,11 +54,11 @@ class Claimed:
 
     fence: int
     attempts: int
-    values: tuple = ()
+    values: tuple[object, ...] = ()
 
 
 def claim(
-    model,
+    model: type[Model],
     pk: int,
     *,
     now: datetime,

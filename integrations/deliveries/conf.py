@@ -1,4 +1,5 @@
-"""Ledger knobs, read from settings (env-driven there) with safe defaults."""
+"""Ledger knobs, read from settings (env-driven and defaulted there; the few not declared
+there have their default here)."""
 
 from django.conf import settings
 
@@ -13,6 +14,7 @@ lease_seconds = leases.lease_seconds
 backoff_base_seconds = backoff.base_seconds
 backoff_cap_seconds = backoff.cap_seconds
 redispatch_seconds = leases.redispatch_seconds
+chunk_budget_seconds = leases.task_budget_seconds
 
 
 def task_expires_seconds() -> int:
@@ -26,24 +28,19 @@ def outstanding_cap() -> int:
     return int(getattr(settings, "SWITCHBOARD_DISPATCH_OUTSTANDING", 400))
 
 
-def chunk_budget_seconds() -> float:
-    """How long one delivery message may keep sending: half the task's soft time limit."""
-    return float(getattr(settings, "CELERY_TASK_SOFT_TIME_LIMIT", 240)) / 2
-
-
 # Circuit breaker (circuit.py); a connection's `config.circuit_threshold`,
 # `config.circuit_cooldown_seconds` and `config.circuit_max_cooldown_seconds` override these.
 def circuit_threshold() -> int:
     """Consecutive transient failures that open a connection's circuit; 0 turns the breaker off."""
-    return int(getattr(settings, "SWITCHBOARD_CIRCUIT_THRESHOLD", 5))
+    return int(settings.SWITCHBOARD_CIRCUIT_THRESHOLD)
 
 
 def circuit_cooldown_seconds() -> float:
-    return float(getattr(settings, "SWITCHBOARD_CIRCUIT_COOLDOWN_SECONDS", 30.0))
+    return float(settings.SWITCHBOARD_CIRCUIT_COOLDOWN_SECONDS)
 
 
 def circuit_max_cooldown_seconds() -> float:
-    return float(getattr(settings, "SWITCHBOARD_CIRCUIT_MAX_COOLDOWN_SECONDS", 600.0))
+    return float(settings.SWITCHBOARD_CIRCUIT_MAX_COOLDOWN_SECONDS)
 
 
 def circuit_probe_seconds() -> float:

@@ -7,8 +7,7 @@ or group, deliveries requested in bulk) inside the caller's fenced transaction."
 from dataclasses import dataclass, field
 from time import monotonic
 
-from django.conf import settings
-
+from integrations import leases
 from integrations.audit import services as audit
 from integrations.deliveries import services as ledger
 from integrations.flows import engine_api
@@ -37,10 +36,8 @@ class Results:
 
 
 def chunk_budget_seconds() -> float:
-    """How long one chunk may keep running records: half the task's soft time limit, so a
-    chunk of slow lookups hands its rest on instead of being killed at the hard limit."""
-
-    return float(getattr(settings, "CELERY_TASK_SOFT_TIME_LIMIT", 240)) / 2
+    """How long one chunk may keep running records before it hands its rest on (leases.py)."""
+    return leases.task_budget_seconds()
 
 
 def batch_step_of(plan):
