@@ -21,6 +21,7 @@ app.autodiscover_tasks()
 @worker_ready.connect
 def consume_connection_queues(sender, **kwargs) -> None:
     """Workers start on `--queues default`; add the per-connection delivery queues."""
+    # lazy: studio/__init__.py loads this module before Django's app registry; queues imports models
     from integrations.deliveries.queues import consume_all
 
     consume_all(sender)

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from integrations.connections.models import Connection
 from integrations.connectors import registry
+from integrations.connectors.errors import ConnectorError
 from integrations.deliveries.queries import connection_health as health
 
 
@@ -125,8 +126,6 @@ def connector_description(kind: str) -> dict:
 
 def connection_objects(connection) -> list[dict]:
     """The objects of one connection (generic connectors declare them per connection)."""
-    from integrations.connectors.errors import ConnectorError
-
     try:
         connector = registry.get_connector(connection)
     except (registry.UnknownConnector, ImportError, ConnectorError):
