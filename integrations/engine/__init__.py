@@ -1,7 +1,9 @@
 """The pure flow engine: compile a flow definition into a plan and run it on one record.
 
 No Django, no database, no network: side effects go through an `Effects` object that the
-runtime (integrations.runs) implements, or `DryRunEffects` for test-runs."""
+runtime (integrations.runs) implements, or `DryRunEffects` for test-runs. Analyst templates and
+conditions run in a sandbox whose cost is bounded (limits.py; the runtime sets the limits at
+start-up with `configure_template_limits`)."""
 
 from .compile import compile_flow, validate_definition
 from .dryrun import DryRunEffects

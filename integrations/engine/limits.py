@@ -62,13 +62,13 @@ DEFAULT = TemplateLimits()
 current = DEFAULT  # read through the module (limits.current) so configure() reaches every caller
 
 
-def configure(limits: TemplateLimits) -> TemplateLimits:
+def configure(wanted: TemplateLimits) -> TemplateLimits:
     """Set the process-wide limits; returns the previous ones (tests restore them)."""
     global current
-    for item in fields(limits):
-        if not getattr(limits, item.name) > 0:
+    for item in fields(wanted):
+        if not getattr(wanted, item.name) > 0:
             raise ValueError(f"{SETTINGS[item.name]} must be a positive number")
-    previous, current = current, limits
+    previous, current = current, wanted
     return previous
 
 

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from integrations.engine import compile_flow, limits, run
+from integrations.engine.conditions import compile_condition
 from integrations.engine.errors import TemplateFailure
 from integrations.engine.limits import TemplateLimitExceeded, TemplateLimits
 from integrations.engine.templating import compile_template
@@ -204,8 +205,6 @@ def test_a_slow_template_ends_at_the_time_limit(tight):
 
 
 def test_a_slow_condition_ends_at_the_time_limit(tight):
-    from integrations.engine.conditions import compile_condition
-
     started = time.perf_counter()
     with pytest.raises(TemplateLimitExceeded, match=SECONDS):
         compile_condition("record.words|select('in', record.text)|list|length > 0")(TEXT)
