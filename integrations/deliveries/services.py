@@ -178,6 +178,7 @@ def _retry_fields(current: Delivery, payload, new_key_suffix: str | None) -> dic
         "state": DeliveryState.PENDING,
         "attempts": 0,
         "worker_losses": 0,
+        "unclear_attempts": 0,  # a person checked the target: an `uncertain` row may post again
         "lease_until": None,
         "next_attempt_at": now,
         "enqueued_at": now,

@@ -123,3 +123,19 @@ def test_an_uncertain_delivery_opens_an_uncertain_exception_listed_by_the_api(
     (row,) = body["results"]
     assert (row["classification"], row["delivery_id"], row["step_id"]) == ("uncertain", delivery.pk, "post")
     assert simulator.postings() == []
+
+
+def test_a_person_who_retries_an_uncertain_delivery_gets_it_posted(slow_erp, simulator):
+    from integrations.deliveries.services import retry_delivery
+
+    slow_erp.config = {**slow_erp.config, "settle_seconds": 0, "max_unclear_attempts": 1}
+    slow_erp.save()
+    simulator.config(honour_keys=False, script={"inv:0": ["lost:1.2"]})
+    (delivery,) = request_postings(slow_erp, 1)
+    assert deliver_one(delivery.pk) == Outcome.RETRYABLE
+    time.sleep(0.3)
+    make_due(delivery)
+    assert deliver_one(delivery.pk) == Outcome.UNCERTAIN
+    retry_delivery(Delivery.objects.get(pk=delivery.pk), actor="tester")  # checked the ERP: not there
+    assert deliver_one(delivery.pk) == Outcome.SUCCEEDED
+    assert [p["external_ref"] for p in simulator.postings()] == ["inv:0"]
