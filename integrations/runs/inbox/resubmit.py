@@ -66,3 +66,18 @@ def check_edited(exc, state: dict | None, edited=None) -> None:
     if failed_here and error.classification == "permanent":
         first = (error.details or ({"field": error.field, "message": error.message},))[0]
         raise ActionInvalid(f"input.{first['field']}" if first.get("field") else "input", first["message"])
+
+
+def preview_resubmission(exc, edited) -> dict:
+    """What resubmit would record as the diff, after the same checks (ActionInvalid naming the
+    field otherwise), without acting: a page shows it for confirmation before anything runs."""
+    if not isinstance(edited, dict):
+        raise ActionInvalid("input", "must be a JSON object")
+    if exc.status not in (ExceptionStatus.OPEN, ExceptionStatus.ASSIGNED):
+        raise ActionInvalid("status", f"the exception is {exc.status}; only open or assigned exceptions can be worked")
+    current = exc.current_input
+    if edited == current:
+        raise ActionInvalid("input", "nothing was changed; use retry to run the same input again")
+    if not exc.delivery_id:  # a delivery's payload is checked by the ledger when it is re-sent
+        check_edited(exc, None if exc.item else {**(exc.run.state or {}), "record": edited}, edited)
+    return audit.diff(current if isinstance(current, dict) else {}, edited)
