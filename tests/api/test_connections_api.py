@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from integrations.connections.models import Connection
 from integrations.connections.services import create_connection
 
 SECRET = "api-Canary-99812-secret"
@@ -232,6 +233,26 @@ def test_a_connection_that_received_events_is_kept_with_a_409_naming_them(client
     for n in range(3):
         Event.objects.create(connection=conn, source="crm", type="client.created", external_id=f"e{n}")
     response = client_for("admin").delete("/api/v1/connections/crm/")
-    assert response.status_code == 409
+    assert response.status_code == 409 and response["Content-Type"] == "application/problem+json"
     assert "3 events" in response.json()["detail"]
     assert Event.objects.filter(connection=conn).count() == 3
+
+
+def test_an_edit_racing_a_delete_is_404_not_500(client_for, conn, monkeypatch):
+    """Two clients: one deletes the connection while the other's PATCH is between reading
+    it and writing it (found by schemathesis on PostgreSQL)."""
+    from studio.api.views.connections import ConnectionViewSet
+
+    read = ConnectionViewSet.get_object
+
+    def read_then_lose_it(view):
+        found = read(view)
+        Connection.objects.filter(pk=found.pk).delete()
+        return found
+
+    monkeypatch.setattr(ConnectionViewSet, "get_object", read_then_lose_it)
+    admin = client_for("admin")
+    admin.raise_request_exception = False
+    response = admin.patch("/api/v1/connections/crm/", {"label": "CRM"}, content_type="application/json")
+    assert response.status_code == 404 and response["Content-Type"] == "application/problem+json"
+    assert "deleted meanwhile" in response.json()["detail"]

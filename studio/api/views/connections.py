@@ -182,6 +182,8 @@ class ConnectionViewSet(
             )
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from None
+        except Connection.DoesNotExist:  # deleted by someone else since get_object
+            raise NotFound(f"The connection '{connection.name}' was deleted meanwhile.") from None
         return Response(self.get_serializer(connection).data)
 
     def destroy(self, request, *args, **kwargs):
