@@ -14,6 +14,7 @@ from integrations.deliveries import transport
 from integrations.deliveries.choices import Classification, DeliveryState, Outcome
 from integrations.deliveries.models import Delivery
 from integrations.deliveries.sender import deliver_one
+from integrations.deliveries.services import retry_delivery
 from integrations.events.services import ingest_event
 from tests.api.runtime_fixtures import *  # noqa: F403
 from tests.runtime.test_event_to_delivery import drive
@@ -126,8 +127,6 @@ def test_an_uncertain_delivery_opens_an_uncertain_exception_listed_by_the_api(
 
 
 def test_a_person_who_retries_an_uncertain_delivery_gets_it_posted(slow_erp, simulator):
-    from integrations.deliveries.services import retry_delivery
-
     slow_erp.config = {**slow_erp.config, "settle_seconds": 0, "max_unclear_attempts": 1}
     slow_erp.save()
     simulator.config(honour_keys=False, script={"inv:0": ["lost:1.2"]})
