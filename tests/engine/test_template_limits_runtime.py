@@ -14,9 +14,12 @@ from rest_framework.authtoken.models import Token
 
 from integrations.engine import limits
 from integrations.events.services import ingest_event
+from integrations.runs import invoke
 from integrations.runs.models import Run
 from integrations.runs.services import execute_run
+from studio.api import token_grants
 from tests.api.runtime_fixtures import crm, doorbells  # noqa: F401
+from tests.api.wsgi_client import WsgiClient
 from tests.runtime.conftest import publish_flow
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("crm", "doorbells")]
@@ -40,6 +43,13 @@ def flow_with(template: str, trigger: dict | None = None) -> dict:
     }
 
 
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """The invoke path caches live versions and token grants per process; each test starts clean."""
+    invoke.forget()
+    token_grants.forget()
+
+
 @pytest.fixture
 def quick_limits():
     previous = limits.configure(limits.TemplateLimits(max_seconds=0.5))
@@ -47,13 +57,17 @@ def quick_limits():
     limits.configure(previous)
 
 
-def api(personas, name: str) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=personas[name])[0].key}")
+def api(personas, name: str, entry: str = "django") -> Client | WsgiClient:
+    """A client with the persona's token: Django's test client, or the WSGI application a server
+    runs (where the invoke gateway answers before Django's request cycle)."""
+    auth = f"Token {Token.objects.get_or_create(user=personas[name])[0].key}"
+    return Client(HTTP_AUTHORIZATION=auth) if entry == "django" else WsgiClient(HTTP_AUTHORIZATION=auth)
 
 
-def test_the_invoke_answer_names_the_limit(personas):
+@pytest.mark.parametrize("entry", ["django", "gateway"])
+def test_the_invoke_answer_names_the_limit(personas, entry):
     publish_flow(personas["analyst"], flow_with("{{ '1'.zfill(2*10**7) }}"), key="padding")
-    response = api(personas, "operator").post(
+    response = api(personas, "operator", entry).post(
         "/api/v1/flows/padding/invoke", {"id": "A-1"}, content_type="application/json"
     )
     assert response.status_code == 422, response.content
