@@ -26,11 +26,13 @@ SUBJECTS = {
     "opened": "Approval needed: {title}",
     "escalated": "Escalated to you, past due: {title}",
     "expired": "Decided automatically, past due: {title}",
+    "reassigned": "Reassigned to you: {title}",
 }
 LEADS = {
     "opened": "A run is waiting for your approval.",
     "escalated": "This approval passed its due time without a decision and was escalated to you.",
     "expired": "This approval passed its due time and was {status} automatically.",
+    "reassigned": "An approver reassigned this approval to you.",
 }
 
 

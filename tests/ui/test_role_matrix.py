@@ -31,6 +31,7 @@ PAGES = [
     Page("runs:list", ROLES),
     Page("exceptions:list", ROLES),
     Page("approvals:inbox", ROLES),
+    Page("approvals:count", ROLES),
     Page("connections:list", ROLES),
     Page("connections:new", frozenset({"analyst", "admin"})),
     Page("canonical:list", ROLES),
