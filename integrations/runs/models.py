@@ -65,7 +65,14 @@ class Run(models.Model):
                 name="run_unique_per_version_event",
             ),
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"]), models.Index(fields=["status", "lease_until"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["status", "lease_until"]),
+            # The run history pages newest first by (created_at, id), overall, by status and by version.
+            models.Index(fields=["created_at", "id"], name="run_recent"),
+            models.Index(fields=["status", "created_at", "id"], name="run_status_recent"),
+            models.Index(fields=["flow_version", "created_at", "id"], name="run_version_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"run {self.pk} ({self.flow_version}, {self.status})"

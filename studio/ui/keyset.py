@@ -33,7 +33,8 @@ def paginate(queryset: QuerySet, cursor: str | None, size: int, field: str = "at
     position = decode(cursor) if cursor else None
     if position:
         at, pk = position
-        queryset = queryset.filter(Q(**{f"{field}__lt": at}) | Q(**{field: at, "id__lt": pk}))
+        # The redundant `<= at` bounds the index scan: an OR alone makes PostgreSQL walk from the top.
+        queryset = queryset.filter(Q(**{f"{field}__lt": at}) | Q(**{field: at, "id__lt": pk}), **{f"{field}__lte": at})
     rows = list(queryset.order_by(f"-{field}", "-id")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
