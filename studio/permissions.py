@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from rest_framework.permissions import BasePermission
 
+from integrations.accounts.roles import CAPABILITIES, ROLES
+
 
 def perm(codename: str) -> str:
     return f"accounts.{codename}"
@@ -68,4 +70,18 @@ class HasCapability(BasePermission):
         codename = getattr(view, "capability", "view_studio")
         if not safe:
             codename = getattr(view, "write_capability", codename)
-        return can(request.user, codename)
+        if can(request.user, codename):
+            return True
+        self.message = missing_capability(request.user, codename)  # DRF's 403 detail
+        return False
+
+
+def missing_capability(user, codename: str) -> str:
+    """What a 403 says: the capability that is missing, which roles have it, and the caller's."""
+    holders = CAPABILITIES[codename][1] if codename in CAPABILITIES else ()
+    groups = {g.name for g in user.groups.all()} if user and user.is_authenticated else set()
+    mine = [role for role in ROLES if role in groups]
+    return (
+        f"This needs the '{codename}' capability, which the roles {', '.join(holders) or 'none'} have; "
+        f"your roles: {', '.join(mine) or 'none'}."
+    )

@@ -1,4 +1,8 @@
-"""Approvals: my inbox (or all, for deciders), one task, decide."""
+"""Approvals: my inbox (or all, for deciders), one task, decide.
+
+`?scope=all` lists every task and needs `decide_approvals`, as deciding does: without it the
+list answers 403 naming the capability (it used to list everything to any role, and any
+unknown scope did the same)."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -10,14 +14,20 @@ from integrations.approvals import services as approvals
 from integrations.approvals.models import ApprovalTask
 from studio.api.serializers.approvals import ApprovalSerializer, DecideSerializer
 from studio.api.views.runs import Conflict, NewestFirst
-from studio.permissions import HasCapability
+from studio.permissions import HasCapability, can, missing_capability
+
+SCOPES = ("mine", "all")
+ALL_SCOPE_CAPABILITY = "decide_approvals"
 
 
 @extend_schema_view(
     list=extend_schema(
         parameters=[
             OpenApiParameter(
-                "scope", str, enum=["mine", "all"], description="'mine' (default): pending tasks I may decide"
+                "scope",
+                str,
+                enum=list(SCOPES),
+                description="'mine' (default): pending tasks I may decide; 'all': every task (needs decide_approvals)",
             ),
             OpenApiParameter("status", str),
         ]
@@ -28,6 +38,14 @@ class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
     capability, write_capability = "view_studio", "decide_approvals"
     serializer_class = ApprovalSerializer
     pagination_class = NewestFirst
+
+    def list(self, request, *args, **kwargs):
+        scope = request.query_params.get("scope", "mine")
+        if scope not in SCOPES:
+            raise serializers.ValidationError({"scope": [f"'{scope}' is not a scope; one of {', '.join(SCOPES)}."]})
+        if scope == "all" and not can(request.user, ALL_SCOPE_CAPABILITY):
+            raise PermissionDenied(missing_capability(request.user, ALL_SCOPE_CAPABILITY))
+        return super().list(request, *args, **kwargs)
 
     def get_queryset(self):
         if self.action == "list" and self.request.query_params.get("scope", "mine") == "mine":

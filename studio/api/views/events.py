@@ -47,6 +47,10 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=EventCreateSerializer, responses={202: IngestResultSerializer, 200: IngestResultSerializer})
     def create(self, request):
+        """Store an event and start the flows it triggers: 202 with the event id and the runs;
+        the same external id again answers 200 with the first result and starts nothing.
+        Needs the `replay_events` capability (roles Operator and Admin); other roles get 403
+        naming it."""
         body = EventCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data

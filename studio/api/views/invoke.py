@@ -12,7 +12,7 @@ from integrations.flows.choices import FlowStatus
 from integrations.flows.models import Flow
 from integrations.runs.invoke import CACHE_SECONDS, live_version
 from studio.api.invoke_answer import Answer, answer, not_active
-from studio.permissions import HasCapability
+from studio.permissions import HasCapability, missing_capability
 
 _granted: dict[tuple[int, str], tuple[float, bool]] = {}
 
@@ -29,6 +29,8 @@ class CachedCapability(HasCapability):
         hit = _granted.get(key)
         if hit is None or hit[0] < now:
             hit = _granted[key] = (now + CACHE_SECONDS, super().has_permission(request, view))
+        if not hit[1]:
+            self.message = missing_capability(user, view.capability)
         return hit[1]
 
 
