@@ -297,7 +297,13 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Switchboard API",
-    "DESCRIPTION": "Flows, runs, exceptions, approvals and events of the Switchboard integration studio.",
+    "DESCRIPTION": (
+        "Flows, runs, exceptions, approvals and events of the Switchboard integration studio.\n\n"
+        "Errors are problem documents (application/problem+json). JSON bodies may nest at most "
+        f"{SWITCHBOARD_JSON_MAX_DEPTH} levels (400 too-deep) and hold no NUL character (400 "
+        "nul-character); a body over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB unless configured) is 413. "
+        "A 403 names the capability it needs and the roles that have it."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

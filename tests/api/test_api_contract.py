@@ -128,3 +128,8 @@ def test_runs_list_and_detail(admin, conforms, invoice_flow):
     assert len(runs) == 2
     for run in runs:
         conforms(admin.get(f"/api/v1/runs/{run['id']}/"), "GET", "/api/v1/runs/{id}/")
+
+
+def test_the_document_states_the_body_limits(admin, settings):
+    description = admin.get("/api/v1/schema/", {"format": "json"}).json()["info"]["description"]
+    assert f"at most {settings.SWITCHBOARD_JSON_MAX_DEPTH} levels" in description and "413" in description
