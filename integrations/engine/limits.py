@@ -59,6 +59,10 @@ SETTINGS = {
 }
 
 DEFAULT = TemplateLimits()
+# Each value stays under the output limit, but a loop could keep building new ones (a list of a
+# thousand different 1 MiB strings): all the strings and collections one render builds, counted
+# by length, may add up to this many times the output limit, which bounds its memory.
+BUILD_FACTOR = 16
 current = DEFAULT  # read through the module (limits.current) so configure() reaches every caller
 
 
@@ -84,18 +88,22 @@ class TemplateLimitExceeded(TemplateFailure):
     """A template went over one of the limits; the message names the limit and its setting."""
 
     def __init__(self, what: str, limit: str):
-        self.setting = SETTINGS[limit]
+        self.setting = SETTINGS.get(limit, SETTINGS["max_output"])
+        if limit == "built":
+            what = "everything the template builds"
         super().__init__(f"{what} exceeds {_describe(limit)} ({self.setting})")
 
 
 def _describe(limit: str) -> str:
-    value = getattr(current, limit)
+    value = getattr(current, limit, None)
     if limit == "max_output":
         return f"{value:,} characters"
     if limit == "max_seconds":
         return f"{value:g} s per step"
     if limit == "max_iterations":
         return f"{value:,} per template"
+    if limit == "built":
+        return f"{BUILD_FACTOR * current.max_output:,} characters in all, {BUILD_FACTOR} times the output limit"
     return f"{value:,} digits"
 
 
@@ -105,6 +113,7 @@ class _Budget(threading.local):
     def __init__(self) -> None:
         self.deadline = math.inf  # no render in progress: nothing to time (e.g. constant folding at compile)
         self.iterations = 0
+        self.built = 0  # characters and elements of the values built so far by the render
         self.step_left: float | None = None  # seconds the current step has left; None outside a step
         self.render_started = 0.0
 
@@ -126,6 +135,7 @@ def start_render() -> None:
     budget.render_started = now = perf_counter()
     budget.deadline = now + (current.max_seconds if budget.step_left is None else budget.step_left)
     budget.iterations = 0
+    budget.built = 0
 
 
 def end_render() -> None:
@@ -147,6 +157,15 @@ def charge_iterations(count: int) -> None:
         raise TemplateLimitExceeded("the number of loop iterations", "max_iterations")
 
 
+def charge_built(size: int) -> None:
+    """Count a value a render built (outside a render, e.g. constant folding at compile time, nothing is counted)."""
+    budget = _budget
+    if budget.deadline != math.inf:
+        budget.built += size
+        if budget.built > BUILD_FACTOR * current.max_output:
+            raise TemplateLimitExceeded("", "built")
+
+
 def check_length(length: Any, what: str) -> None:
     """Refuse before building a string (or sequence) of `length` characters (items)."""
     if isinstance(length, int | float) and length > current.max_output:
@@ -165,7 +184,14 @@ def oversized(value: Any) -> str | None:
     if cls is int or (cls is not bool and isinstance(value, int)):
         return "max_int_digits" if value.bit_length() > current.max_int_bits else None
     if cls in _SIZED or isinstance(value, _SIZED):
-        return "max_output" if len(value) > current.max_output else None
+        size = len(value)
+        if size > current.max_output:
+            return "max_output"
+        budget = _budget
+        if budget.deadline != math.inf:
+            budget.built += size
+            if budget.built > BUILD_FACTOR * current.max_output:
+                return "built"
     return None
 
 

@@ -51,7 +51,7 @@ _NOT_WRITING = frozenset(
         "abs", "as_date", "as_datetime", "as_number", "attr", "batch", "coalesce", "count", "d", "default",
         "dictsort", "first", "float", "format_date", "format_money", "groupby", "int", "items", "last",
         "length", "list", "map", "max", "min", "random", "reject", "rejectattr", "reverse", "round",
-        "round_money", "select", "selectattr", "slice", "sort", "unique", "value_map",
+        "round_money", "select", "selectattr", "slice", "sort", "sum", "unique", "value_map",
     }
 )  # fmt: skip
 
@@ -263,6 +263,7 @@ class FlowEnvironment(ImmutableSandboxedEnvironment):
         for part in parts:
             room -= check_size(part, "the result of ~", room)
             texts.append(str(part))
+        limits.charge_built(limits.current.max_output - room)
         return "".join(texts)
 
     def concat(self, chunks: Iterable[str]) -> str:
@@ -275,6 +276,7 @@ class FlowEnvironment(ImmutableSandboxedEnvironment):
             if room < 0:
                 raise TemplateLimitExceeded("template output", "max_output")
             texts.append(chunk)
+        limits.charge_built(limits.current.max_output - room)
         return "".join(texts)
 
     @staticmethod
