@@ -1,0 +1,119 @@
+"""Server time of the operations pages over a million runs (issue 12): the run history, a
+business-key search, a filtered run history, a page deep in the history, and one failed
+run's page.
+
+Needs PostgreSQL holding a generated history:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sb_bench .venv/bin/python manage.py migrate
+    DATABASE_URL=... .venv/bin/python manage.py load_volume --runs 1000000 --exceptions 100000
+    DATABASE_URL=... .venv/bin/python bench/ops_pages.py [--requests 30]
+
+Each page is asked for by a signed-in Viewer through Django's test client (middleware, view,
+queries, template: everything but the network and the WSGI server), a few times to warm up
+and then --requests times with different values (business keys, runs) so no answer comes
+from a cache. Prints the median and p95 per page and exits 1 when a page misses the target:
+median < 100 ms and p95 < 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+
+MEDIAN_MS, P95_MS = 100.0, 300.0
+WARM_UP = 3
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def measure(client, urls: list[str]) -> list[float]:
+    for url in urls[:WARM_UP]:
+        client.get(url)
+    took = []
+    for url in urls:
+        started = time.perf_counter()
+        response = client.get(url)
+        took.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+    return took
+
+
+def pages(n: int) -> dict[str, list[str]]:
+    from django.utils import timezone
+
+    from integrations.runs.models import Run
+    from studio.ui import keyset
+
+    failed = list(Run.objects.filter(status="failed").order_by("-created_at").values_list("id", flat=True)[: n * 50])
+    keys = list(Run.objects.exclude(business_key="").values_list("business_key", flat=True)[: n * 100 : 100])
+    flows = ["vol-hours-to-erp", "vol-invoice-sync", "vol-project-activation", "vol-customer-sync"]
+    since = (timezone.now() - timedelta(days=30)).date().isoformat()
+    middle = Run.objects.order_by("-created_at", "-id").values_list("created_at", "id")[500_000:500_001]
+    deep = [keyset.encode(*row) for row in middle] or [""]
+    return {
+        "run list": ["/runs/"] * n,
+        "business-key search": [f"/runs/?business_key={key}" for key in keys],
+        "filtered list (flow, failed, last 30 days)": [
+            f"/runs/?flow={flows[i % len(flows)]}&status=failed&since={since}" for i in range(n)
+        ],
+        "filtered list (one version, retries only)": [
+            f"/runs/?flow={flows[i % len(flows)]}&version=2&retries=on" for i in range(n)
+        ],
+        "page 10,000 of the history (keyset cursor)": [f"/runs/?cursor={deep[0]}"] * n,
+        "failed run page": [f"/runs/{pk}/" for pk in failed[::50][:n]],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=30, help="measured requests per page (at least 20)")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth.models import Group, User
+    from django.db import connection
+    from django.test import Client
+
+    from integrations.runs.models import Run
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("Point DATABASE_URL at PostgreSQL holding a generated history (manage.py load_volume).")
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    runs = Run.objects.count()
+    user, _ = User.objects.get_or_create(username="bench-viewer")
+    user.groups.add(Group.objects.get(name="Viewer"))
+    client = Client(secure=True)
+    client.force_login(user)
+
+    print(f"{runs:,} runs in the database; {args.requests} requests per page after {WARM_UP} warm-up requests")
+    missed = []
+    for name, urls in pages(max(args.requests, 20)).items():
+        took = measure(client, urls)
+        median, high = statistics.median(took), p95(took)
+        ok = median < MEDIAN_MS and high < P95_MS
+        missed += [] if ok else [name]
+        print(f"{name:45} median {median:7.1f} ms   p95 {high:7.1f} ms   {'ok' if ok else 'MISSED'}")
+    if missed:
+        print(f"Target (median < {MEDIAN_MS:.0f} ms, p95 < {P95_MS:.0f} ms) missed by: {', '.join(missed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
