@@ -16,6 +16,7 @@ from integrations.sandboxes.credentials import admin_token, sandbox_credentials
 from integrations.sandboxes.framework import VendorHooks, remember, remembered, replay, sandbox_endpoint
 from integrations.sandboxes.framework_webhooks import emit_webhook
 from integrations.sandboxes.models import SandboxRecord, SandboxRequest
+from studio.health import healthz
 
 VENDOR = "testvendor"
 
@@ -75,7 +76,10 @@ urlpatterns = [
     path("sandbox/testvendor/keyed", keyed),
     path("hooks/receiver", receiver),
     path("sandbox/testvendor/_admin/", include(admin_api.admin_urls()), {"vendor": VENDOR}),
-    path("", include("studio.ui.urls")),  # error pages link home
+    # Error pages render the studio's frame, which links home, the API docs and /healthz.
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", include("studio.api.urls")),
+    path("", include("studio.ui.urls")),
 ]
 
 
