@@ -2,9 +2,16 @@
    scrolled into view once, hover titles in the viewer's own time zone, and empty filters
    left out of the address htmx pushes. Without scripts every panel simply shows. */
 (function () {
+  // The element itself and everything inside it (htmx:load names each swapped-in element).
+  function within(root, selector) {
+    var found = Array.prototype.slice.call(root.querySelectorAll(selector));
+    if (root.matches && root.matches(selector)) found.unshift(root);
+    return found;
+  }
+
   function zone(root) {
     var name = Intl.DateTimeFormat().resolvedOptions().timeZone || "local time";
-    root.querySelectorAll("time[datetime]").forEach(function (el) {
+    within(root, "time[datetime]").forEach(function (el) {
       var at = new Date(el.getAttribute("datetime"));
       if (isNaN(at)) return;
       el.title = at.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" }) + " (" + name + ")";
@@ -23,7 +30,7 @@
   }
 
   function tabs(root) {
-    root.querySelectorAll("[data-tabs]").forEach(function (box) {
+    within(root, "[data-tabs]").forEach(function (box) {
       if (box.dataset.ready) return;
       box.dataset.ready = "1";
       var all = Array.prototype.slice.call(box.querySelectorAll("[role=tab]"));

@@ -210,7 +210,7 @@ def definition(erp: str) -> dict:
         if role == "crm":
             step.update(connection="crm", object=what, by={"External_Id__c": "{{ record.client_id }}"})
         elif role == "erp":
-            step.update(connection=erp, object="Project", action=what, key="{{ record.key }}")
+            step.update(connection=erp, object="Project", action=what, key="{{ record.ref }}")
         steps.append(step)
     return {"steps": steps}
 
@@ -263,7 +263,7 @@ class Generator:
             if self.failed_ids and r.random() < RETRY_SHARE:
                 trigger, retry_of = Trigger.RETRY, r.choice(self.failed_ids[-500:])
             key = self.business_key(plan.key_prefix)
-            record = {"key": key, "client_id": f"C-{r.randint(1, 900)}", "client": r.choice(CLIENTS)}
+            record = {"ref": key, "client_id": f"C-{r.randint(1, 900)}", "client": r.choice(CLIENTS)}
             record["hours"] = round(r.uniform(0.5, 9.5), 1)
             started = created + timedelta(milliseconds=r.randint(20, 2500))
             took = timedelta(milliseconds=int(r.lognormvariate(6.5, 0.8)))
@@ -383,7 +383,7 @@ class Generator:
 
 def _output(step_id: str, record: dict, run_id: int, body: str) -> str:
     if step_id == "to_canonical":
-        return f'{{"project_key": "{record["key"]}", "client": "{record["client"]}", "hours": {record["hours"]}}}'
+        return f'{{"project_key": "{record["ref"]}", "client": "{record["client"]}", "hours": {record["hours"]}}}'
     if step_id == "find_client":
         return f'{{"Id": "001{run_id:012d}", "Name": "{record["client"]}"}}'
     if step_id == "post":
