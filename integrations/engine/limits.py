@@ -61,7 +61,8 @@ SETTINGS = {
 DEFAULT = TemplateLimits()
 # Each value stays under the output limit, but a loop could keep building new ones (a list of a
 # thousand different 1 MiB strings): all the strings and collections one render builds, counted
-# by length, may add up to this many times the output limit, which bounds its memory.
+# by length, may add up to this many times the output limit, which bounds its memory. The same
+# factor bounds what a sum() of lists copies ("copied").
 BUILD_FACTOR = 16
 current = DEFAULT  # read through the module (limits.current) so configure() reaches every caller
 
@@ -102,7 +103,7 @@ def _describe(limit: str) -> str:
         return f"{value:g} s per step"
     if limit == "max_iterations":
         return f"{value:,} per template"
-    if limit == "built":
+    if limit in ("built", "copied"):
         return f"{BUILD_FACTOR * current.max_output:,} characters in all, {BUILD_FACTOR} times the output limit"
     return f"{value:,} digits"
 

@@ -8,7 +8,7 @@ from typing import Any
 from .conditions import CompiledCondition
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)  # slots: the runner reads its fields once per record
 class CompiledStep:
     id: str
     type: str

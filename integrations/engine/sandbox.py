@@ -42,8 +42,6 @@ from .limits import (
 # printf-style conversions (`%-10.3f`, `%*d`): their widths and precisions pad the output
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[diouxXeEfFgGcrsa%]")
 _DIGITS = re.compile(r"\d+")
-# sum() of lists may copy this many times the output limit (in elements): a few tens of milliseconds
-_COPY_FACTOR = 16
 _PADDING_METHODS = frozenset({"zfill", "ljust", "rjust", "center"})
 # filters whose result never holds more text than their input: no need to measure the input first
 _NOT_WRITING = frozenset(
@@ -391,12 +389,14 @@ def _check_sum(value: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> lis
     start = _arg(args, kwargs, 1, "start", 0)
     if isinstance(start, int | float):
         return None
-    # sum() of lists copies the growing list once per item: bound what it writes and what it copies
-    items = _joined("", value, "the result of the sum filter")
+    # sum() of lists copies the growing list once per item: bound what it copies, then what it writes
+    cap = limits.current.max_output
+    items = value if isinstance(value, list | tuple) else list(islice(value, cap + 1))
+    check_length(len(items), "the result of the sum filter")
     copied = len(items) * sum(len(item) for item in items if isinstance(item, list | tuple | str))
-    if copied > _COPY_FACTOR * limits.current.max_output:
-        raise TemplateLimitExceeded("the copying of the sum filter", "max_output")
-    return items
+    if copied > limits.BUILD_FACTOR * cap:  # a few tens of milliseconds of copying
+        raise TemplateLimitExceeded("what the sum filter copies", "copied")
+    return _joined("", items, "the result of the sum filter")
 
 
 def _check_filling(value: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
