@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from integrations.audit.models import AuditEntry
 from integrations.events.services import ingest_event
+from integrations.runs.inbox import actions
 from integrations.runs.inbox.bulk import process_chunk
 from integrations.runs.models import BulkJob, Run, RunException
 from integrations.runs.services import execute_run
@@ -46,8 +47,6 @@ def test_open_tab_lists_each_exception_with_its_columns(client_for, invoice_flow
 
 def test_tabs_split_open_retrying_and_resolved(client_for, invoice_flow, personas):
     first, second, third = failed_mappings(3)
-    from integrations.runs.inbox import actions
-
     actions.retry(second, personas["operator"])
     actions.resolve(third, personas["operator"], "fixed in the CRM")
     operator = client_for("operator")
@@ -264,3 +263,19 @@ def test_exception_that_does_not_exist_is_a_404(client_for, db):
         client_for("operator").post(f"{LIST}999/retry/", {"from_step": "failed", "version": "ran"}).status_code == 404
     )
     assert client_for("operator").get(reverse("exceptions:job", args=[999])).status_code == 404
+
+
+def test_bulk_summary_names_what_could_not_be_done(client_for, invoice_flow, personas):
+    second = failed_mappings(3)[1]
+    operator = client_for("operator")
+    form = {"action": "resolve", "scope": "all", "reason": "fixed upstream", "confirm": "1"}
+    job_url = operator.post(LIST, form)["Location"]
+    actions.skip(second, personas["admin"], "someone was faster")  # between the start and the chunk
+    job = BulkJob.objects.get()
+    process_chunk(job.pk)
+    final = operator.get(job_url, **HTMX)
+    html = final.content.decode()
+    assert final.status_code == 286
+    assert re.search(r"<strong>2</strong> succeeded · <strong>1</strong> failed", html)
+    assert f'href="/exceptions/{second.pk}/">#{second.pk}</a>: <code>status</code> the exception is skipped' in html
+    assert operator.get(job_url).status_code == 200  # the page itself, without htmx
