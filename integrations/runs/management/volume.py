@@ -4,7 +4,7 @@ hours), skewed statuses, business keys that recur (some clients and projects run
 step rows up to the step that stopped the run, and exceptions on failed runs.
 
 Rows are generated as plain tuples and written with PostgreSQL's COPY (ids are chosen here,
-so retries can point at earlier failed runs); other databases get bulk_create, which is
+so retries can point at earlier failed runs); other databases get batched INSERTs,
 only meant for the small volumes tests use."""
 
 import bisect
@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from integrations.flows.choices import FlowStatus, VersionState
@@ -220,7 +220,7 @@ class Generator:
         self.total, self.exceptions, self.days = runs, exceptions, days
         self.random = random.Random(seed)
         self.now = now or timezone.now()
-        failed_weight = max(STATUS_WEIGHTS[RunStatus.FAILED], math.ceil(10_000 * exceptions * 1.02 / max(runs, 1)))
+        failed_weight = max(STATUS_WEIGHTS[RunStatus.FAILED], math.ceil(10_000 * exceptions * 1.05 / max(runs, 1)))
         weights = {**STATUS_WEIGHTS, RunStatus.FAILED: failed_weight}
         weights[RunStatus.SUCCEEDED] = max(0, 10_000 - sum(w for s, w in weights.items() if s != RunStatus.SUCCEEDED))
         self.statuses, self.status_weights = list(weights), list(weights.values())
@@ -258,6 +258,8 @@ class Generator:
             status = pick_status()
             if status in ACTIVE and self.now - created > timedelta(days=2):
                 status = RunStatus.SUCCEEDED  # old runs have ended
+            if self.exceptions - made_exceptions >= self.total - offset:
+                status = RunStatus.FAILED  # chance fell short: the last runs fail so --exceptions is met
             trigger = pick_trigger()
             retry_of = None
             if self.failed_ids and r.random() < RETRY_SHARE:
@@ -399,7 +401,7 @@ def load(runs: int, exceptions: int, days: int = 90, seed: int = 12, batch: int 
         plans = ensure_flows(now)
         first_id = (Run.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
         generator = Generator(runs, exceptions, days, seed, now)
-        writer = CopyWriter() if connection.vendor == "postgresql" else OrmWriter()
+        writer = CopyWriter() if connection.vendor == "postgresql" else InsertWriter()
         writer.start()
         for kind, row in generator.rows(plans, first_id):
             writer.add(kind, row)
@@ -467,24 +469,22 @@ class CopyWriter:
                 cursor.execute(f"ANALYZE {model._meta.db_table}")
 
 
-class OrmWriter(CopyWriter):
-    """bulk_create for databases without COPY (small volumes in tests)."""
+class InsertWriter(CopyWriter):
+    """Batched INSERTs (executemany) for databases without COPY (the small volumes tests use). Plain SQL
+    rather than bulk_create, which would stamp every row's created_at with now."""
 
     def flush(self) -> None:
-        for kind in ("run", "step", "exception"):
-            rows = self.buffers[kind]
-            if not rows:
-                continue
-            model, columns = TABLES[kind]
-            objects = []
-            for row in rows:
-                values = dict(zip(columns, row, strict=True))
-                for name, value in values.items():
-                    if isinstance(model._meta.get_field(name.removesuffix("_id")), models.JSONField):
-                        values[name] = json.loads(value) if value is not None else None
-                objects.append(model(**values))
-            model.objects.bulk_create(objects)
-            rows.clear()
+        adapt = connection.ops.adapt_datetimefield_value
+        with connection.cursor() as cursor:
+            for kind in ("run", "step", "exception"):
+                rows = self.buffers[kind]
+                if not rows:
+                    continue
+                model, columns = TABLES[kind]
+                marks = ", ".join(["%s"] * len(columns))
+                sql = f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+                cursor.executemany(sql, [[adapt(v) if isinstance(v, datetime) else v for v in row] for row in rows])
+                rows.clear()
 
     def start(self) -> None:
         return None

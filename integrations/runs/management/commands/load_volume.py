@@ -33,7 +33,7 @@ class Command(BaseCommand):
                 "Use a database of its own, or pass --force."
             )
         if connection.vendor != "postgresql" and runs > 50_000:
-            self.stderr.write("Not PostgreSQL: rows go in with bulk_create, which is slow at this volume.")
+            self.stderr.write("Not PostgreSQL: rows go in with batched INSERTs, which is slow at this volume.")
         started = time.monotonic()
         counts = volume.load(runs, exceptions, days=days, seed=seed)
         self.stdout.write(
