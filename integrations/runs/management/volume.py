@@ -11,7 +11,9 @@ import bisect
 import itertools
 import json
 import math
+import queue
 import random
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -422,10 +424,16 @@ TABLES = {
 
 
 class CopyWriter:
-    """Buffers rows per table and streams them with COPY (runs before the rows pointing at them)."""
+    """Buffers rows per table and streams each full batch with COPY from a second thread, so
+    the database stores one batch while Python generates the next (both on the one
+    connection and transaction: psycopg serialises its use, and the main thread leaves the
+    connection alone until finish())."""
 
     def __init__(self):
         self.buffers: dict[str, list[tuple]] = {kind: [] for kind in TABLES}
+        self.batches: queue.Queue = queue.Queue(maxsize=2)
+        self.failure: BaseException | None = None
+        self.thread: threading.Thread | None = None
 
     @property
     def pending(self) -> int:
@@ -441,24 +449,45 @@ class CopyWriter:
                     cursor.execute("SET LOCAL session_replication_role = replica")
             except DatabaseError:
                 pass  # not permitted: the checks run, the load is slower
+        self.thread = threading.Thread(target=self._drain, args=(connection.connection,), daemon=True)
+        self.thread.start()
 
     def add(self, kind: str, row: tuple) -> None:
         self.buffers[kind].append(row)
 
     def flush(self) -> None:
-        with connection.cursor() as cursor:
-            for kind in ("run", "step", "exception"):
-                rows = self.buffers[kind]
-                if not rows:
-                    continue
-                model, columns = TABLES[kind]
-                sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
-                with cursor.cursor.copy(sql) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                rows.clear()
+        if self.failure:
+            raise self.failure
+        if self.pending:
+            self.batches.put(self.buffers)
+            self.buffers = {kind: [] for kind in TABLES}
+
+    def _drain(self, raw) -> None:
+        while (batch := self.batches.get()) is not None:
+            if self.failure:
+                continue  # keep taking batches so the generator never blocks on a dead writer
+            try:
+                with raw.cursor() as cursor:
+                    for kind in ("run", "step", "exception"):
+                        if batch[kind]:
+                            model, columns = TABLES[kind]
+                            sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+                            with cursor.copy(sql) as copy:
+                                for row in batch[kind]:
+                                    copy.write_row(row)
+            except BaseException as exc:  # handed to the main thread by flush() / finish()
+                self.failure = exc
 
     def finish(self) -> None:
+        """Wait for the last batch; move the id sequence past the ids chosen here; refresh
+        the planner's statistics."""
+        self.batches.put(None)
+        self.thread.join()
+        if self.failure:
+            raise self.failure
+        self.analyse()
+
+    def analyse(self) -> None:
         """Move the id sequence past the ids chosen here; refresh the planner's statistics."""
         table = Run._meta.db_table
         with connection.cursor() as cursor:
