@@ -10,13 +10,21 @@ The tables share the column names this needs: `fence`, `attempts`, `lease_until`
 `next_attempt_at` (NULL or past: due) and a state column (`status` for runs and chunks,
 `state` for deliveries). Kernel module: imports no app."""
 
-from collections.abc import Mapping, Sequence
+import logging
+import os
+import signal
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from time import monotonic, sleep
 
 from django.conf import settings
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections, router
 from django.db.models import Model
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
 
 # A row whose lease ran out this many times is not retried again: its record is an exception
 # (runs, chunks) or the delivery is dead `worker_lost`, so a record that kills its worker
@@ -68,6 +76,7 @@ def claim(
     take_over_expired: Mapping[str, str] | None = None,
     also: Mapping[str, str] | None = None,
     returning: Sequence[str] = (),
+    on_release: Mapping[str, str] | None = None,
 ) -> Claimed | None:
     """Claim row `pk` of `model` if it is in a `queued` state and due; None if it is not (not
     due, already claimed, gone).
@@ -75,17 +84,19 @@ def claim(
     `take_over_expired`: the row may also be claimed while `running` with a lease that ran out
     (its owner died); {column: SQL expression} is what such a takeover sets besides the claim
     (e.g. count a worker loss), read from the row as it was. `also`: {column: SQL expression}
-    set on every claim. Expressions may use the parameters %(now)s and %(true)s."""
+    set on every claim. `on_release`: {column: SQL expression} also set when the claim is
+    given back early (`holding()`). Expressions may use the parameters %(now)s and %(true)s."""
     db = router.db_for_write(model)
     connection = connections[db]
     ops = connection.ops
     quote = ops.quote_name
     state = quote(state_field)
+    lease = lease_until(now)
     params = {
         "id": pk,
         "running": str(running),
         "now": ops.adapt_datetimefield_value(now),
-        "lease_until": ops.adapt_datetimefield_value(lease_until(now)),
+        "lease_until": ops.adapt_datetimefield_value(lease),
         "true": True,
     }
     queued_names = []
@@ -112,9 +123,225 @@ def claim(
         f"UPDATE {quote(model._meta.db_table)} SET {', '.join(sets)} "  # noqa: S608
         f"WHERE {quote(model._meta.pk.column)} = %(id)s AND ({due}) RETURNING {columns}"
     )
+    # Tracked before the UPDATE: if the connection dies before its answer arrives, the row
+    # may be ours all the same, and `holding()` must be able to give it back.
+    hold = Hold(model, pk, lease, state_field, str(running), str(queued[0]), dict(on_release or {}))
+    track(hold)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
+        untrack(hold)
         return None
     return Claimed(fence=row[0], attempts=row[1], values=tuple(row[2:]))
+
+
+def held_for(model: type[Model], pk: int, *, running: str, now: datetime, state_field: str = "status") -> float | None:
+    """Seconds since the live claim on row `pk` was made; None when no live lease holds it.
+    (A claim sets `lease_until = claimed at + lease_seconds()`.)"""
+    lease = (
+        model._default_manager.filter(**{"pk": pk, state_field: running, "lease_until__gt": now})
+        .values_list("lease_until", flat=True)
+        .first()
+    )
+    return None if lease is None else max(0.0, lease_seconds() - (lease - now).total_seconds())
+
+
+# --- Giving claims back early -------------------------------------------------------------
+# A claim normally ends with its fenced write. Two things may stop an execution before that,
+# and neither is a lost worker: the database going away (the execution cannot write its
+# result) and a warm shutdown (the process is asked to stop). Waiting for the lease to run
+# out would cost up to SWITCHBOARD_LEASE_SECONDS of latency and, for the sweeper, a worker
+# loss that counts toward MAX_WORKER_LOSSES. So a task body runs inside `holding()`, which
+# remembers every claim it makes and, when the body is interrupted, gives back the rows
+# still held: queued and due again, lease cleared, attempt refunded, fence bumped (a late
+# write of the interrupted execution matches no row). A database error is counted in the
+# row's `db_errors`, never in `worker_losses` (docs/RELIABILITY.md §3).
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)  # the server or the connection went away
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A claim made inside `holding()`: the row and the lease this claim set (its own
+    microsecond timestamp, so it matches the row only while this claim still holds it,
+    even if the claiming UPDATE's answer was lost with the connection)."""
+
+    model: type[Model]
+    pk: int
+    lease_until: datetime
+    state_field: str
+    running: str
+    queued: str
+    on_release: Mapping[str, str]
+
+
+class Holding:
+    """The claims of one task body, and which of them were given back."""
+
+    def __init__(self) -> None:
+        self.holds: list[Hold] = []
+        self.released: list[Hold] = []
+        self.database_error = False
+
+    def released_ids(self, model: type[Model]) -> list[int]:
+        return [hold.pk for hold in self.released if hold.model is model]
+
+
+_holdings: list[Holding] = []  # innermost last (an eager task may run inside another)
+_stop = {"requested": False}
+
+
+def track(hold: Hold) -> None:
+    if _holdings:
+        _holdings[-1].holds.append(hold)
+
+
+def untrack(hold: Hold) -> None:
+    if _holdings and hold in _holdings[-1].holds:
+        _holdings[-1].holds.remove(hold)
+
+
+@contextmanager
+def holding(*, retry_at: Callable[[int], datetime] | None = None, database_wait_seconds: float | None = None):
+    """Run a task body; yields its `Holding`.
+
+    A database error escaping the body is logged, the database is waited for (up to
+    `database_wait_seconds`, default the task budget) and the rows still held are given back
+    with `db_errors + 1`, due at `retry_at(db_errors)` (the callers pass the one backoff
+    policy, integrations/backoff.py; default: at once). The error is not re-raised, so the
+    caller can ring for the released rows (`Holding.released`). Any other interruption that
+    is not an Exception (SystemExit from a second SIGTERM) gives the held rows back and
+    propagates."""
+    current = Holding()
+    if not _holdings:
+        _stop["requested"] = False  # a new task: a stop asked during the last one is spent
+    _holdings.append(current)
+    try:
+        yield current
+    except DATABASE_ERRORS as exc:
+        current.database_error = True
+        held = ", ".join(f"{h.model._meta.label} {h.pk}" for h in current.holds) or "nothing"
+        log.warning("database error during a task (%s); holding %s; waiting for the database", exc, held)
+        wait = task_budget_seconds() if database_wait_seconds is None else database_wait_seconds
+        try:
+            if not wait_for_database(wait):
+                raise OperationalError(f"no answer within {wait:.0f} s")
+            current.released = give_back(current.holds, database_error=True, retry_at=retry_at)
+        except DATABASE_ERRORS as again:
+            log.error("database still failing (%s): %s wait for the lease to run out", again, held)
+    except BaseException:
+        with suppress(Exception):  # best effort: the process is going; the lease is the fallback
+            current.released = give_back(current.holds)
+        raise
+    finally:
+        _holdings.pop()
+
+
+def wait_for_database(seconds: float, *, using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Reconnect until `SELECT 1` answers (True) or `seconds` have passed (False)."""
+    connection = connections[using]
+    deadline, pause = monotonic() + seconds, 0.2
+    while True:
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()  # drop the broken connection, reconnect
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return True
+        except DATABASE_ERRORS:
+            if monotonic() + pause > deadline:
+                return False
+            sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+
+def give_back(
+    holds: Sequence[Hold], *, database_error: bool = False, retry_at: Callable[[int], datetime] | None = None
+) -> list[Hold]:
+    """Release each hold still in force; returns those released (already finished rows, or
+    rows a takeover claimed since, match nothing)."""
+    released = [hold for hold in holds if release(hold, database_error=database_error, retry_at=retry_at)]
+    for hold in released:
+        reason = "a database error" if database_error else "a shutdown"
+        log.warning("%s %s given back after %s", hold.model._meta.label, hold.pk, reason)
+    return released
+
+
+def release(
+    hold: Hold,
+    *,
+    database_error: bool = False,
+    retry_at: Callable[[int], datetime] | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """One conditional UPDATE: the row goes back to `hold.queued`, due now (after a database
+    error: at `retry_at(its count of them)`), with its lease cleared, the attempt
+    refunded, the fence bumped, and marked for the dispatcher (`enqueued_at` cleared)."""
+    now = now or timezone.now()
+    connection = connections[router.db_for_write(hold.model)]
+    ops, quote = connection.ops, connection.ops.quote_name
+    due = now
+    if database_error and retry_at is not None:
+        still_held = {"pk": hold.pk, hold.state_field: hold.running, "lease_until": hold.lease_until}
+        errors = hold.model._default_manager.filter(**still_held).values_list("db_errors", flat=True).first()
+        if errors is None:
+            return False  # finished, or taken over since
+        due = retry_at(errors + 1)
+    params = {
+        "id": hold.pk,
+        "queued": str(hold.queued),
+        "running": str(hold.running),
+        "held": ops.adapt_datetimefield_value(hold.lease_until),
+        "due": ops.adapt_datetimefield_value(due),
+        "now": ops.adapt_datetimefield_value(now),
+        "true": True,
+    }
+    state = quote(hold.state_field)
+    sets = [
+        f"{state} = %(queued)s",
+        "lease_until = NULL",
+        "fence = fence + 1",
+        "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END",
+        "next_attempt_at = %(due)s",
+        "enqueued_at = NULL",
+    ]
+    if database_error:
+        sets.append("db_errors = db_errors + 1")
+    sets += [f"{quote(column)} = {expression}" for column, expression in hold.on_release.items()]
+    sql = (
+        f"UPDATE {quote(hold.model._meta.db_table)} SET {', '.join(sets)} "  # noqa: S608 (names and fixed SQL only)
+        f"WHERE {quote(hold.model._meta.pk.column)} = %(id)s AND {state} = %(running)s AND lease_until = %(held)s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
+
+
+def stop_requested() -> bool:
+    """True once this process was asked to stop during the current task: loops over many
+    rows hand the rest back at their next row instead of finishing."""
+    return _stop["requested"]
+
+
+def request_stop() -> None:
+    _stop["requested"] = True
+
+
+def on_sigterm(signum, frame) -> None:
+    """SIGTERM in a pool process. Idle: die as before. In a task: the first asks the task to
+    hand its remaining rows back after the row in hand (`stop_requested`); a second
+    interrupts it, and `holding()` gives back what it holds before the process exits."""
+    if not _holdings:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    if _stop["requested"]:
+        raise SystemExit(128 + signum)
+    log.warning("SIGTERM during a task: handing its rows back after the one in hand")
+    request_stop()
+
+
+def install_stop_handler() -> None:
+    """Called in each Celery pool process as it starts (studio/celery.py)."""
+    signal.signal(signal.SIGTERM, on_sigterm)

@@ -18,6 +18,7 @@ from integrations.deliveries import conf
 from integrations.deliveries.choices import DUE_STATES, Classification, DeliveryState
 from integrations.deliveries.hooks import delivery_finished
 from integrations.deliveries.models import Delivery
+from integrations.health.services import note_redelivery
 
 logger = logging.getLogger("integrations.deliveries")
 
@@ -52,6 +53,8 @@ def claim(delivery_id: int, *, now: datetime | None = None, delivery: Delivery |
         take_over_expired={"worker_losses": "worker_losses + 1", "needs_lookup": "%(true)s"},
         also={"updated_at": "%(now)s"},
         returning=("worker_losses", "needs_lookup"),
+        # Given back mid-attempt (database error, shutdown): the request may have landed.
+        on_release={"needs_lookup": "%(true)s", "updated_at": "%(now)s"},
     )
     if claimed is None:
         return None
@@ -64,6 +67,15 @@ def claim(delivery_id: int, *, now: datetime | None = None, delivery: Delivery |
         kill_lost(delivery, delivery.fence, now=now)
         return None
     return Claim(delivery, delivery.fence)
+
+
+def note_if_leased(delivery_id: int, *, now: datetime, hostname: str = "") -> bool:
+    """A redelivered message found its row in flight under a live lease: note it for /healthz."""
+    held = leases.held_for(Delivery, delivery_id, running=DeliveryState.IN_FLIGHT, now=now, state_field="state")
+    if held is None:
+        return False
+    note_redelivery("delivery", delivery_id, held_seconds=held, hostname=hostname)
+    return True
 
 
 def kill_lost(delivery: Delivery, fence: int, *, now: datetime) -> bool:

@@ -29,6 +29,9 @@ class Delivery(models.Model):
     fence = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
     worker_losses = models.PositiveSmallIntegerField(default=0)
+    # Attempts cut short by a database error, given back at once (integrations/leases.py):
+    # counted apart from worker_losses, so a database outage never dead-letters a row.
+    db_errors = models.PositiveSmallIntegerField(default=0, db_default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     # The last attempt may have reached the target: look up before posting again (docs/RELIABILITY.md §4).

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from integrations import leases
 from integrations.connectors.errors import ConnectorError
 from integrations.deliveries import circuit, conf, ledger, transport
 from integrations.deliveries.attempts import AttemptLog
@@ -32,8 +33,10 @@ class Chunk:
     """What the deliveries of one message share: hold checks and open connectors
     (one connection pool and TLS context per connection, not per delivery)."""
 
-    def __init__(self, task_id: str = ""):
+    def __init__(self, task_id: str = "", *, redelivered: bool = False, hostname: str = ""):
         self.task_id = task_id
+        # The broker handed this message back (visibility timeout, or a worker lost with it).
+        self.redelivered, self.hostname = redelivered, hostname
         self.holds: dict[int, object] = {}
         self.connectors: dict[int, tuple] = {}
         # Connections whose limiter deferred a row of this chunk, with the delay it asked
@@ -55,15 +58,16 @@ class Chunk:
             connector.close()
 
 
-def deliver_chunk(delivery_ids, *, task_id: str = "") -> dict[str, int]:
+def deliver_chunk(delivery_ids, *, task_id: str = "", redelivered: bool = False, hostname: str = "") -> dict[str, int]:
     """Attempt each delivery once; returns a count per result (for logs and tests)."""
     counts: dict[str, int] = {}
-    chunk, started = Chunk(task_id), time.monotonic()
+    chunk, started = Chunk(task_id, redelivered=redelivered, hostname=hostname), time.monotonic()
     try:
         for n, delivery_id in enumerate(delivery_ids):
-            if n and time.monotonic() - started > conf.chunk_budget_seconds():
+            if leases.stop_requested() or (n and time.monotonic() - started > conf.chunk_budget_seconds()):
                 # A slow target must not run the task into its hard time limit (that would
-                # count as a worker loss): hand the rest back to the dispatcher.
+                # count as a worker loss), and a worker asked to stop must not make the rest
+                # wait for it: hand the rest back to the dispatcher.
                 ledger.release_to_dispatcher(delivery_ids[n:])
                 counts["released"] = len(delivery_ids) - n
                 break
@@ -84,6 +88,8 @@ def deliver_one(delivery_id: int, *, chunk: Chunk | None = None) -> str:
     now = timezone.now()
     delivery = Delivery.objects.select_related("connection").filter(ledger.due_filter(now), pk=delivery_id).first()
     if delivery is None:
+        if chunk.redelivered:
+            ledger.note_if_leased(delivery_id, now=now, hostname=chunk.hostname)
         return "not_due"
     connection = delivery.connection
     # The circuit is read from the row just loaded, not cached per chunk: it may open mid-chunk.

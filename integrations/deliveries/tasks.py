@@ -3,12 +3,27 @@
 
 from celery import shared_task
 
+from integrations import backoff, leases
 from integrations.deliveries import conf, dispatcher, retention, sender
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, bind=True)
 def deliver_deliveries(self, delivery_ids: list[int]) -> dict:
-    return sender.deliver_chunk(delivery_ids[: conf.MAX_CHUNK], task_id=self.request.id or "")
+    """Rows still claimed when a database error or a second SIGTERM cuts the chunk short are
+    given back at once (integrations/leases.py). Rows a stopping worker hands back are due
+    now and enqueued again at once instead of at the dispatcher's next pass; after a database
+    error they are due after a backoff, and the dispatcher sends them then."""
+    counts: dict = {}
+    with leases.holding(retry_at=backoff.next_attempt_at) as held:
+        counts = sender.deliver_chunk(
+            delivery_ids[: conf.MAX_CHUNK],
+            task_id=self.request.id or "",
+            redelivered=bool((self.request.delivery_info or {}).get("redelivered")),
+            hostname=self.request.hostname or "",
+        )
+    if leases.stop_requested() and (held.released or counts.get("released")):
+        dispatcher.dispatch_due()
+    return counts if not held.database_error else {**counts, "database_error": len(held.released)}
 
 
 @shared_task(expires=10)

@@ -1,17 +1,24 @@
-"""What /healthz reports: database, broker and worker heartbeat, each {"ok": bool, ...}."""
+"""What /healthz reports: database, broker and worker heartbeat, each {"ok": bool, ...};
+and warnings that do not make the service down but need an operator (messages the broker
+redelivered while their rows were still leased)."""
 
 import os
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Max, Min
 from django.utils import timezone
 
-from integrations.health.models import Heartbeat
+from integrations.health.models import Heartbeat, Redelivery
 from integrations.health.services import WORKER
 
 WORKER_FRESH_SECONDS = 60  # four missed 15-second beats
+# A message redelivered while its row is leased happens once when a worker is killed (the
+# broker requeues its task); this many within the window means a misconfiguration.
+REDELIVERY_ALARM_COUNT = 3
+REDELIVERY_WINDOW = timedelta(minutes=15)
 
 
 def database() -> dict:
@@ -65,7 +72,39 @@ def worker(now: datetime | None = None) -> dict:
     return report
 
 
+def redeliveries(now: datetime | None = None) -> dict:
+    """Messages redelivered while their row was leased, over the last REDELIVERY_WINDOW;
+    `ok` is false from REDELIVERY_ALARM_COUNT on, with what to check."""
+    since = (now or timezone.now()) - REDELIVERY_WINDOW
+    window_minutes = int(REDELIVERY_WINDOW.total_seconds() // 60)
+    try:
+        recent = Redelivery.objects.filter(at__gte=since)
+        count = recent.count()
+        held = recent.aggregate(least=Min("held_seconds"), most=Max("held_seconds")) if count else {}
+    except Exception as exc:  # database down: reported by database()
+        return {"ok": True, "count": None, "window_minutes": window_minutes, "error": type(exc).__name__}
+    report = {"ok": count < REDELIVERY_ALARM_COUNT, "count": count, "window_minutes": window_minutes}
+    if not report["ok"]:
+        least, most = round(held["least"]), round(held["most"])
+        report["held_seconds"] = [least, most]
+        report["warning"] = (
+            f"{count} task messages came back from the broker in {window_minutes} min while their run, chunk "
+            f"or delivery was still leased by a running task (claimed {least}-{most} s before). The broker's "
+            f"visibility timeout is probably shorter than the tasks it covers: check that "
+            f"SWITCHBOARD_VISIBILITY_TIMEOUT ({settings.CELERY_VISIBILITY_TIMEOUT} s here) is above "
+            f"SWITCHBOARD_LEASE_SECONDS ({settings.SWITCHBOARD_LEASE_SECONDS} s) and the task time limit, and "
+            f"that no other application on the same Redis sets a shorter visibility_timeout (the shortest "
+            f"wins). Workers killed mid-task cause a few of these too."
+        )
+    return report
+
+
 def report() -> tuple[bool, dict]:
+    """(healthy, body): down when the database, broker or worker is; a warning (still 200)
+    names what needs an operator without stopping the service."""
     parts = {"database": database(), "broker": broker(), "worker": worker()}
     down = [name for name, part in parts.items() if not part["ok"]]
-    return not down, {"status": "down" if down else "ok", "down": down, **parts}
+    warnings = {"redeliveries": redeliveries()}
+    warned = [name for name, part in warnings.items() if not part["ok"]]
+    status = "down" if down else "warning" if warned else "ok"
+    return not down, {"status": status, "down": down, "warnings": warned, **parts, **warnings}

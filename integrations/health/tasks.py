@@ -9,3 +9,4 @@ from integrations.health import services
 def heartbeat(self) -> None:
     """Run by beat every 15 s (periodic.py); /healthz calls the worker alive while fresh."""
     services.stamp(services.WORKER, hostname=self.request.hostname or "")
+    services.prune_redeliveries()

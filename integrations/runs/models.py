@@ -50,6 +50,9 @@ class Run(models.Model):
     fence = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
     worker_losses = models.PositiveSmallIntegerField(default=0)
+    # Executions cut short by a database error, given back at once (integrations/leases.py):
+    # counted apart from worker_losses, so a database outage never fails a run as worker_lost.
+    db_errors = models.PositiveSmallIntegerField(default=0, db_default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -204,6 +207,7 @@ class RunChunk(models.Model):
     fence = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
     worker_losses = models.PositiveSmallIntegerField(default=0)
+    db_errors = models.PositiveSmallIntegerField(default=0, db_default=0)  # as on Run
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     # Written once, with the fence, when the chunk is done.

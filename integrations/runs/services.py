@@ -20,6 +20,7 @@ from integrations import leases
 from integrations.flows import engine_api
 from integrations.flows.models import FlowVersion
 from integrations.flows.services import matching_versions
+from integrations.health.services import note_redelivery
 from integrations.runs import doorbell, outcomes, resume
 from integrations.runs.batch import collect
 from integrations.runs.batch import runs as batch_runs
@@ -111,10 +112,14 @@ def claim(run_id: int) -> Run | None:
     return Run.objects.select_related("flow_version__flow", "event").get(pk=run_id) if claimed else None
 
 
-def execute_run(run_id: int) -> Run | None:
-    """Run (or resume) one run. Safe to call twice: the loser of the claim returns None."""
+def execute_run(run_id: int, *, redelivered: bool = False, hostname: str = "") -> Run | None:
+    """Run (or resume) one run. Safe to call twice: the loser of the claim returns None.
+    `redelivered`: the broker handed this message back; finding the run still leased by a
+    live execution then is noted for /healthz (a visibility timeout shorter than the task)."""
     run = claim(run_id)
     if run is None:
+        if redelivered:
+            note_if_leased(Run, "run", run_id, running=RunStatus.RUNNING, hostname=hostname)
         return None
     if run.chunked or (not run.item and engine_api.is_batch_flow(run.flow_version.definition)):
         return batch_runs.execute(run)
@@ -124,6 +129,8 @@ def execute_run(run_id: int) -> Run | None:
         outcome = engine_api.run(
             plan, run.record, effects, state=run.state, start_at=run.start_at or None, resume=run.resume
         )
+    except leases.DATABASE_ERRORS:
+        raise  # not the run's fault: the task gives the run back (leases.holding)
     except Exception as exc:  # an engine or effect bug must become an exception, not a lost run
         log.exception("run %s crashed", run.pk)
         return outcomes.crash(run, exc)
@@ -135,3 +142,12 @@ def execute_run(run_id: int) -> Run | None:
         for batch_id in effects.batch_ids:
             collect.maybe_flush(batch_id)
     return run
+
+
+def note_if_leased(model, kind: str, pk: int, *, running: str, hostname: str = "") -> bool:
+    """A redelivered message whose row is still claimed by a live execution: note it."""
+    held = leases.held_for(model, pk, running=running, now=timezone.now())
+    if held is None:
+        return False
+    note_redelivery(kind, pk, held_seconds=held, hostname=hostname)
+    return True

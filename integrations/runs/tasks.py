@@ -4,14 +4,31 @@ below it rings these tasks by name (doorbell.py), so nothing imports it back."""
 
 from celery import shared_task
 
-from integrations.runs import dispatch, services
+from integrations import backoff, leases
+from integrations.runs import dispatch, doorbell, services
 from integrations.runs.batch import chunks, collect
 from integrations.runs.inbox import bulk
+from integrations.runs.models import Run, RunChunk
 
 
-@shared_task(acks_late=True)
-def execute_run(run_id: int) -> None:
-    services.execute_run(run_id)
+def _redelivered(request) -> bool:
+    return bool((request.delivery_info or {}).get("redelivered"))
+
+
+def _ring_released(held: leases.Holding) -> None:
+    """Runs and chunks given back by a stopping worker are due now: enqueued at once rather
+    than at the dispatcher's next pass. (After a database error they are due after a backoff:
+    the dispatcher sends them then.)"""
+    if held.released and not held.database_error:
+        doorbell.enqueue_runs(held.released_ids(Run))
+        doorbell.enqueue_chunks(held.released_ids(RunChunk))
+
+
+@shared_task(acks_late=True, bind=True)
+def execute_run(self, run_id: int) -> None:
+    with leases.holding(retry_at=backoff.next_attempt_at) as held:
+        services.execute_run(run_id, redelivered=_redelivered(self.request), hostname=self.request.hostname or "")
+    _ring_released(held)
 
 
 @shared_task
@@ -39,11 +56,13 @@ def flush_due_batches() -> int:
     return collect.flush_due()
 
 
-@shared_task(acks_late=True)
-def execute_chunks(chunk_ids: list[int]) -> None:
+@shared_task(acks_late=True, bind=True)
+def execute_chunks(self, chunk_ids: list[int]) -> None:
     """Chunks of batch runs (ids only); each is claimed and fenced on its own."""
-    for chunk_id in chunk_ids:
-        chunks.execute(chunk_id)
+    with leases.holding(retry_at=backoff.next_attempt_at) as held:
+        for chunk_id in chunk_ids:
+            chunks.execute(chunk_id, redelivered=_redelivered(self.request), hostname=self.request.hostname or "")
+    _ring_released(held)
 
 
 @shared_task

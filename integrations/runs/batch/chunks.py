@@ -26,6 +26,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from integrations import backoff, leases
+from integrations.health.services import note_redelivery
 from integrations.runs import doorbell
 from integrations.runs.batch import records as batch_records
 from integrations.runs.batch.completion import complete_if_done, finish_if_delivered
@@ -54,10 +55,15 @@ def claim(chunk_id: int) -> RunChunk | None:
     return RunChunk.objects.select_related("run__flow_version__flow").get(pk=chunk_id)
 
 
-def execute(chunk_id: int) -> RunChunk | None:
-    """Execute one chunk. Safe to call twice: the loser of the claim returns None."""
+def execute(chunk_id: int, *, redelivered: bool = False, hostname: str = "") -> RunChunk | None:
+    """Execute one chunk. Safe to call twice: the loser of the claim returns None (and, for
+    a redelivered message, notes the chunk for /healthz if a live execution holds it)."""
     chunk = claim(chunk_id)
     if chunk is None:
+        if redelivered:
+            held = leases.held_for(RunChunk, chunk_id, running=ChunkStatus.RUNNING, now=timezone.now())
+            if held is not None:
+                note_redelivery("chunk", chunk_id, held_seconds=held, hostname=hostname)
         return None
     started = perf_counter()
     try:
@@ -69,6 +75,8 @@ def execute(chunk_id: int) -> RunChunk | None:
             retry_transient=chunk.retries + 1 < MAX_RUN_ATTEMPTS,
         )
         committed = _commit(chunk, result, (perf_counter() - started) * 1000)
+    except leases.DATABASE_ERRORS:
+        raise  # not the records' fault: the task gives the chunk back (leases.holding)
     except Exception as exc:  # a bug would fail the same way on every retry: fail the chunk now
         log.exception("chunk %s of run %s crashed", chunk.pk, chunk.run_id)
         committed = _fail(chunk, f"{type(exc).__name__}: {exc}"[:2000], Classification.PERMANENT, "internal")

@@ -56,8 +56,8 @@ def run_records(
     result = Results()
     started = monotonic()
     for offset, record in enumerate(records):
-        if budget is not None and offset and monotonic() - started > budget:
-            break
+        if offset and (leases.stop_requested() or (budget is not None and monotonic() - started > budget)):
+            break  # the rest goes on as a new chunk, due now (a worker asked to stop hands it on)
         result.done = offset + 1
         position = positions[offset]
         result.effects.retry_after = None

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 from django.db import transaction
 from django.utils import timezone
 
+from integrations import leases
 from integrations.flows import engine_api
 from integrations.flows.outcome_json import error_dict
 from integrations.runs import doorbell, outcomes
@@ -37,6 +38,8 @@ def execute(run: Run) -> Run | None:
         return finish(run) if run.chunked else split(run)
     except StaleFence:
         return None
+    except leases.DATABASE_ERRORS:
+        raise  # not the run's fault: the task gives the run back (leases.holding)
     except Exception as exc:  # a bug must become an exception, not a lost run
         return outcomes.crash(run, exc)
 
