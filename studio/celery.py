@@ -6,7 +6,7 @@ worker lost, prefetch 1, JSON only, time limits below the lease and visibility t
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun, worker_process_shutdown, worker_ready
+from celery.signals import task_postrun, task_prerun, worker_process_init, worker_process_shutdown, worker_ready
 
 from studio import kombu_redis_fix
 
@@ -39,6 +39,16 @@ def close_old_database_connections(task=None, **kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_process_init.connect
+def give_claims_back_on_sigterm(**kwargs) -> None:
+    """A pool process told to stop hands its rows back instead of dying mid-task and leaving
+    them to the lease (integrations/leases.py, docs/RELIABILITY.md §3)."""
+    # lazy, like the imports above: this module is loaded before Django's app registry
+    from integrations import leases
+
+    leases.install_stop_handler()
 
 
 @worker_process_shutdown.connect
