@@ -71,7 +71,7 @@ def inbox(user):
     """Pending tasks the user may decide, oldest due first."""
     pending = ApprovalTask.objects.filter(status=ApprovalStatus.PENDING).select_related("run__flow_version__flow")
     groups = group_names(user)
-    candidates = _may_be_theirs(pending.select_related(None), user, groups)
+    candidates = _may_be_theirs(pending.select_related(None), user, groups).only("assignee", "approvers", "group")
     ids = [t.pk for t in candidates if may_decide(t, user, groups)]
     return pending.filter(pk__in=ids)
 

@@ -11,7 +11,7 @@ from studio.permissions import can
 from studio.ui import keyset
 
 PAGE_SIZE = 50
-PENDING_SHOWN = 100
+PENDING_SHOWN = 50
 RELATED = ("run__flow_version__flow", "assignee", "decided_by")
 
 
