@@ -240,12 +240,12 @@ def test_navigation_badge_counts_what_waits_for_me(client_for, deals):
 
 
 def test_the_inbox_costs_a_fixed_number_of_queries(client_for, deals, django_assert_max_num_queries):
-    deals(40)
+    deals(55)
     approver = client_for("approver")
     approver.get(INBOX)
     with django_assert_max_num_queries(14):
         html = approver.get(INBOX).content.decode()
-    assert len(cards(html)) == 40
+    assert len(cards(html)) == 50 and "Showing the 50 due soonest of 55" in html
     with django_assert_max_num_queries(14):
         assert approver.get(INBOX, {"tab": "decided"}).status_code == 200
 

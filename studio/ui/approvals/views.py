@@ -61,6 +61,7 @@ def inbox_context(request, tab: str, task_id: int | None) -> dict:
         steps=by_step(cards) if tab == "pending" else [],
         cards=cards,
         total=total,
+        more_pending=total is not None and total > queries.PENDING_SHOWN,
         next_cursor=next_cursor,
         waiting=queries.waiting_count(user) if tab != "pending" else sum(c.can_decide for c in cards),
     )
