@@ -20,10 +20,14 @@ app.autodiscover_tasks()
 
 @worker_ready.connect
 def consume_connection_queues(sender, **kwargs) -> None:
-    """Workers start on `--queues default`; add the per-connection delivery queues."""
+    """Workers start on `--queues default`; add the other lanes and the per-connection delivery queues."""
     # lazy: studio/__init__.py loads this module before Django's app registry; queues imports models
     from integrations.deliveries.queues import consume_all
 
+    # lazy: the same reason; lanes imports models
+    from studio import lanes
+
+    lanes.consume(sender)
     consume_all(sender)
 
 

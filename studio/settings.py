@@ -148,6 +148,8 @@ if REDIS_URL:
         # refused or silent broker fails fast and the row waits for the dispatcher.
         "socket_connect_timeout": env.float("SWITCHBOARD_BROKER_CONNECT_TIMEOUT", default=2.0),
         "socket_timeout": env.float("SWITCHBOARD_BROKER_SOCKET_TIMEOUT", default=5.0),
+        # Lanes: control, interactive, deliveries, bulk, strictly in that order (studio/lane_transport.py).
+        "queue_order_strategy": "studio.lane_transport:LaneCycle",
     }
 else:
     for sub in ("queue", "processed"):
@@ -160,7 +162,12 @@ else:
         "store_processed": False,
         # Fanout/exchange tables; kombu's default is ./control in whatever the cwd is.
         "control_folder": str(BROKER_DIR / "control"),
+        # How long an idle worker sleeps between looks at the folder (kombu's default, 1 s, also
+        # applied whenever a task ended: about two tasks a second per worker).
+        "polling_interval": env.float("SWITCHBOARD_BROKER_POLLING_INTERVAL", default=0.05),
     }
+    # kombu's filesystem transport with lanes: one listing per poll, most urgent lane first.
+    CELERY_BROKER_TRANSPORT = "studio.lane_transport:FilesystemTransport"
 CELERY_RESULT_BACKEND = None
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": VISIBILITY_TIMEOUT}
 CELERY_VISIBILITY_TIMEOUT = VISIBILITY_TIMEOUT
@@ -189,8 +196,9 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # bench/pipeline.py). studio/celery.py applies Django's per-request rule instead:
 # CONN_MAX_AGE, health checks, and a connection that saw an error is dropped.
 CELERY_DB_REUSE_MAX = 1_000_000
-# Delivery messages go to one queue per connection (integrations/deliveries/queues.py).
-CELERY_TASK_ROUTES = ["integrations.deliveries.queues.route"]
+# Delivery messages go to one queue per connection (integrations/deliveries/queues.py); every
+# other message to its lane: control, interactive (`default`) or bulk (studio/lanes.py).
+CELERY_TASK_ROUTES = ["integrations.deliveries.queues.route", "studio.lanes.route"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 # Periodic jobs (heartbeat, dispatcher, sweeper) are registered in code by each app's
