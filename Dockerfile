@@ -17,4 +17,4 @@ RUN SECRET_KEY=build-only SWITCHBOARD_FERNET_KEYS=$(python -c "from cryptography
 USER switchboard
 
 EXPOSE 8000
-CMD ["granian", "--interface", "wsgi", "studio.wsgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", "--blocking-threads", "4", "--respawn-failed-workers", "--workers-kill-timeout", "30", "--access-log"]
+CMD ["granian", "--interface", "wsgi", "studio.wsgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", "--blocking-threads", "4", "--respawn-failed-workers", "--workers-kill-timeout", "30"]
