@@ -316,7 +316,9 @@ def test_the_run_page_costs_a_fixed_number_of_queries(client_for, version, djang
     for n in range(30):
         StepRun.objects.create(run=run, step_id=f"extra{n}", type="map", status="succeeded", started_at=timezone.now())
     client = client_for("viewer")
-    with django_assert_max_num_queries(12):
+    # Session, user and permissions (4), the run, previous and next (3), steps, connections,
+    # delivery counts, the failed step's deliveries and their attempts, its payloads (6).
+    with django_assert_max_num_queries(13):
         assert client.get(f"/runs/{run.pk}/").status_code == 200
 
 
@@ -353,3 +355,15 @@ def test_no_role_no_runs(client_for, client, version):
     assert client_for("outsider").get(f"/runs/{run.pk}/").status_code == 403
     assert client_for("outsider").get(f"/runs/{run.pk}/steps/{run.steps.first().pk}/input/").status_code == 403
     assert client.get(f"/runs/{run.pk}/").status_code == 302  # anonymous: to the login page
+
+
+def test_a_step_with_many_deliveries_lists_the_first_fifty_and_counts_all(client_for, version):
+    run = make_failed_run(version)
+    erp = Connection.objects.get(name="erp")
+    Delivery.objects.bulk_create(
+        Delivery(idempotency_key=f"line:{n}", run=run, step_id="post", connection=erp, object="Line", action="create")
+        for n in range(59)
+    )
+    html = client_for("viewer").get(f"/runs/{run.pk}/").content.decode()
+    assert "60 deliveries" in html and "Showing the first 50 of 60." in html
+    assert html.count('data-testid="delivery"') == 50

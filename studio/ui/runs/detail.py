@@ -5,7 +5,7 @@ connector and endpoint its definition names, and the deliveries with their attem
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 
 from integrations.connections.models import Connection
@@ -18,6 +18,8 @@ from studio.ui.runs import payloads, statuses
 from studio.ui.runs.history import human_duration
 
 RUN_BLOBS = ("input", "state", "output", "resume")
+# Deliveries listed under one step (a batch step can make thousands; the rest are counted).
+DELIVERIES_SHOWN = 50
 
 
 @dataclass
@@ -33,7 +35,8 @@ class StepRow:
     status: statuses.Shown
     duration: str
     endpoint: Endpoint | None
-    deliveries: list = field(default_factory=list)
+    delivery_count: int = 0
+    deliveries: list = field(default_factory=list)  # loaded for the step shown open
     is_failed: bool = False
     inputs: "payloads.Payload | None" = None  # set for the step shown open
     outputs: "payloads.Payload | None" = None
@@ -72,32 +75,37 @@ def endpoints(run: Run) -> dict[str, Endpoint]:
     return {step: Endpoint(name, kinds.get(name, ""), call) for step, (name, call) in named.items()}
 
 
-def deliveries(run: Run, step_id: str | None = None) -> list[Delivery]:
-    rows = Delivery.objects.filter(run=run).select_related("connection").defer("payload", "original_payload")
-    if step_id is not None:
-        rows = rows.filter(step_id=step_id)
-    return list(rows.prefetch_related("attempt_log").order_by("id"))
+def deliveries(run: Run, step_id: str) -> list[Delivery]:
+    rows = Delivery.objects.filter(run=run, step_id=step_id).select_related("connection")
+    rows = rows.defer("payload", "original_payload").prefetch_related("attempt_log").order_by("id")
+    return list(rows[:DELIVERIES_SHOWN])
+
+
+def delivery_counts(run: Run) -> dict[str, int]:
+    counted = Delivery.objects.filter(run=run).values("step_id").annotate(n=Count("id")).order_by()
+    return {row["step_id"]: row["n"] for row in counted}
 
 
 def timeline(run: Run) -> list[StepRow]:
     """One row per step run, oldest first; the failed step (or, failing that, the step the
-    run's error names) carries its payloads and diff, as it is shown open."""
+    run's error names) carries its payloads, diff and deliveries, as it is shown open."""
     steps = list(StepRun.objects.filter(run=run).defer(*payloads.SIDES).order_by("id"))
     named = endpoints(run) if steps else {}
-    sent = deliveries(run) if steps else []
+    counts = delivery_counts(run) if steps else {}
     rows = [
         StepRow(
             step,
             statuses.step_status(step.status),
             human_duration_ms(step.duration_ms),
             named.get(step.step_id),
-            [d for d in sent if d.step_id == step.step_id],
+            counts.get(step.step_id, 0),
         )
         for step in steps
     ]
     failed = failed_row(run, rows)
     if failed:
         failed.is_failed = True
+        failed.deliveries = deliveries(run, failed.step.step_id) if failed.delivery_count else []
         fill_payloads(failed)
     return rows
 
@@ -126,12 +134,17 @@ def fill_payloads(row: StepRow) -> StepRow:
 
 def step_row(run: Run, step_pk: int) -> StepRow:
     step = get_object_or_404(StepRun.objects.filter(run=run).defer(*payloads.SIDES), pk=step_pk)
+    shown = deliveries(run, step.step_id)
+    count = (
+        len(shown) if len(shown) < DELIVERIES_SHOWN else Delivery.objects.filter(run=run, step_id=step.step_id).count()
+    )
     row = StepRow(
         step,
         statuses.step_status(step.status),
         human_duration_ms(step.duration_ms),
         endpoints(run).get(step.step_id),
-        deliveries(run, step.step_id),
+        count,
+        shown,
         is_failed=step.status == StepStatus.FAILED,
     )
     return fill_payloads(row)
