@@ -15,6 +15,7 @@ from integrations.connections.models import Connection
 from integrations.deliveries.models import Delivery, DeliveryAttempt
 from integrations.flows.models import Flow, FlowVersion
 from integrations.runs.models import Run, StepRun
+from studio.ui.runs import payloads
 
 LIST = "/runs/"
 DEFINITION = {
@@ -266,7 +267,6 @@ def test_a_five_megabyte_payload_is_cut_and_fully_downloadable(client_for, versi
 
 
 def test_a_cut_payload_still_masks_secret_fields():
-    from studio.ui.runs import payloads
 
     head = '{"client": "Acme", "client_secret": "abc123", "nested": {"Authorization": "Bearer xyz", "note": "ok'
     shown = payloads.preview(head + "x" * payloads.PREVIEW_CHARS, payloads.PREVIEW_CHARS * 2)
