@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "integrations.sandboxes",
     "integrations.demo",
     "studio",
+    "studio.observability",  # /metrics and the tracer provider
 ]
 
 MIDDLEWARE = [
@@ -211,6 +212,9 @@ SWITCHBOARD_LEASE_SECONDS = env.int("SWITCHBOARD_LEASE_SECONDS", default=600)
 SWITCHBOARD_BACKOFF_BASE_SECONDS = env.float("SWITCHBOARD_BACKOFF_BASE_SECONDS", default=2.0)
 SWITCHBOARD_BACKOFF_CAP_SECONDS = env.float("SWITCHBOARD_BACKOFF_CAP_SECONDS", default=600.0)
 SWITCHBOARD_REDISPATCH_SECONDS = env.int("SWITCHBOARD_REDISPATCH_SECONDS", default=60)
+# A poll stops reading pages while its flow has this many unfinished runs, and carries on from
+# its stored cursor when they drain (integrations/triggers/polls.py).
+SWITCHBOARD_POLL_BACKLOG = env.int("SWITCHBOARD_POLL_BACKLOG", default=500)
 # After an attempt whose outcome we never heard, against a target without an idempotent write
 # (integrations/deliveries/transport.py): wait at least this long (or 3x the client timeout,
 # or a connection's config.settle_seconds) before looking up; after this many such attempts
@@ -252,6 +256,14 @@ SWITCHBOARD_OUTBOUND_PORTS = env.list("SWITCHBOARD_OUTBOUND_PORTS", cast=int, de
 # A target's response body larger than this is cut off as a permanent error (10 MiB).
 SWITCHBOARD_MAX_RESPONSE_BYTES = env.int("SWITCHBOARD_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024)
 SWITCHBOARD_DEMO_PASSWORD = env.str("SWITCHBOARD_DEMO_PASSWORD", default="switchboard-demo")
+
+# --- Observability (studio/observability/) ----------------------------------------------------
+# /metrics answers only a request with `Authorization: Bearer <this token>` (401 otherwise);
+# empty (the default) turns /metrics off: 404.
+SWITCHBOARD_METRICS_TOKEN = env.str("SWITCHBOARD_METRICS_TOKEN", default="")
+# Keys the trace ids derived from run ids (integrations/tracing.py); empty: derived from SECRET_KEY.
+SWITCHBOARD_TRACE_NAMESPACE = env.str("SWITCHBOARD_TRACE_NAMESPACE", default="")
+# Spans are exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set (read by the OpenTelemetry SDK).
 
 # --- Email (approval notifications) ------------------------------------------------------
 # EMAIL_URL (smtp+tls://user:password@host:587, smtps://..., consolemail://) or the EMAIL_*

@@ -4,12 +4,23 @@ or, for a batch flow (`for_each`), each page becomes one event `{"records": [...
 
 Each page's events and the watermark/cursor move in one transaction, so a crash mid-poll
 resumes at the page after the last stored one, and the watermark only advances once the
-events it covers are stored."""
+events it covers are stored.
+
+Backpressure: a poll that finds thousands of records does not queue thousands of runs at
+once. Before each page it looks at the flow's backlog (backlog.py); at
+SWITCHBOARD_POLL_BACKLOG unfinished runs it stops, the cursor stays stored, and
+`resume_paused` (a control-lane periodic job) starts it again from there once the backlog
+is below the limit. The records wait at the source, not in the queue."""
 
 import hashlib
 import json
+import logging
 
+from celery import current_app
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 from integrations.connections.models import Connection
 from integrations.connectors.registry import get_connector
@@ -17,8 +28,22 @@ from integrations.events.services import ingest_event
 from integrations.flows.choices import FlowStatus
 from integrations.flows.engine_api import is_batch_flow
 from integrations.flows.models import Flow, Watermark
+from integrations.triggers.backlog import unfinished_runs
+from integrations.triggers.schedules import POLL_TASK
+
+log = logging.getLogger(__name__)
 
 MAX_PAGES = 100  # one tick's share; the next tick carries on from the stored cursor
+RESUME_KEY = "triggers:poll-resume:{flow_id}"
+RESUME_GUARD_SECONDS = 120  # one resumption in the queue per flow; the poll clears it when it starts
+
+
+def backlog_limit() -> int:
+    return int(settings.SWITCHBOARD_POLL_BACKLOG)
+
+
+class PageTaken(Exception):
+    """Another poll of the same flow stored this page first (the watermark moved)."""
 
 
 def record_identity(record: dict) -> str:
@@ -43,23 +68,52 @@ def poll(flow_id: int) -> int:
         return 0
     connection = Connection.objects.get(name=trigger["connection"])
     mark, _ = Watermark.objects.get_or_create(flow=flow, connection=connection, object=trigger["object"])
+    cache.delete(RESUME_KEY.format(flow_id=flow.pk))
     connector = get_connector(connection)
     stored, newest = 0, ""
     for _ in range(MAX_PAGES):
+        if unfinished_runs(flow.pk) >= backlog_limit():
+            log.info("poll of %s paused at cursor %r: its backlog is full", flow.key, mark.cursor)
+            break
         page = connector.query(
             mark.object, since=mark.position or None, cursor=mark.cursor or None, page_size=trigger.get("page_size")
         )
         newest = max(newest, page.watermark or "")
-        stored += _store_page(flow, version, connection, mark, page, newest)
+        try:
+            stored += _store_page(flow, version, connection, mark, page, newest)
+        except PageTaken:
+            break
         if not page.next_cursor:
             break
     return stored
+
+
+def resume_paused() -> list[int]:
+    """Control-lane periodic job: ring once more for each poll stopped mid-way (a cursor is
+    stored) whose flow's backlog has room again. Returns the flow ids rung."""
+    rung = []
+    paused = Watermark.objects.exclude(cursor="").filter(flow__status=FlowStatus.ACTIVE)
+    for flow_id in sorted(set(paused.values_list("flow_id", flat=True))):
+        if unfinished_runs(flow_id) >= backlog_limit():
+            continue
+        if cache.add(RESUME_KEY.format(flow_id=flow_id), 1, timeout=RESUME_GUARD_SECONDS):
+            current_app.send_task(POLL_TASK, args=[flow_id])
+            rung.append(flow_id)
+    return rung
 
 
 def _store_page(flow, version, connection, mark: Watermark, page, newest: str) -> int:
     new = 0
     whole_page = is_batch_flow(version.definition)
     with transaction.atomic():
+        next_cursor = page.next_cursor or ""
+        position = max(mark.position, newest) if not page.next_cursor and newest else mark.position
+        # Conditional on the position this poll read the page at: two polls of one flow (a
+        # resumption and a cron tick) never both store a page.
+        if not Watermark.objects.filter(pk=mark.pk, cursor=mark.cursor, position=mark.position).update(
+            cursor=next_cursor, position=position, updated_at=timezone.now()
+        ):
+            raise PageTaken()
         if whole_page and page.records:  # one batch run per page, its records at $.records
             new += ingest_event(
                 source=f"poll:{flow.key}",
@@ -79,8 +133,5 @@ def _store_page(flow, version, connection, mark: Watermark, page, newest: str) -
                 versions=[version],
             )
             new += result.created
-        mark.cursor = page.next_cursor or ""
-        if not page.next_cursor and newest:
-            mark.position = max(mark.position, newest)
-        mark.save()
+    mark.cursor, mark.position = next_cursor, position
     return new

@@ -15,3 +15,9 @@ def poll_flow(flow_id: int) -> int:
 @shared_task(name="integrations.runs.tasks.start_scheduled_run")
 def start_scheduled_run(flow_id: int) -> None:
     schedules.start_scheduled(flow_id)
+
+
+@shared_task(name="integrations.triggers.tasks.resume_polls")
+def resume_polls() -> int:
+    """Every few seconds (periodic.py): polls paused by a full backlog carry on."""
+    return len(polls.resume_paused())

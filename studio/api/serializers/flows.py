@@ -1,6 +1,8 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from integrations.flows.models import Flow, FlowVersion
+from integrations.triggers import backlog
 
 
 class FlowVersionSerializer(serializers.ModelSerializer):
@@ -52,6 +54,25 @@ class FlowSerializer(serializers.ModelSerializer):
         if not isinstance(value, list) or not all(isinstance(t, str) and 0 < len(t) <= 40 for t in value):
             raise serializers.ValidationError("a list of tags, each 1–40 characters")
         return value
+
+
+class BacklogSerializer(serializers.Serializer):
+    queued = serializers.IntegerField(help_text="Runs waiting for a worker.")
+    in_progress = serializers.IntegerField(help_text="Runs running or waiting for their deliveries or chunks.")
+
+
+class FlowDetailSerializer(FlowSerializer):
+    """One flow, with its backlog (integrations/triggers/backlog.py): a poll feeds a flow only
+    while its backlog is below SWITCHBOARD_POLL_BACKLOG."""
+
+    backlog = serializers.SerializerMethodField()
+
+    class Meta(FlowSerializer.Meta):
+        fields = (*FlowSerializer.Meta.fields, "backlog")
+
+    @extend_schema_field(BacklogSerializer)
+    def get_backlog(self, flow) -> dict:
+        return backlog.by_flow([flow.pk]).get(flow.pk, {"queued": 0, "in_progress": 0})
 
 
 class FlowUpdateSerializer(FlowSerializer):

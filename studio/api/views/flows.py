@@ -40,6 +40,7 @@ class FlowViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
             "create": s.FlowCreateSerializer,
             "update": s.FlowUpdateSerializer,
             "partial_update": s.FlowUpdateSerializer,
+            "retrieve": s.FlowDetailSerializer,
         }
         return serializers_by_action.get(self.action, s.FlowSerializer)
 
