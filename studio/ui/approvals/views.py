@@ -170,7 +170,6 @@ def bulk_approve(request):
     elif len(steps) > 1:
         error = "Approve several at once only within one step: these belong to different steps."
     if error:
-        messages.error(request, error)
         return render(
             request, "approvals/bulk_confirm.html", {"error": error, "tasks": tasks, "count": len(tasks)}, status=400
         )
