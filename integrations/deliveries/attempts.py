@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from integrations.connectors.http import Attempt
 from integrations.deliveries.choices import Outcome
 from integrations.deliveries.models import Delivery, DeliveryAttempt
 
@@ -19,9 +20,9 @@ class AttemptLog:
     def __init__(self, delivery: Delivery, fence: int, task_id: str = ""):
         self.delivery, self.fence, self.task_id = delivery, fence, task_id
         self.started_at = timezone.now()
-        self.calls: list = []
+        self.calls: list[Attempt] = []
 
-    def hook(self, call) -> None:
+    def hook(self, call: Attempt) -> None:
         self.calls.append(call)
 
     def save(self, outcome: str, *, status_code: int | None = None, error: str = "") -> DeliveryAttempt:

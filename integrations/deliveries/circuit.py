@@ -17,7 +17,9 @@ Retry-After: the target is up and asks us to wait) and not a permanent 4xx.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -34,7 +36,7 @@ class Limits:
     max_cooldown: float
 
 
-def _number(value, default: float, low: float) -> float:
+def _number(value: Any, default: float, low: float) -> float:
     # `config` is free-form JSON: a bad value falls back to the default rather than failing a delivery.
     try:
         number = float(value)
@@ -58,7 +60,7 @@ def limits_of(connection: Connection) -> Limits:
 
 def cooldown_seconds(limits: Limits, opens: int) -> float:
     """How long the circuit stays open after its `opens`-th consecutive re-open (0 = first trip)."""
-    return min(limits.max_cooldown, limits.cooldown * 2 ** min(opens, 30))
+    return min(limits.max_cooldown, limits.cooldown * 2.0 ** min(opens, 30))
 
 
 def is_open(connection: Connection, now: datetime) -> bool:
@@ -149,7 +151,7 @@ def _audit_opened(connection: Connection, now: datetime, seconds: float, why: st
     )
 
 
-def close(connection: Connection, actor) -> bool:
+def close(connection: Connection, actor: AbstractBaseUser | str | None) -> bool:
     """An operator closes the circuit by hand (the target is back): held deliveries drain
     in order at the next dispatch. False if it was already closed. A probe still out finds
     its token gone, so its late answer neither re-opens nor closes anything."""

@@ -5,6 +5,7 @@ dispatcher drains them oldest-first under the connection's rate limit (docs/RELI
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -56,14 +57,14 @@ def held_connection_ids(now: datetime | None = None) -> set[int]:
     now = now or timezone.now()
     paused_or_open = Q(paused=True) | Q(circuit_open_until__gt=now)
     held = set(Connection.objects.filter(paused_or_open).values_list("pk", flat=True))
-    by_connection: dict[int, list] = {}
+    by_connection: dict[int, list[MaintenanceWindow]] = {}
     for window in MaintenanceWindow.objects.all():
         by_connection.setdefault(window.connection_id, []).append(window)
     held.update(pk for pk, windows in by_connection.items() if open_window_end(windows, now))
     return held
 
 
-def pause_connection(connection: Connection, actor, reason: str = "") -> bool:
+def pause_connection(connection: Connection, actor: AbstractBaseUser | str | None, reason: str = "") -> bool:
     """Hold every delivery to the connection until it is resumed. False if already paused."""
     reason = (reason or "").strip()[:200]
     with transaction.atomic():
@@ -76,7 +77,7 @@ def pause_connection(connection: Connection, actor, reason: str = "") -> bool:
     return bool(changed)
 
 
-def resume_connection(connection: Connection, actor, reason: str = "") -> bool:
+def resume_connection(connection: Connection, actor: AbstractBaseUser | str | None, reason: str = "") -> bool:
     """Release the held deliveries; they drain oldest-first. False if it was not paused."""
     with transaction.atomic():
         changed = Connection.objects.filter(pk=connection.pk, paused=True).update(

@@ -9,6 +9,8 @@
 
 import logging
 import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from celery import current_app
 from django.db import connections, transaction
@@ -26,7 +28,14 @@ def queue_name(connection_id: int) -> str:
     return f"{PREFIX}{connection_id}"
 
 
-def route(name, args, kwargs, options, task=None, **kw):
+def route(
+    name: str,
+    args: Sequence[Any] | None,
+    kwargs: dict[str, Any] | None,
+    options: dict[str, Any],
+    task: object = None,
+    **kw: object,
+) -> dict[str, str] | None:
     """Celery router (CELERY_TASK_ROUTES): a delivery message sent without a queue goes to
     the queue of its first row's connection. The dispatcher names the queue itself (it
     groups chunks by connection), so this costs a query only for ad-hoc senders."""
@@ -36,8 +45,9 @@ def route(name, args, kwargs, options, task=None, **kw):
     return {"queue": queue_name(connection_id)} if connection_id else None
 
 
-def consume_all(consumer) -> list[str]:
-    """worker_ready: consume every connection's queue (the worker's own consumer, no broadcast)."""
+def consume_all(consumer: Any) -> list[str]:
+    """worker_ready: consume every connection's queue (the worker's own consumer, no broadcast).
+    `consumer` is celery's worker Consumer (celery ships no types)."""
     try:
         names = [queue_name(pk) for pk in Connection.objects.order_by("pk").values_list("pk", flat=True)]
     finally:
@@ -48,13 +58,15 @@ def consume_all(consumer) -> list[str]:
     return names
 
 
-def on_connection_saved(sender, instance, created, raw=False, **kwargs) -> None:
+def on_connection_saved(
+    sender: type[Connection], instance: Connection, created: bool, raw: bool = False, **kwargs: object
+) -> None:
     """post_save of a Connection (apps.py): a new connection's queue is announced after commit."""
     if created and not raw:
         transaction.on_commit(lambda: announce([instance.pk]))
 
 
-def announce(connection_ids) -> None:
+def announce(connection_ids: Iterable[int]) -> None:
     """Ask running workers to consume these connections' queues, from a daemon thread: a
     broadcast to an unreachable broker retries for seconds, which no caller should wait for."""
     ids = sorted(set(connection_ids))

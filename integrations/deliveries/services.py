@@ -9,12 +9,15 @@ retry_delivery(delivery, *, payload=None, new_key_suffix=None, actor=None)
 
 import re
 import threading
+from typing import Any, Protocol
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from integrations.audit.services import record
+from integrations.connections.models import Connection
 from integrations.deliveries import conf, dispatcher
 from integrations.deliveries.choices import DeliveryState
 from integrations.deliveries.models import Delivery
@@ -35,15 +38,40 @@ class DeliveryConflict(Exception):
     """The delivery is not in a state that allows this (e.g. retry of a non-dead row)."""
 
 
+# A run is a `runs.Run` row. Runs sit above deliveries (the model names it "runs.Run"),
+# so the ledger does not import the class, not even for types.
+RunRow = Any
+
+
+class WriteRequest(Protocol):
+    """One write a flow step asks for, as `request_deliveries` reads it (the engine's
+    DeliveryRequest has these fields; the ledger does not import the engine)."""
+
+    @property
+    def connection(self) -> str: ...  # the connection's name
+    @property
+    def object(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+    @property
+    def external_id_field(self) -> str | None: ...
+    @property
+    def external_id(self) -> str | None: ...
+
+
 def request_delivery(
     *,
-    run,
+    run: RunRow | None,
     step_id: str,
-    connection,
+    connection: Connection,
     object: str,
     action: str,
     key: str,
-    payload: dict,
+    payload: dict[str, Any],
     external_id_field: str | None = None,
     external_id: str | None = None,
     enqueue: bool = True,
@@ -71,7 +99,9 @@ def request_delivery(
     return delivery
 
 
-def request_deliveries(*, run, connections: dict, requests: list[tuple[str, object]]) -> list[int]:
+def request_deliveries(
+    *, run: RunRow, connections: dict[str, Connection], requests: list[tuple[str, WriteRequest]]
+) -> list[int]:
     """Bulk form for batch flows: one INSERT … ON CONFLICT DO NOTHING for many (step id,
     DeliveryRequest) pairs, so a re-executed chunk never makes a second delivery for a key.
 
@@ -115,7 +145,7 @@ def request_deliveries(*, run, connections: dict, requests: list[tuple[str, obje
     return ids
 
 
-def validate_request(action: str, key: str, payload) -> None:
+def validate_request(action: str, key: str, payload: object) -> None:
     if action not in ACTIONS:
         raise DeliveryError("action", f"must be one of {', '.join(ACTIONS)}, not {action!r}")
     if not key or len(key) > 255:
@@ -143,7 +173,13 @@ def _flush() -> None:
     dispatcher.send_all(dispatcher.chunk_by_queue(picked, conf.MAX_CHUNK), dispatcher.enqueue_chunk)
 
 
-def retry_delivery(delivery: Delivery, *, new_key_suffix: str | None = None, payload=None, actor=None) -> Delivery:
+def retry_delivery(
+    delivery: Delivery,
+    *,
+    new_key_suffix: str | None = None,
+    payload: dict[str, Any] | None = None,
+    actor: AbstractBaseUser | str | None = None,
+) -> Delivery:
     """A dead delivery gets a new round of attempts under the same business key (docs/RELIABILITY.md §8)."""
     if new_key_suffix is not None and not SUFFIX_RE.match(new_key_suffix):
         raise DeliveryError("new_key_suffix", "1 to 20 letters, digits, '-' or '_'")
@@ -172,9 +208,9 @@ def retry_delivery(delivery: Delivery, *, new_key_suffix: str | None = None, pay
     return current
 
 
-def _retry_fields(current: Delivery, payload, new_key_suffix: str | None) -> dict:
+def _retry_fields(current: Delivery, payload: dict[str, Any] | None, new_key_suffix: str | None) -> dict[str, Any]:
     now = timezone.now()
-    fields = {
+    fields: dict[str, Any] = {
         "state": DeliveryState.PENDING,
         "attempts": 0,
         "worker_losses": 0,

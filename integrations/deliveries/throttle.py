@@ -18,11 +18,15 @@ import time
 import uuid
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 
 from integrations.deliveries import conf
+
+if TYPE_CHECKING:
+    from integrations.connections.models import Connection
 
 SLOT_BUSY_WAIT = 0.05  # seconds to wait when every concurrency slot is taken
 
@@ -34,7 +38,7 @@ class Limits:
     concurrency: int
 
     @classmethod
-    def of(cls, connection) -> Limits:
+    def of(cls, connection: Connection) -> Limits:
         requests = connection.rate_limit_requests or 0
         rate = requests / max(1, connection.rate_limit_interval_seconds) if requests else 0.0
         return cls(rate, max(1, requests // 10), max(1, connection.max_concurrency))
@@ -86,10 +90,17 @@ class RedisThrottle:
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.script = self.client.register_script(ACQUIRE_LUA)
 
-    def acquire(self, connection) -> Permit | float:
+    def acquire(self, connection: Connection) -> Permit | float:
         limits, token = Limits.of(connection), uuid.uuid4().hex
         keys = [f"sb:throttle:{connection.pk}:bucket", f"sb:throttle:{connection.pk}:slots"]
-        args = [limits.rate, limits.burst, limits.concurrency, token, conf.lease_seconds(), SLOT_BUSY_WAIT]
+        args: list[str | int | float] = [
+            limits.rate,
+            limits.burst,
+            limits.concurrency,
+            token,
+            conf.lease_seconds(),
+            SLOT_BUSY_WAIT,
+        ]
         try:
             granted, wait = self.script(keys=keys, args=args)
         except self.errors as exc:
@@ -104,7 +115,7 @@ class RedisThrottle:
 class DatabaseThrottle:
     """The same limits in two tables, serialised by a row lock on the bucket."""
 
-    def acquire(self, connection) -> Permit | float:
+    def acquire(self, connection: Connection) -> Permit | float:
         from integrations.deliveries.models import ThrottleBucket, ThrottleSlot
 
         limits, now = Limits.of(connection), time.time()
@@ -143,7 +154,7 @@ def get_throttle() -> RedisThrottle | DatabaseThrottle:
     return _throttle_for(getattr(settings, "REDIS_URL", "") or "")
 
 
-def interval_bound(connection) -> int:
+def interval_bound(connection: Connection) -> int:
     """The most requests any one interval can see under these limits (for tests and docs)."""
     limits = Limits.of(connection)
     return math.ceil(limits.burst + limits.rate * connection.rate_limit_interval_seconds)

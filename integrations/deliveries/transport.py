@@ -18,12 +18,14 @@ heard (a timeout, a dropped answer, a 504) depends on the write:
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
-from integrations.connectors.base import WriteResult
+from integrations.connections.models import Connection
+from integrations.connectors.base import Connector, WriteResult
 from integrations.connectors.errors import ConnectorError
-from integrations.connectors.http import DEFAULT_TIMEOUT
+from integrations.connectors.http import DEFAULT_TIMEOUT, Attempt, AttemptRecorder
 from integrations.connectors.registry import get_connector
 from integrations.deliveries.models import Delivery
 
@@ -70,20 +72,20 @@ class Recorder:
     connector (and its connection pool and TLS context) serves a whole chunk."""
 
     def __init__(self) -> None:
-        self.target = None
+        self.target: AttemptRecorder | None = None
 
-    def __call__(self, call) -> None:
+    def __call__(self, call: Attempt) -> None:
         if self.target is not None:
             self.target(call)
 
 
-def open_connector(connection) -> tuple:
+def open_connector(connection: Connection) -> tuple[Connector, Recorder]:
     """(connector, recorder) for one connection; close the connector when the chunk is done."""
     recorder = Recorder()
     return get_connector(connection, on_attempt=recorder), recorder
 
 
-def send(delivery: Delivery, connector) -> Sent:
+def send(delivery: Delivery, connector: Connector) -> Sent:
     idempotent = is_idempotent(delivery, connector)
     if delivery.needs_lookup and not idempotent:
         found = _look_up(delivery, connector)
@@ -99,7 +101,7 @@ def send(delivery: Delivery, connector) -> Sent:
         raise
 
 
-def is_idempotent(delivery: Delivery, connector) -> bool:
+def is_idempotent(delivery: Delivery, connector: Connector) -> bool:
     """Can this delivery's write be repeated at any time without making a second record?"""
     if delivery.action == "update":
         return True
@@ -113,7 +115,7 @@ def may_land_later(exc: ConnectorError) -> bool:
     return exc.ambiguous or exc.status_code == 504
 
 
-def settle_seconds(connection) -> float:
+def settle_seconds(connection: Connection) -> float:
     """How long after an unclear attempt the target has surely finished with it:
     `config.settle_seconds`, else 3 times the client timeout, at least the minimum in settings."""
     config = _config(connection)
@@ -125,7 +127,7 @@ def settle_seconds(connection) -> float:
     return max(minimum, SETTLE_TIMEOUT_FACTOR * timeout)
 
 
-def max_unclear_attempts(connection) -> int:
+def max_unclear_attempts(connection: Connection) -> int:
     """`config.max_unclear_attempts`, else SWITCHBOARD_MAX_UNCLEAR_ATTEMPTS (default 3); at least 1."""
     value = _number(_config(connection).get("max_unclear_attempts"))
     if value is None:
@@ -133,11 +135,11 @@ def max_unclear_attempts(connection) -> int:
     return max(1, int(value))
 
 
-def _config(connection) -> dict:
+def _config(connection: Connection) -> dict[str, Any]:
     return connection.config if isinstance(connection.config, dict) else {}
 
 
-def _number(value) -> float | None:
+def _number(value: Any) -> float | None:
     # `config` is free-form JSON: a bad or negative value means "use the default".
     try:
         number = float(value)
@@ -146,14 +148,14 @@ def _number(value) -> float | None:
     return number if number >= 0 else None
 
 
-def _look_up(delivery: Delivery, connector) -> WriteResult | None:
+def _look_up(delivery: Delivery, connector: Connector) -> WriteResult | None:
     if not (delivery.external_id_field and delivery.external_id):
         return None
     found = connector.find_by_external_ref(delivery.object, delivery.external_id_field, delivery.external_id)
     return found if found is not None and found.remote_id else None
 
 
-def _write(connector, delivery: Delivery, idempotent: bool) -> WriteResult:
+def _write(connector: Connector, delivery: Delivery, idempotent: bool) -> WriteResult:
     payload = dict(delivery.payload or {})
     if delivery.action == "upsert" or (delivery.action == "create" and idempotent):
         if not (delivery.external_id_field and delivery.external_id):
