@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "integrations.sandboxes",
     "integrations.demo",
     "studio",
+    "studio.observability",  # /metrics and the tracer provider
 ]
 
 MIDDLEWARE = [
@@ -255,6 +256,14 @@ SWITCHBOARD_OUTBOUND_PORTS = env.list("SWITCHBOARD_OUTBOUND_PORTS", cast=int, de
 # A target's response body larger than this is cut off as a permanent error (10 MiB).
 SWITCHBOARD_MAX_RESPONSE_BYTES = env.int("SWITCHBOARD_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024)
 SWITCHBOARD_DEMO_PASSWORD = env.str("SWITCHBOARD_DEMO_PASSWORD", default="switchboard-demo")
+
+# --- Observability (studio/observability/) ----------------------------------------------------
+# /metrics answers only a request with `Authorization: Bearer <this token>` (401 otherwise);
+# empty (the default) turns /metrics off: 404.
+SWITCHBOARD_METRICS_TOKEN = env.str("SWITCHBOARD_METRICS_TOKEN", default="")
+# Keys the trace ids derived from run ids (integrations/tracing.py); empty: derived from SECRET_KEY.
+SWITCHBOARD_TRACE_NAMESPACE = env.str("SWITCHBOARD_TRACE_NAMESPACE", default="")
+# Spans are exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set (read by the OpenTelemetry SDK).
 
 # --- Email (approval notifications) ------------------------------------------------------
 # EMAIL_URL (smtp+tls://user:password@host:587, smtps://..., consolemail://) or the EMAIL_*

@@ -11,6 +11,8 @@
   TLS still verifies the host name via SNI), so DNS rebinding cannot slip past the check;
 - every call records an `Attempt` (method, redacted URL, status, duration, redacted
   request/response excerpts) through `on_attempt`, and logs one redacted line;
+- every call is a client span of the current trace (integrations/tracing.py), whose
+  context goes to the vendor in a `traceparent` header;
 - transport failures become `ConnectorError(kind="transient")`, `ambiguous` when the
   request may have reached the system;
 - a response body is read as a stream and cut off past `SWITCHBOARD_MAX_RESPONSE_BYTES`
@@ -34,7 +36,9 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
+from opentelemetry.trace import StatusCode
 
+from integrations import tracing
 from integrations.connectors.connection_settings import ConnectionSettings
 from integrations.connectors.errors import BlockedDestination, ConnectorError
 from integrations.connectors.redaction import redact_body, redact_headers, redact_text, redact_url
@@ -233,8 +237,21 @@ class HttpClient:
 
     # --- the call ------------------------------------------------------------------------
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """Send one request (httpx keyword arguments) and record it as an attempt."""
+        """Send one request (httpx keyword arguments) and record it as an attempt, inside a
+        client span whose context goes to the vendor as `traceparent` (integrations/tracing.py)."""
         method = method.upper()
+        host = (urlsplit(url).hostname or "").lower()
+        with tracing.outbound_span(method, redact_url(url, self.secrets), host) as (span, trace_headers):
+            headers = httpx.Headers(kwargs.pop("headers", None))
+            headers.update(trace_headers)
+            response = self._send(method, url, headers=headers, **kwargs)
+            span.set_attribute("http.response.status_code", response.status_code)
+            if response.status_code >= 400:
+                span.set_status(StatusCode.ERROR)
+            return response
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """The call itself: destination checked, socket pinned, body capped, attempt recorded."""
         pinned = self.check_url(url)
         host = (urlsplit(url).hostname or "").lower()
         client = self._client_for(host)

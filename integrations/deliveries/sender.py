@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from integrations import leases
+from integrations import leases, tracing
 from integrations.connectors.errors import ConnectorError
 from integrations.deliveries import circuit, conf, ledger, transport
 from integrations.deliveries.attempts import AttemptLog
@@ -150,7 +150,9 @@ def _attempt(claim: ledger.Claim, chunk: Chunk, probe=None) -> str:
     try:
         connector, recorder = chunk.connector(connection)
         recorder.target = log.hook
-        sent = transport.send(delivery, connector)
+        # In the trace of the run that requested the delivery: its calls carry that trace id.
+        with tracing.run_span("delivery.attempt", delivery.run_id, delivery_id=delivery.pk, connection=connection.name):
+            sent = transport.send(delivery, connector)
     except transport.Uncertain as exc:  # decided without writing: says nothing about the target's health
         return _failed(delivery, fence, log, connection, exc, probe, target_failed=False)
     except ConnectorError as exc:

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
+from integrations import tracing
 from integrations.connectors.errors import EventInvalid
 from integrations.events.hooks import event_stored
 from integrations.events.models import Event
@@ -27,6 +28,7 @@ def _check(source, type_, external_id, payload) -> None:
         raise EventInvalid("payload", "must be a JSON object")
 
 
+@tracing.traced("event.intake")
 def ingest_event(
     *,
     source: str,
@@ -43,6 +45,7 @@ def ingest_event(
     A duplicate (same source and external id) returns the first event and its runs with
     created=False and starts nothing, also when two copies arrive at the same moment."""
     _check(source, type, external_id, payload)
+    tracing.annotate(source=source, type=type)
     try:
         with transaction.atomic():
             event = Event.objects.create(
@@ -58,4 +61,6 @@ def ingest_event(
     except IntegrityError:
         event = Event.objects.get(source=source, external_id=external_id)
         return Ingested(event, list(event.runs.filter(sequence=0).order_by("id")), created=False)
+    tracing.annotate(event_id=event.pk)
+    tracing.runs_queued([run.pk for run in created_runs], event_id=event.pk)  # each run's trace links here
     return Ingested(event, created_runs, created=True)

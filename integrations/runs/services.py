@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from integrations import leases
+from integrations import leases, tracing
 from integrations.flows import engine_api
 from integrations.flows.models import FlowVersion
 from integrations.flows.services import matching_versions
@@ -121,14 +121,23 @@ def execute_run(run_id: int, *, redelivered: bool = False, hostname: str = "") -
         if redelivered:
             note_if_leased(Run, "run", run_id, running=RunStatus.RUNNING, hostname=hostname)
         return None
+    # One span per execution, in the run's own trace (integrations/tracing.py).
+    with tracing.run_span("run.execute", run.pk, flow=run.flow_version.flow.key, attempt=run.attempts):
+        return execute_claimed(run)
+
+
+def execute_claimed(run: Run) -> Run | None:
+    """The execution of a run this worker has just claimed (execute_run)."""
     if run.chunked or (not run.item and engine_api.is_batch_flow(run.flow_version.definition)):
         return batch_runs.execute(run)
     effects = RuntimeEffects(run)
     try:
         plan = engine_api.plan_for(run.flow_version)
+        engine_started = tracing.now_ns()
         outcome = engine_api.run(
             plan, run.record, effects, state=run.state, start_at=run.start_at or None, resume=run.resume
         )
+        tracing.step_spans(run.pk, outcome.steps, engine_started)
     except leases.DATABASE_ERRORS:
         raise  # not the run's fault: the task gives the run back (leases.holding)
     except Exception as exc:  # an engine or effect bug must become an exception, not a lost run
