@@ -78,6 +78,11 @@ class Run(models.Model):
             # "what happened with PRJ-0042?": one key's runs, newest first, however many it has.
             models.Index(fields=["business_key", "created_at", "id"], name="run_key_recent"),
             models.Index(fields=["created_at", "id"], condition=Q(retry_of__isnull=False), name="run_retries_recent"),
+            models.Index(
+                fields=["flow_version", "created_at", "id"],
+                condition=Q(retry_of__isnull=False),
+                name="run_version_retries",
+            ),
         ]
 
     def __str__(self) -> str:
