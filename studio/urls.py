@@ -4,9 +4,11 @@ from django.conf import settings
 from django.urls import include, path
 
 from studio.health import healthz
+from studio.observability.views import metrics
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),  # Prometheus, bearer token (studio/observability/views.py)
     path("api/v1/", include("studio.api.urls")),
     path("hooks/", include(("studio.hooks", "hooks"))),
     path("", include("studio.ui.urls")),
