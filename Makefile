@@ -45,7 +45,7 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict --ignore-missing-imports integrations/engine integrations/canonical integrations/connectors
+	$(BIN)/mypy --strict --ignore-missing-imports integrations/engine integrations/canonical integrations/connectors integrations/deliveries
 	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from celery import current_app
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from integrations.connections.models import Connection
@@ -89,7 +89,7 @@ def half_open_ids(now: datetime) -> set[int]:
     return set(Connection.objects.filter(circuit_open_until__lte=now).values_list("pk", flat=True))
 
 
-def _pick(rows, limit: int) -> list[tuple[int, int, datetime | None]]:
+def _pick(rows: QuerySet[Delivery], limit: int) -> list[tuple[int, int, datetime | None]]:
     if limit <= 0:
         return []
     if db_connection.features.has_select_for_update_skip_locked:
@@ -97,7 +97,7 @@ def _pick(rows, limit: int) -> list[tuple[int, int, datetime | None]]:
     return list(rows.values_list("pk", "connection_id", "enqueued_at")[:limit])
 
 
-def budgets(due, stale: datetime) -> dict[int, int]:
+def budgets(due: QuerySet[Delivery], stale: datetime) -> dict[int, int]:
     """{connection id: rows it may get this pass} for every connection with due rows."""
     connection_ids = set(due.order_by().values_list("connection_id", flat=True).distinct())
     if not connection_ids:

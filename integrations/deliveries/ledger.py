@@ -5,8 +5,10 @@ write that ends its attempt; a write carrying an older fence matches no row and 
 """
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import Q, Value
@@ -61,7 +63,8 @@ def claim(delivery_id: int, *, now: datetime | None = None, delivery: Delivery |
     if delivery is None:
         delivery = Delivery.objects.select_related("connection").get(pk=delivery_id)
     delivery.fence, delivery.attempts = claimed.fence, claimed.attempts
-    delivery.worker_losses, delivery.needs_lookup = claimed.values[0], bool(claimed.values[1])
+    # RETURNING worker_losses (an integer column), needs_lookup
+    delivery.worker_losses, delivery.needs_lookup = cast(int, claimed.values[0]), bool(claimed.values[1])
     delivery.state = DeliveryState.IN_FLIGHT
     if delivery.worker_losses >= conf.MAX_WORKER_LOSSES:
         kill_lost(delivery, delivery.fence, now=now)
@@ -95,7 +98,7 @@ def kill_lost(delivery: Delivery, fence: int, *, now: datetime) -> bool:
     return done
 
 
-def finish(delivery_id: int, fence: int, **fields) -> bool:
+def finish(delivery_id: int, fence: int, **fields: Any) -> bool:
     """End the attempt holding `fence`. False (and nothing written) when the fence is stale."""
     now = timezone.now()
     fields.setdefault("updated_at", now)
@@ -139,7 +142,7 @@ def defer(delivery_id: int, seconds: float, *, now: datetime | None = None) -> b
     )
 
 
-def release_to_dispatcher(delivery_ids, *, now: datetime | None = None) -> int:
+def release_to_dispatcher(delivery_ids: Iterable[int], *, now: datetime | None = None) -> int:
     """Forget that these due rows were enqueued, so the dispatcher picks them up again."""
     now = now or timezone.now()
     return Delivery.objects.filter(pk__in=list(delivery_ids), state__in=DUE_STATES).update(

@@ -6,18 +6,21 @@ message is dropped or a process dies; the dispatcher and sweeper pick the row up
 
 import logging
 import time
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from integrations import leases, tracing
+from integrations.connections.models import Connection
+from integrations.connectors.base import Connector
 from integrations.connectors.errors import ConnectorError
 from integrations.deliveries import circuit, conf, ledger, transport
 from integrations.deliveries.attempts import AttemptLog
 from integrations.deliveries.choices import Classification, DeliveryState, Outcome
 from integrations.deliveries.classify import is_throttled, judge
-from integrations.deliveries.holds import circuit_hold, schedule_hold
+from integrations.deliveries.holds import Hold, circuit_hold, schedule_hold
 from integrations.deliveries.models import Delivery, ThrottleEvent
 from integrations.deliveries.throttle import SLOT_BUSY_WAIT, Permit, ThrottleUnavailable, get_throttle
 
@@ -37,18 +40,18 @@ class Chunk:
         self.task_id = task_id
         # The broker handed this message back (visibility timeout, or a worker lost with it).
         self.redelivered, self.hostname = redelivered, hostname
-        self.holds: dict[int, object] = {}
-        self.connectors: dict[int, tuple] = {}
+        self.holds: dict[int, Hold | None] = {}
+        self.connectors: dict[int, tuple[Connector, transport.Recorder]] = {}
         # Connections whose limiter deferred a row of this chunk, with the delay it asked
         # for: their other rows are deferred at once instead of waiting again, each.
         self.throttled: dict[int, float] = {}
 
-    def hold(self, connection, now):
+    def hold(self, connection: Connection, now: datetime) -> Hold | None:
         if connection.pk not in self.holds:
             self.holds[connection.pk] = schedule_hold(connection, now)
         return self.holds[connection.pk]
 
-    def connector(self, connection) -> tuple:
+    def connector(self, connection: Connection) -> tuple[Connector, transport.Recorder]:
         if connection.pk not in self.connectors:
             self.connectors[connection.pk] = transport.open_connector(connection)
         return self.connectors[connection.pk]
@@ -58,7 +61,9 @@ class Chunk:
             connector.close()
 
 
-def deliver_chunk(delivery_ids, *, task_id: str = "", redelivered: bool = False, hostname: str = "") -> dict[str, int]:
+def deliver_chunk(
+    delivery_ids: Sequence[int], *, task_id: str = "", redelivered: bool = False, hostname: str = ""
+) -> dict[str, int]:
     """Attempt each delivery once; returns a count per result (for logs and tests)."""
     counts: dict[str, int] = {}
     chunk, started = Chunk(task_id, redelivered=redelivered, hostname=hostname), time.monotonic()
@@ -119,7 +124,7 @@ def deliver_one(delivery_id: int, *, chunk: Chunk | None = None) -> str:
         get_throttle().release(permit)
 
 
-def _permit(delivery: Delivery, connection, chunk: Chunk) -> Permit | None:
+def _permit(delivery: Delivery, connection: Connection, chunk: Chunk) -> Permit | None:
     """A throttle permit, sleeping through short waits; None after deferring the delivery."""
     throttle, waited = get_throttle(), 0.0
     while True:
@@ -144,7 +149,7 @@ def _defer(delivery: Delivery, seconds: float) -> None:
     ThrottleEvent.objects.create(connection_id=delivery.connection_id)
 
 
-def _attempt(claim: ledger.Claim, chunk: Chunk, probe=None) -> str:
+def _attempt(claim: ledger.Claim, chunk: Chunk, probe: datetime | None = None) -> str:
     delivery, fence, connection = claim.delivery, claim.fence, claim.delivery.connection
     log = AttemptLog(delivery, fence, chunk.task_id)
     try:
@@ -180,7 +185,14 @@ def _attempt(claim: ledger.Claim, chunk: Chunk, probe=None) -> str:
 
 
 def _failed(
-    delivery: Delivery, fence: int, log: AttemptLog, connection, exc: ConnectorError, probe=None, *, target_failed=True
+    delivery: Delivery,
+    fence: int,
+    log: AttemptLog,
+    connection: Connection,
+    exc: ConnectorError,
+    probe: datetime | None = None,
+    *,
+    target_failed: bool = True,
 ) -> str:
     verdict = judge(
         transient=exc.transient,
@@ -195,11 +207,12 @@ def _failed(
         settle_seconds=transport.settle_seconds(connection),
         uncertain=isinstance(exc, transport.Uncertain),
     )
-    outcome = {
+    outcomes: dict[str, Outcome] = {
         Classification.PERMANENT: Outcome.DEAD,
         Classification.EXHAUSTED: Outcome.EXHAUSTED,
         Classification.UNCERTAIN: Outcome.UNCERTAIN,
-    }.get(verdict.classification, Outcome.RETRYABLE)
+    }
+    outcome = outcomes.get(verdict.classification, Outcome.RETRYABLE)
     refund = {"attempts": delivery.attempts - 1} if is_throttled(exc.status_code, exc.retry_after) else {}
     unclear = {"unclear_attempts": delivery.unclear_attempts + 1} if verdict.unclear else {}
     with transaction.atomic():
@@ -220,7 +233,9 @@ def _failed(
     return outcome if done else Outcome.STALE
 
 
-def _report_failure(connection, classification: str, exc: ConnectorError, probe, target_failed: bool) -> None:
+def _report_failure(
+    connection: Connection, classification: str, exc: ConnectorError, probe: datetime | None, target_failed: bool
+) -> None:
     """Only an outage counts toward the circuit: a transient failure that is not the target
     asking us to slow down (429, 503 + Retry-After). A permanent 4xx is an answer from a
     working target, like a success; anything else (throttled, our own error) leaves the
