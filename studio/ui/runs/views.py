@@ -3,6 +3,7 @@ timeline of its steps, payloads, deliveries; polled while the run is active). Re
 anyone who may view the studio sees them; acting on a failed run happens in the exceptions."""
 
 from django.http import Http404, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.views.generic import TemplateView, View
@@ -45,7 +46,8 @@ class RunListView(CapabilityRequiredMixin, TemplateView):
             next_cursor=next_cursor,
             filter_query=query.urlencode(),
             any_flow=bool(flows),
-            more_page=bool(self.request.GET.get("cursor")),
+            # Row links are built from this once: reversing three URLs per row is a third of the render.
+            runs_url=reverse("runs:list"),
         )
         return context
 
