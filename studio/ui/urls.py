@@ -37,6 +37,7 @@ urlpatterns = [
     path("connections/", include("studio.ui.connections.urls")),
     path("canonical/", include("studio.ui.canonical.urls")),
     path("dashboards/", include("studio.ui.dashboards.urls")),
+    path("replay/", include("studio.ui.replay.urls")),
     path("audit/", include("studio.ui.audit.urls")),
     path("users/", include("studio.ui.users.urls")),
 ]

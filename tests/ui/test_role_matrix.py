@@ -36,6 +36,10 @@ PAGES = [
     Page("connections:new", frozenset({"analyst", "admin"})),
     Page("canonical:list", ROLES),
     Page("dashboards:home", ROLES),
+    Page("replay:home", ROLES),
+    Page("replay:progress", ROLES, ok=400),  # needs ?first=&last= run ids
+    Page("replay:preview", frozenset({"operator", "admin"}), ok=405),  # POST only
+    Page("replay:run", frozenset({"operator", "admin"}), ok=405),  # POST only
     Page("audit:list", frozenset({"admin"})),
     Page("users:list", frozenset({"admin"})),
     Page("users:invite", frozenset({"admin"})),
