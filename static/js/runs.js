@@ -56,6 +56,11 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     setUp(document);
+    // On a phone the filters fold away (one tap opens them) so the runs show first.
+    var box = document.querySelector("[data-filter-box]");
+    if (box && window.matchMedia("(max-width: 720px)").matches && !document.querySelector("[data-testid=runs-filter-errors]")) {
+      box.open = false;
+    }
     var failed = document.querySelector("[data-failed]");
     if (failed) failed.scrollIntoView({ block: "start" });
   });

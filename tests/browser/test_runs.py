@@ -97,3 +97,17 @@ def test_no_serious_accessibility_violations_on_the_run_pages(page, login, live_
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"], f"{path} is {width}px wide at {viewport['width']}px"
     assert not found, found
+
+
+def test_at_phone_width_the_filters_fold_away_and_open_from_the_keyboard(page, login, live_server):
+    _history()
+    login(page, "viewer")
+    page.set_viewport_size(PHONE)
+    page.goto("/runs/")
+    box = page.locator("[data-filter-box]")
+    expect(box).not_to_have_attribute("open", "")
+    expect(page.locator("[data-testid=run-row]").first).to_be_in_viewport()
+    box.locator("summary").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-testid=filter-business_key] input")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
