@@ -122,11 +122,9 @@ def failed_row(run: Run, rows: list[StepRow]) -> StepRow | None:
 
 def fill_payloads(row: StepRow) -> StepRow:
     """Read the step's payload previews (cut by the database) and diff them when both are whole."""
-    heads = payloads.with_heads(StepRun.objects.filter(pk=row.step.pk)).values(
-        "input_head", "input_size", "output_head", "output_size"
-    )[0]
-    row.inputs = payloads.preview(heads["input_head"], heads["input_size"])
-    row.outputs = payloads.preview(heads["output_head"], heads["output_size"])
+    heads = payloads.with_heads(StepRun.objects.filter(pk=row.step.pk)).values("input_head", "output_head")[0]
+    row.inputs = payloads.preview(heads["input_head"])
+    row.outputs = payloads.preview(heads["output_head"])
     whole = not (row.inputs.truncated or row.outputs.truncated)
     row.changes = payloads.diff(row.inputs.data, row.outputs.data) if whole and not row.outputs.empty else None
     return row

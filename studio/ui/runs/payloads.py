@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import TextField
-from django.db.models.functions import Cast, Left, Length
+from django.db.models.functions import Cast, Left
 
 from integrations.connectors.redaction import MASK, is_secret_name, redact_data
 
@@ -24,33 +24,26 @@ _STRING_PAIR = re.compile(r'"((?:[^"\\]|\\.){1,200})"(\s*:\s*)"((?:[^"\\]|\\.)*)
 @dataclass
 class Payload:
     text: str
-    size: int  # characters of the stored JSON
     truncated: bool
+    empty: bool = False
     data: Any = None  # parsed, when it was small enough to parse
-
-    @property
-    def empty(self) -> bool:
-        return self.size == 0
 
 
 def with_heads(steps):
-    """StepRun queryset → the same rows with `<side>_head` (the first PREVIEW_CHARS + 1
-    characters of the JSON text) and `<side>_size` instead of the payloads themselves."""
-    annotations = {}
-    for side in SIDES:
-        text = Cast(side, TextField())
-        annotations[f"{side}_head"] = Left(text, PREVIEW_CHARS + 1)
-        annotations[f"{side}_size"] = Length(text)
-    return steps.defer(*SIDES).annotate(**annotations)
+    """StepRun queryset → the same rows with `<side>_head`, the first PREVIEW_CHARS + 1
+    characters of the JSON text, instead of the payloads themselves. (Its whole length is
+    not asked for: PostgreSQL would turn the payload into text a second time.)"""
+    heads = {f"{side}_head": Left(Cast(side, TextField()), PREVIEW_CHARS + 1) for side in SIDES}
+    return steps.defer(*SIDES).annotate(**heads)
 
 
-def preview(head: str | None, size: int | None) -> Payload:
+def preview(head: str | None) -> Payload:
     if head is None or head == "null":
-        return Payload("", 0, False)
-    if (size or 0) <= PREVIEW_CHARS:
+        return Payload("", False, empty=True)
+    if len(head) <= PREVIEW_CHARS:
         data = redact_data(json.loads(head))
-        return Payload(pretty(data), size or 0, False, data)
-    return Payload(mask_cut(head[:PREVIEW_CHARS]), size or 0, True)
+        return Payload(pretty(data), False, data=data)
+    return Payload(mask_cut(head[:PREVIEW_CHARS]), True)
 
 
 def pretty(data: Any) -> str:
