@@ -210,9 +210,8 @@ def holding(*, retry_at: Callable[[int], datetime] | None = None, database_wait_
     `database_wait_seconds`, default the task budget) and the rows still held are given back
     with `db_errors + 1`, due at `retry_at(db_errors)` (the callers pass the one backoff
     policy, integrations/backoff.py; default: at once). The error is not re-raised, so the
-    caller can ring for the released rows (`Holding.released`). Any other interruption that
-    is not an Exception (SystemExit from a second SIGTERM) gives the held rows back and
-    propagates."""
+    caller can ring for the released rows (`Holding.released`). SystemExit (a second SIGTERM,
+    `on_sigterm`) gives the held rows back and propagates."""
     current = Holding()
     if not _holdings:
         _stop["requested"] = False  # a new task: a stop asked during the last one is spent
@@ -230,10 +229,12 @@ def holding(*, retry_at: Callable[[int], datetime] | None = None, database_wait_
             current.released = give_back(current.holds, database_error=True, retry_at=retry_at)
         except DATABASE_ERRORS as again:
             log.error("database still failing (%s): %s wait for the lease to run out", again, held)
-    except BaseException:
+    except (SystemExit, KeyboardInterrupt):
         with suppress(Exception):  # best effort: the process is going; the lease is the fallback
             current.released = give_back(current.holds)
         raise
+    # Any other exception (a bug, a soft time limit) leaves the rows to their lease: the sweeper
+    # counts a worker loss, so a row that fails its task every time still ends at the cap.
     finally:
         _holdings.pop()
 
