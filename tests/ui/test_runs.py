@@ -367,3 +367,11 @@ def test_a_step_with_many_deliveries_lists_the_first_fifty_and_counts_all(client
     html = client_for("viewer").get(f"/runs/{run.pk}/").content.decode()
     assert "60 deliveries" in html and "Showing the first 50 of 60." in html
     assert html.count('data-testid="delivery"') == 50
+
+
+def test_going_back_to_a_page_htmx_no_longer_holds_gets_the_whole_page(client_for, version):
+    run = make_run(version)
+    client = client_for("viewer")
+    restore = {"HTTP_HX_REQUEST": "true", "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}
+    for url in (LIST + "?status=succeeded", f"/runs/{run.pk}/"):
+        assert "<html" in client.get(url, **restore).content.decode(), url

@@ -19,11 +19,17 @@ from studio.ui.runs.filters import RunFilterForm
 STOP_POLLING = 286
 
 
+def fragment(request) -> bool:
+    """An htmx request for part of the page; going back to a page htmx no longer holds in
+    its history cache asks for the whole page again."""
+    return htmx_partial(request) and not request.htmx.history_restore_request
+
+
 class RunListView(CapabilityRequiredMixin, TemplateView):
     capability = "view_studio"
 
     def get_template_names(self):
-        if not htmx_partial(self.request):
+        if not fragment(self.request):
             return ["runs/list.html"]
         # "Older runs" appends rows; a filter change replaces the whole result.
         return ["runs/htmx/rows.html" if self.request.htmx.target == "runs-more" else "runs/htmx/results.html"]
@@ -63,7 +69,7 @@ class RunDetailView(CapabilityRequiredMixin, TemplateView):
     capability = "view_studio"
 
     def get_template_names(self):
-        return ["runs/htmx/live.html" if htmx_partial(self.request) else "runs/detail.html"]
+        return ["runs/htmx/live.html" if fragment(self.request) else "runs/detail.html"]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -86,7 +92,7 @@ class RunDetailView(CapabilityRequiredMixin, TemplateView):
 
     def render_to_response(self, context, **kwargs):
         response = super().render_to_response(context, **kwargs)
-        if htmx_partial(self.request) and not context["active"]:
+        if fragment(self.request) and not context["active"]:
             response.status_code = STOP_POLLING
         response["Vary"] = "HX-Request"
         return response
