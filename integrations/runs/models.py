@@ -160,6 +160,11 @@ class RunException(models.Model):
     class Meta:
         verbose_name = "exception"
         ordering = ["-last_seen", "-id"]
+        # The queue pages newest first by (last_seen, id), per tab (status) or across tabs.
+        indexes = [
+            models.Index(fields=["status", "-last_seen", "-id"], name="exception_status_recent"),
+            models.Index(fields=["-last_seen", "-id"], name="exception_recent"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["run", "item"],
