@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrations.audit.services import REDACTED
-from integrations.connectors.redaction import is_secret_name, redact_data
+from integrations.connectors.redaction import is_secret_name
 
+NOT_SECRET_SUFFIXES = ("_type", "_url", "_uri", "_field", "_path", "_header", "_name")
 DIFF_CONTEXT = 2  # unchanged lines kept around each change in a structured value's diff
 
 
@@ -40,12 +41,15 @@ class FieldChange:
         if not self.structured:
             return []
         before, after = self.before_text.splitlines(), self.after_text.splitlines()
-        lines = []
+        lines: list[tuple[str, str]] = []
         for line in difflib.unified_diff(before, after, lineterm="", n=DIFF_CONTEXT):
             if line.startswith(("---", "+++")):
                 continue
-            kind = line[:1] if line[:1] in "+- " else "@"
-            lines.append((kind, line[1:] if kind != "@" else "…"))
+            if line.startswith("@@"):
+                if lines:  # a gap between two hunks; the first hunk needs no marker
+                    lines.append(("@", "…"))
+                continue
+            lines.append((line[:1], line[1:]))
         return lines
 
 
@@ -61,6 +65,21 @@ def masked(value: Any) -> Any:
     return REDACTED if value not in (None, "") else value
 
 
+def looks_secret(name: str) -> bool:
+    """The connectors' secret-name net (password, token, api key, auth, …), minus names that
+    only point at or describe a secret: auth_type, token_url, api_key_header, …"""
+    return is_secret_name(name) and not name.lower().endswith(NOT_SECRET_SUFFIXES)
+
+
+def unmasked_except_secrets(value: Any) -> Any:
+    """JSON-like data with the value under every secret-looking key masked, at any depth."""
+    if isinstance(value, dict):
+        return {k: masked(v) if looks_secret(str(k)) else unmasked_except_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unmasked_except_secrets(v) for v in value]
+    return value
+
+
 def masked_changes(changes: Any) -> dict[str, list]:
     """{field: [before, after]} with every secret masked; a malformed entry reads as empty."""
     if not isinstance(changes, dict):
@@ -68,9 +87,9 @@ def masked_changes(changes: Any) -> dict[str, list]:
     out = {}
     for field, pair in changes.items():
         before, after = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
-        if is_secret_name(str(field)):
+        if looks_secret(str(field)):
             before, after = masked(before), masked(after)
-        out[str(field)] = [redact_data(before), redact_data(after)]
+        out[str(field)] = [unmasked_except_secrets(before), unmasked_except_secrets(after)]
     return out
 
 

@@ -245,3 +245,22 @@ def test_only_the_audit_service_writes_entries():
             if WRITE.search(text) or "AuditEntry.objects.create(" in text:
                 offenders.append(str(path.relative_to(REPO)))
     assert offenders == []
+
+
+def test_reading_masks_secret_names_at_any_depth_but_not_what_only_names_them():
+    from integrations.audit.reading import masked_changes
+
+    shown = masked_changes(
+        {
+            "config": [
+                {"auth_type": "none"},
+                {"auth_type": "oauth", "token_url": "https://id.example.com/token", "extra": [{"access_token": "t0k"}]},
+            ],
+            "client_secret": [None, "s3"],
+        }
+    )
+    before, after = shown["config"]
+    assert before == {"auth_type": "none"}
+    assert after["auth_type"] == "oauth" and after["token_url"] == "https://id.example.com/token"
+    assert after["extra"] == [{"access_token": "••••"}]
+    assert shown["client_secret"] == [None, "••••"]  # it was set: that much is said
