@@ -49,7 +49,7 @@ def close_old_database_connections(task=None, **kwargs) -> None:
 def give_claims_back_on_sigterm(**kwargs) -> None:
     """A pool process told to stop hands its rows back instead of dying mid-task and leaving
     them to the lease (integrations/leases.py, docs/RELIABILITY.md §3)."""
-    # lazy, like the imports above: this module is loaded before Django's app registry
+    # lazy: studio/__init__.py loads this module before Django's app registry is ready
     from integrations import leases
 
     leases.install_stop_handler()
