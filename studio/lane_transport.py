@@ -16,6 +16,7 @@ Celery consumes several queues round-robin on every broker; this module makes th
   the folder had nothing for it, which capped a worker at about two tasks a second).
 """
 
+import logging
 import os
 from queue import Empty
 
@@ -23,6 +24,8 @@ from kombu.transport import filesystem
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import loads
 from kombu.utils.scheduling import round_robin_cycle
+
+logger = logging.getLogger(__name__)
 
 CONTROL = "control"
 INTERACTIVE = "default"  # Celery's default queue: what nobody routes elsewhere is interactive
@@ -49,7 +52,7 @@ class LaneCycle(round_robin_cycle):
         return sorted(self.items[:n], key=rank)  # sorted() is stable: the rotation order stays within a lane
 
 
-class _LaneFolderCycle:
+class LaneFolderCycle:
     """What the filesystem channel polls: one listing, the best message across its queues."""
 
     def __init__(self, channel) -> None:
@@ -70,15 +73,25 @@ class _LaneFolderCycle:
         candidates.sort()
         claimed_dir = channel.processed_folder
         for _, name, queue in candidates:
-            claimed = os.path.join(claimed_dir, f"claimed-{os.getpid()}-{name}")
+            path = os.path.join(folder, name)
             try:
-                os.rename(os.path.join(folder, name), claimed)  # atomic: one worker wins the message
+                if not os.stat(path).st_size:
+                    continue  # created, not written yet: the sender is between open() and write()
+                claimed = os.path.join(claimed_dir, f"claimed-{os.getpid()}-{name}")
+                os.rename(path, claimed)  # atomic: one worker wins the message
             except OSError:  # another worker took it first
                 continue
             with open(claimed, "rb") as f:
+                filesystem.lock(f, filesystem.LOCK_SH)  # waits for a sender still writing (it holds LOCK_EX)
                 payload = f.read()
+                filesystem.unlock(f)
             os.remove(claimed)
-            return callback(loads(bytes_to_str(payload)), queue)
+            try:
+                message = loads(bytes_to_str(payload))
+            except ValueError:  # never a worker crash: the database is the truth, the dispatchers send again
+                logger.warning("dropped unreadable broker message %s (%d bytes)", name, len(payload))
+                continue
+            return callback(message, queue)
         raise Empty()
 
     def close(self) -> None:
@@ -87,7 +100,7 @@ class _LaneFolderCycle:
 
 class FilesystemChannel(filesystem.Channel):
     def _reset_cycle(self):
-        self._cycle = _LaneFolderCycle(self)
+        self._cycle = LaneFolderCycle(self)
 
 
 class FilesystemTransport(filesystem.Transport):

@@ -105,3 +105,31 @@ def test_redis_is_asked_for_the_lanes_in_order():
     assert cycle.consume(5) == ["control", "default", "deliveries.2", "deliveries.7", "bulk"]
     cycle.rotate("deliveries.2")  # connections take turns within their lane
     assert cycle.consume(5) == ["control", "default", "deliveries.7", "deliveries.2", "bulk"]
+
+
+class FolderChannel:
+    """What LaneFolderCycle reads of a filesystem channel."""
+
+    def __init__(self, tmp_path, queues):
+        self.data_folder_in = str(tmp_path / "queue")
+        self.processed_folder = str(tmp_path / "processed")
+        os.makedirs(self.data_folder_in)
+        os.makedirs(self.processed_folder)
+        self._active_queues = queues
+
+
+def test_the_filesystem_broker_serves_the_most_urgent_lane_first_and_survives_a_file_being_written(tmp_path):
+    channel = FolderChannel(tmp_path, ["default", "bulk", "control", "deliveries.3"])
+    folder = Path(channel.data_folder_in)
+    for stamp, queue in ((1, "bulk"), (2, "deliveries.3"), (3, "default"), (4, "control"), (5, "default")):
+        (folder / f"{stamp}_x{stamp}.{queue}.msg").write_text(json.dumps({"n": stamp}))
+    (folder / "0_being-written.control.msg").write_bytes(b"")  # the sender has opened it, not written yet
+    (folder / "0_torn.control.msg").write_bytes(b"{not json")
+    (folder / "0_other.someone-else.msg").write_text("{}")  # a queue this worker does not consume
+    cycle = lane_transport.LaneFolderCycle(channel)
+    got = []
+    with pytest.raises(lane_transport.Empty):
+        while True:
+            cycle.get(lambda message, queue: got.append((queue, message["n"])))
+    assert got == [("control", 4), ("default", 3), ("default", 5), ("deliveries.3", 2), ("bulk", 1)]
+    assert sorted(os.listdir(folder)) == ["0_being-written.control.msg", "0_other.someone-else.msg"]
