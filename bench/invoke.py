@@ -40,7 +40,6 @@ sys.path.insert(0, str(ROOT))
 from bench.mapping import FIELDS, make_record, paths_definition  # noqa: E402
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-GRANIAN = str(ROOT / ".venv" / "bin" / "granian")
 NODE_RED_VERSION = "4.1.8"
 TARGET_RPS, FLOW_KEY = 0.85, "bench-map"
 
@@ -99,14 +98,65 @@ def prepare_switchboard(work: Path) -> str:
     return out.stdout.decode().strip().splitlines()[-1]
 
 
-def start_switchboard(work: Path, workers: int, threads: int, gateway: bool) -> tuple[subprocess.Popen, int]:
-    """The web command of the Procfile (granian, WSGI), on a free port."""
+def procfile_web_command() -> str:
+    """The Procfile's web command, as `make run` starts it (honcho runs it with `sh -c`)."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            return line.split(":", 1)[1].strip()
+    raise RuntimeError("no web process in the Procfile")
+
+
+def start_switchboard(
+    work: Path, workers: int, threads: int, gateway: bool, access_log: bool | None = None
+) -> tuple[subprocess.Popen, int]:
+    """The Procfile's web command itself (granian, WSGI, its flags and log settings), on a free
+    port; only the variables it reads for host, port, workers and threads are set.
+    `access_log`: force granian's access log on or off (None: as the environment says)."""
     port = free_port()
-    args = [GRANIAN, "--interface", "wsgi", "studio.wsgi:application", "--host", "127.0.0.1", "--port", str(port)]
-    args += ["--workers", str(workers), "--blocking-threads", str(threads), "--log-level", "warning"]
-    proc = subprocess.Popen(args, cwd=ROOT, env=django_env(work, gateway))
+    env = {
+        **django_env(work, gateway),
+        "HOST": "127.0.0.1",
+        "WEB_PORT": str(port),
+        "WEB_WORKERS": str(workers),
+        "WEB_THREADS": str(threads),
+    }
+    if access_log is not None:
+        env["GRANIAN_LOG_ACCESS_ENABLED"] = "true" if access_log else "false"
+    proc = subprocess.Popen(
+        ["sh", "-c", procfile_web_command()],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL if access_log else None,  # the log lines are written, not shown
+    )
     wait_for(port)
     return proc, port
+
+
+def access_log_ab(args, run_load, bodies: list[bytes], auth: dict, invoke_path: str, work: Path) -> int:
+    """--access-log-ab: the same server without and with granian's access log, alternating."""
+    servers = {
+        "no access log": start_switchboard(work, args.workers, args.threads, gateway=True, access_log=False),
+        "access log on": start_switchboard(work, args.workers, args.threads, gateway=True, access_log=True),
+    }
+    try:
+        for _, port in servers.values():  # warm up
+            run_load(port, invoke_path, auth, bodies, 2, args.clients)
+        results: dict[str, list[dict]] = {name: [] for name in servers}
+        for _ in range(args.rounds):
+            for name, (_, port) in servers.items():
+                results[name].append(run_load(port, invoke_path, auth, bodies, args.seconds, args.clients))
+    finally:
+        for proc, _ in servers.values():
+            proc.terminate()
+            proc.wait(timeout=20)
+    print(f"invoke through the Procfile's web command, {args.clients} clients, {args.seconds:g}s x {args.rounds}")
+    for name, rs in results.items():
+        rps, p99 = statistics.median(r["rps"] for r in rs), statistics.median(r["p99"] for r in rs)
+        rounds = ", ".join(f"{r['rps']:.0f}" for r in rs)
+        print(f"  {name:15s} {rps:8.0f} req/s   p99 {p99:6.2f} ms   rounds {rounds}")
+    ratios = [a["rps"] / b["rps"] for a, b in zip(results["access log on"], results["no access log"], strict=True)]
+    print(f"  access log on / off: {statistics.median(ratios):.2f} (per round {', '.join(f'{r:.2f}' for r in ratios)})")
+    return 0
 
 
 NODE_FUNCTION = "const r = msg.payload;\nmsg.payload = {\n%s\n};\nreturn msg;"
@@ -253,6 +303,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4, help="blocking threads per worker (the Procfile's)")
     parser.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--work", default="/tmp/sb-bench-invoke")
+    parser.add_argument(
+        "--access-log-ab", action="store_true", help="only Switchboard, without and with the access log (no Node-RED)"
+    )
     args = parser.parse_args()
     work = Path(args.work)
     use_wrk = args.loader == "wrk" or (args.loader == "auto" and shutil.which("wrk"))
@@ -263,6 +316,8 @@ def main() -> int:
     token = prepare_switchboard(work)
     auth = {**JSON, "Authorization": f"Token {token}"}
     invoke_path = f"/api/v1/flows/{FLOW_KEY}/invoke"
+    if args.access_log_ab:
+        return access_log_ab(args, run_load, bodies, auth, invoke_path, work)
     sb, sb_port = start_switchboard(work, args.workers, args.threads, gateway=True)
     full, full_port = start_switchboard(work, args.workers, args.threads, gateway=False)
     nr, nr_port = start_node_red(work)

@@ -163,9 +163,11 @@ else:
         "store_processed": False,
         # Fanout/exchange tables; kombu's default is ./control in whatever the cwd is.
         "control_folder": str(BROKER_DIR / "control"),
-        # How long an idle worker sleeps between looks at the folder (kombu's default, 1 s, also
-        # applied whenever a task ended: about two tasks a second per worker).
-        "polling_interval": env.float("SWITCHBOARD_BROKER_POLLING_INTERVAL", default=0.05),
+        # How long the worker sleeps before looking at the folder again when it found nothing or
+        # every pool process was busy: a freed process waits up to this long for its next
+        # message (kombu's default, 1 s, held a worker to about two tasks a second). An idle
+        # look is one directory listing.
+        "polling_interval": env.float("SWITCHBOARD_BROKER_POLLING_INTERVAL", default=0.01),
     }
     # kombu's filesystem transport with lanes: one listing per poll, most urgent lane first.
     CELERY_BROKER_TRANSPORT = "studio.lane_transport:FilesystemTransport"
