@@ -20,20 +20,38 @@ from integrations.events.services import ingest_event
 from integrations.runs.models import Run
 from integrations.runs.services import execute_run
 from studio.observability import tracing as setup
-from tests.runtime.conftest import crm, doorbells, erp, invoice_flow, sim  # noqa: F401 (fixtures)
+from tests.runtime import conftest as runtime
+
+# The runtime suite's fixtures (an ERP simulator, a published invoice flow), used here too.
+crm, doorbells, erp, invoice_flow, sim = runtime.crm, runtime.doorbells, runtime.erp, runtime.invoice_flow, runtime.sim
 
 EXPORTER = InMemorySpanExporter()
+
+
+class CollectWhileOn(SimpleSpanProcessor):
+    """Keeps spans only while a test asks for them: the processor stays on the process's
+    provider for the rest of the session, and must not hoard every later test's spans."""
+
+    on = False
+
+    def on_end(self, span) -> None:
+        if self.on:
+            super().on_end(span)
+
+
+COLLECTOR = CollectWhileOn(EXPORTER)
 
 
 @pytest.fixture
 def spans():
     provider = trace.get_tracer_provider()
     assert isinstance(provider, TracerProvider), "studio.observability installs the SDK provider at start-up"
-    if not getattr(provider, "_switchboard_test_exporter", False):
-        provider.add_span_processor(SimpleSpanProcessor(EXPORTER))
-        provider._switchboard_test_exporter = True
+    if COLLECTOR not in provider._active_span_processor._span_processors:
+        provider.add_span_processor(COLLECTOR)
     EXPORTER.clear()
+    COLLECTOR.on = True
     yield EXPORTER
+    COLLECTOR.on = False
     EXPORTER.clear()
 
 
@@ -98,7 +116,9 @@ def test_a_refused_destination_is_an_error_span_and_sends_nothing(spans):
 def test_one_trace_from_intake_through_run_steps_delivery_and_vendor_call(
     spans, invoice_flow, erp, sim, doorbells, django_capture_on_commit_callbacks
 ):
-    result = ingest_event(source="crm", type="invoice.approved", external_id="evt-t1", payload={"id": "T-1", "amount": 3})
+    result = ingest_event(
+        source="crm", type="invoice.approved", external_id="evt-t1", payload={"id": "T-1", "amount": 3}
+    )
     run_id = result.runs[0].pk
     with django_capture_on_commit_callbacks(execute=True):
         execute_run(run_id)
