@@ -17,13 +17,24 @@ from integrations.connectors.http import HttpClient
 from integrations.deliveries.models import Delivery
 from integrations.deliveries.sender import deliver_one
 from integrations.events.services import ingest_event
-from integrations.runs.models import Run
+from integrations.runs.batch import chunks
+from integrations.runs.models import Run, RunChunk
 from integrations.runs.services import execute_run
 from studio.observability import tracing as setup
 from tests.runtime import conftest as runtime
 
 # The runtime suite's fixtures (an ERP simulator, a published invoice flow), used here too.
 crm, doorbells, erp, invoice_flow, sim = runtime.crm, runtime.doorbells, runtime.erp, runtime.invoice_flow, runtime.sim
+erp_offline = runtime.erp_offline
+# A page of invoices, one run split into chunks of two (as in tests/runtime/test_batch_flows.py).
+INVOICE_PAGE_FLOW = {
+    "trigger": {"type": "event", "connection": "crm", "event": "invoice.page"},
+    "for_each": {"path": "$.invoices", "chunk_size": 2},
+    "steps": [
+        {**runtime.INVOICE_FLOW["steps"][0], "fields": runtime.INVOICE_FLOW["steps"][0]["fields"][:2]},
+        runtime.INVOICE_FLOW["steps"][1],
+    ],
+}
 
 EXPORTER = InMemorySpanExporter()
 
@@ -146,6 +157,23 @@ def test_one_trace_from_intake_through_run_steps_delivery_and_vendor_call(
     steps = [s for s in spans.get_finished_spans() if s.name.startswith("step ")]
     assert {s.name for s in steps} >= {"step shape", "step post"}
     assert all(s.parent.span_id in {e.context.span_id for e in executions} for s in steps)
+
+
+def test_each_chunk_of_a_batch_run_is_a_span_of_the_runs_trace(
+    spans, personas, crm, erp_offline, doorbells, monkeypatch
+):
+    monkeypatch.setattr("integrations.runs.doorbell.enqueue_chunks", lambda ids: None)
+    runtime.publish_flow(personas["analyst"], INVOICE_PAGE_FLOW, key="invoice-pages")
+    invoices = [{"id": f"INV-{i}", "amount": i} for i in range(5)]
+    result = ingest_event(source="crm", type="invoice.page", external_id="page-t", payload={"invoices": invoices})
+    run_id = result.runs[0].pk
+    execute_run(run_id)  # splits the page into chunks of 2
+    for chunk_id in RunChunk.objects.filter(run_id=run_id).values_list("pk", flat=True):
+        chunks.execute(chunk_id)
+    executed = named(spans, "chunk.execute")
+    assert len(executed) == 3
+    assert {hex_trace(s) for s in executed} == {tracing.trace_id_of(run_id)}
+    assert sorted(s.attributes["switchboard.records"] for s in executed) == [1, 2, 2]
 
 
 def test_exporting_is_off_unless_an_otlp_endpoint_is_set():

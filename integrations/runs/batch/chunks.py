@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from integrations import backoff, leases
+from integrations import backoff, leases, tracing
 from integrations.health.services import note_redelivery
 from integrations.runs import doorbell
 from integrations.runs.batch import records as batch_records
@@ -67,13 +67,15 @@ def execute(chunk_id: int, *, redelivered: bool = False, hostname: str = "") -> 
         return None
     started = perf_counter()
     try:
-        result = batch_records.run_records(
-            chunk.run,
-            chunk.records,
-            positions=chunk.record_positions(),
-            budget=batch_records.chunk_budget_seconds(),
-            retry_transient=chunk.retries + 1 < MAX_RUN_ATTEMPTS,
-        )
+        # In the run's trace (integrations/tracing.py): the records' lookups carry its trace id.
+        with tracing.run_span("chunk.execute", chunk.run_id, chunk=chunk.index, records=len(chunk.records)):
+            result = batch_records.run_records(
+                chunk.run,
+                chunk.records,
+                positions=chunk.record_positions(),
+                budget=batch_records.chunk_budget_seconds(),
+                retry_transient=chunk.retries + 1 < MAX_RUN_ATTEMPTS,
+            )
         committed = _commit(chunk, result, (perf_counter() - started) * 1000)
     except leases.DATABASE_ERRORS:
         raise  # not the records' fault: the task gives the chunk back (leases.holding)
