@@ -14,6 +14,7 @@ from integrations.audit.services import REDACTED
 from integrations.connectors.redaction import is_secret_name
 
 NOT_SECRET_SUFFIXES = ("_type", "_url", "_uri", "_field", "_path", "_header", "_name")
+MAX_DIFF_CHARS = 200_000  # larger values are shown side by side, cut, instead of diffed
 DIFF_CONTEXT = 2  # unchanged lines kept around each change in a structured value's diff
 
 
@@ -36,9 +37,14 @@ class FieldChange:
     def structured(self) -> bool:
         return isinstance(self.before, dict | list) or isinstance(self.after, dict | list)
 
+    @property
+    def diffable(self) -> bool:
+        """Structured and small enough to diff line by line while the page renders."""
+        return self.structured and len(self.before_text) + len(self.after_text) <= MAX_DIFF_CHARS
+
     def line_diff(self) -> list[tuple[str, str]]:
         """[(kind, line)] with kind "-", "+" or " " for a structured value; [] otherwise."""
-        if not self.structured:
+        if not self.diffable:
             return []
         before, after = self.before_text.splitlines(), self.after_text.splitlines()
         lines: list[tuple[str, str]] = []

@@ -264,3 +264,14 @@ def test_reading_masks_secret_names_at_any_depth_but_not_what_only_names_them():
     assert after["auth_type"] == "oauth" and after["token_url"] == "https://id.example.com/token"
     assert after["extra"] == [{"access_token": "••••"}]
     assert shown["client_secret"] == [None, "••••"]  # it was set: that much is said
+
+
+def test_a_huge_structured_change_is_shown_cut_not_diffed(client_for, personas):
+    big = {f"line{n}": "x" * 100 for n in range(3000)}  # ~300 kB of JSON
+    entry = audit.record(
+        personas["admin"], "exception.edit", object_type="runs.runexception", changes={"input": [big, {}]}
+    )
+    response = detail(client_for("admin"), entry)
+    html = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="audit-line-diff"' not in html
+    assert "line0" in html and len(html) < 60_000
