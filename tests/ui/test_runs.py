@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from integrations import tracing
 from integrations.connections.models import Connection
 from integrations.deliveries.models import Delivery, DeliveryAttempt
 from integrations.flows.models import Flow, FlowVersion
@@ -375,3 +376,12 @@ def test_going_back_to_a_page_htmx_no_longer_holds_gets_the_whole_page(client_fo
     restore = {"HTTP_HX_REQUEST": "true", "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}
     for url in (LIST + "?status=succeeded", f"/runs/{run.pk}/"):
         assert "<html" in client.get(url, **restore).content.decode(), url
+
+
+def test_the_run_page_shows_the_runs_trace_id(client_for, version):
+    run = make_failed_run(version)
+    html = client_for("viewer").get(f"/runs/{run.pk}/").content.decode()
+
+    assert 'data-testid="run-trace-id" ' in html
+    shown = html.split('data-testid="run-trace-id"', 1)[1].split(">", 1)[1].split("<", 1)[0]
+    assert shown == tracing.trace_id_of(run) and len(shown) == 32 and int(shown, 16)
