@@ -10,7 +10,8 @@ Backpressure: a poll that finds thousands of records does not queue thousands of
 once. Before each page it looks at the flow's backlog (backlog.py); at
 SWITCHBOARD_POLL_BACKLOG unfinished runs it stops, the cursor stays stored, and
 `resume_paused` (a control-lane periodic job) starts it again from there once the backlog
-is below the limit. The records wait at the source, not in the queue."""
+is below the limit, typically one page at a time. The records wait at the source, not in
+the queue."""
 
 import hashlib
 import json
@@ -97,7 +98,10 @@ def resume_paused() -> list[int]:
         if unfinished_runs(flow_id) >= backlog_limit():
             continue
         if cache.add(RESUME_KEY.format(flow_id=flow_id), 1, timeout=RESUME_GUARD_SECONDS):
-            current_app.send_task(POLL_TASK, args=[flow_id])
+            # A resumption is work under way: it goes on the interactive lane (Celery's default
+            # queue), ahead of the runs its earlier pages made; in the bulk lane it would wait
+            # for all of them and the flow's queue would run dry before each refill.
+            current_app.send_task(POLL_TASK, args=[flow_id], queue=settings.CELERY_TASK_DEFAULT_QUEUE)
             rung.append(flow_id)
     return rung
 
