@@ -14,13 +14,18 @@ from integrations import leases
 from integrations.deliveries import dispatcher, ledger, transport
 from integrations.deliveries.choices import DeliveryState, Outcome
 from integrations.deliveries.models import Delivery
+from integrations.deliveries.sender import deliver_chunk
 from integrations.deliveries.tasks import deliver_deliveries
 from integrations.events.services import ingest_event
 from integrations.runs import dispatch
+from integrations.runs.batch import records
 from integrations.runs.choices import RunStatus
-from integrations.runs.models import Run, RunException
-from integrations.runs.tasks import execute_run
+from integrations.runs.models import Run, RunChunk, RunException
+from integrations.runs.services import execute_run as execute
+from integrations.runs.tasks import execute_chunks, execute_run
 from tests.reliability.harness import request_postings
+from tests.runtime.conftest import publish_flow
+from tests.runtime.test_batch_flows import INVOICE_PAGE_FLOW
 
 
 class Outage:
@@ -104,8 +109,6 @@ def test_an_outage_longer_than_the_wait_leaves_the_row_to_its_lease(erp, sim, mo
     outage = Outage(recording_success)
     outage.on = True
     with connection.execute_wrapper(outage), leases.holding():
-        from integrations.deliveries.sender import deliver_chunk
-
         deliver_chunk([delivery.pk])
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.IN_FLIGHT and delivery.db_errors == 0
@@ -160,3 +163,31 @@ def test_a_stop_asked_during_one_task_does_not_carry_over_to_the_next(erp, sim, 
         leases.request_stop()
     counts = deliver_deliveries.apply(args=[[d.pk for d in deliveries]]).get()
     assert counts == {Outcome.SUCCEEDED: 2}
+
+
+def test_sigterm_during_a_batch_chunk_hands_the_records_not_run_yet_on_as_a_new_chunk_at_once(
+    personas, crm, erp_offline, doorbells, monkeypatch, django_capture_on_commit_callbacks
+):
+    rung = []
+    monkeypatch.setattr("integrations.runs.doorbell.enqueue_chunks", lambda ids: rung.extend(ids))
+    publish_flow(personas["analyst"], {**INVOICE_PAGE_FLOW, "for_each": {"path": "$.invoices", "chunk_size": 4}})
+    invoices = [{"id": f"INV-{i}", "amount": i} for i in range(4)]
+    run = ingest_event(source="crm", type="invoice.page", external_id="page-1", payload={"invoices": invoices}).runs[0]
+    execute(run.pk)  # split: one chunk of four records
+    (chunk,) = RunChunk.objects.filter(run=run)
+    real_run = records.engine_api.run
+
+    def run_then_sigterm(*args, **kwargs):
+        outcome = real_run(*args, **kwargs)
+        leases.on_sigterm(signal.SIGTERM, None)  # arrives while the first record runs
+        return outcome
+
+    monkeypatch.setattr(records.engine_api, "run", run_then_sigterm)
+    rung.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        execute_chunks.apply(args=[[chunk.pk]])
+    chunk.refresh_from_db()
+    rest = RunChunk.objects.exclude(pk=chunk.pk).get(run=run)
+    assert chunk.status == "done" and len(chunk.records) == 1 and chunk.succeeded == 1
+    assert rest.status == "queued" and [r["id"] for r in rest.records] == ["INV-1", "INV-2", "INV-3"]
+    assert rung == [rest.pk]  # enqueued at once, not left to the dispatcher or a lease
