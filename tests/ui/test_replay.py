@@ -5,6 +5,7 @@ audited with its actor and followed by a progress panel that stops polling with 
 viewers see the matching events, only replay_events may dry-run or replay."""
 
 import copy
+import html
 
 import pytest
 
@@ -125,6 +126,8 @@ def test_after_a_fix_the_dry_run_shows_the_difference_and_only_the_missing_posti
     preview = operator.post("/replay/preview/", {"flow": "invoices"}).content.decode()
     assert preview.count('data-kind="new"') == 1 and preview.count('data-kind="changed"') == 1
     assert "<dt>currency</dt><dd><del>EUR</del> → <ins>USD</ins></dd>" in preview
+    # What the live version would write for the event that never posted:
+    assert html.escape('{"amount": 0, "currency": "USD", "external_ref": "INV-2"}') in preview
     assert len(sim.postings()) == 1  # the dry run wrote nothing
 
     runs, _ = replay_all(operator, {"flow": "invoices"}, django_capture_on_commit_callbacks)

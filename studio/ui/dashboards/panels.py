@@ -14,6 +14,7 @@ from studio.ui.runs.statuses import run_status
 
 def top(window: Window) -> dict:
     figures = queries.run_figures(window)
+    backlog = queries.backlog()
     return {
         "figures": figures,
         "p95": human_duration(figures.p95) if figures.p95 is not None else None,
@@ -22,7 +23,8 @@ def top(window: Window) -> dict:
         "succeeded_url": links.runs(since=window.first_day, status=RunStatus.SUCCEEDED),
         "open_exceptions": queries.open_exceptions(),
         "exceptions_url": links.exceptions(),
-        "backlog": queries.backlog(),
+        "backlog": backlog,
+        "backlog_age": age(backlog.age) if backlog.age else None,
         "backlog_url": links.runs(status=RunStatus.QUEUED),
         "held": [{**h, "url": links.connection(h["name"])} for h in queries.held_deliveries()],
     }
@@ -49,6 +51,18 @@ def business(window: Window) -> dict:
         "value": sorted(unbilled.value.items(), key=lambda kv: str(kv[0])),
         "late": late,
     }
+
+
+def age(span: timedelta) -> str:
+    """A waiting time in its two largest units: 45 s, 12 min, 3 h 5 min, 2 d 4 h."""
+    seconds = int(span.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours < 48 else f"{hours // 24} d {hours % 24} h"
 
 
 def _day(day) -> str:
@@ -103,7 +117,7 @@ def latency(window: Window) -> dict:
         {"day": _day(d.day), "mean": human_duration_ms(d.avg_ms), "url": links.runs(since=d.day, until=d.day)}
         for d in days
     ]
-    return {"chart": charts.line("Run time", description, labels, {"Mean run time": points}, "ms"), "rows": rows}
+    return {"chart": charts.line("Mean run time", description, labels, points, "ms"), "rows": rows}
 
 
 def human_duration_ms(ms: float | None) -> str:

@@ -1,6 +1,7 @@
 """The dry run in words: per event, what the live version would write and how it compares
 with what the ledger already holds (integrations/runs/preview.py does the work)."""
 
+import json
 from dataclasses import dataclass, field
 
 from integrations.runs.preview import preview_replay
@@ -13,6 +14,7 @@ class Verdict:
     object: str
     kind: str  # "new", "same", "changed", "pending"
     text: str
+    payload: str = ""  # what the live version would send, as compact JSON (cut for the page)
     changes: list = field(default_factory=list)  # [(field, before, after)]
 
 
@@ -47,8 +49,18 @@ def dry_run(events, flow=None) -> Summary:
     return summary
 
 
+def shown(payload, most: int = 600) -> str:
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
 def verdict(delivery: dict) -> Verdict:
-    base = {"key": delivery["key"], "connection": delivery["connection"], "object": delivery["object"]}
+    base = {
+        "key": delivery["key"],
+        "connection": delivery["connection"],
+        "object": delivery["object"],
+        "payload": shown(delivery["payload"]),
+    }
     if delivery["would_post"]:
         return Verdict(**base, kind="new", text="Would post: the ledger has no delivery with this key.")
     if delivery["ledger"] != "SUCCEEDED":
