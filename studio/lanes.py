@@ -9,7 +9,8 @@ in, or the run whose delivery just finished (docs/ARCHITECTURE.md#lanes-and-queu
   sweepers, expiries: short, and they keep /healthz honest and everything else moving) and
   the schedule tick, which only creates a run;
 - bulk: polls, bulk jobs, batch chunks, and new runs that a poll, a replay or a bulk job
-  made (a run's lane is read from its row: messages carry ids only);
+  made (a run's lane is read from its row: messages carry ids only). A poll resumed after its
+  backlog drained names the interactive queue itself (integrations/triggers/polls.py);
 - interactive: everything else, including every run that has started before (a resumption
   after a delivery or an approval, a retry after a transient error): finishing work that
   is under way comes before starting new bulk work.
