@@ -241,3 +241,17 @@ def test_each_panel_reads_a_bounded_number_of_queries(client_for, django_assert_
     with django_assert_max_num_queries(12):
         panel(client, name, "30d")
     assert Run.objects.count() >= 60
+
+
+def test_over_a_large_range_run_times_are_measured_on_a_sample_and_say_so(client_for, monkeypatch):
+    from studio.ui.dashboards import queries
+
+    version = make_flow()[0]
+    runs = [make_run(version, key=f"PRJ-{n}", ago=timedelta(minutes=n + 1)) for n in range(10)]
+    monkeypatch.setattr(queries, "TIMED_SAMPLE", 4)  # 10 ended runs: 1 in 3 is timed
+    client = client_for("viewer")
+    html = panel(client, "top")
+    timed = sum(1 for r in runs if r.pk % 3 == 0)
+    assert f"p95 run time, {timed} timed run{'s' if timed != 1 else ''}, 1 in 3 by id" in html
+    assert link(html, "tile-runs")[1] == 10  # counts stay exact
+    assert "Measured on 1 run in 3 (by id)" in panel(client, "latency")
