@@ -77,6 +77,7 @@ def claim(
     also: Mapping[str, str] | None = None,
     returning: Sequence[str] = (),
     on_release: Mapping[str, str] | None = None,
+    interrupted_delay: float = 0.0,
 ) -> Claimed | None:
     """Claim row `pk` of `model` if it is in a `queued` state and due; None if it is not (not
     due, already claimed, gone).
@@ -85,7 +86,8 @@ def claim(
     (its owner died); {column: SQL expression} is what such a takeover sets besides the claim
     (e.g. count a worker loss), read from the row as it was. `also`: {column: SQL expression}
     set on every claim. `on_release`: {column: SQL expression} also set when the claim is
-    given back early (`holding()`). Expressions may use the parameters %(now)s and %(true)s."""
+    given back early (`holding()`), due `interrupted_delay` seconds later when the execution
+    was interrupted. Expressions may use the parameters %(now)s and %(true)s."""
     db = router.db_for_write(model)
     connection = connections[db]
     ops = connection.ops
@@ -125,7 +127,7 @@ def claim(
     )
     # Tracked before the UPDATE: if the connection dies before its answer arrives, the row
     # may be ours all the same, and `holding()` must be able to give it back.
-    hold = Hold(model, pk, lease, state_field, str(running), str(queued[0]), dict(on_release or {}))
+    hold = Hold(model, pk, lease, state_field, str(running), str(queued[0]), dict(on_release or {}), interrupted_delay)
     track(hold)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -174,6 +176,9 @@ class Hold:
     running: str
     queued: str
     on_release: Mapping[str, str]
+    # Seconds before a row taken from an interrupted execution is due again: a request it had
+    # in flight may still land (a delivery's settle time), so the look-up must not come first.
+    interrupted_delay: float = 0.0
 
 
 class Holding:
@@ -183,6 +188,7 @@ class Holding:
         self.holds: list[Hold] = []
         self.released: list[Hold] = []
         self.database_error = False
+        self.stopped = False  # the process was asked to stop during this task
 
     def released_ids(self, model: type[Model]) -> list[int]:
         return [hold.pk for hold in self.released if hold.model is model]
@@ -214,7 +220,7 @@ def holding(*, retry_at: Callable[[int], datetime] | None = None, database_wait_
     `on_sigterm`) gives the held rows back and propagates."""
     current = Holding()
     if not _holdings:
-        _stop["requested"] = False  # a new task: a stop asked during the last one is spent
+        ensure_stop_handler()
     _holdings.append(current)
     try:
         yield current
@@ -231,12 +237,14 @@ def holding(*, retry_at: Callable[[int], datetime] | None = None, database_wait_
             log.error("database still failing (%s): %s wait for the lease to run out", again, held)
     except (SystemExit, KeyboardInterrupt):
         with suppress(Exception):  # best effort: the process is going; the lease is the fallback
-            current.released = give_back(current.holds)
+            current.released = give_back(current.holds, interrupted=True)
         raise
     # Any other exception (a bug, a soft time limit) leaves the rows to their lease: the sweeper
     # counts a worker loss, so a row that fails its task every time still ends at the cap.
     finally:
         _holdings.pop()
+        if not _holdings:  # the task is over: its stop request is answered
+            current.stopped, _stop["requested"] = _stop["requested"], False
 
 
 def wait_for_database(seconds: float, *, using: str = DEFAULT_DB_ALIAS) -> bool:
@@ -258,11 +266,19 @@ def wait_for_database(seconds: float, *, using: str = DEFAULT_DB_ALIAS) -> bool:
 
 
 def give_back(
-    holds: Sequence[Hold], *, database_error: bool = False, retry_at: Callable[[int], datetime] | None = None
+    holds: Sequence[Hold],
+    *,
+    database_error: bool = False,
+    interrupted: bool = False,
+    retry_at: Callable[[int], datetime] | None = None,
 ) -> list[Hold]:
     """Release each hold still in force; returns those released (already finished rows, or
     rows a takeover claimed since, match nothing)."""
-    released = [hold for hold in holds if release(hold, database_error=database_error, retry_at=retry_at)]
+    released = [
+        hold
+        for hold in holds
+        if release(hold, database_error=database_error, interrupted=interrupted, retry_at=retry_at)
+    ]
     for hold in released:
         reason = "a database error" if database_error else "a shutdown"
         log.warning("%s %s given back after %s", hold.model._meta.label, hold.pk, reason)
@@ -273,16 +289,18 @@ def release(
     hold: Hold,
     *,
     database_error: bool = False,
+    interrupted: bool = False,
     retry_at: Callable[[int], datetime] | None = None,
     now: datetime | None = None,
 ) -> bool:
     """One conditional UPDATE: the row goes back to `hold.queued`, due now (after a database
-    error: at `retry_at(its count of them)`), with its lease cleared, the attempt
-    refunded, the fence bumped, and marked for the dispatcher (`enqueued_at` cleared)."""
+    error: at `retry_at(its count of them)`; interrupted: `hold.interrupted_delay` later),
+    with its lease cleared, the attempt refunded, the fence bumped, and marked for the
+    dispatcher (`enqueued_at` cleared)."""
     now = now or timezone.now()
     connection = connections[router.db_for_write(hold.model)]
     ops, quote = connection.ops, connection.ops.quote_name
-    due = now
+    due = now + timedelta(seconds=hold.interrupted_delay) if interrupted else now
     if database_error and retry_at is not None:
         still_held = {"pk": hold.pk, hold.state_field: hold.running, "lease_until": hold.lease_until}
         errors = hold.model._default_manager.filter(**still_held).values_list("db_errors", flat=True).first()
@@ -329,20 +347,36 @@ def request_stop() -> None:
     _stop["requested"] = True
 
 
+# The SIGTERM handler the pool process had before ours (billiard's: exit through SystemExit,
+# so `finally` blocks run). Idle, or told a second time, the process does what it did.
+previous_sigterm_handler: dict[str, object] = {"handler": None, "wanted": False}
+
+
 def on_sigterm(signum, frame) -> None:
-    """SIGTERM in a pool process. Idle: die as before. In a task: the first asks the task to
-    hand its remaining rows back after the row in hand (`stop_requested`); a second
-    interrupts it, and `holding()` gives back what it holds before the process exits."""
-    if not _holdings:
+    """SIGTERM in a pool process. In a task, the first asks it to hand its remaining rows
+    back after the row in hand (`stop_requested`) and lets it finish that row: a posting is
+    never cut in half. Idle, or a second time, the previous handler runs (the process exits;
+    `holding()` gives back what the interrupted task holds)."""
+    if _holdings and not _stop["requested"]:
+        log.warning("SIGTERM during a task: handing its rows back after the one in hand")
+        request_stop()
+        return
+    previous = previous_sigterm_handler["handler"]
+    if callable(previous):
+        previous(signum, frame)
+    elif previous != signal.SIG_IGN:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
-        return
-    if _stop["requested"]:
-        raise SystemExit(128 + signum)
-    log.warning("SIGTERM during a task: handing its rows back after the one in hand")
-    request_stop()
 
 
 def install_stop_handler() -> None:
-    """Called in each Celery pool process as it starts (studio/celery.py)."""
-    signal.signal(signal.SIGTERM, on_sigterm)
+    """Called in each Celery pool process as it starts (studio/celery.py). The pool resets
+    its signal handlers after that, so `holding()` installs ours again at each task."""
+    previous_sigterm_handler["wanted"] = True
+    ensure_stop_handler()
+
+
+def ensure_stop_handler() -> None:
+    if previous_sigterm_handler["wanted"] and signal.getsignal(signal.SIGTERM) is not on_sigterm:
+        previous_sigterm_handler["handler"] = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, on_sigterm)

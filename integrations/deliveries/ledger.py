@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from integrations import leases
 from integrations.audit.services import record
-from integrations.deliveries import conf
+from integrations.deliveries import conf, transport
 from integrations.deliveries.choices import DUE_STATES, Classification, DeliveryState
 from integrations.deliveries.hooks import delivery_finished
 from integrations.deliveries.models import Delivery
@@ -45,6 +45,10 @@ def claim(delivery_id: int, *, now: datetime | None = None, delivery: Delivery |
     DEAD `worker_lost` and the body never runs (docs/RELIABILITY.md §11.3).
     `delivery`, when given, is the caller's copy of the row: it is updated in place."""
     now = now or timezone.now()
+    if delivery is None:
+        delivery = Delivery.objects.select_related("connection").filter(pk=delivery_id).first()
+        if delivery is None:
+            return None
     claimed = leases.claim(
         Delivery,
         delivery_id,
@@ -55,13 +59,13 @@ def claim(delivery_id: int, *, now: datetime | None = None, delivery: Delivery |
         take_over_expired={"worker_losses": "worker_losses + 1", "needs_lookup": "%(true)s"},
         also={"updated_at": "%(now)s"},
         returning=("worker_losses", "needs_lookup"),
-        # Given back mid-attempt (database error, shutdown): the request may have landed.
+        # Given back mid-attempt (database error, shutdown): the request may have landed, so
+        # look it up first; after an interruption, only once the target has settled it.
         on_release={"needs_lookup": "%(true)s", "updated_at": "%(now)s"},
+        interrupted_delay=transport.settle_seconds(delivery.connection),
     )
     if claimed is None:
         return None
-    if delivery is None:
-        delivery = Delivery.objects.select_related("connection").get(pk=delivery_id)
     delivery.fence, delivery.attempts = claimed.fence, claimed.attempts
     # RETURNING worker_losses (an integer column), needs_lookup
     delivery.worker_losses, delivery.needs_lookup = cast(int, claimed.values[0]), bool(claimed.values[1])

@@ -23,7 +23,7 @@ def deliver_deliveries(self: Task[[list[int]], dict[str, int]], delivery_ids: li
             redelivered=bool((self.request.delivery_info or {}).get("redelivered")),
             hostname=self.request.hostname or "",
         )
-    if leases.stop_requested() and (held.released or counts.get("released")):
+    if held.stopped and (held.released or counts.get("released")):
         dispatcher.dispatch_due()
     return counts if not held.database_error else {**counts, "database_error": len(held.released)}
 

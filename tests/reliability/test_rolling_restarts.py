@@ -158,4 +158,8 @@ def test_rolling_sigterm_of_one_of_three_workers_loses_nothing_and_keeps_p99(
     assert (figures.lost, figures.duplicated, figures.unexpected) == (0, 0, 0)
     assert len(base) == len(baseline) and len(roll) == len(faulted), "an event was not posted"
     assert losses == 0, "a row waited for its lease: a stopping worker did not hand it back"
-    assert p99(roll) <= 2 * p99(base), f"p99 {p99(roll):.2f} s under restarts vs {p99(base):.2f} s without"
+    # A stopping worker's reserved messages go back to Redis when it closes its connection
+    # (about half a second): at 5 events/s and a 0.2 s baseline that alone can exceed 2x, so
+    # `short` allows the baseline plus that much. A row left to its lease would take 60 s.
+    bar = 2 * p99(base) if rate >= 15 else max(2 * p99(base), p99(base) + 0.5)
+    assert p99(roll) <= bar, f"p99 {p99(roll):.2f} s under restarts vs {p99(base):.2f} s without"

@@ -135,14 +135,20 @@ def test_sigterm_during_a_chunk_posts_the_row_in_hand_and_hands_the_rest_back_at
     assert sorted(ring) == sorted(d.pk for d in rest)  # enqueued again, not left for the lease
 
 
+def billiard_exit(signum, frame):
+    """What the pool process's own SIGTERM handler does (billiard): exit through SystemExit."""
+    raise SystemExit(-(256 - signum))
+
+
 def test_a_second_sigterm_interrupts_the_attempt_and_gives_the_row_back_with_a_new_fence(erp, sim, monkeypatch):
+    monkeypatch.setitem(leases.previous_sigterm_handler, "handler", billiard_exit)
     (delivery,) = request_postings(erp, 1)
     seen = {}
 
     def sigterm_twice(delivery, connector):
         seen["fence"] = delivery.fence
-        leases.on_sigterm(signal.SIGTERM, None)
-        leases.on_sigterm(signal.SIGTERM, None)  # raises SystemExit: the process is going
+        leases.on_sigterm(signal.SIGTERM, None)  # the first only asks the task to stop
+        leases.on_sigterm(signal.SIGTERM, None)  # the second exits: the process is going
         raise AssertionError("not reached")
 
     monkeypatch.setattr(transport, "send", sigterm_twice)
@@ -152,15 +158,26 @@ def test_a_second_sigterm_interrupts_the_attempt_and_gives_the_row_back_with_a_n
     assert delivery.state == DeliveryState.PENDING and delivery.lease_until is None
     assert delivery.fence == seen["fence"] + 1 and delivery.attempts == 0 and delivery.needs_lookup
     assert delivery.worker_losses == 0 and delivery.db_errors == 0
+    # The interrupted request may still land at the target: the look-up waits its settle time.
+    settle = transport.settle_seconds(erp)
+    assert delivery.next_attempt_at >= timezone.now() + timedelta(seconds=settle - 5)
     # The interrupted execution's late write carries the old fence: refused.
     assert not ledger.finish(delivery.pk, seen["fence"], state=DeliveryState.SUCCEEDED)
     assert sim.posting_count() == 0
 
 
+def test_sigterm_to_an_idle_pool_process_does_what_it_did_before(monkeypatch):
+    monkeypatch.setitem(leases.previous_sigterm_handler, "handler", billiard_exit)
+    with pytest.raises(SystemExit):
+        leases.on_sigterm(signal.SIGTERM, None)
+    assert not leases.stop_requested()
+
+
 def test_a_stop_asked_during_one_task_does_not_carry_over_to_the_next(erp, sim, ring):
     deliveries = request_postings(erp, 2)
-    with leases.holding():
+    with leases.holding() as held:
         leases.request_stop()
+    assert held.stopped and not leases.stop_requested()
     counts = deliver_deliveries.apply(args=[[d.pk for d in deliveries]]).get()
     assert counts == {Outcome.SUCCEEDED: 2}
 
