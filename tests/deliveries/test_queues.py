@@ -36,9 +36,9 @@ def test_each_connection_gets_its_own_queue_and_chunks_never_mix(db, simulator, 
 def test_router_sends_a_delivery_message_to_its_connection_queue(erp):
     row = request_postings(erp, 1)[0]
     assert routed_queue(DELIVER_TASK, args=([row.pk],)) == f"deliveries.{erp.pk}"
-    # A sender that names its queue keeps it; other tasks stay on the default queue.
+    # A sender that names its queue keeps it; the periodic dispatcher rides the control lane.
     assert routed_queue(DELIVER_TASK, args=([row.pk],), options={"queue": "default"}) == "default"
-    assert routed_queue("integrations.deliveries.tasks.dispatch_deliveries") == "default"
+    assert routed_queue("integrations.deliveries.tasks.dispatch_deliveries") == "control"
     assert routed_queue(DELIVER_TASK, args=([10**9],)) == "default"  # no such row
 
 
