@@ -1,10 +1,9 @@
 """The audit log's filters: a form, so a bad value is reported by field name instead of
 being ignored or breaking the page."""
 
-from datetime import datetime, time, timedelta
-
 from django import forms
-from django.utils import timezone
+
+from studio.ui.day_range import within_days
 
 
 class AuditFilterForm(forms.Form):
@@ -34,12 +33,4 @@ class AuditFilterForm(forms.Form):
             queryset = queryset.filter(action__startswith=data["action"])
         if data.get("object_type"):
             queryset = queryset.filter(object_type=data["object_type"])
-        if data.get("since"):
-            queryset = queryset.filter(at__gte=_start_of(data["since"]))
-        if data.get("until"):
-            queryset = queryset.filter(at__lt=_start_of(data["until"]) + timedelta(days=1))
-        return queryset
-
-
-def _start_of(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+        return within_days(queryset, "at", data.get("since"), data.get("until"))

@@ -3,13 +3,11 @@ instead of being ignored or breaking the page. Every filter narrows on an indexe
 (docs/ARCHITECTURE.md#web-layer): flow and version are resolved to flow-version ids first, so
 the run table is never joined to answer them."""
 
-from datetime import datetime, time, timedelta
-
 from django import forms
-from django.utils import timezone
 
 from integrations.flows.models import FlowVersion
 from integrations.runs.choices import Trigger
+from studio.ui.day_range import within_days
 from studio.ui.runs import statuses
 
 
@@ -70,12 +68,4 @@ class RunFilterForm(forms.Form):
             queryset = queryset.filter(business_key=data["business_key"])
         if data.get("retries"):
             queryset = queryset.filter(retry_of__isnull=False)
-        if data.get("since"):
-            queryset = queryset.filter(created_at__gte=_start_of(data["since"]))
-        if data.get("until"):
-            queryset = queryset.filter(created_at__lt=_start_of(data["until"]) + timedelta(days=1))
-        return queryset
-
-
-def _start_of(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+        return within_days(queryset, "created_at", data.get("since"), data.get("until"))
