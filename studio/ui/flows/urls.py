@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from studio.ui.flows import views
 
@@ -6,4 +6,6 @@ app_name = "flows"
 
 urlpatterns = [
     path("", views.FlowsListView.as_view(), name="list"),
+    path("<slug:key>/test/", include("studio.ui.flows.test_urls")),
+    path("<slug:key>/io/", include("studio.ui.flows.io_urls")),
 ]

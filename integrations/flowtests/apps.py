@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FlowTestsConfig(AppConfig):
+    name = "integrations.flowtests"
+    label = "flowtests"

@@ -1,0 +1,1 @@
+"""Models of flow testing (samples pinned per flow, with their expected output)."""

@@ -1,0 +1,1 @@
+"""Reconciliation: scheduled comparisons of one canonical object across systems."""

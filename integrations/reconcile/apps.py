@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReconcileConfig(AppConfig):
+    name = "integrations.reconcile"
+    label = "reconcile"

@@ -1,0 +1,3 @@
+"""Export and import of flow definitions; included from studio/ui/flows/urls.py."""
+
+urlpatterns: list = []

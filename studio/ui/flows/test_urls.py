@@ -1,0 +1,3 @@
+"""Flow testing pages (test panel, samples); included from studio/ui/flows/urls.py."""
+
+urlpatterns: list = []
