@@ -82,10 +82,20 @@ class ObjectSpec:
 
 
 @dataclass
+class NamedCheck:
+    """One thing a connection test looked at, said so an admin can act on it."""
+
+    name: str  # e.g. "Token", "Permissions", "API version", "Alternate keys"
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
 class CheckResult:
     ok: bool
     latency_ms: int
     message: str = ""
+    checks: list[NamedCheck] = field(default_factory=list)
 
 
 @dataclass
