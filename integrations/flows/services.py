@@ -68,9 +68,19 @@ def draft_of(flow: Flow) -> FlowVersion:
 
 
 @transaction.atomic
-def save_draft(flow: Flow, user, definition, *, notes: str | None = None, strict: bool = True):
+def save_draft(
+    flow: Flow,
+    user,
+    definition,
+    *,
+    notes: str | None = None,
+    strict: bool = True,
+    action: str = "flow.draft.update",
+    changes: dict | None = None,
+):
     """Replace the draft's definition. strict: refuse a definition with errors (raises
-    DraftInvalid); otherwise save it anyway and return the errors for the editor to show."""
+    DraftInvalid); otherwise save it anyway and return the errors for the editor to show.
+    `action`/`changes`: the audit entry of a partial edit (flows/editing.py) names what it changed."""
     errors = validate(definition)
     if errors and (strict or not isinstance(definition, dict)):
         raise DraftInvalid(errors)
@@ -81,7 +91,7 @@ def save_draft(flow: Flow, user, definition, *, notes: str | None = None, strict
     if notes is not None:
         draft.notes = notes
     draft.save()
-    audit.record(user, "flow.draft.update", draft, changes={"definition": [before, definition]})
+    audit.record(user, action, draft, changes=changes if changes is not None else {"definition": [before, definition]})
     return draft, errors
 
 
