@@ -1,0 +1,63 @@
+"""Consultant master sync: a worker hired or changed in Workday becomes (or updates) the
+NetSuite employee; a terminated worker is deactivated there.
+
+Workday's worker-sync report (RaaS, polled with the `Updated_From` watermark) → canonical
+worker@1 → NetSuite employee upserted by externalId = the canonical worker id (`W-` + the
+Workday Employee_ID, the id the firm's NetSuite employees carry). HR owns name, status and
+cost centre. A cost rate is written only when the report carries one (`Cost_Rate`), with its
+effective date in the idempotency key, so each effective-dated change is one write."""
+
+OFFICE_SUBSIDIARY = {
+    "office_subsidiary": {
+        "London": "2", "Berlin": "2", "Paris": "2", "Sydney": "3", "Singapore": "3",
+        "San Francisco": "1", "Chicago": "1", "Toronto": "1",
+    }
+}  # fmt: skip
+
+WORKER_STATUS = {"worker_status": {"Active": "active", "On Leave": "leave", "Terminated": "terminated",
+                                   "Pre-Hire": "pre_hire"}}  # fmt: skip
+# One write per change of the worker (and per effective date of a cost rate).
+EMPLOYEE_KEY = (
+    "erp-employee:{{ steps.worker.id }}:{{ input.Last_Updated }}:{{ input.Cost_Rate_Effective | default('-') }}"
+)
+
+DEFINITION = {
+    "description": "Workers hired or changed in Workday become NetSuite employees (PSA users are matched in the "
+    "crosswalk); terminated workers are deactivated as resources; cost-rate changes are written per effective date.",
+    "trigger": {"type": "poll", "connection": "workday", "object": "worker_report", "cron": "*/30 * * * *",
+                "page_size": 200},
+    "value_maps": {**OFFICE_SUBSIDIARY, **WORKER_STATUS},
+    "steps": [
+        {"id": "worker", "type": "map", "name": "Workday report row → canonical worker", "target": "worker@1",
+         "fields": [
+            {"to": "id", "template": "W-{{ record.Employee_ID }}", "required": True},
+            {"to": "employee_number", "from": "$.Employee_ID", "type": "string", "required": True},
+            {"to": "first_name", "from": "$.Legal_Name", "required": True,
+             "template": "{{ (value | trim).split(' ')[:-1] | join(' ') or value }}"},
+            {"to": "last_name", "from": "$.Legal_Name", "required": True,
+             "template": "{{ (value | trim).split(' ') | last }}"},
+            {"to": "email", "from": "$['Email_-_Work']", "required": True, "template": "{{ value | trim | lower }}"},
+            {"to": "worker_type", "constant": "employee"},
+            {"to": "status", "from": "$.Worker_Status", "value_map": "worker_status", "required": True},
+            {"to": "job_title", "from": "$.Business_Title"},
+            {"to": "home_office", "from": "$.Location"},
+            {"to": "hire_date", "from": "$.Hire_Date", "type": "date"},
+            {"to": "cost_rate", "from": "$.Cost_Rate", "type": "money"},
+            {"to": "cost_currency", "from": "$.Cost_Rate_Currency"}]},
+        {"id": "valid", "type": "validate", "name": "A complete worker", "schema": "worker@1"},
+        {"id": "employee", "type": "map", "name": "Worker → NetSuite employee", "fields": [
+            {"to": "firstName", "from": "$.first_name"},
+            {"to": "lastName", "from": "$.last_name"},
+            {"to": "email", "from": "$.email"},
+            {"to": "title", "from": "$.job_title"},
+            {"to": "entityId", "from": "$.employee_number"},
+            {"to": "hireDate", "from": "$.hire_date"},
+            {"to": "subsidiary.id", "from": "$.home_office", "value_map": "office_subsidiary", "default": "1"},
+            # A terminated worker stays in NetSuite for history but can no longer be staffed or log time.
+            {"to": "isJobResource", "template": "{{ record.status != 'terminated' }}"},
+            {"to": "laborCost", "from": "$.cost_rate"}]},
+        {"id": "erp", "type": "deliver", "name": "NetSuite employee", "connection": "netsuite", "object": "employee",
+         "action": "upsert", "external_id_field": "externalId", "external_id": "{{ steps.worker.id }}",
+         "key": EMPLOYEE_KEY},
+    ],
+}  # fmt: skip

@@ -1,0 +1,26 @@
+"""Pieces the reference flows share: value maps and key templates."""
+
+REGIONS = {
+    "regions": {
+        "NA": "NA", "North America": "NA", "US": "NA", "CA": "NA",
+        "EMEA": "EMEA", "Europe": "EMEA", "GB": "EMEA", "DE": "EMEA", "FR": "EMEA",
+        "APAC": "APAC", "LATAM": "LATAM",
+    }
+}  # fmt: skip
+# canonical project billing_type → NetSuite jobBillingType internal id (as the sandbox account has them)
+BILLING_TYPES = {
+    "billing_types": {"time_and_materials": "TM", "fixed_fee": "FF", "retainer": "FF", "non_billable": "TM"}
+}
+
+# The externalId a new NetSuite customer gets: the CRM account id, prefixed so it never
+# collides with the firm's own client numbers.
+NEW_CUSTOMER_EXPR = "'SF-' ~ steps.project.client_id"
+NEW_CUSTOMER_ID = "{{ " + NEW_CUSTOMER_EXPR + " }}"
+# The job's customer: the account's ERP customer id when it has one, else the new customer.
+CUSTOMER_ID = "{{ steps.account.ERP_Customer_Id__c or " + NEW_CUSTOMER_EXPR + " }}"
+
+
+def versioned_key(prefix: str) -> str:
+    """One write per version of the opportunity: a re-sent event (same version) writes nothing
+    again, a re-won or changed opportunity (newer SystemModstamp) updates the same record."""
+    return prefix + ":{{ steps.project.id }}:{{ steps.opportunity.opp.SystemModstamp | default('v1') }}"

@@ -1,0 +1,73 @@
+"""Time to billing: approved Kantata time becomes NetSuite time bills, batched, exactly once.
+
+Kantata time entries (polled with the `updated_after` watermark; one run per page) → canonical
+timesheet@1 lines → policy checks (the consultant has an assignment in the crosswalk, the
+project is known to the ERP, the entry is approved, at most 12 hours a day, a bill rate) →
+batched per project, consultant, month and billable flag → one NetSuite time bill per batch,
+upserted by an externalId made of the batch's own contents (same entries, same bill: a second
+run, a re-executed chunk or a retry after a maintenance window never posts twice).
+
+A rejected entry is an exception of its own with the rule's message; the rest of the page
+goes on."""
+
+MAX_HOURS_PER_DAY = 12
+BATCH_SIZE = 500
+
+GROUP_KEY = (
+    "{{ record.project_id }}|{{ record.worker_id }}|{{ record.period_start[:7] }}"
+    "|{{ 'b' if record.billable_hours else 'n' }}"
+)
+# The batch's identity: its group and the first, last and count of its entries.
+BILL_ID = (
+    "tb:{{ record.records[0].project_id }}:{{ record.records[0].worker_id }}:{{ record.records[0].period_start[:7] }}"
+    ":{{ record.records[0].id }}-{{ record.records[-1].id }}:{{ record.count }}"
+)
+
+DEFINITION = {
+    "description": "Approved Kantata time is checked (assignment, hours per day, project, rate), batched per project, "
+    "consultant and month, and posted to NetSuite as time bills exactly once; a rejected entry becomes an exception "
+    "with its reason.",
+    "trigger": {"type": "poll", "connection": "kantata", "object": "time_entries", "cron": "*/15 * * * *",
+                "page_size": 200},
+    "for_each": {"path": "$.records", "chunk_size": 500},
+    "steps": [
+        {"id": "line", "type": "map", "name": "Kantata time entry → canonical timesheet line", "target": "timesheet@1",
+         "fields": [
+            {"to": "id", "from": "$.id", "type": "string", "required": True},
+            # The crosswalk names the consultant and the project: no link, no assignment known to billing.
+            {"to": "worker_id", "from": "$.user_id", "required": True,
+             "crosswalk": {"object": "worker", "system": "kantata"}},
+            {"to": "project_id", "from": "$.workspace_id", "required": True,
+             "crosswalk": {"object": "project", "system": "kantata"}},
+            {"to": "period_start", "from": "$.date_performed", "type": "date", "required": True},
+            {"to": "period_end", "from": "$.date_performed", "type": "date", "required": True},
+            {"to": "status", "template": "{{ 'approved' if record.approved else 'submitted' }}"},
+            {"to": "total_hours", "template": "{{ (record.time_in_minutes / 60) | round(2) }}", "type": "number"},
+            {"to": "billable_hours",
+             "template": "{{ (record.time_in_minutes / 60) | round(2) if record.billable else 0 }}", "type": "number"},
+            {"to": "bill_rate", "template": "{{ record.rate_in_cents / 100 if record.rate_in_cents else none }}"},
+            {"to": "currency", "from": "$.currency", "default": "USD"}]},
+        {"id": "policy", "type": "validate", "name": "Billing policy", "schema": "timesheet@1", "rules": [
+            {"when": "record.status != 'approved'", "message": "time entry is not approved yet", "field": "status"},
+            {"when": f"record.total_hours > {MAX_HOURS_PER_DAY}",
+             "message": f"more than {MAX_HOURS_PER_DAY} hours on one day", "field": "total_hours"},
+            {"when": "record.bill_rate is none or record.bill_rate <= 0", "message": "no bill rate for this entry",
+             "field": "bill_rate"}]},
+        {"id": "by_project", "type": "batch", "name": "Per project, consultant and month", "group_key": GROUP_KEY,
+         "size": BATCH_SIZE, "max_wait_seconds": 3600},
+        {"id": "bill", "type": "map", "name": "Batch → NetSuite time bill", "fields": [
+            {"to": "externalId", "template": BILL_ID},
+            {"to": "employee.externalId", "template": "{{ record.records[0].worker_id }}"},
+            {"to": "customer.externalId", "template": "{{ record.records[0].project_id }}"},
+            {"to": "tranDate", "template": "{{ record.records | map(attribute='period_end') | max }}"},
+            {"to": "hours", "template": "{{ record.records | sum(attribute='total_hours') | round(2) }}"},
+            {"to": "isBillable", "template": "{{ record.records[0].billable_hours > 0 }}"},
+            {"to": "rate", "template": "{{ record.records[0].bill_rate }}"},
+            {"to": "item.id", "constant": "210"},
+            {"to": "memo", "template": "{{ record.count }} Kantata entries, {{ record.records[0].period_start[:7] }}"},
+        ]},
+        {"id": "post", "type": "deliver", "name": "NetSuite time bill", "connection": "netsuite", "object": "timeBill",
+         "action": "upsert", "external_id_field": "externalId", "key": "{{ record.externalId }}",
+         "external_id": "{{ record.externalId }}"},
+    ],
+}  # fmt: skip
