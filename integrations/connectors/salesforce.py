@@ -1,8 +1,10 @@
 """Salesforce REST API connector.
 
-Auth: OAuth 2.0 against `/services/oauth2/token` (client credentials, username-password
-or refresh-token grant). The token answer carries `instance_url`, where every data call
-goes, and no `expires_in`: the token is kept until Salesforce answers 401
+Auth: OAuth 2.0 at `<login host>/services/oauth2/token` — client credentials (only on the
+org's My Domain host), the JWT bearer flow (an RS256 assertion signed with the connected
+app's certificate key), a refresh token, or the username-password flow Salesforce is
+retiring (salesforce_auth.py). The token answer carries `instance_url`, where every data
+call goes, and no `expires_in`: the token is kept until Salesforce answers 401
 INVALID_SESSION_ID, then fetched again once.
 
 Reads use `/sobjects/<SObject>/<Id>`; polls run SOQL ordered by `SystemModstamp` and
@@ -10,32 +12,46 @@ follow `nextRecordsUrl`; upserts are one PATCH on an External ID field (201 crea
 200/204 updated, 300 several matches). Throttling is a 403 REQUEST_LIMIT_EXCEEDED, not a
 429; `Sforce-Limit-Info: api-usage=used/max` comes back on every answer.
 
-Salesforce has no HMAC webhooks. Change events (CDC shape: `ChangeEventHeader` plus
-fields) arrive from an org-side relay signed the Standard Webhooks way with the
-connection's `webhook_secret`; an opportunity whose stage became Closed Won is the event
-`opportunity.won`.
+Salesforce has no signed webhooks. Changes reach us by polling SystemModstamp with an
+overlapping window (`change_feed`, salesforce_changes.py); an opportunity created or
+moved to Closed Won is the event `opportunity.won`.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping
+import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 
-from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
-from integrations.connectors.errors import ConnectorError, EventInvalid, WebhookRejected, parse_retry_after
+from integrations.connectors.base import (
+    CheckResult,
+    Connector,
+    FieldSpec,
+    NamedCheck,
+    ObjectSpec,
+    Page,
+    Token,
+    WriteResult,
+)
+from integrations.connectors.errors import ConnectorError, parse_retry_after
 from integrations.connectors.payloads import json_object
 from integrations.connectors.redaction import redact_text
+from integrations.connectors.salesforce_auth import (
+    DEFAULT_AUDIENCE,
+    DEPRECATED_GRANTS,
+    GRANTS,
+    JWT_GRANT,
+    client_credentials_problem,
+    jwt_assertion,
+)
+from integrations.connectors.salesforce_changes import ChangeBatch, polled_change, window_start
 from integrations.connectors.token_grant import request_token
-from integrations.connectors.webhooks import lower_headers, verify_standard_webhook
 
 API_VERSION = "v62.0"
-GRANTS = ("client_credentials", "password", "refresh_token")
 # The daily allocation is a rolling 24 hours: waiting an hour frees part of it. Too many
 # concurrent long (≥ 20 s) requests clear as soon as those requests finish.
 DAILY_LIMIT_RETRY_SECONDS = 3600.0
@@ -111,19 +127,25 @@ class SalesforceConnector(Connector):
     kind = "salesforce"
     label = "Salesforce"
     auth_fields = (
-        FieldSpec("client_secret", "secret", True, "Consumer secret"),
-        FieldSpec("password", "secret", label="Password + security token", help="Only for the password grant."),
+        FieldSpec("client_secret", "secret", label="Consumer secret",
+                  help="Client credentials, refresh-token and password grants."),
+        FieldSpec("private_key", "secret", label="JWT private key (PEM)",
+                  help="JWT bearer flow: the key of the certificate uploaded to the connected app."),
         FieldSpec("refresh_token", "secret", help="Only for the refresh-token grant."),
-        FieldSpec("webhook_secret", "secret", label="Change-event signing secret",
-                  help="Standard Webhooks secret of the org's change-event relay (CDC subscriber or Apex callout)."),
+        FieldSpec("password", "secret", label="Password + security token",
+                  help="Deprecated username-password grant only."),
     )  # fmt: skip
     config_fields = (
         FieldSpec("client_id", required=True, label="Consumer key"),
-        FieldSpec("grant_type", default="client_credentials", choices=GRANTS),
-        FieldSpec("username", help="Only for the password grant."),
-        FieldSpec("token_url", "url", help="Default: <base URL>/services/oauth2/token (login or My Domain host)."),
+        FieldSpec("grant_type", default="client_credentials", choices=GRANTS,
+                  help="client_credentials needs the My Domain URL as base URL; jwt_bearer signs with the private "
+                       "key; password is deprecated by Salesforce."),
+        FieldSpec("username", help="JWT bearer flow (the subject) and the deprecated password grant."),
+        FieldSpec("jwt_audience", "url", default=DEFAULT_AUDIENCE, label="JWT audience",
+                  help="https://login.salesforce.com, or https://test.salesforce.com for a sandbox org."),
+        FieldSpec("token_url", "url", help="Default: <base URL>/services/oauth2/token (your My Domain host)."),
         FieldSpec("api_version", default=API_VERSION),
-    )
+    )  # fmt: skip
     objects = OBJECTS
     test_path = "limits"
 
@@ -132,17 +154,40 @@ class SalesforceConnector(Connector):
         self.api_usage: tuple[int, int] | None = None  # (used, max) from the last answer
 
     # --- auth -----------------------------------------------------------------------
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> dict[str, str]:
+        grant = config.get("grant_type") or "client_credentials"
+        if grant not in GRANTS:
+            return {"grant_type": f"Choose one of {', '.join(GRANTS)}."}
+        problem = client_credentials_problem(str(config.get("token_url") or ""))
+        if grant == "client_credentials" and problem:
+            return {"token_url": problem}
+        if grant == "jwt_bearer" and not config.get("username"):
+            return {"username": "The JWT bearer flow needs the username of the integration user."}
+        return {}
+
+    def token_url(self) -> str:
+        return self.config.get("token_url") or f"{self.base_url}/services/oauth2/token"
+
     def fetch_token(self) -> Token:
         grant = self.config.get("grant_type") or "client_credentials"
-        form = {"grant_type": grant, "client_id": self.config.get("client_id", ""),
-                "client_secret": self.credentials.get("client_secret", "")}  # fmt: skip
-        if grant == "password":
+        client_id, token_url = self.config.get("client_id", ""), self.token_url()
+        form = {"grant_type": grant, "client_id": client_id, "client_secret": self.credentials.get("client_secret", "")}
+        if grant == "client_credentials":
+            if problem := client_credentials_problem(token_url):
+                raise ConnectorError(problem, kind="permanent", vendor_code="MY_DOMAIN_REQUIRED")
+        elif grant == "jwt_bearer":
+            assertion = jwt_assertion(self.credentials.get("private_key", ""), client_id=client_id,
+                                      username=self.config.get("username", ""),
+                                      audience=self.config.get("jwt_audience") or DEFAULT_AUDIENCE)  # fmt: skip
+            self.http.add_secret(assertion)
+            form = {"grant_type": JWT_GRANT, "assertion": assertion}
+        elif grant == "password":
             form.update(username=self.config.get("username", ""), password=self.credentials.get("password", ""))
         elif grant == "refresh_token":
             form["refresh_token"] = self.credentials.get("refresh_token", "")
-        elif grant != "client_credentials":
+        else:
             raise ConnectorError(f"Unsupported grant type {grant!r}.", kind="permanent")
-        token_url = self.config.get("token_url") or f"{self.base_url}/services/oauth2/token"
         token = request_token(self, token_url, form)
         self._allow_instance(token.extra.get("instance_url", ""))
         return token
@@ -292,24 +337,74 @@ class SalesforceConnector(Connector):
             remote_id = found.remote_id if found else None
         return WriteResult(remote_id, created, response.status_code, self.excerpt(response))
 
-    # --- change events ------------------------------------------------------------------
-    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> None:
-        """Change events relayed from the org, signed the Standard Webhooks way."""
-        secret = self.credentials.get("webhook_secret", "")
-        if not secret:
-            raise WebhookRejected("no change-event signing secret is configured for this connection")
-        verify_standard_webhook([secret], headers, body)
+    # --- change capture -----------------------------------------------------------------
+    def change_feed(self, since: str | None, object_name: str = "Opportunity") -> ChangeBatch:
+        """Every change since the watermark (less the overlap), as typed events with dedupe
+        keys, and the next watermark: the newest SystemModstamp read."""
+        spec = self.object_spec(object_name)
+        soql = f"SELECT {', '.join(spec.field_names())} FROM {object_name}"  # noqa: S608 (declared names only)
+        if since:
+            soql += f" WHERE SystemModstamp >= {soql_datetime(window_start(since, _instant).isoformat())}"
+        records = self.soql(soql + " ORDER BY SystemModstamp ASC")
+        stamps = [r["SystemModstamp"] for r in records if r.get("SystemModstamp")]
+        newest = max(stamps, key=_instant) if stamps else since
+        if since and newest and _instant(newest) < _instant(since):
+            newest = since  # the overlap only re-read older changes: the watermark never goes back
+        return ChangeBatch([polled_change(object_name, r) for r in records], newest)
 
-    def webhook_event(self, headers: Mapping[str, str], body: bytes) -> tuple[str, str, dict[str, Any]]:
-        """(type, dedupe id, payload) of a CDC-style event: the record's fields with its Id."""
-        event = json.loads(body or b"null")
-        header = event.get("ChangeEventHeader") if isinstance(event, dict) else None
-        if not isinstance(header, dict) or not header.get("recordIds"):
-            raise EventInvalid("body", "must be a change event with ChangeEventHeader.recordIds")
-        fields = {k: v for k, v in event.items() if k != "ChangeEventHeader"}
-        payload = {"Id": header["recordIds"][0], **fields, "ChangeEventHeader": header}
-        key = lower_headers(headers).get("webhook-id") or str(header.get("transactionKey") or "")
-        return _event_type(header, fields), key, payload
+    # --- the connection test ------------------------------------------------------------
+    def test(self) -> CheckResult:
+        """Token, API version and permissions, each said so an admin can act on it."""
+        started, checks = time.monotonic(), []
+        grant = self.config.get("grant_type") or "client_credentials"
+        try:
+            self.authenticate(refresh=True)
+        except ConnectorError as exc:
+            checks.append(NamedCheck("Token", False, f"No token ({grant}): {exc.message}"))
+            return CheckResult(False, _ms(started), exc.message, checks)
+        checks.append(NamedCheck("Token", True, f"Salesforce issued a token with the {grant} grant."))
+        if grant in DEPRECATED_GRANTS:  # works today, but the admin should move off it
+            checks.append(NamedCheck("Grant type", False, DEPRECATED_GRANTS[grant]))
+        checks.append(self._check_version())
+        checks += self._check_permissions()
+        failed = [c for c in checks if not c.ok and c.name != "Grant type"]
+        return CheckResult(not failed, _ms(started), failed[0].detail if failed else "OK", checks)
+
+    def _check_version(self) -> NamedCheck:
+        wanted = str(self.config.get("api_version") or API_VERSION).lstrip("v")
+        try:
+            offered = self.request("GET", self.data_url.rsplit("/", 1)[0]).json()
+        except ConnectorError as exc:
+            return NamedCheck("API version", False, f"Could not list the org's API versions: {exc.message}")
+        versions = [str(v.get("version")) for v in offered if isinstance(v, dict)] if isinstance(offered, list) else []
+        if wanted in versions:
+            newest = max(versions, key=float)
+            return NamedCheck("API version", True, f"The org serves API v{wanted} (newest: v{newest}).")
+        return NamedCheck("API version", False, f"The org does not serve API v{wanted}; pick one of "
+                          f"{', '.join('v' + v for v in versions[-3:]) or 'the versions it lists'}.")  # fmt: skip
+
+    def _check_permissions(self) -> list[NamedCheck]:
+        checks = []
+        try:
+            limits = self.request("GET", "limits").json().get("DailyApiRequests") or {}
+            checks.append(NamedCheck("API access", True, f"API enabled; {limits.get('Remaining', '?')} of "
+                                     f"{limits.get('Max', '?')} daily API requests left."))  # fmt: skip
+        except ConnectorError as exc:
+            detail = f"The integration user cannot call the REST API ({exc.message}); give it 'API Enabled'."
+            checks.append(NamedCheck("API access", False, detail))
+        for name in self.objects:
+            try:
+                describe = self.request("GET", f"sobjects/{name}").json().get("objectDescribe") or {}
+            except ConnectorError as exc:
+                checks.append(NamedCheck(f"{name} access", False, f"Cannot read {name}: {exc.message}"))
+                continue
+            can = [w for w, flag in (("create", "createable"), ("update", "updateable")) if describe.get(flag)]
+            ok = len(can) == 2
+            detail = f"Can read, {' and '.join(can) or 'but not create or update'} {name} records." if ok else (
+                f"The integration user cannot {'create' if 'create' not in can else 'update'} {name}: grant it in its "
+                "permission set.")  # fmt: skip
+            checks.append(NamedCheck(f"{name} access", ok, detail))
+        return checks
 
     def _raise_multiple(self, response: httpx.Response) -> None:
         if response.status_code == 300:
@@ -322,11 +417,8 @@ class SalesforceConnector(Connector):
             )
 
 
-def _event_type(header: dict[str, Any], fields: dict[str, Any]) -> str:
-    """`opportunity.won` when an opportunity's stage became Closed Won, else e.g. `account.update`."""
-    entity, change = str(header.get("entityName") or "record").lower(), str(header.get("changeType") or "").lower()
-    won = entity == "opportunity" and "StageName" in (header.get("changedFields") or [])
-    return "opportunity.won" if won and fields.get("StageName") == "Closed Won" else f"{entity}.{change or 'change'}"
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
 
 
 def _instant(stamp: str) -> datetime:

@@ -2,4 +2,5 @@
 
 PERIODIC = [
     ("triggers: resume paused polls", "integrations.triggers.tasks.resume_polls", 5),
+    ("triggers: change feeds", "integrations.triggers.tasks.poll_change_feeds", 60),
 ]

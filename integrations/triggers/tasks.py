@@ -4,7 +4,7 @@ the names stayed, so existing schedules and messages in flight keep working)."""
 
 from celery import shared_task
 
-from integrations.triggers import polls, schedules
+from integrations.triggers import feeds, polls, schedules
 
 
 @shared_task(name="integrations.flows.tasks.poll_flow", acks_late=True)
@@ -21,3 +21,9 @@ def start_scheduled_run(flow_id: int) -> None:
 def resume_polls() -> int:
     """Every few seconds (periodic.py): polls paused by a full backlog carry on."""
     return len(polls.resume_paused())
+
+
+@shared_task(name="integrations.triggers.tasks.poll_change_feeds")
+def poll_change_feeds() -> int:
+    """Every minute (periodic.py): event triggers on vendors without webhooks (feeds.py)."""
+    return feeds.poll_feeds()

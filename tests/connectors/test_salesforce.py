@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
-import httpx
 import pytest
 
 from integrations.connectors.errors import ConnectorError
@@ -13,11 +10,9 @@ from integrations.connectors.salesforce import (
     DAILY_LIMIT_RETRY_SECONDS,
     SalesforceConnector,
 )
-from integrations.events.models import Event
 from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
 from integrations.sandboxes.credentials import sandbox_credentials
-from integrations.sandboxes.framework import setting_for
 from integrations.sandboxes.models import SandboxFault, SandboxRequest
 from integrations.sandboxes.salesforce import VENDOR
 from integrations.sandboxes.salesforce.auth import DAILY_MAX, set_api_usage
@@ -39,8 +34,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def connector_for(origin: str, attempts: list | None = None, **overrides) -> SalesforceConnector:
     creds = sandbox_credentials(VENDOR)
     config = {"client_id": creds["client_id"], **overrides.pop("config", {})}
-    secrets = {"client_secret": creds["client_secret"], "password": creds["password"],
-               "webhook_secret": creds["webhook_secret"], **overrides}  # fmt: skip
+    secrets = {"client_secret": creds["client_secret"], "password": creds["password"], **overrides}
     connection = make_connection(VENDOR, f"{origin}/sandbox/{VENDOR}", config, secrets)
     return SalesforceConnector(connection, on_attempt=attempts.append if attempts is not None else None)
 
@@ -262,14 +256,15 @@ def test_malformed_requests_get_a_salesforce_4xx_never_a_500(salesforce, method,
     assert_malformed_is_4xx(salesforce, method, path, body)
 
 
-def test_demo_connection_works_out_of_the_box(sandbox_origin, settings):
-    settings.SWITCHBOARD_SANDBOX_WEBHOOKS_SYNC = True
+def test_demo_connection_works_out_of_the_box(sandbox_origin):
     conn = demo_connector(VENDOR, seed)
-    # The demo flow "opportunity won -> project" is triggered by this change event.
+    # The demo flow "opportunity won -> project" waits for this change, read by SOQL polling.
+    since = conn.read("Opportunity", store.records(VENDOR, "Opportunity").order_by("id").first().record_id)
     opp = store.records(VENDOR, "Opportunity").exclude(data__StageName="Closed Won").order_by("id").first()
     conn.update("Opportunity", opp.record_id, {"StageName": "Closed Won"})
-    won = Event.objects.get(source=VENDOR, type="opportunity.won")
-    assert won.payload["Id"] == opp.record_id and won.payload["Name"] == opp.data["Name"]
+    won = [c for c in conn.change_feed(since["SystemModstamp"]).changes if c.type == "opportunity.won"]
+    assert [c.payload["Id"] for c in won if c.payload["Id"] == opp.record_id] == [opp.record_id]
+    assert won[-1].payload["Name"] == opp.data["Name"]
 
 
 def test_dropped_answer_after_upsert_is_ambiguous_and_the_retry_updates(salesforce):
@@ -279,46 +274,3 @@ def test_dropped_answer_after_upsert_is_ambiguous_and_the_retry_updates(salesfor
     assert err.value.kind == "transient" and err.value.ambiguous
     retry = salesforce.upsert("Opportunity", "External_Id__c", "SB-DROP", opportunity(Amount=10))
     assert not retry.created and store.records(VENDOR, "Opportunity").filter(external_id="SB-DROP").count() == 1
-
-
-# --- change events -----------------------------------------------------------------------------
-@pytest.fixture
-def change_events(salesforce, sandbox_origin, settings):
-    settings.SWITCHBOARD_SANDBOX_WEBHOOKS_SYNC = True
-    cfg = setting_for(VENDOR)
-    cfg.webhook_target = f"{sandbox_origin}/hooks/{salesforce.connection.name}/"
-    cfg.save()
-    return cfg.webhook_target
-
-
-def test_opportunity_won_arrives_as_a_signed_change_event(salesforce, change_events):
-    source = salesforce.connection.name
-    created = salesforce.create("Opportunity", opportunity(Name="Initech - PMO Setup", Amount=300000))
-    assert Event.objects.get(source=source).type == "opportunity.create"
-    salesforce.update("Opportunity", created.remote_id, {"StageName": "Closed Won"})
-    won = Event.objects.get(source=source, type="opportunity.won")
-    assert won.payload["Id"] == created.remote_id and won.payload["Name"] == "Initech - PMO Setup"
-    assert won.payload["Amount"] == 300000 and won.payload["ChangeEventHeader"]["changedFields"] == [
-        "IsClosed", "IsWon", "StageName"]  # fmt: skip
-    salesforce.update("Opportunity", created.remote_id, {"StageName": "Closed Won"})  # no change, no event
-    assert Event.objects.filter(source=source).count() == 2
-
-
-def test_forged_or_stale_change_events_are_rejected(salesforce, change_events):
-    from integrations.connectors.webhooks import standard_signature
-
-    secret = sandbox_credentials(VENDOR)["webhook_secret"]
-    body = b'{"ChangeEventHeader":{"entityName":"Opportunity","changeType":"UPDATE","recordIds":["006x"]}}'
-    now = str(int(time.time()))
-
-    def post(msg_id: str, stamp: str, signing_secret: str, content: bytes = body) -> int:
-        headers = {"webhook-id": msg_id, "webhook-timestamp": stamp,
-                   "webhook-signature": standard_signature(signing_secret, msg_id, stamp, body)}  # fmt: skip
-        return httpx.post(change_events, content=content, headers=headers).status_code
-
-    assert post("msg_1", now, "whsec_" + "A" * 32) == 401
-    assert post("msg_1", str(int(time.time()) - 600), secret) == 401
-    assert post("msg_1", now, secret, body.replace(b"006x", b"006y")) == 401
-    assert not Event.objects.exists()
-    assert post("msg_1", now, secret) == 202
-    assert Event.objects.get().type == "opportunity.update"

@@ -1,5 +1,5 @@
 """The demo flow against the sandboxes over real HTTP: a won opportunity created in the
-Salesforce sandbox → its signed change event posted by the sandbox to /hooks/salesforce/ →
+Salesforce sandbox → read by the connection's change feed (SOQL on SystemModstamp) →
 the opportunity read back → a Kantata workspace upserted in the Kantata sandbox through the
 ledger → the run succeeds."""
 
@@ -16,7 +16,8 @@ from integrations.events.models import Event
 from integrations.flows.demo import seed
 from integrations.runs.models import Run
 from integrations.runs.services import execute_run
-from tests.connectors.contract import use_sandboxes, wait_for
+from integrations.triggers.feeds import poll_feeds
+from tests.connectors.contract import use_sandboxes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,7 +36,7 @@ def test_a_won_opportunity_becomes_a_kantata_workspace(sandboxes, django_capture
     salesforce = get_connector(Connection.objects.get(name="salesforce"))
     fields = {"Name": "Acme data platform", "StageName": "Closed Won", "CloseDate": "2026-03-01", "Amount": 120000}
     opportunity_id = salesforce.create("Opportunity", fields).remote_id
-    assert wait_for(lambda: Run.objects.exists())  # the sandbox's change event came in by webhook
+    assert poll_feeds() == 1 and Run.objects.exists()  # Salesforce sends no webhooks: the feed polls
     event = Event.objects.get()
     assert (event.source, event.type, event.payload["Id"]) == ("salesforce", "opportunity.won", opportunity_id)
     run = execute_run(Run.objects.get().pk)

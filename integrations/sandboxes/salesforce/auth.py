@@ -1,7 +1,15 @@
-"""Salesforce auth and limits for the sandbox: the OAuth token endpoint (client
-credentials, username-password, refresh token) with Salesforce's error bodies, the
-session check (401 INVALID_SESSION_ID), the daily API allocation behind
-`Sforce-Limit-Info` and `/limits`, and 403 REQUEST_LIMIT_EXCEEDED when it runs out."""
+"""Salesforce auth and limits for the sandbox: the OAuth token endpoint with Salesforce's
+error bodies, the session check (401 INVALID_SESSION_ID), the daily API allocation behind
+`Sforce-Limit-Info` and `/limits`, and 403 REQUEST_LIMIT_EXCEEDED when it runs out.
+
+Two token hosts, as in Salesforce: `/sandbox/salesforce/services/oauth2/token` is the
+org's My Domain host, `/sandbox/salesforce/login/services/oauth2/token` plays
+login.salesforce.com, which refuses the client credentials grant
+(https://help.salesforce.com/s/articleView?id=000886201&language=en_US&type=1). The JWT
+bearer grant checks the RS256 signature against the connected app's certificate (a key pair
+the sandbox keeps; `jwt_private_key_pem()` hands tests and demos its private half), iss,
+sub, aud and an exp at most 3 minutes ahead
+(https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_jwt_flow.htm&type=5)."""
 
 from __future__ import annotations
 
@@ -18,7 +26,7 @@ from integrations.sandboxes import bearer
 from integrations.sandboxes.credentials import sandbox_credentials
 from integrations.sandboxes.framework import VendorHooks
 from integrations.sandboxes.models import SandboxRecord
-from integrations.sandboxes.salesforce import VENDOR
+from integrations.sandboxes.salesforce import VENDOR, jwt_grant
 
 DAILY_MAX = 100_000
 SESSION_SECONDS = 7200  # Salesforce's default session timeout; the token answer does not say so
@@ -69,15 +77,26 @@ def set_api_usage(used: int) -> None:
 
 
 # --- the token endpoint ---------------------------------------------------------------------------
-def issue_token(request: HttpRequest) -> HttpResponse:
-    form, creds = request.POST, sandbox_credentials(VENDOR)
-    grant = form.get("grant_type", "")
-    if grant not in ("client_credentials", "password", "refresh_token"):
-        return _oauth_error("unsupported_grant_type", "grant type not supported")
+GRANTS = ("client_credentials", "password", "refresh_token", jwt_grant.GRANT)
+
+
+def _client_problem(form, creds) -> JsonResponse | None:
     if form.get("client_id") != creds["client_id"]:
         return _oauth_error("invalid_client_id", "client identifier invalid")
     if not hmac.compare_digest(form.get("client_secret", "").encode(), creds["client_secret"].encode()):
         return _oauth_error("invalid_client", "invalid client credentials")
+    return None
+
+
+def _grant_problem(request: HttpRequest, grant: str, *, login_host: bool) -> JsonResponse | None:
+    form, creds = request.POST, sandbox_credentials(VENDOR)
+    if grant == jwt_grant.GRANT:
+        problem = jwt_grant.check(form.get("assertion", ""), creds, audiences=jwt_grant.audiences(request))
+        return _oauth_error(*problem) if problem else None
+    if grant == "client_credentials" and login_host:  # only the org's My Domain host takes it
+        return _oauth_error("invalid_grant", "request not supported on this domain")
+    if problem := _client_problem(form, creds):
+        return problem
     if grant == "password" and not (
         form.get("username") == creds["username"]
         and hmac.compare_digest(form.get("password", "").encode(), creds["password"].encode())
@@ -87,6 +106,16 @@ def issue_token(request: HttpRequest) -> HttpResponse:
         form.get("refresh_token", "").encode(), creds["refresh_token"].encode()
     ):
         return _oauth_error("invalid_grant", "expired access/refresh token")
+    return None
+
+
+def issue_token(request: HttpRequest, *, login_host: bool = False) -> HttpResponse:
+    form, creds = request.POST, sandbox_credentials(VENDOR)
+    grant = form.get("grant_type", "")
+    if grant not in GRANTS:
+        return _oauth_error("unsupported_grant_type", "grant type not supported")
+    if problem := _grant_problem(request, grant, login_host=login_host):
+        return problem
     token, _ = bearer.issue(VENDOR, USER_ID, SESSION_SECONDS)
     instance = request.build_absolute_uri(f"/sandbox/{VENDOR}").rstrip("/")
     identity = f"{instance}/id/{ORG_ID}/{USER_ID}"

@@ -83,17 +83,3 @@ def add_opportunities(count: int) -> int:
     store.bulk_load(VENDOR, "Opportunity", rows)
     records.set_sequence("Opportunity", start + count)
     return count
-
-
-def demo_connection(base_url: str) -> dict:
-    """seed_demo hook: point the sandbox's change events at the demo connection's intake
-    (/hooks/salesforce/) unless a target is already set."""
-    from django.conf import settings
-
-    from integrations.sandboxes.framework import setting_for
-
-    cfg = setting_for(VENDOR)
-    if not cfg.webhook_target:
-        cfg.webhook_target = f"{settings.SWITCHBOARD_SANDBOX_ORIGIN.rstrip('/')}/hooks/{VENDOR}/"
-        cfg.save(update_fields=["webhook_target"])
-    return {}

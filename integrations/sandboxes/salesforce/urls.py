@@ -11,6 +11,8 @@ NAME = r"[A-Za-z][A-Za-z0-9_]*"
 
 urlpatterns = [
     path("services/oauth2/token", views.token, name="salesforce-token"),
+    path("login/services/oauth2/token", views.login_token, name="salesforce-login-token"),
+    re_path(r"^services/data/?$", views.versions, name="salesforce-versions"),
     re_path(DATA + r"limits/?$", views.limits, name="salesforce-limits"),
     re_path(DATA + r"query/?$", views.query, name="salesforce-query"),
     re_path(DATA + r"query/(?P<locator>01g[A-Za-z0-9]+)-(?P<offset>\d+)$", views.query_more,

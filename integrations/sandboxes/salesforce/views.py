@@ -1,5 +1,7 @@
-"""Salesforce REST API views: OAuth token, SOQL query with nextRecordsUrl, sObject
-create / read / update / delete, upsert by External ID, changed ids, limits."""
+"""Salesforce REST API views: OAuth token (My Domain host and generic login host), API
+versions, SOQL query with nextRecordsUrl, sObject create / read / update / delete, upsert by
+External ID, changed ids, limits. No change events leave the sandbox: Salesforce has no
+signed webhooks, so changes are read by SOQL on SystemModstamp."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
 from integrations.sandboxes.framework import sandbox_endpoint
-from integrations.sandboxes.salesforce import DATA_PREFIX, VENDOR, events, ids, records, schema, soql
+from integrations.sandboxes.salesforce import API_VERSION, DATA_PREFIX, VENDOR, ids, records, schema, soql
 from integrations.sandboxes.salesforce.auth import DAILY_MAX, HOOKS, api_usage, issue_token, sf_error
 from integrations.sandboxes.salesforce.schema import SObject, SObjectError
 
@@ -73,26 +75,37 @@ def _create(sobject: SObject, body: object) -> HttpResponse:
             row = records.new_record(sobject, values)
     except IntegrityError:
         raise _duplicate(sobject, values.get(sobject.unique_external_id)) from None
-    events.send(events.change_event(sobject.name, None, row.data))
     return JsonResponse({"id": row.record_id, "success": True, "errors": []}, status=201)
 
 
 def _update(sobject: SObject, row, body: object) -> None:
     values = schema.derive(sobject, schema.clean(sobject, body, creating=False))
     _check_references(values)
-    before = dict(row.data)
     try:
         with transaction.atomic():
             records.change(sobject, row, values)
     except IntegrityError:
         raise _duplicate(sobject, values.get(sobject.unique_external_id)) from None
-    events.send(events.change_event(sobject.name, before, row.data))
 
 
 # --- auth and org ----------------------------------------------------------------------------
 @bearer.token_endpoint  # the vendor's OAuth service: outside the data API's faults and rate limit
 def token(request: HttpRequest) -> HttpResponse:
     return issue_token(request)
+
+
+@bearer.token_endpoint
+def login_token(request: HttpRequest) -> HttpResponse:
+    """login.salesforce.com's token endpoint: every grant but client credentials."""
+    return issue_token(request, login_host=True)
+
+
+@sandbox_endpoint(HOOKS, auth=False)  # GET /services/data/ needs no session in Salesforce
+def versions(request: HttpRequest) -> HttpResponse:
+    """The API versions the org serves (label, url, version), oldest first."""
+    served = [("Winter '24", "v59.0"), ("Spring '24", "v60.0"), ("Summer '24", "v61.0"), ("Winter '25", API_VERSION)]
+    return JsonResponse([{"label": label, "url": f"/services/data/{v}", "version": v.lstrip("v")}
+                         for label, v in served], safe=False)  # fmt: skip
 
 
 @sandbox_endpoint(HOOKS)
