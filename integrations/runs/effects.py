@@ -8,10 +8,16 @@ from integrations.approvals.services import open_task
 from integrations.connections.models import Connection
 from integrations.connectors.errors import ConnectorError
 from integrations.connectors.registry import get_connector
+from integrations.crosswalk.enforcement import hold_back_non_owner_changes
 from integrations.crosswalk.services import canonical_id
 from integrations.deliveries import services as ledger
 from integrations.flows.engine_api import PENDING, ApprovalDecision, DeliveryResult, EffectError, step_id_of
 from integrations.runs.batch.collect import add_to_batch
+
+
+def connection_kind(name: str) -> str:
+    connection = Connection.objects.filter(name=name).only("kind").first()
+    return connection.kind if connection else ""
 
 
 def connection_named(name: str) -> Connection:
@@ -53,6 +59,11 @@ class RuntimeEffects:
         return canonical_id(object, system, external_id)
 
     def deliver(self, step, request):
+        # System-of-record ownership: fields the flow's source does not own are held back
+        # (one conflict exception); None = nothing left to write.
+        request = hold_back_non_owner_changes(self.run, step_id_of(step), request, kind_of=connection_kind)
+        if request is None:
+            return DeliveryResult(status="succeeded", remote_id=None)
         try:
             delivery = ledger.request_delivery(
                 run=self.run,

@@ -1,0 +1,51 @@
+"""Crosswalk links made by deliveries: when a create or upsert of a flow that declares
+`canonical` (or a step `link`) succeeds, the id the target returned is linked to the
+canonical identity of the source record (docs/FLOW_DEFINITION.md).
+
+The source record's identity is its crosswalk link in the flow's source connection; a
+source record seen for the first time gets one (first-contact matching, on the run's
+canonical record when the flow mapped one)."""
+
+from integrations.crosswalk import declaration
+from integrations.crosswalk.matching import first_contact
+from integrations.crosswalk.models import LinkSource
+from integrations.crosswalk.services import link
+from integrations.deliveries.models import Delivery
+
+LINKING_ACTIONS = ("create", "upsert")
+
+
+def on_delivery_finished(delivery_id: int, **_) -> None:
+    """deliveries/hooks.py, after the commit that ended the delivery."""
+    delivery = Delivery.objects.select_related("run__flow_version", "run__event", "connection").get(pk=delivery_id)
+    if str(delivery.state).upper() != "SUCCEEDED" or not delivery.remote_id or delivery.run is None:
+        return
+    if delivery.action not in LINKING_ACTIONS:
+        return
+    link_delivery(delivery)
+
+
+def link_delivery(delivery) -> str | None:
+    """Link the delivery's remote id; the canonical id, or None when nothing is declared."""
+    run = delivery.run
+    definition = run.flow_version.definition
+    target = declaration.link_of(definition, delivery.step_id)
+    decl = declaration.declared(definition)
+    if target is None or decl is None:
+        return None
+    object, path = target
+    source_id = declaration.value_at(path, run.record)
+    if not source_id:
+        return None
+    canonical = first_contact(object, decl.source, source_id, canonical_record(run), run_id=run.pk).canonical_id
+    made = link(object, delivery.connection.name, delivery.remote_id, canonical, source=LinkSource.DELIVERY,
+                run_id=run.pk)  # fmt: skip
+    return made.canonical_id
+
+
+def canonical_record(run) -> dict:
+    """The attributes first-contact matching reads (employee_number, email, tax_id, name…):
+    the run's record as the flow left it when it is a mapping, else its input."""
+    output = run.output if isinstance(run.output, dict) else {}
+    record = output.get("record")
+    return record if isinstance(record, dict) else (run.record if isinstance(run.record, dict) else {})

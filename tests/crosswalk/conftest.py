@@ -1,0 +1,1 @@
+from tests.runtime.conftest import doorbells  # noqa: F401  (the runtime's recorded doorbells)
