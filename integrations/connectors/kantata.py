@@ -7,6 +7,14 @@ lists page with `page`/`per_page` (at most 200); polls filter `updated_after` or
 `updated_at`. Kantata has no idempotency keys and no upsert, so `upsert` looks the record
 up through an external reference first and creates the record with its reference nested
 (`external_references_attributes`) in the same request. Throttling is a bare 429.
+
+Look-ups use the subject index's `external_reference_service_name / _service_model /
+_service_model_ref` filters with `include=external_references`, and a record counts only
+if one of its references carries all three values: a filter Kantata ignores (Rails drops
+unknown parameters) would otherwise hand back unrelated records, and rows[0] would be
+updated by mistake. `approved` on a time entry is read only (set by an approved timesheet)
+and its index filter ignores the value given, always selecting approved entries
+(https://developer.kantata.com/kantata/specification/time-entries/get-time-entries).
 """
 
 from __future__ import annotations
@@ -39,7 +47,8 @@ OBJECTS = {
         FieldSpec("workspace_id", required=True), FieldSpec("user_id"), FieldSpec("story_id"),
         FieldSpec("date_performed", "date", required=True), FieldSpec("time_in_minutes", "integer", required=True),
         FieldSpec("billable", "boolean"), FieldSpec("notes"), FieldSpec("rate_in_cents", "integer"),
-        FieldSpec("approved", "boolean"), FieldSpec("is_invoiced", "boolean"), *_STAMPS,
+        FieldSpec("approved", "boolean", help="Read only: set when the timesheet is approved."),
+        FieldSpec("is_invoiced", "boolean"), *_STAMPS,
     ), external_id_fields=("timesheet",)),
     "stories": ObjectSpec("stories", "Stories (tasks, milestones)", (
         FieldSpec("workspace_id", required=True), FieldSpec("title", required=True),
@@ -72,6 +81,8 @@ SINGULAR = {
     "users": "user", "external_references": "external_reference", "expenses": "expense", "invoices": "invoice",
 }  # fmt: skip
 SUBJECT_TYPES = {"workspaces": "Workspace", "time_entries": "TimeEntry", "stories": "Story", "expenses": "Expense"}
+# Attributes Kantata sets itself: a write naming them is refused here rather than silently ignored there.
+READ_ONLY = {"time_entries": ("approved", "is_invoiced", "invoice_id")}
 
 
 class KantataConnector(Connector):
@@ -141,6 +152,10 @@ class KantataConnector(Connector):
     def query(self, object_name: str, *, since: str | None = None, cursor: str | None = None,
               page_size: int | None = None, filters: dict[str, Any] | None = None) -> Page:  # fmt: skip
         page = int(cursor or 1)
+        if object_name == "time_entries" and str((filters or {}).get("approved", "true")).lower() in ("false", "0"):
+            raise ConnectorError("Kantata's approved filter only selects approved time entries (the value given is "
+                                 "ignored); to find unapproved ones, read all and keep those with approved false.",
+                                 kind="permanent", vendor_code="UNSUPPORTED_FILTER")  # fmt: skip
         params = {"page": page, "per_page": min(page_size or MAX_PER_PAGE, MAX_PER_PAGE), **(filters or {})}
         if since:
             params.update(updated_after=_second_before(since), order="updated_at:asc")
@@ -150,7 +165,16 @@ class KantataConnector(Connector):
         more = page < int((body.get("meta") or {}).get("page_count") or 1)
         return Page(records, str(page + 1) if more else None, max(stamps) if stamps else since)
 
+    def _writable(self, object_name: str, record: dict[str, Any]) -> dict[str, Any]:
+        named = [k for k in READ_ONLY.get(object_name, ()) if k in record]
+        if named:
+            raise ConnectorError(f"{', '.join(named)}: read only in Kantata {object_name} (time is approved through "
+                                 "timesheet submissions, invoiced through invoices).", kind="permanent",
+                                 vendor_code="READ_ONLY")  # fmt: skip
+        return record
+
     def create(self, object_name: str, record: dict[str, Any], *, idempotency_key: str | None = None) -> WriteResult:
+        record = self._writable(object_name, record)
         response = self.request("POST", self._path(object_name), json={SINGULAR[object_name]: record})
         created = self.unwrap(response.json())
         return WriteResult(str(created[0]["id"]) if created else None, True, response.status_code,
@@ -158,7 +182,7 @@ class KantataConnector(Connector):
 
     def update(self, object_name: str, remote_id: str, record: dict[str, Any]) -> WriteResult:
         path = self._path(object_name, f"/{quote(remote_id, safe='')}")
-        response = self.request("PUT", path, json={SINGULAR[object_name]: record})
+        response = self.request("PUT", path, json={SINGULAR[object_name]: self._writable(object_name, record)})
         return WriteResult(remote_id, False, response.status_code, self.excerpt(response))
 
     def _reference(self, object_name: str, model: str, ref: str) -> dict[str, Any]:
@@ -168,13 +192,22 @@ class KantataConnector(Connector):
                 "service_model": model, "service_model_ref": str(ref)}  # fmt: skip
 
     def find_by_external_ref(self, object_name: str, external_id_field: str, external_id: str) -> WriteResult | None:
-        """The record linked to (service, model = external_id_field, ref = external_id)."""
-        params = self._reference(object_name, external_id_field, external_id)
-        body = self.request("GET", self._path("external_references"), params=params).json()
-        refs = self.unwrap(body)
-        if not refs:
-            return None
-        return WriteResult(str(refs[0]["subject_id"]), False, 200, "")
+        """The one record carrying the reference (service, model = external_id_field, ref =
+        external_id), verified on the reference itself; several is an error, never a guess."""
+        wanted = self._reference(object_name, external_id_field, external_id)
+        params = {f"external_reference_{k}": v for k, v in wanted.items() if k != "subject_type"}
+        body = self.request("GET", self._path(object_name), params={**params, "include": "external_references"}).json()
+        references = body.get("external_references") or {}
+        matches = [
+            record for record in self.unwrap(body)
+            if any(_carries(references.get(str(i)), wanted) for i in record.get("external_reference_ids") or [])
+        ]  # fmt: skip
+        if len(matches) > 1:
+            ids = ", ".join(str(r.get("id")) for r in matches[:5])
+            raise ConnectorError(f"Several Kantata {object_name} carry the reference {external_id_field}="
+                                 f"{external_id} ({ids}); none was updated.", kind="permanent",
+                                 vendor_code="AMBIGUOUS_REFERENCE")  # fmt: skip
+        return WriteResult(str(matches[0]["id"]), False, 200, "") if matches else None
 
     def upsert(self, object_name: str, external_id_field: str, external_id: str, record: dict[str, Any], *,
                idempotency_key: str | None = None) -> WriteResult:  # fmt: skip
@@ -187,6 +220,11 @@ class KantataConnector(Connector):
         reference = self._reference(object_name, external_id_field, external_id)
         reference.pop("subject_type")
         return self.create(object_name, {**record, "external_references_attributes": [reference]})
+
+
+def _carries(reference: Any, wanted: dict[str, str]) -> bool:
+    """Does this external reference hold every wanted value (subject type, service, model, ref)?"""
+    return isinstance(reference, dict) and all(str(reference.get(k)) == str(v) for k, v in wanted.items())
 
 
 def _second_before(stamp: str) -> str:

@@ -16,6 +16,7 @@ from integrations.events.models import Event
 from integrations.flows.demo import seed
 from integrations.runs.models import Run
 from integrations.runs.services import execute_run
+from integrations.sandboxes.kantata.approvals import approve
 from integrations.triggers.feeds import poll_feeds
 from tests.connectors.contract import use_sandboxes
 
@@ -72,8 +73,10 @@ def test_approved_time_is_polled_from_kantata_and_billed_in_netsuite_once(
     link("worker", "kantata", user_id, canonical="W-0042")
     for minutes, approved in ((90, True), (30, False)):
         entry = {"workspace_id": workspace, "user_id": user_id, "date_performed": "2026-03-02",
-                 "time_in_minutes": minutes, "billable": True, "approved": approved, "notes": "workshop"}  # fmt: skip
-        kantata.create("time_entries", entry)
+                 "time_in_minutes": minutes, "billable": True, "notes": "workshop"}  # fmt: skip
+        created = kantata.create("time_entries", entry).remote_id
+        if approved:  # approval is the timesheet's, not a writable attribute
+            approve([created])
     flow = Flow.objects.get(key="approved-time-to-netsuite")
     assert poll(flow.pk) >= 2
     runs = [execute_run(r.pk) for r in Run.objects.filter(flow_version__flow=flow).order_by("id")]

@@ -108,6 +108,8 @@ def filtered(resource: Resource, params) -> QuerySet[SandboxRecord]:
             qs = qs.filter(**{f"data__{name}": value})
         elif how == "bool":
             qs = qs.filter(**{f"data__{name}": _bool(name, value)})
+        elif how == "approved":  # "always processed as true; the actual value you provide is ignored"
+            qs = qs.filter(data__approved=True)
         elif how == "uninvoiced" and _bool(name, value):
             qs = qs.filter(data__is_invoiced=False)
         elif how == "email":
@@ -119,11 +121,41 @@ def filtered(resource: Resource, params) -> QuerySet[SandboxRecord]:
             if not (start and end):
                 raise Invalid(name, f"{name} must look like 2025-04-01:2025-04-30", 400, "system")
             qs = qs.filter(data__date_performed__gte=start, data__date_performed__lte=end)
+    qs = _by_external_reference(resource, qs, params)
     if params.get("only"):
         qs = qs.filter(record_id__in=[i.strip() for i in params["only"].split(",") if i.strip()])
     if params.get("search"):
         qs = qs.filter(data__title__icontains=params["search"])
     return _ordered(qs, params.get("order", ""))
+
+
+REFERENCE_FILTERS = ("service_name", "service_model", "service_model_ref", "external_status", "external_message")
+
+
+def _by_external_reference(resource: Resource, qs: QuerySet, params) -> QuerySet:
+    """`external_reference_<attribute>=value` on a subject's index: records that carry a
+    reference with that attribute. Each filter is matched on its own — whether Kantata asks
+    one reference to satisfy all of them is not documented, so the sandbox takes the looser
+    reading and a caller must check the reference it gets back."""
+    wanted = {a: params[f"external_reference_{a}"] for a in REFERENCE_FILTERS if params.get(f"external_reference_{a}")}
+    if not wanted or resource.key == "external_references":
+        return qs
+    refs = store.records(VENDOR, "external_references").filter(data__subject_type=resource.subject_type)
+    for attribute, value in wanted.items():
+        subjects = refs.filter(**{f"data__{attribute}": value}).values_list("data__subject_id", flat=True)
+        qs = qs.filter(record_id__in=[str(s) for s in subjects])
+    return qs
+
+
+def references_of(rows: list[SandboxRecord], subject_type: str) -> dict[str, list[SandboxRecord]]:
+    """The external references of each row, by the row's id (for `include=external_references`)."""
+    ids = [r.record_id for r in rows]
+    found: dict[str, list[SandboxRecord]] = {i: [] for i in ids}
+    refs = store.records(VENDOR, "external_references").filter(data__subject_type=subject_type,
+                                                               data__subject_id__in=ids)  # fmt: skip
+    for ref in refs.order_by("id"):
+        found[str(ref.data["subject_id"])].append(ref)
+    return found
 
 
 def _timestamp(name: str, value: str) -> str:
@@ -174,10 +206,17 @@ def envelope(key: str, rows: list[SandboxRecord], meta: dict | None = None, incl
     return body
 
 
-def side_load(rows: list[SandboxRecord], include: str) -> dict:
-    """`include=workspace,user,story`: the referenced records under their own keys."""
+def side_load(rows: list[SandboxRecord], include: str, subject_type: str = "") -> dict:
+    """`include=workspace,user,story`: the referenced records under their own keys;
+    `include=external_references`: each row's references, listed on it as external_reference_ids."""
     loaded: dict[str, dict] = {}
     for name in (n.strip() for n in include.split(",") if n.strip()):
+        if name == "external_references" and subject_type:
+            refs = references_of(rows, subject_type)
+            for row in rows:
+                row.data = {**row.data, "external_reference_ids": [r.record_id for r in refs[row.record_id]]}
+            loaded["external_references"] = {r.record_id: r.data for found in refs.values() for r in found}
+            continue
         key = {"workspace": "workspaces", "user": "users", "story": "stories"}.get(name)
         if key is None:
             raise Invalid("include", f"{name} is not an includable association", 400, "system")

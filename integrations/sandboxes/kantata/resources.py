@@ -31,11 +31,12 @@ RESOURCES = {
                  filters={"updated_after": "after", "archived": "bool"}),
         Resource("users", "user", "User", (), creatable=False,
                  filters={"updated_after": "after", "by_email_address": "email"}),
+        # `approved` is read only (set by an approved timesheet) and its filter ignores the value.
         Resource("time_entries", "time_entry", "TimeEntry",
                  ("workspace_id", "user_id", "story_id", "date_performed", "time_in_minutes", "billable", "notes",
-                  "rate_in_cents", "approved", "role_id"),
+                  "rate_in_cents", "role_id"),
                  required=("workspace_id", "date_performed", "time_in_minutes"),
-                 filters={"workspace_id": "eq", "user_id": "eq", "updated_after": "after", "approved": "bool",
+                 filters={"workspace_id": "eq", "user_id": "eq", "updated_after": "after", "approved": "approved",
                           "billable": "bool", "uninvoiced": "uninvoiced", "date_performed_between": "between"}),
         Resource("stories", "story", "Story",
                  ("workspace_id", "title", "story_type", "state", "start_date", "due_date", "assignee_ids",
@@ -54,12 +55,14 @@ RESOURCES = {
                           "uninvoiced": "uninvoiced"}),
         Resource("invoices", "invoice", "Invoice", (), creatable=False,
                  filters={"updated_after": "after", "paid": "bool", "status": "eq"}),
+        # The index needs subject_type; filters on service_name / service_model / service_model_ref are not
+        # among those we could confirm for it, so they are ignored here (Rails ignores unknown parameters):
+        # look-ups go through the subject's index and its external_reference_* filters.
         Resource("external_references", "external_reference", "ExternalReference",
                  ("subject_type", "subject_id", "service_name", "service_model", "service_model_ref", "status",
                   "external_link", "external_message"),
                  required=("subject_type", "subject_id", "service_name", "service_model", "service_model_ref"),
-                 filters={"subject_type": "eq", "subject_id": "eq", "service_name": "eq", "service_model": "eq",
-                          "service_model_ref": "eq"}),
+                 filters={"subject_type": "eq", "external_message": "eq"}),
     )
 }  # fmt: skip
 SUBJECTS = {r.subject_type: r for r in RESOURCES.values()}
@@ -115,7 +118,7 @@ def _value(name: str, value: object) -> object:
         if number < 0:
             raise Invalid(name, f"{_human(name)} must be greater than or equal to 0")
         return number
-    if name in ("budgeted", "billable", "approved", "archived", "is_team_lead"):
+    if name in ("budgeted", "billable", "archived", "is_team_lead"):
         return value if isinstance(value, bool) else str(value).lower() in ("true", "1")
     if name == "price":
         try:

@@ -98,8 +98,10 @@ def token(request: HttpRequest) -> HttpResponse:
 def collection(request: HttpRequest, key: str) -> HttpResponse:
     resource = _resource(key)
     if request.method == "GET":
+        if resource.key == "external_references" and not request.GET.get("subject_type"):
+            raise Invalid("subject_type", "subject_type is required", 400, "system")
         rows, meta = records.paged(records.filtered(resource, request.GET), request.GET)
-        included = records.side_load(rows, request.GET.get("include", ""))
+        included = records.side_load(rows, request.GET.get("include", ""), resource.subject_type)
         return JsonResponse(records.envelope(resource.key, rows, meta, included))
     if request.method != "POST" or not resource.creatable:
         raise Invalid(None, f"{request.method} is not supported for {resource.key}", 405, "system")
@@ -137,7 +139,7 @@ def item(request: HttpRequest, key: str, record_id: str) -> HttpResponse:
         raise Invalid(None, f"The requested {resource.singular.replace('_', ' ')} could not be found", 404,
                       "not_found")  # fmt: skip
     if request.method == "GET":
-        included = records.side_load([row], request.GET.get("include", ""))
+        included = records.side_load([row], request.GET.get("include", ""), resource.subject_type)
         return JsonResponse(records.envelope(resource.key, [row], None, included))
     if request.method == "PUT":
         if not resource.creatable:
