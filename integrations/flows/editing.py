@@ -157,3 +157,19 @@ def set_settings(flow: Flow, user, *, base_hash: str | None = None, **settings):
         return diff
 
     return _edit(flow, user, "flow.settings.update", change, base_hash)
+
+
+def restore_version(flow: Flow, user, number: int, *, base_hash: str | None = None):
+    """Make a published version's definition the draft again: history is never rewritten,
+    the restored definition is published later as a new version number."""
+    version = flow.versions.filter(state="published", number=number).first()
+    if version is None:
+        raise EditError("version", f"flow {flow.key} has no published version {number}")
+
+    def change(definition):
+        before = copy.deepcopy(definition)
+        definition.clear()
+        definition.update(copy.deepcopy(version.definition))
+        return {"restored_from": [None, number], "definition": [before, version.definition]}
+
+    return _edit(flow, user, "flow.version.restore", change, base_hash)

@@ -95,3 +95,38 @@ class Watermark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.flow.key}:{self.connection.name}:{self.object}@{self.position}"
+
+
+class PublishRequest(models.Model):
+    """Four-eyes publish: a draft that delivers to an ERP waits here until a second person with
+    publish rights approves it. The request pins the draft's content hash, so approving publishes
+    exactly what was asked for; a draft edited since then must be requested again."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for a second person"
+        APPROVED = "approved", "Approved and published"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="publish_requests")
+    content_hash = models.CharField(max_length=64)
+    notes = models.TextField()
+    override_reason = models.TextField(blank=True, help_text="Why failing regression samples were overridden.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    version = models.ForeignKey(FlowVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["flow"], condition=Q(state="pending"), name="one_pending_publish_request")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flow.key} publish request #{self.pk}"
