@@ -17,3 +17,7 @@ def register(kind: str) -> Callable[[PanelView], PanelView]:
         return view
 
     return add
+
+
+# The panels register themselves on import (after `register` exists).
+from studio.ui.flows.panels import approve, map, route  # noqa: E402, F401
