@@ -7,13 +7,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from integrations.connectors import netsuite_tba
 from integrations.connectors.errors import ConnectorError
 from integrations.connectors.netsuite import NetSuiteConnector
 from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
 from integrations.sandboxes.credentials import sandbox_credentials
 from integrations.sandboxes.models import SandboxFault, SandboxRecord, SandboxRequest
-from integrations.sandboxes.netsuite import VENDOR, keys
+from integrations.sandboxes.netsuite import VENDOR, account, keys
 from integrations.sandboxes.netsuite.seed import seed
 from tests.connectors.contract import make_connection
 from tests.connectors.shapes import assert_transient, assert_upserted_once, limit_sandbox, refusal
@@ -21,11 +22,12 @@ from tests.connectors.shapes import assert_transient, assert_upserted_once, limi
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def connector_for(origin: str, private_key: str | None = None, on_attempt=None) -> NetSuiteConnector:
+def connector_for(origin: str, private_key: str | None = None, on_attempt=None, **config_changes) -> NetSuiteConnector:
     config = {
         "account_id": "1234567_SB1",
         "client_id": sandbox_credentials(VENDOR)["client_id"],
         "certificate_id": keys.CERTIFICATE_ID,
+        **config_changes,
     }
     creds = {"private_key": private_key or keys.private_key_pem()}
     connection = make_connection("netsuite", f"{origin}/sandbox/{VENDOR}", config, creds)
@@ -83,7 +85,8 @@ def test_suiteql_poll_pages_through_1200_time_bills(netsuite, origin):
         data={**store.get(VENDOR, "timeBill", "50007").data, "lastModifiedDate": "2026-01-02T03:04:05Z"}
     )
     changed = conn.query("timeBill", since="2026-01-01T00:00:00Z")
-    assert [r["id"] for r in changed.records] == ["50007"] and changed.watermark == "2026-01-02T03:04:05Z"
+    assert [r["id"] for r in changed.records] == ["50007"] and changed.watermark == "2026-01-02T03:04:05"
+    assert changed.records[0]["lastmodifieddate"] == "2026-01-02T03:04:05"
 
 
 def test_create_takes_the_id_from_location(netsuite):
@@ -94,17 +97,31 @@ def test_create_takes_the_id_from_location(netsuite):
     assert store.get(VENDOR, "customer", result.remote_id).data["companyName"] == "Globex Advisory"
 
 
-def test_idempotency_key_replays_and_refuses_a_different_body(netsuite):
+def test_a_key_on_a_synchronous_request_is_ignored_as_documented(netsuite):
+    """Oracle: the idempotency key applies to asynchronous requests. A synchronous POST
+    with the same key twice makes two records, so the connector must not rely on it."""
     body = {"companyName": "Initech", "subsidiary": {"id": "1"}}
-    first = netsuite.create("customer", body, idempotency_key="key-1")
-    again = netsuite.create("customer", body, idempotency_key="key-1")
+    headers = {"X-NetSuite-Idempotency-Key": "sync-key-1"}
+    for _ in range(2):
+        answer = netsuite.request("POST", "services/rest/record/v1/customer", json=body, headers=headers)
+        assert answer.status_code == 204
+    assert store.records(VENDOR, "customer").filter(data__companyName="Initech").count() == 2
+
+
+def test_a_keyed_create_goes_out_asynchronously_and_posts_once(netsuite, origin):
+    attempts = []
+    conn = connector_for(origin, on_attempt=attempts.append)
+    body = {"companyName": "Initrode", "subsidiary": {"id": "1"}}
+    first = conn.create("customer", body, idempotency_key="key-1")
+    again = conn.create("customer", body, idempotency_key="key-1")
     assert first.remote_id == again.remote_id
-    assert store.records(VENDOR, "customer").filter(data__companyName="Initech").count() == 1
-    with pytest.raises(ConnectorError) as err:
-        netsuite.create("customer", {**body, "companyName": "Initrode"}, idempotency_key="key-1")
-    assert err.value.kind == "permanent" and err.value.vendor_code == "IDEMPOTENCY_ERROR"
-    logged = SandboxRequest.objects.filter(vendor=VENDOR, idempotency_key="key-1")
-    assert logged.count() == 3
+    assert store.records(VENDOR, "customer").filter(data__companyName="Initrode").count() == 1
+    posts = [a for a in attempts if a.method == "POST" and a.url.endswith("/record/v1/customer")]
+    assert [p.status_code for p in posts] == [202, 400]  # the second names the first job
+    assert all(p.request_headers.get("prefer") == "respond-async" for p in posts)
+    polls = [a for a in attempts if "/async/v1/job/" in a.url]
+    assert any(a.url.endswith("/result") for a in polls)
+    assert SandboxRequest.objects.filter(vendor=VENDOR, idempotency_key="key-1").count() == 2
 
 
 def test_upsert_by_external_id_twice_gives_one_record(netsuite):
@@ -184,6 +201,7 @@ def test_dropped_answer_then_retry_with_the_same_key_posts_once(netsuite):
     with pytest.raises(ConnectorError) as err:
         netsuite.create("timeBill", body, idempotency_key="ledger-key-1")
     assert err.value.transient and err.value.ambiguous  # committed, but the answer was lost
+    # The retry is refused as a repeat and pointed at the first job, whose result it reads.
     retry = netsuite.create("timeBill", body, idempotency_key="ledger-key-1")
     assert store.records(VENDOR, "timeBill").filter(external_id="KAN-TE-1").count() == 1
     assert store.get_by_external_id(VENDOR, "timeBill", "KAN-TE-1").record_id == retry.remote_id
@@ -247,3 +265,84 @@ def test_concurrent_twins_with_one_idempotency_key_post_once(netsuite, origin):
     assert store.records(VENDOR, "customer").filter(data__companyName="Twin Co").count() == 1
     ids = {a for a in answers if a and a.isdigit()}
     assert len(ids) == 1 and all(a in ids or a == "IDEMPOTENCY_ERROR" for a in answers)
+
+
+def test_suiteql_dates_follow_the_account_format_and_the_watermark_still_orders(netsuite, origin):
+    """SuiteQL answers dates as the account's preference writes them (here D.M.YYYY):
+    "31.12.2025" sorts after "2.1.2026" as text, so the watermark comes from TO_CHAR copies."""
+    account.set_date_format("D.M.YYYY")
+    for rid, stamp in (("50001", "2025-12-31T23:00:00Z"), ("50002", "2026-01-02T03:04:05Z")):
+        row = store.get(VENDOR, "timeBill", rid)
+        store.update(row, {"lastModifiedDate": stamp})
+    raw = netsuite.suiteql("SELECT id, lastmodifieddate, trandate FROM timebill WHERE id = '50002'", limit=1, offset=0)
+    assert raw["items"][0]["lastmodifieddate"] == "2.1.2026 3:04 am"
+    assert "." in raw["items"][0]["trandate"]
+    page = netsuite.query("timeBill", since="2025-12-01T00:00:00")
+    assert {r["id"] for r in page.records} == {"50001", "50002"}
+    assert page.watermark == "2026-01-02T03:04:05"
+    assert all(len(r["trandate"]) == 10 and r["trandate"][4] == "-" for r in page.records)
+
+
+def test_time_bill_is_the_timebill_record_and_hours_a_duration(netsuite, origin):
+    attempts = []
+    conn = connector_for(origin, on_attempt=attempts.append)
+    body = {"employee": {"id": "300"}, "tranDate": "2025-04-16", "hours": 7.5}
+    made = conn.upsert("timeBill", "externalId", "KAN-TE-77", body)
+    stored = store.get_by_external_id(VENDOR, "timeBill", "KAN-TE-77")
+    assert stored.record_id == made.remote_id and stored.data["hours"] == "7:30"
+    assert attempts[-1].url.endswith("/record/v1/timebill/eid:KAN-TE-77")
+    assert conn.read("timeBill", made.remote_id)["hours"] == 7.5
+    conn.update("timeBill", made.remote_id, {"hours": 7.33})  # 7 h 20 min
+    assert store.get(VENDOR, "timeBill", made.remote_id).data["hours"] == "7:20"
+    assert conn.read("timeBill", made.remote_id)["hours"] == 7.33
+    with pytest.raises(ConnectorError) as err:  # the record API takes no decimal hours
+        conn.request("PATCH", f"services/rest/record/v1/timebill/{made.remote_id}", json={"hours": 7.5})
+    assert err.value.vendor_code == "INVALID_VALUE"
+    with pytest.raises(ConnectorError) as err:
+        conn.update("timeBill", made.remote_id, {"hours": "seven"})
+    assert err.value.kind == "permanent" and "hours" in err.value.message
+
+
+def _tba(origin: str, on_attempt=None, **creds_changes) -> NetSuiteConnector:
+    creds = sandbox_credentials(VENDOR)
+    config = {"account_id": "1234567_sb1", "auth_mode": "tba", "consumer_key": creds["consumer_key"]}
+    secrets = {name: creds[name] for name in ("consumer_secret", "token_id", "token_secret")} | creds_changes
+    connection = make_connection("netsuite", f"{origin}/sandbox/{VENDOR}", config, secrets)
+    return NetSuiteConnector(connection, on_attempt=on_attempt)
+
+
+def test_token_based_authentication_signs_each_request(netsuite, origin):
+    attempts = []
+    conn = _tba(origin, attempts.append)
+    assert conn.read("customer", "1000")["externalId"] == "C-10001"
+    page = conn.query("customer", cursor="5", page_size=5)  # query parameters are signed too
+    assert len(page.records) == 5
+    assert attempts[0].request_headers.get("authorization") == "[redacted]"  # never in the attempt log
+    header = netsuite_tba.authorization(
+        "GET", "https://x.example/r", [], account_id="1234567-sb1", consumer_key="ck",
+        consumer_secret="cs", token_id="t", token_secret="ts",
+    )  # fmt: skip
+    assert header.startswith('OAuth realm="1234567_SB1", ') and 'oauth_signature_method="HMAC-SHA256"' in header
+    assert not any("oauth2/v1/token" in a.url for a in attempts)
+    assert all(conn.credentials["token_secret"] not in a.request_excerpt for a in attempts)
+    with pytest.raises(ConnectorError) as err:
+        _tba(origin, token_secret="not-the-secret").read("customer", "1000")
+    assert err.value.status_code == 401 and err.value.vendor_code == "INVALID_LOGIN"
+    assert conn.test().ok
+
+
+def test_the_token_endpoint_checks_the_scope_claim(netsuite, origin):
+    with pytest.raises(ConnectorError) as err:
+        connector_for(origin, scope="restlets").read("customer", "1000")
+    assert err.value.vendor_code == "invalid_grant" and "rest_webservices" in err.value.message
+    assert connector_for(origin, scope="restlets,rest_webservices").read("customer", "1000")["id"] == "1000"
+
+
+def test_connection_test_says_what_it_checked(netsuite, origin):
+    result = netsuite.test()
+    assert result.ok
+    assert [c.name for c in result.checks] == ["Token", "Permissions", "SuiteQL", "API version"]
+    assert "timeBill" in result.checks[1].detail
+    bad = connector_for(origin, certificate_id="no-such-cert").test()
+    assert not bad.ok and not bad.checks[0].ok and "certificate ID" in bad.checks[0].detail
+    assert bad.checks[1].detail.startswith("Not checked")

@@ -4,6 +4,7 @@ row form of a record (lower-case columns, references flattened to ids, booleans 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +24,7 @@ ITEMS = {"210": "Consulting Services", "211": "Fixed-fee Services", "220": "Trav
 class RecordType:
     name: str
     table: str
-    fields: dict[str, str]  # name -> string|number|boolean|date|ref|object
+    fields: dict[str, str]  # name -> string|number|boolean|date|duration|ref|object
     mandatory: dict[str, str] = field(default_factory=dict)  # field -> label in the message
     refs: dict[str, str] = field(default_factory=dict)  # ref field -> record type it points at
     fixed_refs: dict[str, dict[str, str]] = field(default_factory=dict)  # ref field -> valid ids
@@ -104,7 +105,7 @@ TYPES: dict[str, RecordType] = {
                 "customer": "ref",
                 "caseTaskEvent": "ref",
                 "tranDate": "date",
-                "hours": "number",
+                "hours": "duration",
                 "isBillable": "boolean",
                 "item": "ref",
                 "rate": "number",
@@ -138,10 +139,31 @@ TYPES: dict[str, RecordType] = {
 }
 
 
+_BY_LOWER = {name.lower(): rt for name, rt in TYPES.items()}
+# A duration field ("Duration" in the schema browser) is hours and minutes, e.g. "7:30".
+DURATION = re.compile(r"^\d{1,3}:[0-5]\d$")
+
+
 def record_type(name: str) -> RecordType:
-    if name not in TYPES:
+    """Record types by their REST name, in any case: `timebill` is the record's script id and
+    `timeBill` the REST browser's spelling, and both address the same record."""
+    rt = _BY_LOWER.get(name.lower())
+    if rt is None:
         raise NetSuiteError(404, f"Record type '{name}' does not exist.", "NONEXISTENT_RECORD_TYPE")
-    return TYPES[name]
+    return rt
+
+
+def as_duration(hours: float) -> str:
+    minutes = round(hours * 60)
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def duration_hours(value: Any) -> Any:
+    """ "7:30" -> 7.5 (SuiteQL answers a duration column as a number of hours [unverified])."""
+    if isinstance(value, str) and DURATION.match(value):
+        hours, minutes = value.split(":")
+        return round(int(hours) + int(minutes) / 60, 4)
+    return value
 
 
 def now_stamp() -> str:
@@ -155,6 +177,8 @@ def _type_ok(kind: str, value: Any) -> bool:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if kind == "boolean":
         return isinstance(value, bool)
+    if kind == "duration":
+        return isinstance(value, str) and bool(DURATION.match(value))
     if kind == "ref":
         return isinstance(value, dict) and ("id" in value or "externalId" in value)
     if kind == "object":
@@ -189,7 +213,9 @@ def validate(rt: RecordType, body: Any, *, creating: bool, exists) -> dict[str, 
 
 
 def suiteql_row(rt: RecordType, data: dict[str, Any]) -> dict[str, Any]:
-    """A record as SuiteQL returns it: lower-case columns, references as ids, booleans T/F."""
+    """A record as SuiteQL holds it: lower-case columns, references as ids, booleans T/F.
+    Dates stay ISO here (conditions and ORDER BY compare them); the answer formats them
+    by the account's date preference (`account.present`)."""
     row: dict[str, Any] = {"type": "CustInvc"} if rt.table == "transaction" else {}
     for name, value in data.items():
         key = name.lower()
@@ -199,6 +225,8 @@ def suiteql_row(rt: RecordType, data: dict[str, Any]) -> dict[str, Any]:
             row[key] = "T" if value else "F"
         elif isinstance(value, dict | list):
             continue
+        elif rt.fields.get(name) == "duration":
+            row[key] = duration_hours(value)
         else:
             row[key] = value
     return row

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from integrations.sandboxes import framework_records as store
 from integrations.sandboxes.netsuite import VENDOR
-from integrations.sandboxes.netsuite.records import ITEMS, SUBSIDIARIES
+from integrations.sandboxes.netsuite.records import ITEMS, SUBSIDIARIES, as_duration
 from integrations.sandboxes.seed.firm import generate_firm
 
 STAMP = "2025-01-06T09:00:00Z"
@@ -108,7 +108,7 @@ def time_bills(firm, ids):
                     "employee": _ref(ids["employee"][t["consultant_id"]]),
                     "customer": _ref(ids["job"][t["project_id"]]),
                     "tranDate": t["date"],
-                    "hours": t["hours"],
+                    "hours": as_duration(t["hours"]),
                     "isBillable": t["billable"],
                     "item": _ref("210", ITEMS["210"]),
                     "rate": t["rate"],

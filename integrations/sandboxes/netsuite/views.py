@@ -1,5 +1,6 @@
-"""SuiteTalk REST views: record CRUD with `eid:` addressing and PUT upsert, the
-`X-NetSuite-Idempotency-Key` header, record lists (ids only), SuiteQL, metadata catalog."""
+"""SuiteTalk REST views: record CRUD with `eid:` addressing and PUT upsert, asynchronous
+writes (`Prefer: respond-async`, jobs named by `X-NetSuite-Idempotency-Key`), record lists
+(ids only), SuiteQL (dates in the account's format), metadata catalog."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from integrations.sandboxes import framework as fw
 from integrations.sandboxes import framework_records as store
 from integrations.sandboxes.models import SandboxIdempotency, SandboxRecord
-from integrations.sandboxes.netsuite import VENDOR, record_query, suiteql
+from integrations.sandboxes.netsuite import VENDOR, account, async_jobs, record_query, suiteql
 from integrations.sandboxes.netsuite.auth import HOOKS
 from integrations.sandboxes.netsuite.records import (
     TYPES,
@@ -78,50 +79,61 @@ def _guarded(handler):
     return run
 
 
-def _idempotent(handler):
-    """Replay the first answer for a repeated `X-NetSuite-Idempotency-Key`; refuse the key
-    when it comes back with a different request. The key's row is claimed before the write,
-    so a concurrent twin waits on the unique index and then replays instead of posting."""
+def _asynchronous(handler):
+    """`Prefer: respond-async` on a write: the request becomes a job (202 + `Location` of the
+    job), and `X-NetSuite-Idempotency-Key` names it: a second request with the key is refused
+    with 400 IDEMPOTENCY_ERROR and the first job's `Location`. A key on a synchronous request
+    is ignored, as documented (the request simply runs again).
+    https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/chapter_161251386312.html
+    https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/subsect_164494900632.html
+    https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/subsect_161278579295.html"""
 
     def run(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        key = request.headers.get("X-NetSuite-Idempotency-Key", "")
-        if not key or request.method not in fw.WRITE_METHODS:
+        wants_async = "respond-async" in request.headers.get("Prefer", "").lower()
+        if request.method not in fw.WRITE_METHODS or not wants_async:
             return handler(request, *args, **kwargs)
-        digest = fw.request_hash(request)
-        try:
-            with transaction.atomic():
-                claim = SandboxIdempotency.objects.create(
-                    vendor=VENDOR, key=key, request_hash=digest, response_status=0
-                )
-        except IntegrityError:
-            return _replay(key, digest)
-        response = handler(request, *args, **kwargs)
-        if response.status_code >= 300:
-            claim.delete()  # a refused request does not use the key up
-            return response
-        claim.response_status = response.status_code
-        claim.response_body = response.content.decode("utf-8", "replace")
-        claim.response_headers = {k: v for k, v in response.items() if k.lower() in ("location", "content-type")}
-        claim.save(update_fields=["response_status", "response_body", "response_headers"])
+        key = request.headers.get("X-NetSuite-Idempotency-Key", "")
+        claim = None
+        if key:
+            try:
+                with transaction.atomic():  # concurrent twins wait here on the unique key
+                    claim = SandboxIdempotency.objects.create(
+                        vendor=VENDOR, key=key, request_hash=fw.request_hash(request), response_status=0
+                    )
+            except IntegrityError:
+                return _key_used(request, key)
+        job = async_jobs.run(request, lambda: _guarded(handler)(request, *args, **kwargs))
+        if claim is not None:
+            claim.response_status = 202
+            claim.response_body = job
+            claim.save(update_fields=["response_status", "response_body"])
+        response = HttpResponse(status=202)
+        response["Location"] = async_jobs.location(job)
+        response["Preference-Applied"] = "respond-async"
         return response
 
     return run
 
 
-def _replay(key: str, digest: str) -> HttpResponse:
+def _key_used(request: HttpRequest, key: str) -> HttpResponse:
     entry = fw.remembered(VENDOR, key)
-    if entry is None or entry.response_status == 0:
-        raise NetSuiteError(409, f"A request with idempotency key {key} is still in progress.", "IDEMPOTENCY_ERROR")
-    if entry.request_hash != digest:
-        raise NetSuiteError(
-            400, f"The idempotency key {key} was already used for a different request.", "IDEMPOTENCY_ERROR"
+    response = _fail(
+        NetSuiteError(
+            400,
+            'A request with the same idempotency key is already submitted. See the "Location" header '
+            "for a link to the previously submitted job.",
+            "IDEMPOTENCY_ERROR",
         )
-    return fw.replay(entry)
+    )
+    if entry is not None and entry.response_body:
+        response["Location"] = async_jobs.location(entry.response_body)
+    response["Preference-Applied"] = "respond-async"
+    return response
 
 
 @fw.sandbox_endpoint(HOOKS)
 @_guarded
-@_idempotent
+@_asynchronous
 def collection(request: HttpRequest, record: str) -> HttpResponse:
     rt = record_type(record)
     if request.method == "GET":
@@ -236,7 +248,7 @@ def _find(rt: RecordType, ident: str) -> SandboxRecord | None:
 
 @fw.sandbox_endpoint(HOOKS)
 @_guarded
-@_idempotent
+@_asynchronous
 def instance(request: HttpRequest, record: str, ident: str) -> HttpResponse:
     rt = record_type(record)
     row = _find(rt, ident)
@@ -336,8 +348,24 @@ def suiteql_view(request: HttpRequest) -> HttpResponse:
             col, desc = query.order
             rows.sort(key=lambda r: _sort_key(r.get(col)), reverse=desc)
         total, page = len(rows), rows[offset : offset + limit]
-    items = [{"links": [], **query.project(r)} for r in page]
+    render = _renderer(rt)
+    items = [{"links": [], **query.project(r, render, account.to_char)} for r in page]
     return JsonResponse(_envelope(request, items, total, limit, offset))
+
+
+def _renderer(rt: RecordType):
+    """Dates as the account's date preference writes them (SuiteQL does not answer ISO)."""
+    kinds = {name.lower(): kind for name, kind in rt.fields.items()}
+    stamps = {"lastmodifieddate", "datecreated"}
+
+    def render(column: str, value):
+        if column in stamps:
+            return account.present(value, with_time=True)
+        if kinds.get(column) == "date":
+            return account.present(value, with_time=False)
+        return value
+
+    return render
 
 
 _SQL_LOOKUPS = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
@@ -365,3 +393,27 @@ def _sort_key(value) -> tuple:
     """Numeric ids sort as numbers, as NetSuite's internal ids do."""
     text = "" if value is None else str(value)
     return (0, int(text), "") if text.isdigit() else (1, 0, text)
+
+
+def _no_job(job_id: str) -> HttpResponse:
+    return _fail(NetSuiteError(404, f"The async job {job_id} does not exist.", "NONEXISTENT_ID"))
+
+
+@fw.sandbox_endpoint(HOOKS, write=False)
+def async_job(request: HttpRequest, job: str) -> HttpResponse:
+    return async_jobs.job_status(request, job) or _no_job(job)
+
+
+@fw.sandbox_endpoint(HOOKS, write=False)
+def async_tasks(request: HttpRequest, job: str) -> HttpResponse:
+    return async_jobs.tasks(request, job) or _no_job(job)
+
+
+@fw.sandbox_endpoint(HOOKS, write=False)
+def async_task(request: HttpRequest, job: str, task: str) -> HttpResponse:
+    return async_jobs.task(request, job, task) or _no_job(job)
+
+
+@fw.sandbox_endpoint(HOOKS, write=False)
+def async_result(request: HttpRequest, job: str, task: str) -> HttpResponse:
+    return async_jobs.result(job, task) or _no_job(job)
