@@ -28,6 +28,7 @@ class Page:
 PAGES = [
     Page("home", SIGNED_IN),
     Page("flows:list", ROLES),
+    Page("flows:new", frozenset({"analyst", "admin"})),
     Page("runs:list", ROLES),
     Page("exceptions:list", ROLES),
     Page("approvals:inbox", ROLES),
