@@ -2,27 +2,34 @@
 
 Auth: an API client's refresh-token grant at `/ccx/oauth2/<tenant>/token` (client id and
 secret by HTTP Basic) giving a bearer token, cached and fetched again once on a 401; or
-HTTP Basic as the integration system user (`ISU_user@tenant`). Objects:
+HTTP Basic as the integration system user (`ISU_user@tenant`), which Workday accepts on
+reports-as-a-service (and SOAP) only, not on REST: with `auth_mode=basic` only the RaaS
+object works and REST objects are refused before any call (docs/VENDORS_HR_ERP.md). Objects:
 - `workers` — REST `GET /ccx/api/v1/<tenant>/workers` (`limit` ≤100 / `offset`, `total`);
   REST has no changed-since filter, so a query lists everything (no watermark);
 - `worker_report` — the RaaS worker-sync report with an `Updated_From` prompt: the way
   Workday tenants poll worker changes (watermark = newest `Last_Updated`);
-- `time_blocks` — Time Tracking `timeBlocks` [path per APIS.md, unverified]; Workday has no
-  external-id upsert, so upsert looks `externalReferenceID` up first.
+- `time_blocks` — reported time (worker, date, quantity, timeEntryCode, comment, project:
+  the fields of Workday's Reported_Time_Block_Data) through the Time Tracking REST service
+  [path unverified]; Workday has no external-id upsert, so upsert looks
+  `externalReferenceID` up first, and a look-up answer counts only if it carries the
+  requested reference (never the first row on trust).
 Errors are `{"error", "errors":[{"error","field"}]}`; 429/503 honour `Retry-After`.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
+from integrations.connectors.base import CheckResult, Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
 from integrations.connectors.errors import ConnectorError
 from integrations.connectors.payloads import json_object
 from integrations.connectors.token_grant import basic_auth, request_token
+from integrations.connectors.workday_checks import workday_checks
 
 F = FieldSpec
 WORKER_FIELDS = (
@@ -83,7 +90,15 @@ class WorkdayConnector(Connector):
     )
     config_fields = (
         F("tenant", "string", True, "Tenant"),
-        F("auth_mode", "string", True, "Authentication", default="oauth", choices=("oauth", "basic")),
+        F(
+            "auth_mode",
+            "string",
+            True,
+            "Authentication",
+            default="oauth",
+            choices=("oauth", "basic"),
+            help="OAuth for REST and reports; Basic (ISU user) works for RaaS reports only.",
+        ),
         F("client_id", "string", False, "Client ID"),
         F("token_url", "url", False, "Token URL", help="Default <base URL>/ccx/oauth2/<tenant>/token"),
         F("username", "string", False, "ISU user name", help="ISU_user@tenant (basic auth)."),
@@ -108,7 +123,21 @@ class WorkdayConnector(Connector):
 
     @property
     def test_path(self) -> str:  # type: ignore[override]
+        if self.config.get("auth_mode") == "basic":
+            return self._report_path()
         return f"ccx/api/v1/{self.tenant}/workers?limit=1"
+
+    def _report_path(self) -> str:
+        owner = quote(self.config.get("report_owner", ""), safe="")
+        name = quote(self.config.get("report_name", ""), safe="")
+        return f"ccx/service/customreport2/{self.tenant}/{owner}/{name}"
+
+    def test(self) -> CheckResult:
+        started = time.monotonic()
+        checks = workday_checks(self)
+        failed = [c for c in checks if not c.ok]
+        elapsed = int((time.monotonic() - started) * 1000)
+        return CheckResult(not failed, elapsed, failed[0].detail if failed else "OK", checks)
 
     def _rest(self, path: str) -> str:
         return f"ccx/api/v1/{self.tenant}/{path}"
@@ -124,6 +153,15 @@ class WorkdayConnector(Connector):
         form = {"grant_type": "refresh_token", "refresh_token": self.credentials.get("refresh_token", "")}
         auth = (self.config.get("client_id", ""), self.credentials.get("client_secret", ""))
         return request_token(self, url, form, auth=auth)
+
+    def request(self, method: str, path: str, *, raise_for_status: bool = True, **kwargs: Any) -> httpx.Response:
+        if self.config.get("auth_mode") == "basic" and "ccx/service/customreport2/" not in path:
+            raise ConnectorError(
+                "Workday REST APIs do not accept Basic authentication (only reports-as-a-service do). "
+                "Switch the connection to OAuth (an API client for integrations) to read workers or write time.",
+                kind="permanent",
+            )
+        return super().request(method, path, raise_for_status=raise_for_status, **kwargs)
 
     def auth_headers(self, token: Token | None) -> dict[str, str]:
         if self.config.get("auth_mode") == "basic":
@@ -165,12 +203,8 @@ class WorkdayConnector(Connector):
         return Page(records, str(offset + len(records)) if more else None, None)
 
     def _report(self, since: str | None) -> Page:
-        owner = quote(self.config.get("report_owner", ""), safe="")
-        name = quote(self.config.get("report_name", ""), safe="")
         params = {"format": "json", **({"Updated_From": since} if since else {})}
-        rows = json_object(
-            self.request("GET", f"ccx/service/customreport2/{self.tenant}/{owner}/{name}", params=params)
-        )
+        rows = json_object(self.request("GET", self._report_path(), params=params))
         entries = rows.get("Report_Entry", [])
         stamps = [e["Last_Updated"] for e in entries if e.get("Last_Updated")]
         return Page(entries, None, max(stamps) if stamps else since)
@@ -182,9 +216,14 @@ class WorkdayConnector(Connector):
         if object_name != "time_blocks" or external_id_field != "externalReferenceID":
             raise self._unsupported(f"look up by {external_id_field}", object_name)
         rows = json_object(
-            self.request("GET", self._time("timeBlocks"), params={"externalReferenceID": external_id, "limit": 1})
+            self.request("GET", self._time("timeBlocks"), params={"externalReferenceID": external_id, "limit": 100})
         ).get("data", [])
-        return WriteResult(rows[0]["id"], False, 200) if rows else None
+        # Only a row that carries the reference counts: a filter the service ignored or
+        # widened must not turn into an update of somebody else's time.
+        matches = [r for r in rows if isinstance(r, dict) and r.get("externalReferenceID") == external_id]
+        if len(matches) > 1:
+            raise ConnectorError(f"More than one Workday time block has reference {external_id!r}.", kind="permanent")
+        return WriteResult(str(matches[0]["id"]), False, 200) if matches else None
 
     def _find_worker(self, field: str, value: str) -> WriteResult | None:
         """Workers by Employee ID or work email: REST `search` narrows, an exact match decides."""

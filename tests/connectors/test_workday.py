@@ -60,7 +60,7 @@ def a_worker() -> str:
 def test_bad_credentials_are_permanent_with_workday_message(origin, mode, override, status, text):
     conn = connector_for(origin, mode=mode, **override)
     with pytest.raises(ConnectorError) as err:
-        conn.query("workers", page_size=1)
+        conn.query("workers" if mode == "oauth" else "worker_report", page_size=1)
     assert err.value.kind == "permanent" and err.value.status_code == status and text in err.value.message
 
 
@@ -75,8 +75,37 @@ def test_expired_token_is_refreshed_once_and_basic_auth_works(workday, origin):
     assert sum("/ccx/oauth2/" in a.url for a in attempts) == 2
     assert all(conn.credentials["refresh_token"] not in a.request_excerpt for a in attempts)
     basic = connector_for(origin, mode="basic")
-    assert basic.read("workers", worker_id)["workerId"].isdigit()
+    assert basic.query("worker_report").records  # reports-as-a-service take Basic
     assert basic.test().ok
+
+
+def test_basic_auth_is_refused_on_rest_by_the_sandbox_and_the_connector(workday, origin):
+    """Workday's REST APIs take OAuth tokens; Basic (the ISU) works for RaaS only."""
+    import base64
+
+    import httpx
+
+    creds = sandbox_credentials(VENDOR)
+    basic = "Basic " + base64.b64encode(f"{isu_username()}:{creds['password']}".encode()).decode()
+    answer = httpx.get(f"{origin}/sandbox/{VENDOR}/ccx/api/v1/{TENANT}/workers", headers={"Authorization": basic})
+    assert answer.status_code == 401 and "do not accept Basic" in answer.json()["error"]
+    attempts = []
+    conn = connector_for(origin, mode="basic", on_attempt=attempts.append)
+    with pytest.raises(ConnectorError) as err:
+        conn.read("workers", a_worker())
+    assert err.value.kind == "permanent" and "OAuth" in err.value.message
+    assert attempts == []  # refused before any call
+    result = conn.test()
+    assert result.ok and [c.name for c in result.checks] == ["Authentication", "Report"]
+
+
+def test_connection_test_reports_token_permissions_and_version(workday, origin):
+    result = workday.test()
+    assert result.ok
+    names = [c.name for c in result.checks]
+    assert names == ["Token", "Permissions: workers", "Permissions: time tracking", "Report", "API version"]
+    bad = connector_for(origin, refresh_token="revoked").test()
+    assert not bad.ok and "refresh token" in bad.checks[0].detail
 
 
 def test_read_worker_and_unknown_id(workday):

@@ -1,6 +1,10 @@
 """Workday auth: an API client's refresh-token grant at `/ccx/oauth2/<tenant>/token`
 (client authenticated by HTTP Basic), bearer tokens on the APIs, and HTTP Basic as the
-integration system user (`ISU_user@tenant`), which REST and RaaS also accept."""
+integration system user (`ISU_user@tenant`) on reports-as-a-service only: Workday's REST
+APIs take OAuth 2.0 bearer tokens, Basic works for SOAP and RaaS. See CData's Workday
+AuthScheme reference ("Basic ... only available when ConnectionType is set to SOAP or
+Reports"): https://cdn.cdata.com/help/JWM/rssis/RSBWorkday_p_AuthScheme.htm
+[Workday's own page is behind the community login: unverified there]."""
 
 from __future__ import annotations
 
@@ -62,6 +66,12 @@ class WorkdayHooks(VendorHooks):
         if bearer.verify(VENDOR, bearer.bearer_from(request)):
             return None
         basic = _basic(request)
+        if basic and not is_raas(request):
+            return JsonResponse(
+                error_body("invalid request: REST APIs do not accept Basic authentication; use an OAuth 2.0 token"),
+                status=401,
+                headers={"WWW-Authenticate": f'Bearer realm="{TENANT}"'},
+            )
         if basic and _same(basic[0], isu_username()) and _same(basic[1], sandbox_credentials(VENDOR)["password"]):
             return None
         return JsonResponse(
@@ -72,6 +82,11 @@ class WorkdayHooks(VendorHooks):
 
 
 HOOKS = WorkdayHooks()
+
+
+def is_raas(request: HttpRequest) -> bool:
+    """Reports-as-a-service live under /ccx/service/customreport2/."""
+    return "/ccx/service/customreport2/" in request.path
 
 
 @bearer.token_endpoint
