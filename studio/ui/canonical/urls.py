@@ -5,5 +5,6 @@ from studio.ui.canonical import views
 app_name = "canonical"
 
 urlpatterns = [
-    path("", views.CanonicalListView.as_view(), name="list"),
+    path("", views.canonical_list, name="list"),
+    path("<slug:name>/", views.canonical_object, name="object"),
 ]
