@@ -30,6 +30,7 @@ class Section:
 # The navigation of the base layout, in order.
 SECTIONS = (
     Section("flows", "Flows", "flows:list", "view_studio"),
+    Section("gallery", "Gallery", "gallery:list", "view_studio"),
     Section("runs", "Runs", "runs:list", "view_studio"),
     Section("exceptions", "Exceptions", "exceptions:list", "view_studio"),
     Section("approvals", "Approvals", "approvals:inbox", "view_studio"),

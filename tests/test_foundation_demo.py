@@ -54,3 +54,26 @@ def test_run_banner_prints_url_logins_and_password(monkeypatch, settings):
     text = out.getvalue()
     assert "http://127.0.0.1:8123/" in text and "pw-for-banner" in text
     assert "admin, analyst, approver, operator, viewer" in text
+
+
+def test_seed_demo_installs_the_six_reference_flows_and_history_once(db):
+    from integrations.crosswalk.models import CrosswalkLink
+    from integrations.events.models import Event
+    from integrations.flows.models import Flow
+    from integrations.gallery.catalog import TEMPLATES
+    from integrations.runs.models import Run
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    flows = {f.key: (f.status, f.live_version.number) for f in Flow.objects.all()}
+    assert flows == {t.key: ("paused" if t.key == "lead-to-project-regional" else "active", 1) for t in TEMPLATES}
+    # won opportunities posted to lead to project: runs queued for the worker, searchable by opportunity id
+    events = list(Event.objects.filter(source="salesforce", type="opportunity.won").order_by("id"))
+    assert len(events) == 9 and "9 won opportunities posted" in out.getvalue()
+    runs = Run.objects.filter(flow_version__flow__key="lead-to-project")
+    assert runs.count() == 9 and {r.business_key for r in runs} == {e.payload["Id"] for e in events}
+    assert sum(1 for e in events if e.payload.get("Amount") == 0) == 1
+    assert sum(1 for e in events if "ChangeEventHeader" in e.payload) == 1
+    assert CrosswalkLink.objects.filter(object="project", system="kantata").count() == 56  # the demo firm's projects
+    call_command("seed_demo", stdout=StringIO())
+    assert Event.objects.count() == 9 and Run.objects.count() == 9

@@ -5,5 +5,6 @@ SEEDERS = [
     "integrations.demo.users.seed",
     "integrations.connections.demo.seed",
     "integrations.crosswalk.demo.seed",
-    "integrations.flows.demo.seed",
+    "integrations.gallery.demo.seed",
+    "integrations.demo.history.seed",
 ]

@@ -1,6 +1,10 @@
-"""Demo flows for `manage.py seed_demo`: two realistic published flows over the sandbox
-connections (created by integrations.connections.demo, which runs first). Idempotent:
-a flow that exists is left as it is."""
+"""The demo's first two flows (Salesforce opportunity → Kantata workspace, approved Kantata
+time → one NetSuite time bill per entry), published over the sandbox connections by `seed`.
+Idempotent: a flow that exists is left as it is.
+
+`manage.py seed_demo` installs the six reference flows of the template gallery instead
+(integrations/gallery/demo.py): these two would post the same projects and hours a second
+time. They stay for the tests and benchmarks built on them."""
 
 from integrations.connections.models import Connection
 from integrations.flows.models import Flow

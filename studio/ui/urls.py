@@ -31,6 +31,7 @@ urlpatterns = [
     path("set-password/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("", include("studio.ui.home.urls")),
     path("flows/", include("studio.ui.flows.urls")),
+    path("gallery/", include("studio.ui.gallery.urls")),
     path("runs/", include("studio.ui.runs.urls")),
     path("exceptions/", include("studio.ui.exceptions.urls")),
     path("approvals/", include("studio.ui.approvals.urls")),

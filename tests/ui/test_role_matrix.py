@@ -29,6 +29,7 @@ PAGES = [
     Page("home", SIGNED_IN),
     Page("flows:list", ROLES),
     Page("flows:new", frozenset({"analyst", "admin"})),
+    Page("gallery:list", ROLES),
     Page("runs:list", ROLES),
     Page("exceptions:list", ROLES),
     Page("approvals:inbox", ROLES),
@@ -83,6 +84,7 @@ def _connection() -> dict:
 ACTIONS = [
     Action("connections:close_circuit", frozenset({"analyst", "admin"}), _open_circuit),
     Action("connections:pause", frozenset({"operator", "admin"}), _connection),
+    Action("gallery:install", frozenset({"analyst", "admin"}), lambda: {"template": "time-to-billing"}),
     Action("users:roles", frozenset({"admin"}), lambda: {"username": "viewer"}),
     Action("users:active", frozenset({"admin"}), lambda: {"username": "viewer"}),
     Action("users:token_revoke", frozenset({"admin"}), lambda: {"username": "viewer"}),
