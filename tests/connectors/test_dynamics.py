@@ -9,7 +9,7 @@ from integrations.connectors.errors import ConnectorError
 from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
 from integrations.sandboxes.credentials import sandbox_credentials
-from integrations.sandboxes.dynamics import VENDOR
+from integrations.sandboxes.dynamics import VENDOR, keys
 from integrations.sandboxes.dynamics.auth import TENANT
 from integrations.sandboxes.dynamics.seed import accounts, seed
 from integrations.sandboxes.models import SandboxFault, SandboxRecord, SandboxRequest
@@ -225,3 +225,91 @@ def test_dropped_answer_then_retried_upsert_writes_one_record(dataverse):
     retry = dataverse.upsert("msdyn_projects", "sb_externalref", "PRJ-2026-0001", {"msdyn_subject": "Rollout"})
     assert not retry.created  # the first attempt had landed
     assert store.records(VENDOR, "msdyn_projects").filter(external_id="PRJ-2026-0001").count() == 1
+
+
+def test_an_absent_alternate_key_is_detected_and_upserts_look_up_first(dataverse, sandbox_origin):
+    """Alternate keys exist only where an admin defined them: without one, PATCH by the key
+    is refused, so the connector looks the record up by the column instead."""
+    keys.set_keys("msdyn_timeentries", [])
+    conn = connector_for(sandbox_origin)
+    assert conn.alternate_keys("msdyn_timeentries") == set()
+    assert not conn.idempotent_upsert("msdyn_timeentries", "sb_externalref")  # the ledger settles by look-up
+    assert conn.idempotent_upsert("accounts", "accountnumber")
+    with pytest.raises(ConnectorError) as err:  # what the old connector sent
+        conn.request("PATCH", f"{conn.api}/msdyn_timeentries(sb_externalref='KAN-1')", json={"msdyn_duration": 60})
+    assert err.value.status_code == 400 and "not defined" in err.value.message
+    first = conn.upsert("msdyn_timeentries", "sb_externalref", "KAN-1", {"msdyn_duration": 60})
+    second = conn.upsert("msdyn_timeentries", "sb_externalref", "KAN-1", {"msdyn_duration": 90})
+    rows = [r for r in store.records(VENDOR, "msdyn_timeentries") if r.data.get("sb_externalref") == "KAN-1"]
+    assert first.created and not second.created and first.remote_id == second.remote_id
+    assert len(rows) == 1 and rows[0].data["msdyn_duration"] == 90
+    result = conn.test()
+    assert result.ok  # a missing key is a warning, not a broken connection
+    check = next(c for c in result.checks if c.name == "Alternate key msdyn_timeentries.sb_externalref")
+    assert not check.ok and "Define a key on sb_externalref" in check.detail
+    assert next(c for c in result.checks if c.name == "Alternate key accounts.accountnumber").ok
+
+
+def test_the_look_up_field_is_configurable(dataverse, sandbox_origin):
+    keys.set_keys("msdyn_projects", [])
+    conn = connector_for(sandbox_origin, config={"lookup_fields": "msdyn_projects=msdyn_subject"})
+    conn.upsert("msdyn_projects", "sb_externalref", "PRJ-9", {"msdyn_subject": "Rollout Z"})
+    conn.upsert("msdyn_projects", "sb_externalref", "PRJ-9b", {"msdyn_subject": "Rollout Z", "msdyn_description": "x"})
+    rows = [r for r in store.records(VENDOR, "msdyn_projects") if r.data.get("msdyn_subject") == "Rollout Z"]
+    assert len(rows) == 1 and rows[0].data["msdyn_description"] == "x"
+
+
+def _open_opportunity() -> SandboxRecord:
+    return next(r for r in store.records(VENDOR, "opportunities").order_by("id") if r.data.get("statecode") == 0)
+
+
+def test_winning_an_opportunity_is_the_win_opportunity_action(dataverse, sandbox_origin):
+    row = _open_opportunity()
+    with pytest.raises(ConnectorError) as err:  # a statecode write is refused, as in Dataverse
+        dataverse.request(
+            "PATCH", f"{dataverse.api}/opportunities({row.record_id})", json={"statecode": 1}, headers={"If-Match": "*"}
+        )
+    assert err.value.status_code == 400 and "WinOpportunity" in err.value.message
+    attempts = []
+    conn = DynamicsConnector(dataverse.connection, on_attempt=attempts.append)
+    conn.update("opportunities", row.record_id, {"statecode": 1, "actualvalue": 5000, "actualclosedate": "2026-01-05"})
+    row.refresh_from_db()
+    assert (row.data["statecode"], row.data["statuscode"], row.data["actualvalue"]) == (1, 3, 5000)
+    assert row.data["actualclosedate"] == "2026-01-05"
+    assert [a.url.rsplit("/", 1)[-1] for a in attempts if a.method == "POST"] == ["WinOpportunity"]
+    with pytest.raises(ConnectorError) as err:
+        conn.win_opportunity(row.record_id)
+    assert "already closed" in err.value.message
+
+
+def test_bulk_writes_go_in_one_batch_change_set(dataverse):
+    made = dataverse.write_many("accounts", [{"name": f"Batch Co {n}", "accountnumber": f"B-{n}"} for n in range(3)])
+    assert len(made) == 3 and all(r.created and r.remote_id for r in made)
+    assert {store.get(VENDOR, "accounts", r.remote_id).data["name"] for r in made} == {
+        "Batch Co 0",
+        "Batch Co 1",
+        "Batch Co 2",
+    }
+    before = store.records(VENDOR, "accounts").count()
+    with pytest.raises(ConnectorError) as err:  # the third is too long: the change set rolls back
+        dataverse.write_many("accounts", [{"name": "Ok 1"}, {"name": "Ok 2"}, {"name": "x" * 200}])
+    assert err.value.kind == "permanent" and "rolled back" in err.value.message
+    assert store.records(VENDOR, "accounts").count() == before
+    updated = dataverse.write_many("accounts", [{"accountid": made[0].remote_id, "name": "Batch Co Renamed"}])
+    assert (
+        not updated[0].created and store.get(VENDOR, "accounts", made[0].remote_id).data["name"] == "Batch Co Renamed"
+    )
+
+
+def test_reads_expand_the_related_account(dataverse, sandbox_origin):
+    conn = connector_for(sandbox_origin, config={"expand": "opportunities=parentaccountid($select=name,accountnumber)"})
+    row = store.records(VENDOR, "opportunities").order_by("id").first()
+    account = store.get(VENDOR, "accounts", row.data["_parentaccountid_value"]).data
+    read = conn.read("opportunities", row.record_id)
+    assert read["parentaccountid"]["name"] == account["name"]
+    assert set(read["parentaccountid"]) == {"accountid", "name", "accountnumber"}
+    page = conn.query("opportunities", page_size=5)
+    assert all(r["parentaccountid"] and r["parentaccountid"]["accountid"] for r in page.records)
+    with pytest.raises(ConnectorError) as err:
+        conn.request("GET", f"{conn.api}/opportunities", params={"$expand": "nosuchnav"})
+    assert "nosuchnav" in err.value.message

@@ -128,6 +128,11 @@ SETS: dict[str, EntitySet] = {
 _VALUE_NAME = {"parentcustomerid_account": "parentcustomerid", "msdyn_customer_account": "msdyn_customer"}
 
 
+def value_column(nav: str) -> str:
+    """The lookup column a navigation property writes: `_<name>_value`."""
+    return f"_{_VALUE_NAME.get(nav, nav)}_value"
+
+
 def entity_set(name: str) -> EntitySet:
     if name not in SETS:
         raise DataverseError(404, "0x8006088a", f"Resource not found for the segment '{name}'.")

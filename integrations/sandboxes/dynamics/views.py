@@ -1,5 +1,7 @@
-"""Dataverse Web API views: entity-set collections with OData query options, records by
-primary or alternate key, PATCH upsert with If-Match / If-None-Match, WhoAmI."""
+"""Dataverse Web API views: entity-set collections with OData query options and `$expand`,
+records by primary or alternate key (only keys the environment defines), PATCH upsert with
+If-Match / If-None-Match, `$batch` with change sets, the WinOpportunity action, alternate
+key metadata (EntityDefinitions(...)/Keys), WhoAmI."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
-from integrations.sandboxes.dynamics import VENDOR, odata
+from integrations.sandboxes.dynamics import VENDOR, actions, batch, expand, keys, odata
 from integrations.sandboxes.dynamics.auth import HOOKS, TENANT, issue_token
 from integrations.sandboxes.dynamics.entities import (
     SETS,
@@ -48,7 +50,7 @@ def _shape(row: SandboxRecord, select: list[str] | None = None) -> dict:
 def _find(es: EntitySet, key) -> SandboxRecord | None:
     if isinstance(key, dict):
         name, value = next(iter(key.items()))
-        if name != es.alternate_key or len(key) != 1:
+        if name not in keys.defined_keys(es) or len(key) != 1:
             raise DataverseError(
                 400, "0x80060888", f"The key {', '.join(key)} is not defined for entity '{es.logical}'."
             )
@@ -89,6 +91,10 @@ def who_am_i(request: HttpRequest) -> HttpResponse:
 
 @sandbox_endpoint(HOOKS)
 def resource(request: HttpRequest, segment: str) -> HttpResponse:
+    return _dispatch(request, segment)
+
+
+def _dispatch(request: HttpRequest, segment: str) -> HttpResponse:
     try:
         set_name, key = odata.parse_key_segment(segment)
         es = entity_set(set_name)
@@ -153,12 +159,13 @@ def _list(request: HttpRequest, es: EntitySet) -> HttpResponse:
     more = len(chunk) > end - offset and (top is None or end < top)
     chunk = chunk[: end - offset]
     select_cols = [es.key, *[c for c in (select or []) if c != es.key]] if select else None
+    expanding = expand.parse(es, q.get("$expand"))
     context = f"{_api_root(request)}$metadata#{es.name}" + (f"({','.join(select)})" if select else "")
     body: dict = {"@odata.context": context}
     if q.get("$count") == "true":  # Dataverse counts up to 5,000 and reports 5000 beyond that
         total = rows.count() if hasattr(rows, "count") and not isinstance(rows, list) else len(rows)
         body["@odata.count"] = min(total if top is None else min(total, top), 5000)
-    body["value"] = [_shape(r, select_cols) for r in chunk]
+    body["value"] = [expand.apply(es, _shape(r, select_cols), r.data, expanding) for r in chunk]
     if more:
         params = {k: v for k, v in q.items() if k != "$skiptoken"}
         params["$skiptoken"] = str(end)
@@ -203,7 +210,8 @@ def _duplicate(es: EntitySet, value: str) -> DataverseError:
 
 def _new_row(es: EntitySet, values: dict, record_id: str | None = None) -> SandboxRecord:
     record_id = (record_id or values.pop(es.key, None) or new_id()).lower()
-    alt = values.get(es.alternate_key) if es.alternate_key else None
+    unique = keys.unique_key(es)
+    alt = values.get(unique) if unique else None
     if alt and store.get_by_external_id(VENDOR, es.name, alt):
         raise _duplicate(es, alt)
     stamp = now_iso()
@@ -217,12 +225,14 @@ def _new_row(es: EntitySet, values: dict, record_id: str | None = None) -> Sandb
 
 def _create(request: HttpRequest, es: EntitySet) -> HttpResponse:
     values = apply_payload(es, _body(request), _resolve_lookup)
+    actions.refuse_state_write(es.name, values)
     return _written(request, es, _new_row(es, values), True)
 
 
 def _update_row(es: EntitySet, row: SandboxRecord, values: dict) -> SandboxRecord:
     values.pop(es.key, None)
-    alt = values.get(es.alternate_key) if es.alternate_key else None
+    unique = keys.unique_key(es)
+    alt = values.get(unique) if unique else None
     if alt and alt != row.external_id:
         if store.get_by_external_id(VENDOR, es.name, alt):
             raise _duplicate(es, alt)
@@ -238,12 +248,9 @@ def _record(request: HttpRequest, es: EntitySet, key) -> HttpResponse:
             raise _missing(es, key)
         select = odata.parse_select(request.GET.get("$select"))
         check_known(es, set(select or []))
-        return JsonResponse(
-            {
-                "@odata.context": f"{_api_root(request)}$metadata#{es.name}/$entity",
-                **_shape(row, [es.key, *select] if select else None),
-            }
-        )
+        expanding = expand.parse(es, request.GET.get("$expand"))
+        shaped = expand.apply(es, _shape(row, [es.key, *select] if select else None), row.data, expanding)
+        return JsonResponse({"@odata.context": f"{_api_root(request)}$metadata#{es.name}/$entity", **shaped})
     if request.method == "DELETE":
         if row is None:
             raise _missing(es, key)
@@ -266,6 +273,7 @@ def _patch(request: HttpRequest, es: EntitySet, key, row: SandboxRecord | None) 
             412, "0x80060882", "The version of the existing record doesn't match the RowVersion property provided."
         )
     values = apply_payload(es, _body(request), _resolve_lookup)
+    actions.refuse_state_write(es.name, values)
     if row is not None:
         return _written(request, es, _update_row(es, row, values), False)
     if isinstance(key, dict):
@@ -278,3 +286,49 @@ def _patch(request: HttpRequest, es: EntitySet, key, row: SandboxRecord | None) 
             raise
         return _written(request, es, _update_row(es, raced, values), False)  # a concurrent upsert won
     return _written(request, es, created, True)
+
+
+@sandbox_endpoint(HOOKS)
+def entity_keys(request: HttpRequest, logical: str) -> HttpResponse:
+    """`EntityDefinitions(LogicalName='<table>')/Keys`: the alternate keys defined."""
+    found = keys.key_metadata(logical)
+    if found is None:
+        return _error(DataverseError(404, "0x80040217", f"Could not find an entity with name {logical}."))
+    context = f"{_api_root(request)}$metadata#EntityDefinitions('{logical}')/Keys"
+    return JsonResponse({"@odata.context": context, "value": found})
+
+
+@sandbox_endpoint(HOOKS)
+def win_opportunity(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    try:
+        actions.win_opportunity(_body(request))
+    except DataverseError as exc:
+        return _error(exc)
+    return HttpResponse(status=204)
+
+
+@sandbox_endpoint(HOOKS)
+def batch_view(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    try:
+        items = batch.parse(request.headers.get("Content-Type", ""), request.body)
+    except DataverseError as exc:
+        return _error(exc)
+    prefix = f"/sandbox/{VENDOR}/{API}/"
+
+    def run(sub: HttpRequest) -> HttpResponse:
+        if not sub.path.startswith(prefix):
+            return _error(DataverseError(400, "0x80048d19", f"The URL {sub.path} is not in this service."))
+        segment = sub.path[len(prefix) :]
+        if segment == "WinOpportunity":
+            try:
+                actions.win_opportunity(_body(sub))
+            except DataverseError as exc:
+                return _error(exc)
+            return HttpResponse(status=204)
+        return _dispatch(sub, segment)
+
+    return batch.render(batch.execute(request, items, run))
