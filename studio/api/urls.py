@@ -37,3 +37,6 @@ urlpatterns += [
     path("connectors/", connections.ConnectorKindsView.as_view(), name="connector-kinds"),
     *connections_router.urls,
 ]
+from studio.api.views import flow_tests  # noqa: E402  (pinned samples, regression, export, import)
+
+urlpatterns += flow_tests.urlpatterns
