@@ -107,6 +107,7 @@ class SampleDetail(FlowScoped):
             raise invalid(exc) from exc
         return Response(SampleSerializer(sample).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, key, pk):
         samples.delete(self.sample(key, pk), request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
