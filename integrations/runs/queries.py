@@ -1,6 +1,8 @@
 """Filters shared by the API and the UI for runs and exceptions."""
 
 from django.db.models import Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
 
 EXCEPTION_FILTERS = (
     "status",
@@ -13,6 +15,7 @@ EXCEPTION_FILTERS = (
     "signature",
     "ids",
     "q",
+    "region",
 )
 RUN_FILTERS = ("status", "flow", "trigger", "business_key", "event")
 
@@ -22,7 +25,7 @@ def filter_exceptions(qs, filters: dict):
     if f.get("status"):
         qs = qs.filter(status__in=_list(f["status"]))
     if f.get("flow"):
-        qs = qs.filter(flow__key=f["flow"])
+        qs = qs.filter(flow__key__in=_list(f["flow"]))
     for name, lookup in (
         ("step_id", "step_id"),
         ("classification", "classification"),
@@ -43,7 +46,23 @@ def filter_exceptions(qs, filters: dict):
         qs = qs.filter(pk__in=[int(i) for i in _list(f["ids"]) if str(i).isdigit()])
     if f.get("q"):
         qs = qs.filter(Q(message__icontains=f["q"]) | Q(business_key__icontains=f["q"]))
+    if f.get("region"):
+        qs = _in_region(qs, f["region"])
     return qs
+
+
+def record_region(prefix: str = ""):
+    """The `region` of a run's record: its own input, else its event's payload."""
+    return Coalesce(KeyTextTransform("region", f"{prefix}input"), KeyTextTransform("region", f"{prefix}event__payload"))
+
+
+def _in_region(qs, region: str):
+    """Exceptions whose run's record is in `region`; "unknown" means the record names none
+    (how the dashboard's invoice panel counts them)."""
+    qs = qs.annotate(record_region=record_region("run__"))
+    if region == "unknown":
+        return qs.filter(Q(record_region__isnull=True) | Q(record_region=""))
+    return qs.filter(record_region=region)
 
 
 def filter_runs(qs, filters: dict):

@@ -208,6 +208,22 @@ def test_invoice_exceptions_by_region(client_for):
     assert 'data-testid="region-NA" data-count="1"' in html
     href, count = link(html, "invoice-flow")
     assert count == 5 and listed_exceptions(client, href) == 5
+    for region, n in (("EMEA", 2), ("APAC", 1), ("unknown", 1), ("NA", 1)):
+        href, count = link(html, f"region-{region}")
+        assert count == n and listed_exceptions(client, href) == n, (region, href)
+
+
+def test_each_region_opens_the_queue_of_exactly_its_invoice_exceptions(client_for):
+    """Two invoice flows share a region; a flow that carries no invoice but has a `region`
+    on its record is in neither the bar nor the list it opens."""
+    for key in ("invoices", "invoices-eu"):
+        version = published(key, {**INVOICE_FLOW})
+        exception_for(make_run(version, "failed", key=f"{key}-1", input={"id": "x", "region": "EMEA"}))
+    other = published("hours", {"steps": [{"id": "shape", "type": "map", "fields": []}]})
+    exception_for(make_run(other, "failed", key="H-1", input={"region": "EMEA"}), step="shape")
+    client = client_for("viewer")
+    href, count = link(panel(client, "regions"), "region-EMEA")
+    assert count == 2 and listed_exceptions(client, href) == 2, href
 
 
 @pytest.mark.parametrize("name", ["top", "usage", "business", "throughput", "latency", "stages", "regions"])

@@ -148,8 +148,11 @@ def regions(window: Window) -> dict:
         row["url"] = links.exceptions(flow=row["flow"])
     if not found.total:
         return {"empty": "No open exception on the invoice flows.", "flows": found.flows}
-    first = found.flows[0]["url"] if len(found.flows) == 1 else links.exceptions()
-    points = [charts.Point(r["n"], first, f"{r['region']}: {r['n']} open") for r in found.by_region]
+    # The queue filtered by the invoice flows and the region counts exactly the bar's exceptions.
+    flows = ",".join(f["flow"] for f in found.flows)
+    for r in found.by_region:
+        r["url"] = links.exceptions(flow=flows, region=r["region"])
+    points = [charts.Point(r["n"], r["url"], f"{r['region']}: {r['n']} open") for r in found.by_region]
     description = "Open exceptions of the invoice flows by the invoice's region."
     chart = charts.horizontal_bars(
         "Invoice exceptions by region", description, points, [r["region"] for r in found.by_region]

@@ -26,6 +26,7 @@ from integrations.flows.choices import VersionState
 from integrations.flows.models import FlowVersion
 from integrations.runs.choices import TERMINAL, ExceptionStatus, RunStatus
 from integrations.runs.models import Run, RunException
+from integrations.runs.queries import record_region
 from studio.ui.dashboards.window import Window
 
 # The exception queue's default tab.
@@ -370,7 +371,7 @@ def invoice_exceptions(definitions: dict[str, dict]) -> InvoiceExceptions:
         for r in open_ones.values("flow__key").annotate(n=Count("id")).order_by("flow__key")
     ]
     regions = (
-        open_ones.annotate(region=record_value("region", "run__"))
+        open_ones.annotate(region=record_region("run__"))
         .values("region")
         .annotate(n=Count("id"))
         .order_by("-n", "region")

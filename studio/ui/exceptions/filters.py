@@ -13,7 +13,7 @@ TABS = {
 }
 GROUPS = {"signature": "Message signature", "step": "Step", "classification": "Classification"}
 # filter name -> the name integrations.runs.queries.filter_exceptions reads
-PASSED_ON = ("flow", "step_id", "classification", "business_key", "assignee", "tag", "signature", "q")
+PASSED_ON = ("flow", "step_id", "classification", "business_key", "assignee", "tag", "signature", "q", "region")
 
 
 class ExceptionFilterForm(forms.Form):
@@ -27,13 +27,23 @@ class ExceptionFilterForm(forms.Form):
     business_key = forms.CharField(required=False, max_length=200, label="Business key")
     assignee = forms.CharField(required=False, max_length=150, label="Assignee", help_text="username")
     tag = forms.CharField(required=False, max_length=40, label="Tag")
+    region = forms.CharField(
+        required=False, max_length=100, label="Region", help_text="the record's region; “unknown” for none"
+    )
     signature = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     group = forms.ChoiceField(required=False, label="Group by", choices=[("", "No grouping"), *GROUPS.items()])
 
     def __init__(self, *args, flows=(), **kwargs):
         """`flows`: (key, name) of the flows that can be chosen."""
         super().__init__(*args, **kwargs)
-        self.fields["flow"].choices = [("", "Any"), *flows]
+        choices = [("", "Any"), *flows]
+        # A dashboard link may name several flows at once ("a,b": the invoice flows); offer that
+        # set as one more choice when every flow in it exists.
+        asked = self.data.get("flow", "") if self.is_bound else ""
+        known = {key for key, _ in flows}
+        if "," in asked and set(asked.split(",")) <= known:
+            choices.append((asked, asked.replace(",", ", ")))
+        self.fields["flow"].choices = choices
 
     def chosen_tab(self) -> str:
         return (self.cleaned_data.get("tab") if self.is_bound and self.is_valid() else "") or "open"
