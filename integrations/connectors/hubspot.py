@@ -4,7 +4,11 @@ Auth: a private-app access token (static bearer), or OAuth 2.0 with a refresh to
 exchanged at `/oauth/v1/token` (tokens live `expires_in` seconds; refreshed once on 401).
 Objects are addressed by name (`deals`, `companies`, `contacts`); property values are
 strings. Lists page with `paging.next.after`; polls use `/search` on the last-modified
-property; upserts are `batch/upsert` with `idProperty` (one call, `new` says created).
+property, reaching SEARCH_OVERLAP_MS behind the watermark because search indexes changes a
+few moments late (https://developers.hubspot.com/docs/guides/api/crm/search) — the poll's
+intake deduplicates what the overlap reads again — and keep to search's own four requests
+per second (hubspot_batch.py). Upserts are `batch/upsert` with `idProperty` (one call,
+`new` says created); a 207 answer's failed inputs become one error each.
 Webhooks are verified with signature v3 (base64 HMAC-SHA256 of method + URI + body +
 timestamp, 5-minute window). Throttling: 429 with `X-HubSpot-RateLimit-*` headers.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -21,14 +26,27 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
-from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
+from integrations.connectors.base import (
+    CheckResult,
+    Connector,
+    FieldSpec,
+    NamedCheck,
+    ObjectSpec,
+    Page,
+    Token,
+    WriteResult,
+)
 from integrations.connectors.errors import ConnectorError, EventInvalid, WebhookRejected, parse_retry_after
+from integrations.connectors.hubspot_batch import BatchUpsert, SearchPace, record_error
 from integrations.connectors.payloads import json_object
 from integrations.connectors.redaction import redact_text
 from integrations.connectors.token_grant import request_token
 from integrations.connectors.webhooks import check_timestamp, hmac_sha256, lower_headers, matches_any
 
 LIST_LIMIT, SEARCH_LIMIT = 100, 200
+# How far behind its watermark a search poll starts: longer than search's indexing delay
+# ("a few moments"; the exact figure is not documented).
+SEARCH_OVERLAP_MS = 60_000
 # Where HubSpot's policies reset when no Retry-After is sent.
 POLICY_WINDOWS = {"SECONDLY": 1.0, "TEN_SECONDLY_ROLLING": 10.0}
 DAILY_RETRY_SECONDS = 3600.0
@@ -222,7 +240,8 @@ class HubSpotConnector(Connector):
         modified = MODIFIED_PROPERTY.get(object_name, "hs_lastmodifieddate")
         if since:
             # GTE: the boundary millisecond is read again rather than missed (the intake deduplicates).
-            newer = {"propertyName": modified, "operator": "GTE", "value": _epoch_ms(since)}
+            start = max(0, int(_epoch_ms(since)) - SEARCH_OVERLAP_MS)
+            newer = {"propertyName": modified, "operator": "GTE", "value": str(start)}
             body = {
                 "filterGroups": [{"filters": [newer]}],
                 "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
@@ -231,6 +250,7 @@ class HubSpotConnector(Connector):
             }
             if cursor:
                 body["after"] = cursor
+            SearchPace.wait(self._account())
             data = self.request("POST", self._path(object_name, "/search"), json=body).json()
         else:
             params = {"limit": min(page_size or LIST_LIMIT, LIST_LIMIT), "properties": self._properties(object_name)}
@@ -241,7 +261,10 @@ class HubSpotConnector(Connector):
         stamps = [r.get("properties", {}).get(modified) or r.get("updatedAt") for r in records]
         stamps = [s for s in stamps if s]
         after = ((data.get("paging") or {}).get("next") or {}).get("after")
-        return Page(records, str(after) if after else None, max(stamps, key=_epoch_ms_int) if stamps else since)
+        newest = max(stamps, key=_epoch_ms_int) if stamps else since
+        if since and newest and _epoch_ms_int(newest) < _epoch_ms_int(since):
+            newest = since  # the overlap only re-read older changes: the watermark never goes back
+        return Page(records, str(after) if after else None, newest)
 
     def create(self, object_name: str, record: dict[str, Any], *, idempotency_key: str | None = None) -> WriteResult:
         body = {"properties": self._props(record)}
@@ -269,17 +292,69 @@ class HubSpotConnector(Connector):
 
     def upsert(self, object_name: str, external_id_field: str, external_id: str, record: dict[str, Any], *,
                idempotency_key: str | None = None) -> WriteResult:  # fmt: skip
-        props = {k: v for k, v in self._props(record).items() if k != external_id_field}
-        body = {"inputs": [{"idProperty": external_id_field, "id": str(external_id), "properties": props}]}
-        response = self.request("POST", self._path(object_name, "/batch/upsert"), json=body)
-        data = response.json()
-        if response.status_code == 207 or data.get("numErrors"):
-            errors = "; ".join(e.get("message", "") for e in data.get("errors") or [] if isinstance(e, dict))
-            raise ConnectorError(f"HTTP {response.status_code}: {errors or 'upsert failed'}", kind="permanent",
-                                 status_code=response.status_code, vendor_code="BATCH_ERRORS")  # fmt: skip
-        result = (data.get("results") or [{}])[0]
-        return WriteResult(str(result.get("id")), bool(result.get("new")), response.status_code,
-                           self.excerpt(response))  # fmt: skip
+        outcome = self.upsert_many(object_name, external_id_field, {str(external_id): record})
+        if str(external_id) in outcome.errors:
+            raise outcome.errors[str(external_id)]
+        return outcome.results[str(external_id)]
+
+    def upsert_many(self, object_name: str, external_id_field: str, records: dict[str, dict[str, Any]]) -> BatchUpsert:
+        """One batch upsert of {external id: record}: what was written, and each input's own
+        error when HubSpot answers 207 Multi-Status."""
+        inputs = [{"idProperty": external_id_field, "id": ext_id,
+                   "properties": {k: v for k, v in self._props(rec).items() if k != external_id_field}}
+                  for ext_id, rec in records.items()]  # fmt: skip
+        response = self.request("POST", self._path(object_name, "/batch/upsert"), json={"inputs": inputs})
+        data = json_object(response)
+        outcome, excerpt = BatchUpsert(), self.excerpt(response)
+        results = [r for r in data.get("results") or [] if isinstance(r, dict)]
+        by_id = {str((r.get("properties") or {}).get(external_id_field) or ""): r for r in results}
+        for entry in data.get("errors") or []:
+            if isinstance(entry, dict):
+                ext_id, error, prop = record_error(entry, response.status_code)
+                outcome.errors[ext_id], outcome.fields[ext_id] = error, prop
+        written = [ext_id for ext_id in records if ext_id not in outcome.errors]
+        # Results name their input by the id property; failing that, they are taken in input order
+        # only when there is exactly one per written input [unverified: HubSpot keeps the order].
+        in_order = dict(zip(written, results, strict=False)) if len(results) == len(written) else {}
+        for ext_id in written:
+            found = by_id.get(ext_id) or in_order.get(ext_id)
+            if found is None:  # neither written nor reported: never assume success
+                status = response.status_code
+                outcome.errors[ext_id] = ConnectorError(f"HTTP {status}: HubSpot did not report input {ext_id}.",
+                                                        kind="permanent", status_code=status,
+                                                        vendor_code="BATCH_INCOMPLETE")  # fmt: skip
+                continue
+            outcome.results[ext_id] = WriteResult(str(found.get("id")), bool(found.get("new")), response.status_code,
+                                                  excerpt)  # fmt: skip
+        return outcome
+
+    def _account(self) -> str:
+        """Whose search allowance a search spends: the connection's token, or its OAuth refresh token."""
+        return str(self.connection.pk or self.base_url)
+
+    # --- the connection test -----------------------------------------------------------
+    def test(self) -> CheckResult:
+        """Token, access to each object (its read scope), and the daily allowance left."""
+        started, checks = time.monotonic(), list[NamedCheck]()
+        scheme = "OAuth app" if self.uses_oauth else "private app token"
+        for name in self.objects:
+            label = f"{name.capitalize()} access"
+            try:
+                self.request("GET", self._path(name), params={"limit": 1})
+            except ConnectorError as exc:
+                if exc.status_code != 403:  # not a missing scope: the token itself, or HubSpot, failed
+                    checks.insert(0, NamedCheck("Token", False, f"HubSpot refused the {scheme}: {exc.message}"))
+                    return CheckResult(False, _ms(started), exc.message, checks)
+                hint = f"give the app the crm.objects.{name}.read scope"
+                checks.append(NamedCheck(label, False, f"Cannot read {name} ({exc.message}): {hint}."))
+                continue
+            checks.append(NamedCheck(label, True, f"Can read {name}."))
+        checks.insert(0, NamedCheck("Token", True, f"HubSpot accepted the {scheme}."))
+        left, daily = (self.rate_limit.get(f"x-hubspot-ratelimit-{h}") for h in ("daily-remaining", "daily"))
+        if left is not None:
+            checks.append(NamedCheck("Daily limit", left != "0", f"{left} of {daily} daily API calls left."))
+        failed = [c for c in checks if not c.ok]
+        return CheckResult(not failed, _ms(started), failed[0].detail if failed else "OK", checks)
 
     # --- webhooks --------------------------------------------------------------------
     def webhook_url(self) -> str:
@@ -316,6 +391,10 @@ class HubSpotConnector(Connector):
         check_timestamp(stamp, milliseconds=True)
         if not matches_any(signature_v3(secret, method, uri, body, stamp or ""), [signature]):
             raise WebhookRejected("signature does not match")
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
 
 
 def _epoch_ms_int(value: str) -> int:

@@ -75,7 +75,7 @@ def rate_headers(response: HttpResponse, *, private_app: bool) -> HttpResponse:
     return response
 
 
-def _throttled(policy: str, message: str) -> JsonResponse:
+def throttled(policy: str, message: str) -> JsonResponse:
     response = JsonResponse({"status": "error", "message": message, "errorType": "RATE_LIMIT",
                              "correlationId": str(uuid.uuid4()), "policyName": policy,
                              "groupName": f"publicapi:private-app:{VENDOR}"}, status=429)  # fmt: skip
@@ -88,14 +88,14 @@ class HubSpotHooks(VendorHooks):
     def error_response(self, status: int, message: str, code: str | None = None) -> HttpResponse:
         if status == 429:  # an injected 429 answers with HubSpot's throttle body
             if "daily" in message.lower():
-                return _throttled("DAILY", message)
+                return throttled("DAILY", message)
             if "secondly" in message.lower() and "ten" not in message.lower():
-                return _throttled("SECONDLY", message)
-            return _throttled("TEN_SECONDLY_ROLLING", message)
+                return throttled("SECONDLY", message)
+            return throttled("TEN_SECONDLY_ROLLING", message)
         return hs_error(status, message, code)
 
     def throttle_response(self, retry_after: int) -> HttpResponse:
-        return _throttled("TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.")
+        return throttled("TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.")
 
     def maintenance_response(self, retry_after: int) -> HttpResponse:
         response = hs_error(503, "The service is temporarily unavailable. Please retry.", "SERVICE_UNAVAILABLE")

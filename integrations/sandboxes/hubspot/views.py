@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
 from integrations.sandboxes.framework import sandbox_endpoint
-from integrations.sandboxes.hubspot import VENDOR, records, search, webhooks
-from integrations.sandboxes.hubspot.auth import HOOKS, hs_error, issue_token
+from integrations.sandboxes.hubspot import VENDOR, records, search, search_limit, webhooks
+from integrations.sandboxes.hubspot.auth import HOOKS, hs_error, issue_token, throttled
 from integrations.sandboxes.hubspot.properties import ObjectType, PropertyError, clean, object_type
 
 LIST_MAX, BATCH_MAX = 100, 100
@@ -174,6 +174,8 @@ def search_view(request: HttpRequest, object_name: str) -> HttpResponse:
     otype = _type(object_name)
     if request.method != "POST":
         raise Invalid("Method not allowed", 405, "METHOD_NOT_ALLOWED")
+    if search_limit.over_limit():  # search has its own, lower limit per account
+        return throttled("SECONDLY", "You have reached your secondly limit for the CRM search API.")
     try:
         body = search.validate(_json(request))
         after = int(body.get("after") or 0)
@@ -182,7 +184,8 @@ def search_view(request: HttpRequest, object_name: str) -> HttpResponse:
     for flt in (f for g in body.get("filterGroups") or [] for f in g.get("filters") or []):
         if flt["propertyName"] not in otype.properties:
             raise Invalid(f"Property {flt['propertyName']} does not exist on {otype.name}", 400, "VALIDATION_ERROR")
-    rows = search.run(body, list(store.records(VENDOR, otype.name).order_by("id")), lambda r: r.data["properties"])
+    visible = [r for r in store.records(VENDOR, otype.name).order_by("id") if search_limit.indexed(r.data["updatedAt"])]
+    rows = search.run(body, visible, lambda r: r.data["properties"])
     limit, wanted = body.get("limit", 10), body.get("properties") or None
     chunk = rows[after : after + limit]
     result = {"total": len(rows), "results": [records.shape(otype, r, wanted) for r in chunk]}
@@ -204,7 +207,7 @@ def batch_upsert(request: HttpRequest, object_name: str) -> HttpResponse:
     if len(inputs) > BATCH_MAX:
         raise Invalid(f"Batch input cannot exceed {BATCH_MAX} inputs")
     started = records.now_iso()
-    plans, seen = [], set()
+    plans, seen, errors = [], set(), []
     for entry in inputs:
         if not isinstance(entry, dict) or not isinstance(entry.get("properties") or {}, dict):
             raise Invalid("Each input must be an object with idProperty, id and properties")
@@ -217,21 +220,33 @@ def batch_upsert(request: HttpRequest, object_name: str) -> HttpResponse:
         seen.add(value)
         row = records.find(otype, value, otype.unique)
         raw = {**((entry or {}).get("properties") or {})}
-        # Validate every input before writing any, so a bad one leaves nothing half-written.
-        if row is None:
-            _validated(otype, {**raw, otype.unique: value}, creating=True)
-        plans.append((value, row, _validated(otype, raw, creating=False)))
+        # Every input is validated on its own: a bad one is reported in the 207 answer, the
+        # good ones are written (multi-status; no input is ever half-written).
+        try:
+            if row is None:
+                clean(otype, {**raw, otype.unique: value}, creating=True)
+            plans.append((value, row, clean(otype, raw, creating=False)))
+        except PropertyError as exc:
+            plans.append((value, row, None))
+            errors.append({"status": "error", "category": "VALIDATION_ERROR", "message": str(exc),
+                           "context": {"id": [value]}, "errors": exc.errors})  # fmt: skip
     request.sandbox_external_id = ",".join(sorted(seen))[:255]
+    if errors and len(errors) == len(plans):  # nothing to write: the first error, as a plain 400
+        return hs_error(400, errors[0]["message"], "VALIDATION_ERROR", errors=errors[0]["errors"])
     results = []
     for value, row, properties in plans:
+        if properties is None:
+            continue
         if row is None:
             row = records.create(otype, {**properties, otype.unique: value})
             _notify(otype, row.record_id, None, row.data["properties"])
-            results.append({**records.shape(otype, row, list(properties)), "new": True})
+            results.append({**records.shape(otype, row, [*properties, otype.unique]), "new": True})
         else:
             before = dict(row.data["properties"])
             row = records.update(otype, row, properties)
             _notify(otype, row.record_id, before, row.data["properties"])
-            results.append({**records.shape(otype, row, list(properties)), "new": False})
-    return JsonResponse({"status": "COMPLETE", "results": results, "startedAt": started,
-                         "completedAt": records.now_iso()})  # fmt: skip
+            results.append({**records.shape(otype, row, [*properties, otype.unique]), "new": False})
+    body = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": records.now_iso()}
+    if errors:  # some inputs written, some not: 207 Multi-Status with one error per failed input
+        return JsonResponse({**body, "numErrors": len(errors), "errors": errors}, status=207)
+    return JsonResponse(body)
