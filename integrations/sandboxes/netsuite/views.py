@@ -175,7 +175,10 @@ def _insert(rt: RecordType, values: dict) -> SandboxRecord:
 
 def _no_content(request: HttpRequest, rt: RecordType, row: SandboxRecord) -> HttpResponse:
     response = HttpResponse(status=204)
-    response["Location"] = f"{_root(request)}/record/v1/{rt.name}/{row.record_id}"
+    # The record name as the client addressed it (`timebill` or `timeBill`).
+    match = getattr(request, "resolver_match", None)
+    name = match.kwargs.get("record", rt.name) if match is not None else rt.name
+    response["Location"] = f"{_root(request)}/record/v1/{name}/{row.record_id}"
     return response
 
 
