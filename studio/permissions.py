@@ -36,6 +36,8 @@ SECTIONS = (
     Section("approvals", "Approvals", "approvals:inbox", "view_studio"),
     Section("connections", "Connections", "connections:list", "view_studio"),
     Section("canonical", "Canonical objects", "canonical:list", "view_studio"),
+    Section("crosswalk", "Crosswalk", "crosswalk:index", "view_studio"),
+    Section("reconciliation", "Reconciliation", "reconciliation:home", "view_studio"),
     Section("dashboards", "Dashboards", "dashboards:home", "view_studio"),
     Section("audit", "Audit log", "audit:list", "view_audit"),
     Section("users", "Users", "users:list", "manage_users"),

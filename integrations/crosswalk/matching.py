@@ -59,7 +59,7 @@ def first_contact(object: str, system: str, external_id: str, attributes: dict, 
     if known:
         return Match(known.canonical_id, "link", True)
     match = _match(object, attributes)
-    canonical = match.canonical_id if match.certain else new_canonical_id()
+    canonical = (match.certain and match.canonical_id) or new_canonical_id()
     link(object, system, external_id, canonical, source=LinkSource.MATCH, run_id=run_id)
     remember_keys(object, canonical, attributes)
     for candidate in match.candidates:

@@ -37,6 +37,8 @@ urlpatterns = [
     path("approvals/", include("studio.ui.approvals.urls")),
     path("connections/", include("studio.ui.connections.urls")),
     path("canonical/", include("studio.ui.canonical.urls")),
+    path("crosswalk/", include("studio.ui.crosswalk.urls")),
+    path("reconciliation/", include("studio.ui.reconciliation.urls")),
     path("dashboards/", include("studio.ui.dashboards.urls")),
     path("replay/", include("studio.ui.replay.urls")),
     path("audit/", include("studio.ui.audit.urls")),

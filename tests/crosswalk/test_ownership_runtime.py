@@ -43,7 +43,6 @@ def employee_flow(source: str, event: str, id_path: str) -> dict:
 
 @pytest.fixture
 def systems(live_server, settings, doorbells, personas):
-    settings.ROOT_URLCONF = "tests.crosswalk.sandbox_urls"
     use_sandboxes(live_server, settings)
     for vendor in ("workday", "kantata", "netsuite"):
         create_connection("system:test", name=vendor, kind=vendor, **demo_values(vendor))
@@ -139,3 +138,20 @@ def test_changing_the_rule_lets_the_psa_own_it(systems, django_capture_on_commit
     again = run_event("kantata", "user.changed", "k2", {"user_id": USER, "cost_rate": 160.0, "title": "x"}, capture)
     assert again.status == "succeeded" and netsuite_employee(systems)["laborCost"] == 160.0
     assert RunException.objects.filter(status="open").count() == 0
+
+
+def test_the_conflicts_page_shows_both_values_and_resolves(systems, django_capture_on_commit_callbacks, client_for):
+    capture = django_capture_on_commit_callbacks
+    run_event("workday", "worker.changed", "h1", {"worker_id": WORKER, "cost_rate": 120.0, "title": "Consultant"},
+              capture)  # fmt: skip
+    kantata_change(capture)
+    exc = RunException.objects.get()
+    page = client_for("viewer").get("/crosswalk/conflicts/").content.decode()
+    assert 'data-testid="owner-value">120.0<' in page and 'data-testid="incoming-value">150.0 ' in page
+    assert "conflict-resolve" not in page  # a viewer cannot resolve
+    operator = client_for("operator")
+    assert operator.post("/crosswalk/conflicts/", {"exception": exc.pk, "choice": "owner"}).status_code == 400
+    operator.post("/crosswalk/conflicts/", {"exception": exc.pk, "choice": "owner", "reason": "HR is right"})
+    exc.refresh_from_db()
+    assert exc.status == "resolved" and exc.resolved_by.username == "operator"
+    assert 'data-testid="conflicts-empty"' in operator.get("/crosswalk/conflicts/").content.decode()
