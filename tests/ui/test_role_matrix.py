@@ -37,6 +37,13 @@ PAGES = [
     Page("connections:list", ROLES),
     Page("connections:new", frozenset({"analyst", "admin"})),
     Page("canonical:list", ROLES),
+    Page("crosswalk:index", ROLES),
+    Page("crosswalk:object", ROLES, {"object": "client"}),
+    Page("crosswalk:ownership", ROLES),
+    Page("crosswalk:review", ROLES),
+    Page("crosswalk:conflicts", ROLES),
+    Page("reconciliation:home", ROLES),
+    Page("reconciliation:start", frozenset({"operator", "admin"}), ok=405),  # POST only
     Page("dashboards:home", ROLES),
     Page("replay:home", ROLES),
     Page("replay:progress", ROLES, ok=400),  # needs ?first=&last= run ids
