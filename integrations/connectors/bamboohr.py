@@ -16,13 +16,15 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
-from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
+from integrations.connectors.bamboohr_checks import bamboohr_checks
+from integrations.connectors.base import CheckResult, Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
 from integrations.connectors.errors import ConnectorError, EventInvalid, WebhookRejected
 from integrations.connectors.payloads import json_list, json_object
 from integrations.connectors.redaction import redact_text
@@ -99,6 +101,13 @@ class BambooHRConnector(Connector):
             external_id_fields=("employeeNumber", "workEmail"),
         ),
     }
+
+    def test(self) -> CheckResult:
+        started = time.monotonic()
+        checks = bamboohr_checks(self)
+        failed = [c for c in checks if not c.ok]
+        elapsed = int((time.monotonic() - started) * 1000)
+        return CheckResult(not failed, elapsed, failed[0].detail if failed else "OK", checks)
 
     def auth_headers(self, token: Token | None) -> dict[str, str]:
         raw = f"{self.credentials.get('api_key', '')}:x".encode()

@@ -268,3 +268,12 @@ def test_dropped_create_is_found_by_look_up_before_a_second_post(bamboo):
     assert err.value.transient and err.value.ambiguous
     found = bamboo.find_by_external_ref("employees", "employeeNumber", "E-7777")
     assert found is not None and store.get(VENDOR, "employee", found.remote_id).data["lastName"] == "Berg"
+
+
+def test_connection_test_says_what_it_checked(bamboo, origin):
+    result = bamboo.test()
+    assert result.ok and [c.name for c in result.checks] == ["API key", "Permissions", "API version"]
+    assert "acts as" in result.checks[0].detail
+    bad = connector_for(origin, api_key="not-a-key").test()
+    assert not bad.ok and not bad.checks[0].ok and "API Keys" in bad.checks[0].detail
+    assert bad.checks[1].detail.startswith("Not checked")
