@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.utils import timezone
 
+from integrations.approvals.models import ApprovalTask
 from integrations.flows.models import Flow
 from integrations.runs.models import Run, RunException, StepRun
 
@@ -36,6 +37,18 @@ def test_a_small_history_looks_like_a_real_one():
     assert RunException.objects.count() == 40
     assert not RunException.objects.exclude(run__status="failed").exists()
     assert Run.objects.filter(retry_of__isnull=False, trigger="retry").exists()
+
+
+@pytest.mark.django_db
+def test_approval_tasks_wait_on_every_waiting_run_and_older_ones_are_decided():
+    load(2000, 20, "--approvals", "30")
+    waiting = set(Run.objects.filter(status="waiting-approval").values_list("id", flat=True))
+    pending = set(ApprovalTask.objects.filter(status="pending").values_list("run_id", flat=True))
+    assert waiting and pending == waiting
+    decided = ApprovalTask.objects.exclude(status="pending")
+    assert decided.count() == 30
+    assert not decided.exclude(run__status="succeeded").exists()
+    assert not decided.filter(decided_at__isnull=True).exists()
 
 
 @pytest.mark.django_db

@@ -6,7 +6,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from integrations.runs.management import volume
+from integrations.runs.management import volume, volume_approvals
 
 
 class Command(BaseCommand):
@@ -16,14 +16,20 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, required=True, help="Runs to create, e.g. 1000000.")
         parser.add_argument("--exceptions", type=int, default=0, help="Exceptions on failed runs, e.g. 100000.")
         parser.add_argument("--days", type=int, default=90, help="Spread the runs over this many days back.")
+        parser.add_argument(
+            "--approvals",
+            type=int,
+            default=20_000,
+            help="Decided approval tasks on older runs (pending ones: every waiting run).",
+        )
         parser.add_argument("--seed", type=int, default=12, help="Random seed: the same seed makes the same history.")
         parser.add_argument(
             "--force", action="store_true", help="Load even though the database holds flows not made by this command."
         )
 
-    def handle(self, *args, runs, exceptions, days, seed, force, **options):
-        if runs < 1 or exceptions < 0 or days < 1:
-            raise CommandError("--runs and --days must be at least 1, --exceptions at least 0.")
+    def handle(self, *args, runs, exceptions, days, seed, force, approvals, **options):
+        if runs < 1 or exceptions < 0 or days < 1 or approvals < 0:
+            raise CommandError("--runs and --days must be at least 1, --exceptions and --approvals at least 0.")
         if exceptions > runs:
             raise CommandError("--exceptions cannot exceed --runs: each exception belongs to one failed run.")
         found = volume.real_data()
@@ -36,7 +42,9 @@ class Command(BaseCommand):
             self.stderr.write("Not PostgreSQL: rows go in with batched INSERTs, which is slow at this volume.")
         started = time.monotonic()
         counts = volume.load(runs, exceptions, days=days, seed=seed)
+        pending, decided = volume_approvals.load(approvals, seed=seed)
         self.stdout.write(
-            f"Loaded {counts.runs} runs, {counts.steps} step runs and {counts.exceptions} exceptions "
-            f"over {days} days in {time.monotonic() - started:.1f} s."
+            f"Loaded {counts.runs} runs, {counts.steps} step runs, {counts.exceptions} exceptions and "
+            f"{pending + decided} approval tasks ({pending} pending) over {days} days "
+            f"in {time.monotonic() - started:.1f} s."
         )
