@@ -6,10 +6,14 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.utils import timezone
 
 from integrations.connectors import netsuite_tba
 from integrations.connectors.errors import ConnectorError
 from integrations.connectors.netsuite import NetSuiteConnector
+from integrations.deliveries.models import Delivery
+from integrations.deliveries.sender import deliver_one
+from integrations.deliveries.services import request_delivery
 from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
 from integrations.sandboxes.credentials import sandbox_credentials
@@ -346,3 +350,32 @@ def test_connection_test_says_what_it_checked(netsuite, origin):
     bad = connector_for(origin, certificate_id="no-such-cert").test()
     assert not bad.ok and not bad.checks[0].ok and "certificate ID" in bad.checks[0].detail
     assert bad.checks[1].detail.startswith("Not checked")
+
+
+def test_the_ledger_posts_a_time_bill_once_after_a_dropped_answer(netsuite, django_capture_on_commit_callbacks):
+    """The delivery ledger's create carries its key; NetSuite honours it only asynchronously,
+    so the retry after a lost answer meets the first job instead of posting again."""
+    SandboxFault.objects.create(vendor=VENDOR, kind="drop_after_commit", writes_only=True)
+    payload = {"employee": {"id": "300"}, "tranDate": "2025-04-16", "hours": 7.5, "memo": "ledger-once"}
+    delivery = request_delivery(
+        run=None,
+        step_id="post",
+        connection=netsuite.connection,
+        object="timeBill",
+        action="create",
+        key="timesheet:ledger-once",
+        payload=payload,
+        enqueue=False,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver_one(delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.state != "SUCCEEDED" and delivery.unclear_attempts == 1
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())  # past its settle time
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver_one(delivery.pk)
+    delivery.refresh_from_db()
+    bills = store.records(VENDOR, "timeBill").filter(data__memo="ledger-once")
+    assert delivery.state == "SUCCEEDED", delivery.last_error
+    assert bills.count() == 1 and bills.first().record_id == delivery.remote_id
+    assert bills.first().data["hours"] == "7:30"
