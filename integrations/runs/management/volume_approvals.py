@@ -6,6 +6,7 @@ import random
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,7 +41,8 @@ def _task(run_id: int, key: str, created, status: str, approver, rng: random.Ran
 def load(decided: int, seed: int = 12) -> tuple[int, int]:
     """(pending, decided) tasks written; runs that already have a task are left alone."""
     rng = random.Random(seed)
-    approver, _ = get_user_model().objects.get_or_create(username=APPROVER, defaults={"is_active": False})
+    approver, _ = get_user_model().objects.get_or_create(username=APPROVER)
+    approver.groups.add(Group.objects.get_or_create(name=GROUP)[0])  # the tasks are open to this group
     have = ApprovalTask.objects.values("run_id")
     waiting = Run.objects.filter(status=RunStatus.WAITING_APPROVAL).exclude(pk__in=have)
     older = (
