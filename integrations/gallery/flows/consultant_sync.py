@@ -16,6 +16,10 @@ OFFICE_SUBSIDIARY = {
 
 WORKER_STATUS = {"worker_status": {"Active": "active", "On Leave": "leave", "Terminated": "terminated",
                                    "Pre-Hire": "pre_hire"}}  # fmt: skip
+# NetSuite employee field → the canonical worker field it carries (HR owns name, status, cost rate).
+CANONICAL_FIELDS = {"firstName": "first_name", "lastName": "last_name", "email": "email", "title": "job_title",
+                    "hireDate": "hire_date", "isJobResource": "status", "laborCost": "cost_rate",
+                    "entityId": "employee_number", "subsidiary": "region"}  # fmt: skip
 # One write per change of the worker (and per effective date of a cost rate).
 EMPLOYEE_KEY = (
     "erp-employee:{{ steps.worker.id }}:{{ input.Last_Updated }}:{{ input.Cost_Rate_Effective | default('-') }}"
@@ -26,6 +30,7 @@ DEFINITION = {
     "crosswalk); terminated workers are deactivated as resources; cost-rate changes are written per effective date.",
     "trigger": {"type": "poll", "connection": "workday", "object": "worker_report", "cron": "*/30 * * * *",
                 "page_size": 200},
+    "canonical": {"object": "worker", "source": "workday", "id": "$.Employee_ID"},
     "value_maps": {**OFFICE_SUBSIDIARY, **WORKER_STATUS},
     "steps": [
         {"id": "worker", "type": "map", "name": "Workday report row → canonical worker", "target": "worker@1",
@@ -58,6 +63,7 @@ DEFINITION = {
             {"to": "laborCost", "from": "$.cost_rate"}]},
         {"id": "erp", "type": "deliver", "name": "NetSuite employee", "connection": "netsuite", "object": "employee",
          "action": "upsert", "external_id_field": "externalId", "external_id": "{{ steps.worker.id }}",
+         "canonical_fields": CANONICAL_FIELDS,
          "key": EMPLOYEE_KEY},
     ],
 }  # fmt: skip

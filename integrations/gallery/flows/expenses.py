@@ -21,6 +21,7 @@ DEFINITION = {
     "description": f"Kantata expenses are checked (category mapped, a receipt above {RECEIPT_THRESHOLD}) and billable "
     "ones are re-billed to the client as a NetSuite invoice line, once per expense.",
     "trigger": {"type": "poll", "connection": "kantata", "object": "expenses", "cron": "0 * * * *", "page_size": 200},
+    "canonical": {"object": "expense", "source": "kantata", "id": "$.id"},
     "value_maps": CATEGORIES,
     "steps": [
         {"id": "expense", "type": "map", "name": "Kantata expense → canonical expense", "target": "expense@1",

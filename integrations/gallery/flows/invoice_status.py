@@ -14,6 +14,7 @@ DEFINITION = {
     "Kantata workspace (completed when paid).",
     "trigger": {"type": "poll", "connection": "netsuite", "object": "invoice", "cron": "*/30 * * * *",
                 "page_size": 200},
+    "canonical": {"object": "invoice_event", "source": "netsuite", "id": "$.id"},
     "value_maps": {**STATUSES, **CURRENCIES},
     "steps": [
         {"id": "customer", "type": "lookup", "name": "The invoice's customer", "connection": "netsuite",

@@ -78,6 +78,7 @@ def customer_and_job(suffix: str = "", subsidiary: str = "1", when: str | None =
              {"to": "subsidiary.id", "constant": subsidiary}]},
         {"id": f"erp_customer{suffix}", "type": "deliver", "name": "NetSuite customer", "when": new_customer,
          "connection": "netsuite", "object": "customer", "action": "upsert", "external_id_field": "externalId",
+         "link": {"object": "client", "id": "$.AccountId"},
          "external_id": shared.NEW_CUSTOMER_ID, "key": "erp-customer:{{ steps.project.client_id }}"},
         {"id": f"job{suffix}", "type": "map", "name": "Project → NetSuite job (billing structure)", "fields": [
             {"to": "companyName", "template": "{{ steps.project.name | truncate(83) }}"},
@@ -108,13 +109,13 @@ def steps_after_erp() -> list[dict]:
             {"to": "start_date", "template": "{{ steps.project.start_date }}"},
             {"to": "billable", "constant": False}]},
         {"id": "psa_demand", "type": "deliver", "name": "Kantata resource demand", "connection": "kantata",
-         "object": "stories", "action": "upsert", "external_id_field": "task",
+         "object": "stories", "action": "upsert", "external_id_field": "task", "link": {"object": "resource_demand"},
          "external_id": "demand:{{ steps.project.id }}", "key": "psa-demand:{{ steps.project.id }}"},
         {"id": "writeback", "type": "map", "name": "PSA id → the opportunity", "fields": [
             {"to": "PSA_Project_Id__c", "template": "{{ steps.psa.remote_id }}", "required": True}]},
         {"id": "crm", "type": "deliver", "name": "Salesforce opportunity updated", "connection": "salesforce",
          "object": "Opportunity", "action": "update", "external_id": "{{ steps.project.id }}",
-         "key": shared.versioned_key("crm-writeback")},
+         "key": "crm-writeback:{{ steps.project.id }}:{{ steps.psa.remote_id }}"},
         {"id": "account_writeback", "type": "map", "name": "New ERP customer id → the account",
          "when": "not steps.account.ERP_Customer_Id__c", "fields": [
              {"to": "ERP_Customer_Id__c", "template": shared.NEW_CUSTOMER_ID}]},
@@ -129,6 +130,7 @@ DEFINITION = {
     "customer if new), resource demand in Kantata, and the PSA id written back to the opportunity. "
     f"Deals above {APPROVAL_THRESHOLD:,} wait for a delivery lead's approval.",
     "trigger": {"type": "event", "connection": "salesforce", "event": "opportunity.won"},
+    "canonical": shared.PROJECT_FROM_CRM,
     "value_maps": {**shared.REGIONS, **shared.BILLING_TYPES},
     "steps": [*steps_before_erp(), *customer_and_job(), *steps_after_erp()],
 }

@@ -31,6 +31,7 @@ DEFINITION = {
     "projects of the EMEA subsidiary, the others of the North America parent. Run it instead of the global "
     "flow (both react to the same event).",
     "trigger": {"type": "event", "connection": "salesforce", "event": "opportunity.won"},
+    "canonical": shared.PROJECT_FROM_CRM,
     "value_maps": {**shared.REGIONS, **shared.BILLING_TYPES},
     "steps": [
         *global_flow.steps_before_erp(),

@@ -20,7 +20,20 @@ NEW_CUSTOMER_ID = "{{ " + NEW_CUSTOMER_EXPR + " }}"
 CUSTOMER_ID = "{{ steps.account.ERP_Customer_Id__c or " + NEW_CUSTOMER_EXPR + " }}"
 
 
+# The project a won opportunity is: the ids the PSA and ERP return are linked to it in the
+# crosswalk, and CRM-owned fields are written from here (docs/FLOW_DEFINITION.md `canonical`).
+PROJECT_FROM_CRM = {"object": "project", "source": "salesforce", "id": "$.Id"}
+
+
 def versioned_key(prefix: str) -> str:
-    """One write per version of the opportunity: a re-sent event (same version) writes nothing
-    again, a re-won or changed opportunity (newer SystemModstamp) updates the same record."""
-    return prefix + ":{{ steps.project.id }}:{{ steps.opportunity.opp.SystemModstamp | default('v1') }}"
+    """One write per version of the project's terms: a re-sent event writes nothing again, a
+    re-won or changed opportunity (new amount, dates, name or currency) updates the same record.
+    The version is made of the terms themselves, not the opportunity's SystemModstamp: our own
+    write-back to the opportunity changes that stamp and must not count as a new version."""
+    return prefix + ":{{ steps.project.id }}:" + TERMS
+
+
+TERMS = (
+    "{{ steps.project.contract_value }}:{{ steps.project.currency }}:{{ steps.project.start_date }}"
+    ":{{ steps.project.name | slug | truncate(60) }}"
+)
