@@ -5,10 +5,12 @@ holds real flows unless --force, and readable by the run pages."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.utils import timezone
 
+from integrations.approvals import services as approvals
 from integrations.approvals.models import ApprovalTask
 from integrations.flows.models import Flow
 from integrations.runs.models import Run, RunException, StepRun
@@ -49,6 +51,9 @@ def test_approval_tasks_wait_on_every_waiting_run_and_older_ones_are_decided():
     assert decided.count() == 30
     assert not decided.exclude(run__status="succeeded").exists()
     assert not decided.filter(decided_at__isnull=True).exists()
+    approver = User.objects.get(username="vol-approver")
+    approver.groups.add(Group.objects.get(name="Approver"))
+    assert {t.run_id for t in approvals.inbox(approver)} == waiting  # the generated person decides them
 
 
 @pytest.mark.django_db

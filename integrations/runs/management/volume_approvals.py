@@ -27,7 +27,7 @@ def _task(run_id: int, key: str, created, status: str, approver, rng: random.Ran
         run_id=run_id,
         step_id="approve",
         group=GROUP,
-        approvers=[{"group": GROUP}],
+        approvers={},  # open to the members of `group`
         title=f"Project {key}: {hours} h to bill",
         record={"ref": key, "client": rng.choice(("Acme Corp", "Globex", "Initech")), "hours": hours},
         status=status,
