@@ -19,13 +19,23 @@ and its index filter ignores the value given, always selecting approved entries
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from integrations.connectors.base import Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
+from integrations.connectors.base import (
+    CheckResult,
+    Connector,
+    FieldSpec,
+    NamedCheck,
+    ObjectSpec,
+    Page,
+    Token,
+    WriteResult,
+)
 from integrations.connectors.errors import ConnectorError, parse_retry_after
 from integrations.connectors.redaction import redact_text
 
@@ -129,6 +139,34 @@ class KantataConnector(Connector):
         return ConnectorError(message, kind="transient", status_code=status, retry_after=retry_after,
                               vendor_code=self.error_code(response))  # fmt: skip
 
+    # --- the connection test -----------------------------------------------------------
+    def test(self) -> CheckResult:
+        """Token, then read access to what the flows use: workspaces, time entries, and the
+        external references upserts look records up by."""
+        started, checks = time.monotonic(), list[NamedCheck]()
+        try:
+            self.request("GET", self._path("users"), params={"per_page": 1})
+        except ConnectorError as exc:
+            hint = " Get a new token through the authorization-code grant." if exc.status_code == 401 else ""
+            checks.append(NamedCheck("Token", False, f"Kantata refused the token: {exc.message}.{hint}"))
+            return CheckResult(False, _ms(started), exc.message, checks)
+        checks.append(NamedCheck("Token", True, "Kantata accepted the OAuth token (Kantata tokens do not expire)."))
+        probes: list[tuple[str, str, dict[str, str]]] = [
+            ("Workspaces access", "workspaces", {}),
+            ("Time entries access", "time_entries", {}),
+            ("External references", "external_references", {"subject_type": "Workspace"}),
+        ]
+        for label, key, params in probes:
+            try:
+                self.request("GET", self._path(key), params={"per_page": 1, **params})
+            except ConnectorError as exc:
+                checks.append(NamedCheck(label, False, f"Cannot read {key.replace('_', ' ')} ({exc.message}): the "
+                                         "token's user needs access to them in Kantata."))  # fmt: skip
+                continue
+            checks.append(NamedCheck(label, True, f"Can read {key.replace('_', ' ')}."))
+        failed = [c for c in checks if not c.ok]
+        return CheckResult(not failed, _ms(started), failed[0].detail if failed else "OK", checks)
+
     # --- envelope --------------------------------------------------------------------
     @staticmethod
     def unwrap(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -220,6 +258,10 @@ class KantataConnector(Connector):
         reference = self._reference(object_name, external_id_field, external_id)
         reference.pop("subject_type")
         return self.create(object_name, {**record, "external_references_attributes": [reference]})
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
 
 
 def _carries(reference: Any, wanted: dict[str, str]) -> bool:

@@ -148,6 +148,8 @@ class SalesforceConnector(Connector):
     )  # fmt: skip
     objects = OBJECTS
     test_path = "limits"
+    # Shown as deprecated in the connection form; the Test report says what to move to.
+    deprecated_choices = {"grant_type": DEPRECATED_GRANTS}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -98,3 +98,11 @@ def test_a_record_whose_references_only_match_piecemeal_is_not_taken(kantata):
 def test_the_references_index_needs_a_subject_type(kantata):
     answer = api(kantata, "GET", "external_references.json")
     assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "subject_type"
+
+
+def test_connection_test_names_the_token_and_what_the_flows_read(kantata):
+    result = kantata.test()
+    assert result.ok, result.message
+    assert [c.name for c in result.checks] == ["Token", "Workspaces access", "Time entries access",
+                                               "External references"]  # fmt: skip
+    assert all(c.ok for c in result.checks) and "do not expire" in result.checks[0].detail

@@ -37,10 +37,13 @@ def _circuit_field(label: str, help_text: str, low: int, high: int) -> forms.Int
     return forms.IntegerField(required=False, min_value=low, max_value=high, label=label, help_text=help_text)
 
 
-def _config_field(spec: FieldSpec) -> forms.Field:
+def _config_field(spec: FieldSpec, deprecated: dict | None = None) -> forms.Field:
+    """`deprecated`: {choice: why} the vendor is retiring (e.g. Salesforce's password grant), shown in the list."""
     common = {"label": spec.display, "required": spec.required, "help_text": spec.help}
     if spec.choices:
-        return forms.ChoiceField(choices=[(c, c.replace("_", " ")) for c in spec.choices], **common)
+        retiring = deprecated or {}
+        labels = [(c, c.replace("_", " ") + (" (deprecated)" if c in retiring else "")) for c in spec.choices]
+        return forms.ChoiceField(choices=labels, **common)
     if spec.type == "boolean":
         return forms.BooleanField(**{**common, "required": False})
     if spec.type == "integer":
@@ -92,7 +95,7 @@ class ConnectionForm(forms.Form):
         self.instance = instance
         stored = instance.get_credentials() if instance is not None and instance.has_credentials else {}
         for spec in connector_class.config_fields:
-            field = _config_field(spec)
+            field = _config_field(spec, getattr(connector_class, "deprecated_choices", {}).get(spec.name))
             value = (instance.config if instance else {}).get(spec.name, spec.default)
             if spec.type in ("object", "array") and value not in (None, ""):
                 value = json.dumps(value, indent=2)
