@@ -95,7 +95,10 @@ def reject(request: PublishRequest, user, *, comment: str) -> PublishRequest:
 
 @transaction.atomic
 def withdraw(request: PublishRequest, user) -> PublishRequest:
+    """Only the person who asked may withdraw; anyone else rejects, with a reason."""
     request = _locked(request)
+    if request.requested_by_id != getattr(user, "pk", None):
+        raise FourEyesRefused("request", "only the person who asked can withdraw this request; reject it instead")
     request.state = PublishRequest.State.WITHDRAWN
     _decide(request, user, "", "flow.publish.withdraw")
     return request

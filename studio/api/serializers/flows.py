@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from integrations.flows.models import Flow, FlowVersion
+from integrations.flows.models import Flow, FlowVersion, PublishRequest
 from integrations.triggers import backlog
 
 
@@ -126,3 +126,31 @@ class StatusSerializer(serializers.Serializer):
 
 class ScheduleSerializer(serializers.Serializer):
     cron = serializers.CharField(max_length=100, help_text="Five cron fields, UTC.")
+
+
+class PublishRequestSerializer(serializers.ModelSerializer):
+    """A four-eyes publish waiting for (or decided by) a second person."""
+
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    version = serializers.SlugRelatedField(slug_field="number", read_only=True)
+
+    class Meta:
+        model = PublishRequest
+        fields = (
+            "id",
+            "state",
+            "notes",
+            "override_reason",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "comment",
+            "version",
+        )
+        read_only_fields = fields
+
+
+class DecisionSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")

@@ -7,8 +7,9 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from integrations.flows import four_eyes
 from integrations.flows import services as flows
-from integrations.flows.models import Flow
+from integrations.flows.models import Flow, PublishRequest
 from integrations.flows.testing import test_run
 from integrations.triggers import schedules
 from integrations.triggers.manual import start_manual_run
@@ -45,7 +46,7 @@ class FlowViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         return serializers_by_action.get(self.action, s.FlowSerializer)
 
     def get_permissions(self):
-        if self.action in ("publish", "set_status", "schedule"):
+        if self.action in ("publish", "set_status", "schedule", "decide_publish"):
             self.write_capability = "publish_flows"
         elif self.action == "run":
             self.write_capability = "replay_events"
@@ -102,17 +103,61 @@ class FlowViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         errors = flows.validate(definition)
         return Response({"valid": not errors, "errors": errors})
 
-    @extend_schema(request=s.PublishSerializer, responses={201: s.FlowVersionSerializer})
+    @extend_schema(
+        request=s.PublishSerializer, responses={201: s.FlowVersionSerializer, 202: s.PublishRequestSerializer}
+    )
     @action(detail=True, methods=["post"])
     def publish(self, request, key=None):
+        """Publish the draft (201, the new version). A draft delivering to an ERP connection
+        needs a second person: it becomes a publish request (202) with a required note."""
         flow = self.get_object()
         body = s.PublishSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        notes = body.validated_data.get("notes", "")
+        draft = flows.draft_of(flow)
         try:
-            version = flows.publish(flow, request.user, notes=body.validated_data.get("notes", ""))
+            if four_eyes.erp_targets(draft.definition):
+                pending = four_eyes.request_publish(flow, request.user, notes=notes)
+                return Response(s.PublishRequestSerializer(pending).data, status=status.HTTP_202_ACCEPTED)
+            version = flows.publish(flow, request.user, notes=notes)
         except flows.DraftInvalid as exc:
             raise definition_errors(exc.errors) from exc
+        except four_eyes.FourEyesRefused as exc:
+            raise serializers.ValidationError({exc.field: [exc.message]}) from exc
         return Response(s.FlowVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.PublishRequestSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="publish-requests", pagination_class=None)
+    def publish_requests(self, request, key=None):
+        flow = self.get_object()
+        return Response(s.PublishRequestSerializer(flow.publish_requests.all()[:50], many=True).data)
+
+    @extend_schema(request=s.DecisionSerializer, responses=s.PublishRequestSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"publish-requests/(?P<request_id>[0-9]+)/(?P<decision>approve|reject|withdraw)",
+    )
+    def decide_publish(self, request, key=None, request_id=None, decision=None):
+        """approve (a second person with publish rights; publishes), reject (comment required), withdraw."""
+        flow = self.get_object()
+        pending = get_object_or_404(PublishRequest, pk=request_id, flow=flow)
+        body = s.DecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        comment = body.validated_data["comment"]
+        try:
+            if decision == "approve":
+                four_eyes.approve(pending, request.user, comment=comment)
+            elif decision == "reject":
+                four_eyes.reject(pending, request.user, comment=comment)
+            else:
+                four_eyes.withdraw(pending, request.user)
+        except four_eyes.FourEyesRefused as exc:
+            raise serializers.ValidationError({exc.field: [exc.message]}) from exc
+        except flows.DraftInvalid as exc:
+            raise definition_errors(exc.errors) from exc
+        pending.refresh_from_db()
+        return Response(s.PublishRequestSerializer(pending).data)
 
     @extend_schema(responses=s.FlowVersionSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)  # every published version, newest first
