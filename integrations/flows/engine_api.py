@@ -149,6 +149,8 @@ def check_condition(source: str) -> str:
         compile_condition(source)
     except TemplateSyntaxError as exc:
         return f"condition does not parse: {exc.message}"
+    except RecursionError:
+        return "condition does not parse: it is nested too deeply"
     return ""
 
 
@@ -172,6 +174,8 @@ def preview_template(source: str, record: Any) -> tuple[Any, str]:
         template = compile_template(source)
     except TemplateSyntaxError as exc:
         return None, f"template does not compile: {exc.message} (line {exc.lineno})"
+    except RecursionError:
+        return None, "template does not compile: it is nested too deeply"
     limits.start_step()
     try:
         return template({"record": record, "input": record, "steps": {}, "value_maps": {}}), ""

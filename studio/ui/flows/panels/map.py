@@ -62,8 +62,9 @@ def _rows(ctx: StepContext, errors: list[dict] | None = None) -> list[Row]:
 def _context(request, ctx: StepContext, **extra) -> dict:
     rows = extra.pop("rows", None) or _rows(ctx)
     unmapped_only = request.GET.get("unmapped") == "1" or request.POST.get("unmapped") == "1"
-    _targets_list, origin = _targets(ctx)
+    origin = _targets(ctx)[1]
     missing = required_unmapped(rows)
+    sources = _source_tree(ctx.record)
     return {
         "flow": ctx.flow,
         "index": ctx.index,
@@ -78,8 +79,8 @@ def _context(request, ctx: StepContext, **extra) -> dict:
         "target_choices": target_choices(),
         "kinds": KINDS,
         "badges": BADGES,
-        "sources": _source_tree(ctx.record),
-        "source_paths": [s["path"] for s in _source_tree(ctx.record) if not s["branch"]],
+        "sources": sources,
+        "source_paths": [s["path"] for s in sources if not s["branch"]],
         "can_edit": ctx.can_edit,
         **extra,
     }
@@ -116,13 +117,25 @@ def panel(request, flow, draft, index):
     return _render_panel(request, load(request, flow, draft, index, "map"))
 
 
-def _row_for(ctx: StepContext, to: str) -> Row:
-    for row in _rows(ctx):
+def _find(rows: list[Row], to: str) -> Row:
+    for row in rows:
         if row.target.to == to:
             return row
     if not TO.match(to or ""):
         raise Http404("There is no such target field.")
     return Row(Target(to), None, None)
+
+
+def _row_for(ctx: StepContext, to: str) -> Row:
+    """The row of target `to` as stored, without previews or validation (cheap: typing hits it)."""
+    return _find(build_rows(ctx.step, _targets(ctx)[0]), to)
+
+
+def _shown_row(ctx: StepContext, to: str, errors: list[dict] | None = None) -> tuple[Row, dict]:
+    """The row of `to` with its preview and the engine's errors, and the panel's counters."""
+    rows = _rows(ctx, errors)
+    counter = {"required_unmapped": required_unmapped(rows), "mapped_count": sum(r.mapped for r in rows)}
+    return _find(rows, to), counter
 
 
 def _render_row(request, ctx: StepContext, row: Row, *, editing_row: bool, values=None, status=200, **extra):
@@ -150,7 +163,7 @@ def _render_row(request, ctx: StepContext, row: Row, *, editing_row: bool, value
 def row(request, key: str, index: int):
     """A row shown (default) or opened for editing (?edit=1)."""
     ctx = load_by_key(request, key, index, "map")
-    found = _row_for(ctx, request.GET.get("to", ""))
+    found, _counter = _shown_row(ctx, request.GET.get("to", ""))
     return _render_row(request, ctx, found, editing_row=request.GET.get("edit") == "1" and ctx.can_edit)
 
 
@@ -211,17 +224,12 @@ def save(request, key: str, index: int):
             found.errors = {"pairs": exc.message}
             return _render_row(request, ctx, found, editing_row=True, values=values, status=422)
         ctx = load_by_key(request, key, index, "map")
-    _errors, problem = save_step(ctx, request.user, _with_field(ctx.step, mapping, found.position))
+    step_errors, problem = save_step(ctx, request.user, _with_field(ctx.step, mapping, found.position))
     if problem:
         found.errors = {"": problem}
         return _render_row(request, ctx, found, editing_row=True, values=values, status=422)
-    saved = _row_for(ctx, mapping["to"])
-    return _render_row(request, ctx, saved, editing_row=False, saved=True, counter=_counter(ctx))
-
-
-def _counter(ctx: StepContext) -> dict:
-    rows = _rows(ctx)
-    return {"required_unmapped": required_unmapped(rows), "mapped_count": sum(r.mapped for r in rows)}
+    saved, counter = _shown_row(ctx, mapping["to"], step_errors)
+    return _render_row(request, ctx, saved, editing_row=False, saved=True, counter=counter)
 
 
 @require_POST
@@ -229,10 +237,12 @@ def _counter(ctx: StepContext) -> dict:
 def remove(request, key: str, index: int):
     ctx = load_by_key(request, key, index, "map")
     found = _row_for(ctx, request.POST.get("to", ""))
+    errors = None
     if found.position is not None:
         fields = [f for i, f in enumerate(ctx.step.get("fields") or []) if i != found.position]
-        save_step(ctx, request.user, {**ctx.step, "fields": fields})
-    return _render_row(request, ctx, _row_for(ctx, found.target.to), editing_row=False, counter=_counter(ctx))
+        errors, _problem = save_step(ctx, request.user, {**ctx.step, "fields": fields})
+    shown, counter = _shown_row(ctx, found.target.to, errors)
+    return _render_row(request, ctx, shown, editing_row=False, counter=counter)
 
 
 @require_POST
