@@ -31,6 +31,8 @@ class Where:
             return compile_template(source)
         except TemplateSyntaxError as exc:
             self.error(field, f"template does not compile: {exc.message} (line {exc.lineno})")
+        except RecursionError:  # Jinja's parser recurses once per nesting level
+            self.error(field, "template does not compile: it is nested too deeply")
         return None
 
     def condition(self, field: str, source: Any) -> CompiledCondition | None:
@@ -38,6 +40,8 @@ class Where:
             return compile_condition(source)
         except TemplateSyntaxError as exc:
             self.error(field, f"condition does not parse: {exc.message}")
+        except RecursionError:
+            self.error(field, "condition does not parse: it is nested too deeply")
         return None
 
     def path(self, field: str, source: Any) -> Any:
