@@ -59,7 +59,7 @@ def _date_part(moment: datetime, fmt: str) -> str:
     return re.sub(r"YYYY|MM|DD|Mon|M|D", lambda m: tokens[m.group(0)], fmt)
 
 
-def present(value: object, *, with_time: bool) -> object:
+def present(value: object, *, with_time: bool, fmt: str | None = None) -> object:
     """An ISO date or date-time as SuiteQL answers it in this account: `4/16/2025`, and a
     date-time with the time as `4/16/2025 3:04 pm` [time form unverified]."""
     if not isinstance(value, str):
@@ -67,7 +67,7 @@ def present(value: object, *, with_time: bool) -> object:
     moment = _parse(value)
     if moment is None:
         return value
-    text = _date_part(moment, date_format())
+    text = _date_part(moment, fmt or date_format())
     if with_time and "T" in value:
         hour = moment.hour % 12 or 12
         text += f" {hour}:{moment.minute:02d} {'am' if moment.hour < 12 else 'pm'}"

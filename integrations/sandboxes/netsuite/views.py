@@ -360,12 +360,13 @@ def _renderer(rt: RecordType):
     """Dates as the account's date preference writes them (SuiteQL does not answer ISO)."""
     kinds = {name.lower(): kind for name, kind in rt.fields.items()}
     stamps = {"lastmodifieddate", "datecreated"}
+    fmt = account.date_format()  # once per answer, not once per value
 
     def render(column: str, value):
         if column in stamps:
-            return account.present(value, with_time=True)
+            return account.present(value, with_time=True, fmt=fmt)
         if kinds.get(column) == "date":
-            return account.present(value, with_time=False)
+            return account.present(value, with_time=False, fmt=fmt)
         return value
 
     return render
