@@ -219,3 +219,17 @@ def test_workers_are_found_by_employee_id_or_work_email(workday):
     assert workday.find_by_external_ref("workers", "workerId", "99999") is None
     with pytest.raises(ConnectorError):
         workday.find_by_external_ref("workers", "businessTitle", "Consultant")
+
+
+def test_a_look_up_never_takes_a_row_without_the_reference_on_trust(workday):
+    """A row the service returns for the filter but that carries another reference (a filter
+    ignored or widened) must not become the target of an update."""
+    made = workday.create("time_blocks", block(a_worker(), externalReferenceID="KAN-TE-1"))
+    row = store.get(VENDOR, "timeBlocks", made.remote_id)
+    row.external_id = "KAN-TE-2"  # what the filter matches, unlike the row's own reference
+    row.save(update_fields=["external_id"])
+    listed = workday.request(
+        "GET", f"ccx/api/timeTracking/v5/{TENANT}/timeBlocks", params={"externalReferenceID": "KAN-TE-2"}
+    ).json()["data"]
+    assert [r["externalReferenceID"] for r in listed] == ["KAN-TE-1"]
+    assert workday.find_by_external_ref("time_blocks", "externalReferenceID", "KAN-TE-2") is None
