@@ -17,6 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from integrations import leases, tracing
+from integrations.crosswalk import declaration
 from integrations.flows import engine_api
 from integrations.flows.models import FlowVersion
 from integrations.flows.services import matching_versions
@@ -31,7 +32,15 @@ from integrations.runs.models import Run
 log = logging.getLogger(__name__)
 
 
-def business_key_of(event) -> str:
+def business_key_of(event, version=None) -> str:
+    """What the run list finds a run by: the source record's id when the flow declares it
+    (`canonical.id`, a JSONPath into the event's payload: an opportunity's id, not the event's),
+    else the event's own business key or id."""
+    declared = declaration.declared(version.definition) if version is not None else None
+    if declared and declared.id_path and event is not None:
+        found = declaration.value_at(declared.id_path, event.payload)
+        if found:
+            return found[:200]
     return event.business_key or event.external_id
 
 
@@ -47,7 +56,7 @@ def start_runs_for_event(event, versions=None, **_) -> list[Run]:
             event=event,
             sequence=0,
             trigger=trigger,
-            business_key=business_key_of(event),
+            business_key=business_key_of(event, version),
             next_attempt_at=timezone.now(),
         )
         for version in versions
@@ -90,7 +99,7 @@ def create_run(
         retry_of=retry_of,
         state=state,
         start_at=start_at or "",
-        business_key=business_key or (business_key_of(event) if event else ""),
+        business_key=business_key or (business_key_of(event, version) if event else ""),
         item=item,
         next_attempt_at=timezone.now(),
     )
