@@ -9,7 +9,6 @@ from integrations.canonical.usage import Usage, where_used
 from integrations.flows.models import FlowVersion
 
 _FORMAT_EXAMPLES = {"date": "2026-03-01", "date-time": "2026-03-01T09:30:00Z", "email": "ada@example.com"}
-_TYPE_EXAMPLES = {"string": "text", "integer": 1, "number": 1250.5, "boolean": True, "object": {}, "array": []}
 
 
 @dataclass(frozen=True)
@@ -31,15 +30,13 @@ def prop_at(schema: dict, path: str) -> dict:
 
 
 def example_of(info: FieldInfo, prop: dict):
-    """The schema's own example when it has one, else a value of the right shape."""
+    """The schema's own example, else the first allowed value or a value of the field's format;
+    None (shown as a dash) rather than a made-up value."""
     if prop.get("examples"):
         return prop["examples"][0]
     if info.enum:
         return info.enum[0]
-    fmt = info.constraints.get("format")
-    if fmt in _FORMAT_EXAMPLES:
-        return _FORMAT_EXAMPLES[fmt]
-    return _TYPE_EXAMPLES.get(info.types[0]) if info.types else None
+    return _FORMAT_EXAMPLES.get(info.constraints.get("format"))
 
 
 def definitions_in_use() -> list[tuple[str, dict]]:
