@@ -78,3 +78,16 @@ def test_viewers_export_but_cannot_import(flow, client_for):
     client = client_for("viewer")
     assert 'data-testid="import-form"' not in client.get("/flows/invoices/io/").content.decode()
     assert client.post("/flows/invoices/io/import/", {"text": "{}"}).status_code == 403
+
+
+def test_the_list_level_import_creates_new_flows(flow, client_for):
+    client = client_for("analyst")
+    document = json.loads(client.get("/flows/invoices/io/export.json").content)
+    document["flows"][0].update(key="invoices-eu", name="Invoices EU")
+    page = client.get("/flows/import/").content.decode()
+    assert 'data-testid="import-form"' in page and 'data-testid="export"' not in page
+    preview = client.post("/flows/import/", {"text": json.dumps(document), "action": "preview"}).content.decode()
+    assert 'data-testid="plan-action-invoices-eu">new flow' in preview
+    answer = client.post("/flows/import/", {"text": json.dumps(document), "action": "apply"})
+    assert answer.status_code == 302 and Flow.objects.get(key="invoices-eu").name == "Invoices EU"
+    assert client_for("viewer").get("/flows/import/").status_code == 403

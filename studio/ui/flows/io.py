@@ -1,7 +1,8 @@
-"""Export and import of flow definitions in the studio (/flows/<key>/io/): download the flow
-as a JSON file; upload or paste an export file, see the dry run (created / changed fields /
-missing connections / errors), then apply it as drafts. Export needs `view_studio`, import
-`edit_flows`; both are audited."""
+"""Export and import of flow definitions in the studio: /flows/<key>/io/ downloads the flow as
+a JSON file; /flows/import/ (and the same form on a flow's page) takes an export file,
+uploaded or pasted, shows the dry run (created / changed fields / missing connections /
+errors), then applies it as drafts. Export needs `view_studio`, import `edit_flows`; both
+are audited."""
 
 import json
 
@@ -28,7 +29,7 @@ def io_page(request, key):
 def _context(request, flow, **extra) -> dict:
     return {
         "flow": flow,
-        "has_live": flow.live_version is not None,
+        "has_live": flow is not None and flow.live_version is not None,
         "can_import": can(request.user, "edit_flows"),
         "errors": {},
         "text": "",
@@ -56,8 +57,20 @@ def export_file(request, key):
 @capability_required("edit_flows")
 @require_http_methods(["POST"])
 def import_file(request, key):
+    return _import(request, get_object_or_404(Flow, key=key))
+
+
+@capability_required("edit_flows")
+@require_http_methods(["GET", "POST"])
+def import_page(request):
+    """The list-level import: flows that do not exist yet have no page of their own."""
+    if request.method == "GET":
+        return render(request, "flows/io/page.html", _context(request, None))
+    return _import(request, None)
+
+
+def _import(request, flow):
     """Dry run first (action=preview); action=apply imports the same text when its plan is clean."""
-    flow = get_object_or_404(Flow, key=key)
     upload = request.FILES.get("file")
     raw = upload.read(transfer.MAX_FILE_BYTES + 1) if upload else request.POST.get("text", "")
     text_for_form = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
@@ -68,7 +81,7 @@ def import_file(request, key):
         if request.POST.get("action") == "apply" and plan.ok:
             transfer.apply(document, request.user)
             messages.success(request, f"Imported {len(plan.flows)} flow(s) as drafts.")
-            return redirect("flows:io", key=flow.key)
+            return redirect("flows:io", key=flow.key) if flow else redirect("flows:list")
     except transfer.ImportInvalid as exc:
         context = _context(request, flow, errors={"file": exc.message}, text=text_for_form)
         return render(request, "flows/io/page.html", context, status=422)

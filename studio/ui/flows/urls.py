@@ -7,6 +7,7 @@ app_name = "flows"
 urlpatterns = [
     path("", views.flow_list, name="list"),
     path("new/", views.flow_new, name="new"),
+    path("import/", include("studio.ui.flows.io_import_urls")),
     path("<slug:key>/", views.flow_editor, name="editor"),
     path("<slug:key>/runs/", views.flow_runs, name="runs"),
     path("<slug:key>/settings/", views.flow_settings, name="settings"),
