@@ -74,3 +74,14 @@ def test_run_now_without_enough_systems_fails_and_says_why(client_for, personas)
     assert ReconciliationRun.objects.get().status == "failed"
     bad = client_for("operator").post("/reconciliation/run/", {"job": "invoices"}, follow=True)
     assert "is not a reconciliation job" in bad.content.decode()
+
+
+def test_the_dashboard_panel_counts_what_the_reconciliation_page_shows(client_for, run):
+    panel = client_for("viewer").get("/dashboards/panels/reconciliation/").content.decode()
+    assert 'data-testid="reconciliation-mismatches">2<' in panel and 'data-testid="reconciliation-open">2<' in panel
+    assert f"/reconciliation/{run.pk}/?outcome=missing" in panel
+
+
+def test_the_dashboard_panel_says_why_it_is_empty(client_for, personas):
+    panel = client_for("viewer").get("/dashboards/panels/reconciliation/").content.decode()
+    assert 'data-testid="reconciliation-empty"' in panel

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.utils.formats import date_format
 
+from integrations.reconcile.queries import latest_counts
 from integrations.runs.choices import RunStatus
 from studio.ui.dashboards import charts, links, queries
 from studio.ui.dashboards.window import Window
@@ -160,8 +161,14 @@ def regions(window: Window) -> dict:
     return {"chart": chart, "regions": found.by_region, "flows": found.flows, "total": found.total}
 
 
+def reconciliation(window: Window) -> dict:
+    """Latest reconciliation counts (not the range: each job compares the systems as they are)."""
+    return {"counts": latest_counts()}
+
+
 PANELS = {
     "top": top,
+    "reconciliation": reconciliation,
     "usage": usage,
     "business": business,
     "throughput": throughput,

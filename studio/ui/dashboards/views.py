@@ -15,6 +15,7 @@ from studio.ui.dashboards.window import RANGES, BadRange, window_for
 LAYOUT = (
     ("top", "Right now", "load"),
     ("business", "Business impact", "load"),
+    ("reconciliation", "Where the systems disagree (latest reconciliation)", "load"),
     ("usage", "API consumption per connection (last 24 hours)", "load"),
     ("throughput", "Throughput", "revealed"),
     ("latency", "Run time", "revealed"),
