@@ -19,7 +19,7 @@ from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
 from integrations.connections.models import Connection
-from integrations.deliveries.choices import DUE_STATES
+from integrations.deliveries.choices import DUE_STATES, TERMINAL_STATES
 from integrations.deliveries.holds import held_connection_ids
 from integrations.deliveries.models import Delivery, DeliveryAttempt
 from integrations.flows.choices import VersionState
@@ -314,7 +314,21 @@ def unbilled_hours(definitions: dict[str, dict]) -> Unbilled:
         found.hours += (r["minutes"] or 0) / 60
         if r["value"]:
             found.value[r["currency"]] = found.value.get(r["currency"], 0) + r["value"] / 6000
+    found.hours += batched_hours_not_posted([k for k in flows if definitions[k].get("for_each")])
     return found
+
+
+def batched_hours_not_posted(flows: list[str]) -> float:
+    """A batch flow's run holds a whole page (its input has no one entry's minutes): its
+    approved hours wait in the time bills it asked for and that are not in the ERP yet
+    (pending, in flight, retrying or held)."""
+    if not flows:
+        return 0.0
+    waiting = Delivery.objects.filter(run__flow_version__flow__key__in=flows, object__in=ERP_TIME_OBJECTS).exclude(
+        state__in=TERMINAL_STATES
+    )
+    total = waiting.aggregate(h=Sum(Cast(KeyTextTransform("hours", "payload"), FloatField())))["h"]
+    return float(total or 0)
 
 
 @dataclass
