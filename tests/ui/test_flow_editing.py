@@ -4,6 +4,7 @@ import pytest
 
 from integrations.audit.models import AuditEntry
 from integrations.flows import editing, services
+from integrations.flowtests.samples import pin
 from studio.ui.flows.sample_input import explain, step_input
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +76,12 @@ def test_step_input_of_an_invalid_earlier_step_says_so(flow, personas):
     editing.insert_step(flow, user, 1, CHECK)
     result = explain(flow, services.draft_of(flow), 1, {"Name": "x"})
     assert result.record == {"Name": "x"} and "earlier step is invalid" in result.problem
+
+
+def test_step_input_uses_the_newest_pinned_sample(flow, personas):
+    user = personas["analyst"]
+    editing.insert_step(flow, user, 0, MAP)
+    editing.insert_step(flow, user, 1, CHECK)
+    pin(flow, user, name="big deal", record={"Name": "Big", "Amount": 900})
+    result = explain(flow, services.draft_of(flow), 1)
+    assert result.record == {"name": "Big", "amount": 900} and result.source == "pinned sample 'big deal'"

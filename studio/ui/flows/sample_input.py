@@ -1,9 +1,10 @@
 """The record a step of a draft would receive, for the editor's step panels.
 
-The steps before the chosen one are dry-run (nothing written, deliveries and approvals
-simulated, crosswalk reads real) over a sample record; the current record after them is the
-step's input. The sample is the one given, else the flow's most recent run input, else the
-newest event matching the flow's event trigger, else an empty record.
+The steps before the chosen one are dry-run over a sample record as a test-run does (look-ups
+and crosswalk read for real, deliveries and approvals simulated, nothing written); the current
+record after them is the step's input. The sample is the one given, else the flow's most
+recently pinned sample (flowtests), else its most recent run's input, else the newest event
+matching its event trigger, else an empty record.
 
 Drafts are often invalid while being edited, so only the steps BEFORE the chosen one are run,
 and route rules that point at steps not run are dropped (they only gate later steps)."""
@@ -14,6 +15,8 @@ from integrations.crosswalk.services import canonical_id
 from integrations.events.models import Event
 from integrations.flows import engine_api
 from integrations.flows.models import Flow, FlowVersion
+from integrations.flows.testing import ReadOnlyLookups
+from integrations.flowtests.models import Sample
 from integrations.runs.models import Run
 
 
@@ -49,6 +52,9 @@ def explain(flow: Flow, draft: FlowVersion, index: int, sample: dict | None = No
 
 
 def last_sample(flow: Flow, definition) -> tuple[dict, str]:
+    pinned = Sample.objects.filter(flow=flow).only("name", "record").order_by("-updated_at", "-id").first()
+    if pinned is not None and isinstance(pinned.record, dict):
+        return pinned.record, f"pinned sample '{pinned.name}'"
     run = (
         Run.objects.filter(flow_version__flow=flow, is_test=False)
         .select_related("event")
@@ -84,7 +90,12 @@ def _run_before(definition: dict, index: int, record: dict, source: str) -> Step
         first = exc.errors[0] if exc.errors else None
         where = f" ({first.step_id}: {first.message})" if first else ""
         return StepInput(record, source, f"an earlier step is invalid{where}; showing the sample itself")
-    outcome = engine_api.run(plan, record, engine_api.dry_run_effects(crosswalk=canonical_id), dry_run=True)
+    reads = ReadOnlyLookups()
+    try:
+        effects = engine_api.dry_run_effects(lookup=reads.lookup, crosswalk=canonical_id)
+        outcome = engine_api.run(plan, record, effects, dry_run=True)
+    finally:
+        reads.close()
     current = (outcome.state or {}).get("record", record)
     problem = ""
     if outcome.status == "failed" and outcome.error is not None:
