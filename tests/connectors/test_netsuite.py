@@ -379,3 +379,13 @@ def test_the_ledger_posts_a_time_bill_once_after_a_dropped_answer(netsuite, djan
     assert delivery.state == "SUCCEEDED", delivery.last_error
     assert bills.count() == 1 and bills.first().record_id == delivery.remote_id
     assert bills.first().data["hours"] == "7:30"
+
+
+def test_a_refused_asynchronous_create_reports_netsuite_error_and_writes_nothing(netsuite):
+    before = store.records(VENDOR, "customer").count()
+    for _ in range(2):  # the repeat meets the same failed job: still no record
+        with pytest.raises(ConnectorError) as err:
+            netsuite.create("customer", {"email": "x@example.com"}, idempotency_key="refused-key")
+        assert err.value.kind == "permanent" and err.value.vendor_code == "USER_ERROR"
+        assert "Please enter value(s) for: Company Name" in err.value.message
+    assert store.records(VENDOR, "customer").count() == before
