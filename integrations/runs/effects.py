@@ -61,9 +61,11 @@ class RuntimeEffects:
     def deliver(self, step, request):
         # System-of-record ownership: fields the flow's source does not own are held back
         # (one conflict exception); None = nothing left to write.
-        request = hold_back_non_owner_changes(self.run, step_id_of(step), request, kind_of=connection_kind)
-        if request is None:
-            return DeliveryResult(status="succeeded", remote_id=None)
+        # A synchronous invocation has no run to hang a conflict on: it is not checked.
+        if self.run is not None:
+            request = hold_back_non_owner_changes(self.run, step_id_of(step), request, kind_of=connection_kind)
+            if request is None:
+                return DeliveryResult(status="succeeded", remote_id=None)
         try:
             delivery = ledger.request_delivery(
                 run=self.run,
