@@ -6,6 +6,10 @@ The source record's identity is its crosswalk link in the flow's source connecti
 source record seen for the first time gets one (first-contact matching, on the run's
 canonical record when the flow mapped one)."""
 
+import logging
+
+from django.db import IntegrityError, transaction
+
 from integrations.crosswalk import declaration
 from integrations.crosswalk.matching import first_contact
 from integrations.crosswalk.models import LinkSource
@@ -13,6 +17,7 @@ from integrations.crosswalk.services import link
 from integrations.deliveries.models import Delivery
 
 LINKING_ACTIONS = ("create", "upsert")
+log = logging.getLogger(__name__)
 
 
 def on_delivery_finished(delivery_id: int, **_) -> None:
@@ -22,7 +27,14 @@ def on_delivery_finished(delivery_id: int, **_) -> None:
         return
     if delivery.action not in LINKING_ACTIONS:
         return
-    link_delivery(delivery)
+    try:
+        with transaction.atomic():
+            link_delivery(delivery)
+    except IntegrityError:
+        # The identity already has another id in that system: a person decides on the
+        # crosswalk page. Never fail the ledger's hook (it runs after the delivery's commit).
+        log.warning("delivery %s: remote id %s not linked, its identity has another id in %s",
+                    delivery.pk, delivery.remote_id, delivery.connection.name)  # fmt: skip
 
 
 def link_delivery(delivery) -> str | None:

@@ -155,3 +155,22 @@ def test_the_conflicts_page_shows_both_values_and_resolves(systems, django_captu
     exc.refresh_from_db()
     assert exc.status == "resolved" and exc.resolved_by.username == "operator"
     assert 'data-testid="conflicts-empty"' in operator.get("/crosswalk/conflicts/").content.decode()
+
+
+def test_a_successful_upsert_links_its_remote_id_and_a_clash_never_fails_the_ledger(
+    systems, django_capture_on_commit_callbacks
+):
+    from integrations.crosswalk.models import CrosswalkLink
+    from integrations.crosswalk.services import external_id
+
+    capture = django_capture_on_commit_callbacks
+    run_event("workday", "worker.changed", "h1", {"worker_id": WORKER, "cost_rate": 120.0, "title": "Consultant"},
+              capture)  # fmt: skip
+    made = CrosswalkLink.objects.get(system="netsuite")
+    assert (made.canonical_id, made.source, made.external_id) == (WORKER, "delivery", netsuite_employee(systems)["id"])
+    assert made.run_id == Delivery.objects.get().run_id
+    made.external_id = "999"  # the identity already has another NetSuite id
+    made.save()
+    again = run_event("workday", "worker.changed", "h2", {"worker_id": WORKER, "cost_rate": 121.0, "title": "C"},
+                      capture)  # fmt: skip
+    assert again.status == "succeeded" and external_id("worker", WORKER, "netsuite") == "999"
