@@ -2,8 +2,27 @@
 connections a definition names must exist (a deleted connection is reported at the field
 that names it, like any engine error)."""
 
+from collections import OrderedDict
+
 from integrations.connections.models import Connection
 from integrations.flows import services
+
+# Engine validation by content hash: a definition with a given hash always has the same engine
+# errors, and validating a 200-field mapping costs more than the rest of an editor page.
+_VALIDATED: OrderedDict[str, list[dict]] = OrderedDict()
+_KEEP = 256
+
+
+def engine_errors(definition, digest: str | None = None) -> list[dict]:
+    if not digest:
+        return services.validate(definition)
+    if digest in _VALIDATED:
+        _VALIDATED.move_to_end(digest)
+    else:
+        _VALIDATED[digest] = services.validate(definition)
+        if len(_VALIDATED) > _KEEP:
+            _VALIDATED.popitem(last=False)
+    return [dict(e) for e in _VALIDATED[digest]]
 
 
 def connection_fields(definition) -> list[tuple[str | None, str, str]]:
@@ -21,10 +40,11 @@ def connection_fields(definition) -> list[tuple[str | None, str, str]]:
     return found
 
 
-def problems(definition, *, known: set[str] | None = None) -> list[dict]:
+def problems(definition, *, known: set[str] | None = None, digest: str | None = None) -> list[dict]:
     """Engine errors plus missing connections, as {step_id, field, message}; [] = publishable.
-    `known`: the connection names, when the caller has them already (one query either way)."""
-    errors = services.validate(definition)
+    `known`: the connection names, when the caller has them already (one query either way);
+    `digest`: the definition's content hash (a stored version's), to reuse its validation."""
+    errors = engine_errors(definition, digest)
     named = connection_fields(definition)
     if named:
         if known is None:

@@ -114,7 +114,7 @@ def context(request, flow: Flow, *, tab: str) -> dict:
     definition = draft.definition if isinstance(draft.definition, dict) else {}
     published = flow.versions.filter(state="published").aggregate(n=Max("number"))["n"]
     live = flow.live_version if published else None
-    errors = checks.problems(definition)
+    errors = checks.problems(definition, digest=draft.content_hash if definition is draft.definition else None)
     by_step, other = split_errors(errors)
     raw_steps = definition.get("steps") if isinstance(definition.get("steps"), list) else []
     steps = [

@@ -218,7 +218,7 @@ def panel(request, flow, draft, index):
             status = 422
             step = new
     fields, rows = fields_for(step)
-    problems = checks.problems(draft.definition)
+    problems = checks.problems(draft.definition, digest=draft.content_hash)
     by_step, _ = editor.split_errors(problems)
     general = place_errors(fields, rows, by_step.get(index, []), input_errors)
     context = {

@@ -90,7 +90,8 @@ def _context(request, flow: Flow, *, form_errors=None, posted=None, saved=False)
     conns = list(Connection.objects.order_by("name").values_list("name", "kind"))
     kinds = dict(conns)
     engine_errors = {}
-    for error in checks.problems(definition, known=set(kinds)):
+    digest = draft.content_hash if definition is draft.definition else None
+    for error in checks.problems(definition, known=set(kinds), digest=digest):
         field = error.get("field") or ""
         if field.startswith("trigger"):
             engine_errors.setdefault(field.removeprefix("trigger").lstrip(".") or "mode", error["message"])
