@@ -33,16 +33,16 @@ def export_text(*keys) -> str:
     return out.getvalue()
 
 
-def test_export_then_import_into_an_empty_database_gives_the_identical_definition(demo):
+def test_export_then_import_into_an_empty_database_gives_the_identical_definition(demo, tmp_path):
     before = {f.key: (f.name, f.description, f.tags, f.draft.definition) for f in Flow.objects.all()}
     text = export_text()
     FlowVersion.objects.all().delete()
     Flow.objects.all().delete()
-    path = "/tmp/studioc-roundtrip.json"
+    path = tmp_path / "flows.json"
     with open(path, "w") as handle:
         handle.write(text)
     out = io.StringIO()
-    call_command("import_flows", path, stdout=out)
+    call_command("import_flows", str(path), stdout=out)
     assert "create    opportunity-to-project" in out.getvalue()
     after = {f.key: (f.name, f.description, f.tags, f.draft.definition) for f in Flow.objects.all()}
     assert after == before and len(after) == 2
@@ -64,17 +64,17 @@ def test_the_file_names_connections_but_carries_none_of_their_settings_or_secret
         assert connection.base_url not in text
 
 
-def test_a_dry_run_lists_field_changes_and_writes_nothing(demo):
+def test_a_dry_run_lists_field_changes_and_writes_nothing(demo, tmp_path):
     flow = Flow.objects.get(key="opportunity-to-project")
     document = json.loads(export_text("opportunity-to-project"))
     document["flows"][0]["definition"]["steps"][1]["fields"][1]["constant"] = "manager"
     document["flows"][0]["name"] = "Won deals → projects"
-    path = "/tmp/studioc-dry.json"
+    path = tmp_path / "dry.json"
     with open(path, "w") as handle:
         json.dump(document, handle)
     audits = AuditEntry.objects.count()
     out = io.StringIO()
-    call_command("import_flows", path, "--dry-run", stdout=out)
+    call_command("import_flows", str(path), "--dry-run", stdout=out)
     text = out.getvalue()
     assert "update    opportunity-to-project  (2 field change(s))" in text
     assert "definition.steps[1].fields[1].constant: 'maven' → 'manager'" in text
@@ -139,7 +139,7 @@ def test_a_file_that_is_not_an_export_is_refused_clearly(raw, message):
 
 def test_import_command_refuses_a_missing_file_without_a_traceback(db):
     with pytest.raises(CommandError, match="Cannot read"):
-        call_command("import_flows", "/tmp/studioc-no-such-file.json")
+        call_command("import_flows", "/nonexistent/studioc-no-such-file.json")
 
 
 def test_an_unchanged_flow_is_reported_unchanged(demo):
