@@ -74,6 +74,8 @@ def test_seed_demo_installs_the_six_reference_flows_and_history_once(db):
     assert runs.count() == 9 and {r.business_key for r in runs} == {e.payload["Id"] for e in events}
     assert sum(1 for e in events if e.payload.get("Amount") == 0) == 1
     assert sum(1 for e in events if "ChangeEventHeader" in e.payload) == 1
-    assert CrosswalkLink.objects.filter(object="project", system="kantata").count() == 56  # the demo firm's projects
+    for system in ("salesforce", "kantata", "netsuite"):  # the demo firm's 56 projects, one identity each
+        assert CrosswalkLink.objects.filter(object="project", system=system).count() == 56
+    assert "comparisons queued for the worker" in out.getvalue()
     call_command("seed_demo", stdout=StringIO())
     assert Event.objects.count() == 9 and Run.objects.count() == 9

@@ -7,4 +7,5 @@ SEEDERS = [
     "integrations.crosswalk.demo.seed",
     "integrations.gallery.demo.seed",
     "integrations.demo.history.seed",
+    "integrations.demo.reconciliation.seed",
 ]
