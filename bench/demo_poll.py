@@ -3,7 +3,7 @@
 On a fresh SQLite database and filesystem broker in a work directory, does what `make run`
 does (migrate, sync_schedules, seed_demo, then web + worker + beat from the Procfile under
 studio/supervisor.py, on a free port), then sends the poll of the demo flow
-"approved-time-to-netsuite" (as beat does at the next quarter hour) and times until the poll
+"time-to-billing" (as beat does at the next quarter hour) and times until the poll
 has read every page and every run it created has ended (succeeded, or failed with an
 exception: entries that are not approved). Prints the figures every few seconds and at the
 end; exits 1 if it took longer than --target seconds (180: the issue's 3 minutes).
@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-FLOW_KEY = "approved-time-to-netsuite"
+FLOW_KEY = "time-to-billing"  # the gallery's reference flow that seed_demo installs (was approved-time-to-netsuite)
 POLL_TASK = "integrations.flows.tasks.poll_flow"
 
 

@@ -138,6 +138,76 @@ def claim(
     return Claimed(fence=row[0], attempts=row[1], values=tuple(row[2:]))
 
 
+def claim_many(
+    model: type[Model],
+    pks: Sequence[int],
+    *,
+    now: datetime,
+    queued: Sequence[str],
+    running: str,
+    also: Mapping[str, str] | None = None,
+) -> dict[int, Claimed]:
+    """`claim` for many rows in one UPDATE … RETURNING (a batch claim): {pk: Claimed} for the
+    rows that were queued and due; each keeps its own lease and fence, exactly as if claimed
+    alone. Rows another worker took first are simply missing from the answer."""
+    if not pks:
+        return {}
+    db = router.db_for_write(model)
+    connection = connections[db]
+    ops = connection.ops
+    quote = ops.quote_name
+    lease = lease_until(now)
+    params: dict[str, object] = {
+        "running": str(running),
+        "now": ops.adapt_datetimefield_value(now),
+        "lease_until": ops.adapt_datetimefield_value(lease),
+        "true": True,
+    }
+    queued_names = []
+    for n, name in enumerate(queued):
+        params[f"queued{n}"] = str(name)
+        queued_names.append(f"%(queued{n})s")
+    id_names = []
+    for n, pk in enumerate(pks):
+        params[f"id{n}"] = int(pk)
+        id_names.append(f"%(id{n})s")
+    sets = [f"{quote(column)} = {expression}" for column, expression in (also or {}).items()]
+    sets += ["status = %(running)s", "lease_until = %(lease_until)s", "fence = fence + 1", "attempts = attempts + 1"]
+    pk_column = quote(model._meta.pk.column)
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} SET {', '.join(sets)} "  # noqa: S608 (names and fixed SQL only)
+        f"WHERE {pk_column} IN ({', '.join(id_names)}) AND status IN ({', '.join(queued_names)}) "
+        f"AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s) RETURNING {pk_column}, fence, attempts"
+    )
+    holds = {pk: Hold(model, pk, lease, "status", str(running), str(queued[0]), {}) for pk in pks}
+    for hold in holds.values():
+        track(hold)  # before the UPDATE, as in `claim`
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    claimed = {row[0]: Claimed(fence=row[1], attempts=row[2]) for row in rows}
+    for pk, hold in holds.items():
+        if pk not in claimed:
+            untrack(hold)
+    return claimed
+
+
+def hand_back(model: type[Model], pks: Sequence[int]) -> list[int]:
+    """Give back claims of the current task that it will not execute after all (a stopping
+    worker, or a batch out of time): queued and due now, attempt refunded, fence bumped.
+    Returns the pks given back; they are also in the task's `Holding.released`."""
+    if not _holdings:
+        return []
+    current = _holdings[-1]
+    wanted = set(pks)
+    mine = [hold for hold in current.holds if hold.model is model and hold.pk in wanted]
+    released = [hold for hold in mine if release(hold)]
+    for hold in mine:
+        current.holds.remove(hold)
+    current.released += released
+    return [hold.pk for hold in released]
+
+
 def held_for(model: type[Model], pk: int, *, running: str, now: datetime, state_field: str = "status") -> float | None:
     """Seconds since the live claim on row `pk` was made; None when no live lease holds it.
     (A claim sets `lease_until = claimed at + lease_seconds()`.)"""

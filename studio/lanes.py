@@ -16,10 +16,7 @@ in, or the run whose delivery just finished (docs/ARCHITECTURE.md#lanes-and-queu
   is under way comes before starting new bulk work.
 """
 
-from celery import current_task
-
 from integrations.health.schedules import declared
-from integrations.runs.choices import Trigger
 from integrations.runs.models import Run
 from studio.lane_transport import BULK, CONTROL, INTERACTIVE, LANES
 
@@ -32,8 +29,6 @@ BULK_TASKS = frozenset(
         "integrations.runs.tasks.execute_chunks",
     }
 )
-BULK_TRIGGERS = frozenset({Trigger.POLL, Trigger.REPLAY})
-
 _control_tasks: frozenset[str] | None = None
 
 
@@ -59,23 +54,12 @@ def route(name, args, kwargs, options, task=None, **kw):
 
 
 def run_lane(run_id: int) -> str:
-    row = Run.objects.filter(pk=run_id).values_list("trigger", "started_at").first()
+    """A single run's message (batch doorbells name their lane themselves, runs/doorbell.py)."""
+    row = Run.objects.filter(pk=run_id).values_list("lane", "started_at").first()
     if row is None:
         return INTERACTIVE
-    trigger, started_at = row
-    if started_at is not None:
-        return INTERACTIVE
-    if trigger in BULK_TRIGGERS or sent_from_bulk_lane():
-        return BULK
-    return INTERACTIVE
-
-
-def sent_from_bulk_lane() -> bool:
-    """True inside a task taken from the bulk lane: the new runs a bulk job creates (a bulk
-    retry of 2,000 exceptions) are bulk work too."""
-    request = getattr(current_task, "request", None)
-    info = getattr(request, "delivery_info", None) or {}
-    return info.get("routing_key") == BULK
+    lane, started_at = row
+    return INTERACTIVE if started_at is not None else lane
 
 
 def consume(consumer) -> list[str]:

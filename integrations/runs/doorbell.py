@@ -8,17 +8,20 @@ Messages are sent by task name (the tasks are defined in runs/tasks.py, which si
 of the app and imports the code they run; this module is at the bottom and imports none)."""
 
 import logging
+from contextlib import contextmanager
 
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.runs.claims import batch_size
 from integrations.runs.models import Run, RunChunk
 
 log = logging.getLogger(__name__)
 
-EXECUTE_RUN = "integrations.runs.tasks.execute_run"
+EXECUTE_RUN = "integrations.runs.tasks.execute_run"  # one run (messages sent before batch claims)
+EXECUTE_RUNS = "integrations.runs.tasks.execute_runs"  # a batch of its lane's due runs (claims.py)
 EXECUTE_CHUNKS = "integrations.runs.tasks.execute_chunks"
 PROCESS_BULK_JOB = "integrations.runs.tasks.process_bulk_job"
 CHUNKS_PER_MESSAGE = 1  # one chunk is already hundreds of records; one per message spreads them over workers
@@ -28,21 +31,59 @@ def _send(task: str, args: tuple, **options) -> None:
     current_app.send_task(task, args=args, **options)
 
 
+# While a worker finishes runs itself (worker.py `ringing_later`), the runs it wakes are
+# collected here instead of rung: it claims them again in the same task.
+_held_back: list[list[int]] = []
+
+
+@contextmanager
+def ringing_later():
+    """Collect the ids of runs woken inside the block instead of ringing for them; the caller
+    takes what it will run itself (`list.clear()`), and whatever is left is rung at the end.
+    A run collected and never rung (the process died) is queued with no `enqueued_at`: the
+    dispatcher sends it at its next pass."""
+    woken: list[int] = []
+    _held_back.append(woken)
+    try:
+        yield woken
+    finally:
+        _held_back.pop()
+        if woken:
+            enqueue_runs(list(dict.fromkeys(woken)))
+
+
 def enqueue_runs_on_commit(run_ids) -> None:
     ids = [getattr(r, "pk", r) for r in run_ids]
-    if ids:
-        transaction.on_commit(lambda: enqueue_runs(ids))
+    if not ids:
+        return
+    if _held_back:
+        _held_back[-1].extend(ids)
+        return
+    transaction.on_commit(lambda: enqueue_runs(ids))
 
 
 def enqueue_runs(run_ids) -> None:
-    """Ring for each run; if the broker is down the dispatcher finds the queued rows later."""
-    for run_id in run_ids:
-        try:
-            _send(EXECUTE_RUN, (run_id,), expires=settings.SWITCHBOARD_LEASE_SECONDS)
-        except Exception:  # broker unavailable: the row stays queued and is dispatched later
-            log.warning("could not enqueue run %s; the dispatcher will pick it up", run_id)
-            return
-    Run.objects.filter(pk__in=run_ids).update(enqueued_at=timezone.now())
+    """Ring for the runs: one message per batch of ids of the same lane (a message is a
+    doorbell for its lane: the worker claims that lane's due runs, claims.py). If the broker
+    is down the dispatcher finds the queued rows later."""
+    ids = list(run_ids)
+    lanes = dict(Run.objects.filter(pk__in=ids).values_list("pk", "lane"))
+    by_lane: dict[str, list[int]] = {}
+    for run_id in ids:
+        if run_id in lanes:
+            by_lane.setdefault(lanes[run_id], []).append(run_id)
+    size, sent = batch_size(), []
+    for lane, lane_ids in by_lane.items():
+        for i in range(0, len(lane_ids), size):
+            batch = lane_ids[i : i + size]
+            try:
+                _send(EXECUTE_RUNS, (batch, lane), queue=lane, expires=settings.SWITCHBOARD_LEASE_SECONDS)
+            except Exception:  # broker unavailable: the rows stay queued and are dispatched later
+                log.warning("could not enqueue runs %s…; the dispatcher will pick them up", batch[:3])
+                break
+            sent += batch
+    if sent:
+        Run.objects.filter(pk__in=sent).update(enqueued_at=timezone.now())
 
 
 def enqueue_chunks_on_commit(chunk_ids) -> None:

@@ -42,6 +42,9 @@ class Run(models.Model):
     chunked = models.BooleanField(default=False)
     item = models.CharField(max_length=64, blank=True)
     is_test = models.BooleanField(default=False)
+    # The broker lane its executions are claimed from (integrations/runs/lanes.py): "bulk" for
+    # runs a poll, a replay or a bulk job made, until they first start; "default" otherwise.
+    lane = models.CharField(max_length=10, default="default", db_default="default")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -71,6 +74,8 @@ class Run(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["status", "lease_until"]),
+            # Batch claims: the due runs of one lane, per flow version, oldest first (claims.py).
+            models.Index(fields=["status", "lane", "flow_version", "next_attempt_at", "id"], name="run_due_by_lane"),
             # The run history pages newest first by (created_at, id), overall, by status and by version.
             models.Index(fields=["created_at", "id"], name="run_recent"),
             models.Index(fields=["status", "created_at", "id"], name="run_status_recent"),

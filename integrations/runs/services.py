@@ -22,7 +22,7 @@ from integrations.flows import engine_api
 from integrations.flows.models import FlowVersion
 from integrations.flows.services import matching_versions
 from integrations.health.services import note_redelivery
-from integrations.runs import doorbell, outcomes, resume
+from integrations.runs import doorbell, lanes, outcomes, resume
 from integrations.runs.batch import collect
 from integrations.runs.batch import runs as batch_runs
 from integrations.runs.choices import RunStatus, Trigger
@@ -56,6 +56,7 @@ def start_runs_for_event(event, versions=None, **_) -> list[Run]:
             event=event,
             sequence=0,
             trigger=trigger,
+            lane=lanes.for_new_run(trigger),
             business_key=business_key_of(event, version),
             next_attempt_at=timezone.now(),
         )
@@ -94,6 +95,7 @@ def create_run(
         event=event,
         sequence=next_sequence(version, event),
         trigger=trigger,
+        lane=lanes.for_new_run(trigger),
         input=record,
         created_by=user,
         retry_of=retry_of,
@@ -116,7 +118,7 @@ def claim(run_id: int) -> Run | None:
         now=timezone.now(),
         queued=[RunStatus.QUEUED],
         running=RunStatus.RUNNING,
-        also={"started_at": "COALESCE(started_at, %(now)s)"},
+        also={"started_at": "COALESCE(started_at, %(now)s)", "lane": f"'{lanes.INTERACTIVE}'"},
     )
     return Run.objects.select_related("flow_version__flow", "event").get(pk=run_id) if claimed else None
 
@@ -130,13 +132,17 @@ def execute_run(run_id: int, *, redelivered: bool = False, hostname: str = "") -
         if redelivered:
             note_if_leased(Run, "run", run_id, running=RunStatus.RUNNING, hostname=hostname)
         return None
+    return execute_traced(run)
+
+
+def execute_traced(run: Run) -> Run | None:
     # One span per execution, in the run's own trace (integrations/tracing.py).
     with tracing.run_span("run.execute", run.pk, flow=run.flow_version.flow.key, attempt=run.attempts):
         return execute_claimed(run)
 
 
 def execute_claimed(run: Run) -> Run | None:
-    """The execution of a run this worker has just claimed (execute_run)."""
+    """The execution of a run this worker has just claimed (execute_run, worker.py)."""
     if run.chunked or (not run.item and engine_api.is_batch_flow(run.flow_version.definition)):
         return batch_runs.execute(run)
     effects = RuntimeEffects(run)

@@ -5,8 +5,9 @@ below it rings these tasks by name (doorbell.py), so nothing imports it back."""
 from celery import shared_task
 
 from integrations import backoff, leases
-from integrations.runs import dispatch, doorbell, services
+from integrations.runs import dispatch, doorbell, lanes, services, worker
 from integrations.runs.batch import chunks, collect
+from integrations.runs.choices import RunStatus
 from integrations.runs.inbox import bulk
 from integrations.runs.models import Run, RunChunk
 
@@ -25,9 +26,32 @@ def _ring_released(held: leases.Holding) -> None:
 
 
 @shared_task(acks_late=True, bind=True)
-def execute_run(self, run_id: int) -> None:
+def execute_runs(self, run_ids: list[int], lane: str = lanes.INTERACTIVE) -> int:
+    """A doorbell for `lane`: claim a batch of its due runs (fairly across flows, whichever
+    ids the message names) and take them as far as this worker can (worker.py)."""
+    if lane not in lanes.RUN_LANES:
+        lane = lanes.INTERACTIVE
     with leases.holding(retry_at=backoff.next_attempt_at) as held:
-        services.execute_run(run_id, redelivered=_redelivered(self.request), hostname=self.request.hostname or "")
+        claimed = worker.execute_lane(lane, task_id=self.request.id or "")
+        if not claimed and _redelivered(self.request):
+            for run_id in run_ids[:10]:
+                services.note_if_leased(
+                    Run, "run", run_id, running=RunStatus.RUNNING, hostname=self.request.hostname or ""
+                )
+    _ring_released(held)
+    return claimed
+
+
+@shared_task(acks_late=True, bind=True)
+def execute_run(self, run_id: int) -> None:
+    """One run (messages sent before batch claims, and tests): claimed, then finished here
+    as far as it goes, deliveries included (worker.py)."""
+    with leases.holding(retry_at=backoff.next_attempt_at) as held:
+        run = services.claim(run_id)
+        if run is None and _redelivered(self.request):
+            services.note_if_leased(Run, "run", run_id, running=RunStatus.RUNNING, hostname=self.request.hostname or "")
+        if run is not None:
+            worker.run_through([run], task_id=self.request.id or "")
     _ring_released(held)
 
 

@@ -1,0 +1,110 @@
+"""Batch claims (integrations/runs/claims.py, worker.py): one message claims a batch of its
+lane's due runs, fairly across flows, each with its own lease and fence, and a worker sends
+a one-event run's delivery and finishes the run in the same task."""
+
+import pytest
+from django.utils import timezone
+
+from integrations import leases
+from integrations.deliveries.models import Delivery
+from integrations.events.services import ingest_event
+from integrations.flows.services import create_flow, publish
+from integrations.runs import claims, doorbell, tasks, worker
+from integrations.runs.choices import RunStatus, Trigger
+from integrations.runs.models import Run
+from integrations.runs.services import create_run
+from tests.runtime.lane_driver import FLOW
+
+pytestmark = pytest.mark.django_db
+
+
+def version_of(key: str):
+    return publish(create_flow("system:test", key=key, name=key.title(), definition=FLOW), "system:test")
+
+
+def poll_runs(version, count: int, prefix: str) -> list[int]:
+    return [
+        create_run(version, trigger=Trigger.POLL, record={"id": f"{prefix}{i}", "amount": i}).pk for i in range(count)
+    ]
+
+
+def test_a_flow_with_thousands_queued_delays_another_flows_run_by_at_most_one_batch(crm, doorbells):
+    busy, quiet = version_of("busy"), version_of("quiet")
+    poll_runs(busy, 300, "b")
+    [late] = poll_runs(quiet, 1, "q")  # queued after all of them
+    first = claims.claim_batch("bulk", 20)
+    assert len(first) == 20
+    assert late in [run.pk for run in first]  # not behind the other flow's 300
+    assert sum(run.flow_version_id == busy.pk for run in first) == 19
+    assert Run.objects.filter(status=RunStatus.RUNNING).count() == 20
+
+
+def test_a_batch_claim_takes_only_its_lane_and_only_due_runs(crm, doorbells):
+    version = version_of("lanes")
+    polled = poll_runs(version, 3, "p")
+    manual = create_run(version, trigger=Trigger.MANUAL, record={"id": "m", "amount": 1}).pk
+    Run.objects.filter(pk=polled[0]).update(next_attempt_at=timezone.now() + timezone.timedelta(minutes=5))
+    assert [run.pk for run in claims.claim_batch("default", 50)] == [manual]
+    assert sorted(run.pk for run in claims.claim_batch("bulk", 50)) == polled[1:]
+    assert claims.claim_batch("bulk", 50) == []  # nothing due left: a duplicate message claims nothing
+
+
+def test_each_run_of_a_batch_keeps_its_own_fence_and_lease(crm, doorbells):
+    version = version_of("fences")
+    ids = poll_runs(version, 3, "f")
+    Run.objects.filter(pk=ids[1]).update(fence=7)
+    claimed = {run.pk: run for run in claims.claim_batch("bulk", 10)}
+    assert {pk: run.fence for pk, run in claimed.items()} == {ids[0]: 1, ids[1]: 8, ids[2]: 1}
+    assert all(run.attempts == 1 and run.lease_until > timezone.now() for run in claimed.values())
+    assert all(run.started_at is not None and run.lane == "default" for run in claimed.values())
+
+
+@pytest.mark.django_db(transaction=True)  # the ledger's hooks fire after real commits, as in a worker
+def test_a_one_event_run_is_delivered_and_finished_in_the_task_that_ran_it(invoice_flow, erp, sim, doorbells):
+    result = ingest_event(source="crm", type="invoice.approved", external_id="e-1", payload={"id": "I-1", "amount": 3})
+    [run] = result.runs
+    assert run.lane == "default"
+    doorbells["runs"].clear()
+    tasks.execute_runs.apply(args=[[run.pk], "default"])
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert Delivery.objects.get().state == "SUCCEEDED"
+    assert [p["external_ref"] for p in sim.postings()] == ["I-1"]
+    assert doorbells["runs"] == []  # no second trip through the queue for the resumption
+
+
+def test_a_stopping_worker_hands_back_the_runs_of_its_batch_it_has_not_started(crm, doorbells, monkeypatch):
+    version = version_of("stopping")
+    ids = poll_runs(version, 5, "s")
+    executed = []
+
+    def execute_one(run):
+        executed.append(run.pk)
+        leases.request_stop()  # SIGTERM arrives while the first run executes
+        return None
+
+    monkeypatch.setattr(worker.services, "execute_traced", execute_one)
+    with leases.holding() as held:
+        assert worker.execute_lane("bulk", limit=5) == 5
+    assert executed == ids[:1] and held.stopped
+    back = Run.objects.filter(pk__in=ids[1:])
+    assert sorted(held.released_ids(Run)) == ids[1:]
+    assert set(back.values_list("status", "attempts", "fence", "lease_until")) == {(RunStatus.QUEUED, 0, 2, None)}
+
+
+def test_doorbells_ring_once_per_batch_of_a_lane(crm, monkeypatch):
+    version = version_of("bells")
+    sent = []
+    monkeypatch.setattr(doorbell, "_send", lambda task, args, **options: sent.append((task, args, options["queue"])))
+    monkeypatch.setattr(claims, "DEFAULT_BATCH", 50)
+    polled = [create_run(version, trigger=Trigger.POLL, record={"id": i, "amount": i}).pk for i in range(120)]
+    manual = create_run(version, trigger=Trigger.MANUAL, record={"id": "m", "amount": 1}).pk
+    sent.clear()
+    doorbell.enqueue_runs([*polled, manual])
+    assert [(args[1], len(args[0]), queue) for _task, args, queue in sent] == [
+        ("bulk", 50, "bulk"),
+        ("bulk", 50, "bulk"),
+        ("bulk", 20, "bulk"),
+        ("default", 1, "default"),
+    ]
+    assert not Run.objects.filter(enqueued_at__isnull=True).exists()
