@@ -57,6 +57,8 @@ def from_step(step: dict) -> tuple[str, list[Branch], list[str]]:
         when = rule.get("when") if isinstance(rule.get("when"), str) else ""
         group = parse(when) if when else Group("and", [Clause()])
         branches.append(Branch(str(rule.get("name", "")), group, _targets(rule.get("to")), None if group else when))
+    if not branches:  # a route just added: start the analyst off with one branch to fill in
+        branches.append(Branch("branch_1"))
     return step.get("mode") or "first-match", branches, _targets(step.get("otherwise"))
 
 
