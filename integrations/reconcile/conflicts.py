@@ -17,11 +17,12 @@ from integrations.audit import services as audit
 from integrations.connections.models import Connection
 from integrations.crosswalk import ownership
 from integrations.deliveries import services as ledger
+from integrations.runs.choices import Classification
 from integrations.runs.inbox import actions
 from integrations.runs.inbox.opening import open_exception
 from integrations.runs.models import RunException
 
-CONFLICT = "conflict"
+CONFLICT = Classification.CONFLICT
 KIND = "ownership"
 CHOICES = ("owner", "incoming", "rule")
 

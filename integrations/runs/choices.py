@@ -62,6 +62,9 @@ class Classification(models.TextChoices):
     # A delivery whose write may or may not have landed (unclear outcomes ran out, the record
     # was not found): check the target before retrying, or resolve.
     UNCERTAIN = "uncertain", "Uncertain (may have been posted)"
+    # A change from a system that does not own the field was held back (crosswalk ownership):
+    # keep the owner's value, take the other, or change the rule (/crosswalk/conflicts/).
+    CONFLICT = "conflict", "Ownership conflict"
 
 
 class BatchStatus(models.TextChoices):

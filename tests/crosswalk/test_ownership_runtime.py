@@ -149,6 +149,8 @@ def test_the_conflicts_page_shows_both_values_and_resolves(systems, django_captu
     page = client_for("viewer").get("/crosswalk/conflicts/").content.decode()
     assert 'data-testid="owner-value">120.0<' in page and 'data-testid="incoming-value">150.0 ' in page
     assert "conflict-resolve" not in page  # a viewer cannot resolve
+    inbox = client_for("viewer").get("/exceptions/", {"classification": "conflict"})
+    assert inbox.status_code == 200 and "Ownership conflict on worker W-21001" in inbox.content.decode()
     operator = client_for("operator")
     assert operator.post("/crosswalk/conflicts/", {"exception": exc.pk, "choice": "owner"}).status_code == 400
     operator.post("/crosswalk/conflicts/", {"exception": exc.pk, "choice": "owner", "reason": "HR is right"})
