@@ -129,6 +129,7 @@ def test_a_duplicate_or_blank_name_is_a_form_error_and_nothing_is_written(flow, 
     for name, message in (("One", "already has a sample named"), ("   ", "give the sample a name")):
         answer = client.post(URL + "samples/", {"name": name, "record": '{"id": 1}'})
         assert answer.status_code == 422 and message in answer.content.decode()
+        assert 'data-testid="pin-form"' in answer.content.decode()  # offered again, error at the name
     assert Sample.objects.count() == 1
 
 

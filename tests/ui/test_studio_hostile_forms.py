@@ -263,6 +263,7 @@ def studio(personas):
 
 def test_no_studio_form_answers_500_or_half_writes_to_hostile_input(studio, client_for):
     client = client_for("admin")
+    client.raise_request_exception = False  # a 500 is counted and reported with the others, not raised
     forms = crawl(client)
     assert len(forms) >= 5, [f.action for f in forms]  # the crawl found the studio's forms
     failures, sent = [], 0

@@ -16,6 +16,8 @@ from integrations.flowtests.samples import SampleInvalid
 from studio.permissions import capability_required
 from studio.ui.flows.testpanel import page_context, pretty
 
+MAX_FORM_CHARS = 1_000_000
+
 
 @capability_required("edit_flows")
 @require_POST
@@ -36,6 +38,10 @@ def pin(request, key):
         values = {"record": request.POST.get("record", "")[:20_000], "source": "paste", "version": "draft"}
         context = page_context(flow, values=values, errors={f"pin_{exc.field}": exc.message})
         context["pin_name"] = request.POST.get("name", "")[:200]
+        # the pin form comes back with the error at its field and what was being pinned
+        context["record_json"] = request.POST.get("record", "")[:MAX_FORM_CHARS]
+        context["expected_json"] = request.POST.get("expected", "")[:MAX_FORM_CHARS]
+        context["source_label"] = request.POST.get("source_label", "")[:200]
         return render(request, "flows/test/panel.html", context, status=422)
     kind = "regression sample (with its expected output)" if sample.is_regression else "sample"
     messages.success(request, f"Pinned {kind} “{sample.name}”.")
@@ -54,7 +60,7 @@ def sample_edit(request, key, sample_id):
     }
     errors: dict = {}
     if request.method == "POST":
-        values = {k: request.POST.get(k, "")[:1_000_000] for k in ("name", "record", "expected")}
+        values = {k: request.POST.get(k, "")[:MAX_FORM_CHARS] for k in ("name", "record", "expected")}
         try:
             expected = from_text(values["expected"], "expected") if values["expected"].strip() else None
             samples.update(
