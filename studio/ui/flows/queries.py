@@ -16,7 +16,7 @@ from integrations.triggers.backlog import by_flow
 PAGE_SIZE = 50
 
 
-STATUS_BADGE = {"active": "badge badge-ok", "paused": "badge badge-warn"}
+STATUS_BADGE = {"active": "badge badge-ok", "paused": "badge badge-draft"}
 RUN_BADGE = {"succeeded": "badge badge-ok", "failed": "badge badge-bad"}
 
 
