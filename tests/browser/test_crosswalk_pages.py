@@ -60,6 +60,7 @@ def conflict(personas, crm, doorbells):  # noqa: F811
 
 
 def test_search_a_long_crosswalk_by_keyboard_and_a_link_needs_a_reason(page, login, crosswalk):
+    page.set_default_timeout(30_000)  # the shared CI machine can be slow to serve a page
     login(page, "operator")
     page.goto("/crosswalk/worker/")
     expect(page.locator("[data-testid=xwalk-row]")).to_have_count(50)
@@ -85,6 +86,7 @@ def test_search_a_long_crosswalk_by_keyboard_and_a_link_needs_a_reason(page, log
 
 
 def test_an_analyst_changes_an_owner_and_an_operator_reviews_and_resolves(page, login, crosswalk, conflict):
+    page.set_default_timeout(30_000)
     login(page, "analyst")
     page.goto("/crosswalk/ownership/?object=worker")
     page.select_option("[data-testid=owner-select-practice]", "psa")
@@ -112,6 +114,7 @@ def test_an_analyst_changes_an_owner_and_an_operator_reviews_and_resolves(page, 
 def test_no_serious_accessibility_violations_and_nothing_wider_than_the_screen(
     page, login, crosswalk, conflict, viewport
 ):
+    page.set_default_timeout(30_000)
     login(page, "admin")
     page.set_viewport_size(viewport)
     axe, found = Axe(), {}

@@ -95,6 +95,7 @@ def runs(db):
 
 
 def test_a_count_opens_its_rows_and_a_row_is_resolved_by_keyboard(page, login, runs):
+    page.set_default_timeout(30_000)  # the shared CI machine can be slow to serve a page
     login(page, "operator")
     page.goto("/reconciliation/")
     expect(page.locator("[data-testid=recon-failed-hours]")).to_contain_text("at least two connected systems")
@@ -117,6 +118,7 @@ def test_a_count_opens_its_rows_and_a_row_is_resolved_by_keyboard(page, login, r
 
 @pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["desktop", "phone"])
 def test_no_serious_accessibility_violations_and_nothing_wider_than_the_screen(page, login, runs, viewport):
+    page.set_default_timeout(30_000)
     login(page, "admin")
     page.set_viewport_size(viewport)
     axe, found = Axe(), {}
