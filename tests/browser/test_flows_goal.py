@@ -6,6 +6,7 @@ as the draft. Then, with PostgreSQL, Redis and a real worker, an event posted to
 
 axe-core finds no serious or critical violation on the list, editor and versions pages."""
 
+import json
 import time
 
 import httpx
@@ -15,10 +16,14 @@ from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
 
 from integrations.connections.models import Connection
+from integrations.crosswalk.services import link
+from integrations.events.models import Event
 from integrations.flows.models import Flow, PublishRequest
 from integrations.runs.models import Run
+from tests.browser.test_flow_panels_map import map_fields
 from tests.reliability.conftest import worker_env
 from tests.reliability.harness import Simulator, Worker, all_terminal, drive, make_connection
+from tests.ui.panel_fixtures import OPPORTUNITY
 
 BLOCKING = {"serious", "critical"}
 
@@ -201,3 +206,101 @@ def test_then_an_event_runs_the_new_version_through_a_real_worker(
         assert [p["external_ref"] for p in simulator.postings()] == ["006A"]
     finally:
         worker.kill()
+
+
+@pytest.fixture
+def opportunity_sample(connections):
+    """The Salesforce event the mapping is built on, and the crosswalk link its account needs."""
+    Event.objects.create(source="salesforce", type="opportunity.won", external_id="e1", payload=OPPORTUNITY)
+    link("client", "salesforce", OPPORTUNITY["AccountId"], "client-acme")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_goal_with_mapping_routing_approval_test_run_and_pinned_sample(
+    page, browser, login, live_server, opportunity_sample
+):
+    """The other half of the goal, with the mapping, route and approval panels and the test
+    panel: map the opportunity onto the canonical project (nine fields, every row kind, one
+    suggestion accepted), add an approval and a route, test-run on the sandbox record, pin it
+    with its output, see the impact preview, publish with a second person's approval."""
+    page.set_default_timeout(30_000)
+    login(page, "analyst")
+    page.goto("/flows/new/")
+    page.fill("#id_key", "opp")
+    page.fill("#id_name", "Opportunity → project")
+    page.click("[data-testid=flow-create]")
+    page.click("[data-testid=step-trigger]")
+    page.check("[data-testid=trigger-mode-event]")
+    page.select_option("[data-testid=trigger-connection]", "salesforce")
+    page.fill("[data-testid=trigger-event]", "opportunity.won")
+    page.click("[data-testid=trigger-save]")
+    expect(page.locator("[data-testid=step-badge-trigger]")).to_have_text("ok")
+    add_step(page, 0, "deliver", "post")
+    page.select_option("[data-testid=field-connection]", "erp")
+    page.fill("[data-testid=field-object]", "postings")
+    page.select_option("[data-testid=field-action]", "create")
+    page.fill("[data-testid=field-key]", "opp-{{ input.Id }}")
+    page.fill("[data-testid=field-external_id_field]", "external_ref")
+    page.fill("[data-testid=field-external_id]", "{{ input.Id }}")
+    save_panel(page)
+
+    page.goto("/flows/opp/")
+    page.click("[data-testid=add-step-after-0] summary")
+    page.select_option("[data-testid=add-step-type-0]", "map")
+    page.fill("[data-testid=add-step-id-0]", "project")
+    page.click("[data-testid=add-step-submit-0]")
+    expect(page.locator("[data-testid=map-panel]")).to_be_visible()
+    map_fields(page)  # the mapping editor's own walk (tests/browser/test_flow_panels_map.py)
+    expect(page.locator("[data-testid=required-unmapped]")).to_have_text("Required unmapped: 0")
+
+    page.goto("/flows/opp/")
+    page.click("[data-testid=add-step-after-1] summary")
+    page.select_option("[data-testid=add-step-type-1]", "approve")
+    page.fill("[data-testid=add-step-id-1]", "big_deal")
+    page.click("[data-testid=add-step-submit-1]")
+    expect(page.locator("[data-testid=approve-panel]")).to_be_visible()
+    page.fill("[data-testid=approve-sla]", "24")
+    page.fill("[data-testid=approve-summary]", "Set up {{ record.name }}")
+    page.click("[data-testid=approve-save]")
+    expect(page.locator("[data-testid=approve-saved]")).to_be_visible()
+
+    page.goto("/flows/opp/")
+    page.click("[data-testid=add-step-after-2] summary")
+    page.select_option("[data-testid=add-step-type-2]", "route")
+    page.fill("[data-testid=add-step-id-2]", "by_region")
+    page.click("[data-testid=add-step-submit-2]")
+    expect(page.locator("[data-testid=route-panel]")).to_be_visible()
+    page.fill("[data-testid=route-branch-0] [data-testid=route-branch-name]", "emea")
+    page.fill("[data-testid=route-branch-0] [data-testid=route-field]", "record.region")
+    page.fill("[data-testid=route-branch-0] [data-testid=route-value]", "EMEA")
+    page.check("[data-testid=route-branch-0] [data-testid=route-to-post]")
+    page.click("[data-testid=route-test]")
+    expect(page.locator("[data-testid=route-hit-emea]")).to_be_visible()
+    page.click("[data-testid=route-save]")
+    expect(page.locator("[data-testid=route-saved]")).to_be_visible()
+    page.goto("/flows/opp/")
+    for i in range(4):
+        expect(page.locator(f"[data-testid=step-badge-{i}]")).to_have_text("ok")
+
+    # Test-run on the sandbox record, pin it with its output as a regression sample.
+    page.click("[data-testid=tab-test]")
+    page.fill("[data-testid=test-record]", json.dumps(OPPORTUNITY))
+    page.click("[data-testid=test-run]")
+    expect(page.locator("[data-testid=test-status]")).to_have_text("completed")
+    page.fill("[data-testid=pin-name]", "Acme rollout")
+    page.check("[data-testid=pin-expected]")
+    page.click("[data-testid=pin-save]")
+    expect(page.locator("[data-testid=sample-acme-rollout] [data-testid=sample-regression]")).to_be_visible()
+
+    page.goto("/flows/opp/publish/")
+    expect(page.locator("[data-testid=impact-problem]")).to_contain_text("Nothing is live yet")
+    expect(page.locator("[data-testid=regression-failures]")).to_have_count(0)
+    page.fill("[data-testid=publish-notes]", "won opportunities become projects in the ERP")
+    page.click("[data-testid=publish-submit]")
+    approve_as(browser, live_server, "admin", "opp")
+    flow = Flow.objects.get(key="opp")
+    assert flow.live_version.number == 1
+    steps = flow.live_version.definition["steps"]
+    assert [s["type"] for s in steps] == ["map", "approve", "route", "deliver"]
+    assert len(steps[0]["fields"]) == 9
