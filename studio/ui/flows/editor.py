@@ -176,7 +176,7 @@ def add_step(request, key):
         messages.error(request, "Pick a step type to add.")
         return _back(flow)
     steps = draft_of(flow).definition.get("steps") or []
-    step_id = (request.POST.get("id") or "").strip() or new_step_id(kind, steps)
+    step_id = (request.POST.get("id") or "").strip()[:200] or new_step_id(kind, steps)
     if not STEP_ID.match(step_id):
         messages.error(request, f"Step id '{step_id[:64]}': lower-case letters, digits and _, starting with a letter.")
         return _back(flow)

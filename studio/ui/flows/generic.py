@@ -131,6 +131,9 @@ def step_from(post, step: dict) -> tuple[dict, dict[str, str]]:
                 new.pop(f.name)  # the engine's default: keep the definition short
             continue
         value = (raw or "").strip()
+        if "\x00" in value:
+            errors[f.name] = "contains a NUL character"
+            continue
         if len(value) > TEXT_MAX:
             errors[f.name] = f"at most {TEXT_MAX} characters"
             continue
@@ -150,6 +153,8 @@ def step_from(post, step: dict) -> tuple[dict, dict[str, str]]:
             row = {c: (post.get(f"{group.name}-{i}-{c}") or "").strip()[: TEXT_MAX + 1] for c, _, _ in group.columns}
             if any(len(v) > TEXT_MAX for v in row.values()):
                 errors[f"{group.name}-{i}"] = f"at most {TEXT_MAX} characters"
+            if any("\x00" in v for v in row.values()):
+                errors[f"{group.name}-{i}"] = "contains a NUL character"
             if any(row.values()) and post.get(f"{group.name}-{i}-delete") != "on":
                 items.append(row)
         if kind == "lookup":

@@ -46,6 +46,9 @@ def publish_page(request, key):
         form_errors["notes"] = f"At most {NOTE_MAX} characters."
     if len(reason) > NOTE_MAX:
         form_errors["override_reason"] = f"At most {NOTE_MAX} characters."
+    for name, value in (("notes", notes), ("override_reason", reason)):
+        if "\x00" in value:
+            form_errors[name] = "Contains a NUL character."
     if context["failures"] and not reason:
         form_errors["override_reason"] = (
             f"{len(context['failures'])} regression sample(s) fail: "
@@ -85,7 +88,7 @@ def publish_page(request, key):
 def decide(request, key, pk, decision):
     flow = get_object_or_404(Flow, key=key)
     pending = get_object_or_404(PublishRequest, pk=pk, flow=flow)
-    comment = (request.POST.get("comment") or "").strip()[:NOTE_MAX]
+    comment = (request.POST.get("comment") or "").replace("\x00", "").strip()[:NOTE_MAX]
     try:
         if decision == "approve":
             if problems := checks.problems(services.draft_of(flow).definition):

@@ -57,9 +57,11 @@ def trigger_from(post) -> tuple[dict, dict[str, str]]:
     errors: dict[str, str] = {}
     if mode not in dict(MODES):
         return {}, {"mode": "pick how the flow starts"}
-    for name in ("connection", "event", "object", "cron", "timezone"):
-        if len(_text(post, name)) > TEXT_MAX:
+    for name in ("connection", "event", "object", "cron", "timezone", "page_size", "signing_secret"):
+        if len(_text(post, name)) > TEXT_MAX and name != "signing_secret":
             errors[name] = f"at most {TEXT_MAX} characters"
+        if "\x00" in (post.get(name) or ""):
+            errors[name] = "contains a NUL character"
     if mode == "manual":
         return {"type": "manual"}, errors
     if mode in ("event", "webhook"):
