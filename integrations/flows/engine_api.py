@@ -2,7 +2,9 @@
 triggers import engine names from here and nowhere else, so what the runtime relies on is
 this short list, and an engine change that breaks it shows up in one file."""
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from jinja2.exceptions import TemplateSyntaxError
@@ -46,6 +48,7 @@ __all__ = [
     "compile_flow",
     "configure_template_limits",
     "cron_problem",
+    "definition_errors",
     "dry_run_effects",
     "errors_as_dicts",
     "evaluate_condition",
@@ -110,16 +113,9 @@ def preview_field(field: dict, record: Any, value_maps: dict | None = None, cros
     """One map-step field evaluated on `record` as a map step would (source, template, value map,
     crosswalk, default, type, required). `crosswalk(object, system, id)` reads links; None says
     it was not looked up."""
-    errors: list[DefinitionError] = []
-    raw = {"id": "preview", "type": "map", "fields": [field]}
-    try:
-        spec = map_step.compile_step(raw, Where(errors, "preview", "fields"))
-    except (KeyError, TypeError, AttributeError):  # a row the schema would refuse (the panel builds valid ones)
-        return Preview(error="this row is not a valid mapping")
+    spec, problem = _compiled_row(json.dumps(field, sort_keys=True, default=str))
     if spec is None:
-        first = errors[0] if errors else None
-        part = first.field.rsplit(".", 1)[-1] if first and "." in first.field else ""
-        return Preview(error=first.message if first else "this row cannot be compiled", error_field=part)
+        return problem
     maps = value_maps if isinstance(value_maps, dict) else {}
     ctx = RunContext(Plan({}, (), maps, ""), record, record, {}, {}, dry_run=True)
     limits.start_step()
@@ -133,6 +129,35 @@ def preview_field(field: dict, record: Any, value_maps: dict | None = None, cros
         limits.end_step()
     found = _dig(out, str(field.get("to", "")))
     return Preview(value=None if found is MISSING else found, present=found is not MISSING)
+
+
+@lru_cache(maxsize=1024)
+def _compiled_row(key: str) -> tuple[Any, Preview]:
+    """A row compiled as a one-field map step, cached by its content: a panel re-drawn while the
+    analyst works compiles only the rows that changed."""
+    errors: list[DefinitionError] = []
+    raw = {"id": "preview", "type": "map", "fields": [json.loads(key)]}
+    try:
+        spec = map_step.compile_step(raw, Where(errors, "preview", "fields"))
+    except (KeyError, TypeError, AttributeError):  # a row the schema would refuse (the panel builds valid ones)
+        return None, Preview(error="this row is not a valid mapping")
+    if spec is None:
+        first = errors[0] if errors else None
+        part = first.field.rsplit(".", 1)[-1] if first and "." in first.field else ""
+        return None, Preview(error=first.message if first else "this row cannot be compiled", error_field=part)
+    return spec, Preview()
+
+
+def definition_errors(definition: Any) -> list[dict]:
+    """validate_definition's errors as dicts; a valid definition is answered from the compiled
+    plan cache (a panel asks on every request, and most drafts do not change between them)."""
+    if not isinstance(definition, dict):
+        return errors_as_dicts(validate_definition(definition))
+    try:
+        compile_flow(definition)
+    except DefinitionInvalid as exc:
+        return errors_as_dicts(exc.errors)
+    return []
 
 
 def _dig(out: Any, to: str) -> Any:

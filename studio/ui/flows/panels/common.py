@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from integrations.flows import editing, services
+from integrations.flows import editing, engine_api, services
 from integrations.flows.models import Flow
 from studio.permissions import can
 from studio.ui.flows.sample_input import explain
@@ -78,7 +78,7 @@ def step_errors(errors: list[dict], index: int) -> list[dict]:
 
 
 def draft_errors(ctx: StepContext) -> list[dict]:
-    return step_errors(services.validate(ctx.definition), ctx.index)
+    return step_errors(engine_api.definition_errors(ctx.definition), ctx.index)
 
 
 def clean_text(value, *, label: str, max_length: int, required: bool = False) -> tuple[str, str]:
