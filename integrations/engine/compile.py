@@ -13,6 +13,7 @@ from collections import OrderedDict
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .canonical_decl import check as check_canonical
 from .cron import cron_problem
 from .definition import schema_errors
 from .errors import DefinitionError, DefinitionInvalid
@@ -67,6 +68,7 @@ def analyse(defn: Any) -> tuple[Plan | None, list[DefinitionError]]:
     raw_steps: list[Any] = defn["steps"] if isinstance(defn.get("steps"), list) else []
     _check_trigger(defn.get("trigger"), errors)
     check_for_each(defn, errors)
+    check_canonical(defn, errors)
     value_maps: dict[str, Any] = defn["value_maps"] if isinstance(defn.get("value_maps"), dict) else {}
     ids = _check_ids(raw_steps, errors)
     compiled: list[Compiled] = []
