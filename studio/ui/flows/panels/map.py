@@ -9,6 +9,7 @@ unmapped targets (integrations/flows/suggest.py), accepted or dismissed one by o
 
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.flows import editing
@@ -82,6 +83,7 @@ def _context(request, ctx: StepContext, **extra) -> dict:
         "sources": sources,
         "source_paths": [s["path"] for s in sources if not s["branch"]],
         "can_edit": ctx.can_edit,
+        "urls": _urls(ctx),
         **extra,
     }
 
@@ -103,6 +105,13 @@ def _source_tree(record, prefix: str = "$", depth: int = 0, limit: int = 400) ->
             shown = "null" if value is None else str(value)
             out.append({"path": path, "key": key, "depth": depth, "branch": False, "value": shown[:80]})
     return out
+
+
+def _urls(ctx: StepContext) -> dict:
+    """The row actions' addresses, reversed once per response rather than once per row."""
+    args = (ctx.flow.key, ctx.index)
+    names = {"row": "map-row", "form": "map-row-form", "preview": "map-row-preview", "save": "map-row-save"}
+    return {k: reverse(f"flows:{v}", args=args) for k, v in {**names, "remove": "map-row-remove"}.items()}
 
 
 def _render_panel(request, ctx: StepContext, status: int = 200, **extra):
@@ -149,6 +158,7 @@ def _render_row(request, ctx: StepContext, row: Row, *, editing_row: bool, value
         "values": values or row_values(row.field),
         "value_maps": sorted((ctx.definition.get("value_maps") or {}).keys()),
         "can_edit": ctx.can_edit,
+        "urls": _urls(ctx),
         "editing": editing_row,
         **extra,
     }
