@@ -3,21 +3,8 @@
 A module registers its view with `@register("map")`; the editor's `flows:step-panel` URL
 dispatches a selected step to the view of its kind, `(request, flow, draft, index) -> response`."""
 
-from collections.abc import Callable
+# Importing the panel modules registers their views.
+from studio.ui.flows.panels import approve, map, route  # noqa: F401
+from studio.ui.flows.panels.registry import PANELS, PanelView, register
 
-from django.http import HttpResponse
-
-PanelView = Callable[..., HttpResponse]
-PANELS: dict[str, PanelView] = {}
-
-
-def register(kind: str) -> Callable[[PanelView], PanelView]:
-    def add(view: PanelView) -> PanelView:
-        PANELS[kind] = view
-        return view
-
-    return add
-
-
-# The panels register themselves on import (after `register` exists).
-from studio.ui.flows.panels import approve, map, route  # noqa: E402, F401
+__all__ = ["PANELS", "PanelView", "register"]

@@ -15,8 +15,8 @@ from integrations.flows import engine_api, suggest
 from studio.htmx import htmx_partial
 from studio.permissions import capability_required
 from studio.ui.approvals.cards import summary_of
-from studio.ui.flows.panels import register
 from studio.ui.flows.panels.common import StepContext, clean_text, draft_errors, load, load_by_key, save_step
+from studio.ui.flows.panels.registry import register
 
 SOURCES = {"group": "A group", "users": "Named people", "field": "A field of the record (a username)"}
 POLICIES = {"any": "First responder decides", "all": "Everyone named must approve"}

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_POST
 from integrations.flows import editing
 from studio.htmx import htmx_partial
 from studio.permissions import capability_required
-from studio.ui.flows.panels import register
 from studio.ui.flows.panels.common import StepContext, draft_errors, load, load_by_key, save_step
 from studio.ui.flows.panels.map_form import CONVERSIONS, pairs_text, parse_row, row_values
 from studio.ui.flows.panels.map_rows import (
@@ -33,6 +32,7 @@ from studio.ui.flows.panels.map_rows import (
     suggestions,
     target_choices,
 )
+from studio.ui.flows.panels.registry import register
 
 MAX_DISMISSED = 500
 

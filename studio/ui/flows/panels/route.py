@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 from integrations.flows import engine_api, suggest
 from studio.htmx import htmx_partial
 from studio.permissions import capability_required
-from studio.ui.flows.panels import register
 from studio.ui.flows.panels.common import StepContext, clean_text, draft_errors, load, load_by_key, save_step
+from studio.ui.flows.panels.registry import register
 from studio.ui.flows.panels.route_rules import (
     MAX_ITEMS,
     NO_VALUE,
