@@ -29,6 +29,7 @@ PAGES = [
     Page("home", SIGNED_IN),
     Page("flows:list", ROLES),
     Page("flows:new", frozenset({"analyst", "admin"})),
+    Page("flows:import-list", frozenset({"analyst", "admin"})),
     Page("gallery:list", ROLES),
     Page("runs:list", ROLES),
     Page("exceptions:list", ROLES),
@@ -131,14 +132,16 @@ def test_anonymous_post_is_sent_to_login(client, db, action):
     assert response.status_code == 302 and urlsplit(response["Location"]).path == reverse("login")
 
 
-def _ui_url_names(resolver=None, namespace=""):
-    """Names of the UI URLs that take no arguments (others need a row with kwargs anyway)."""
+def _ui_url_names(resolver=None, namespace="", captured=False):
+    """Names of the UI URLs that take no arguments (others need a row with kwargs anyway).
+    A pattern included under a prefix that captures one (`<slug:key>/test/`) takes it too."""
     resolver = resolver or get_resolver("studio.ui.urls")
     for entry in resolver.url_patterns:
+        takes = captured or bool(entry.pattern.regex.groups)
         if isinstance(entry, URLResolver):
             inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _ui_url_names(entry, inner)
-        elif isinstance(entry, URLPattern) and entry.name and not entry.pattern.regex.groups:
+            yield from _ui_url_names(entry, inner, takes)
+        elif isinstance(entry, URLPattern) and entry.name and not takes:
             yield namespace + entry.name
 
 
