@@ -14,7 +14,7 @@ back at the field they name (trigger.cron → the cron field)."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from integrations.audit import services as audit
@@ -121,7 +121,12 @@ def _context(request, flow: Flow, *, form_errors=None, posted=None, saved=False)
         if problem:
             context["errors"].setdefault(problem[0], problem[1])
     if mode in ("event", "webhook") and values.get("connection"):
-        context["webhook_url"] = request.build_absolute_uri(reverse("hooks:receive", args=[values["connection"]]))
+        # A draft may name a connection that cannot exist (drafts save with errors): no
+        # address to show then, and the field carries the validation message.
+        try:
+            context["webhook_url"] = request.build_absolute_uri(reverse("hooks:receive", args=[values["connection"]]))
+        except NoReverseMatch:
+            context["webhook_url"] = ""
         context["has_secret"] = _has_secret(values["connection"])
     if mode == "poll":
         context["watermarks"] = list(flow.watermarks.select_related("connection").order_by("object"))
