@@ -48,4 +48,3 @@ def test_an_erp_flow_needs_a_note_and_a_second_person(token_client, books):  # n
     ]
     listed = analyst.get(URL + "publish-requests/").json()
     assert [r["state"] for r in listed] == ["approved"]
-
