@@ -151,6 +151,8 @@ def test_the_conflicts_page_shows_both_values_and_resolves(systems, django_captu
     assert "conflict-resolve" not in page  # a viewer cannot resolve
     inbox = client_for("viewer").get("/exceptions/", {"classification": "conflict"})
     assert inbox.status_code == 200 and "Ownership conflict on worker W-21001" in inbox.content.decode()
+    detail = client_for("viewer").get(f"/exceptions/{exc.pk}/").content.decode()
+    assert f'href="/crosswalk/conflicts/#conflict-{exc.pk}" data-testid="exc-conflict-link"' in detail
     operator = client_for("operator")
     assert operator.post("/crosswalk/conflicts/", {"exception": exc.pk, "choice": "owner"}).status_code == 400
     operator.post("/crosswalk/conflicts/", {"exception": exc.pk, "choice": "owner", "reason": "HR is right"})
