@@ -108,6 +108,8 @@ def steps_after_erp() -> list[dict]:
             {"to": "state", "constant": "not started"},
             {"to": "start_date", "template": "{{ steps.project.start_date }}"},
             {"to": "billable", "constant": False}]},
+        # The task standing for the project's unfilled roles is linked as a crosswalk identity of
+        # its own (no canonical schema, so no ownership rule holds its fields back).
         {"id": "psa_demand", "type": "deliver", "name": "Kantata resource demand", "connection": "kantata",
          "object": "stories", "action": "upsert", "external_id_field": "task", "link": {"object": "resource_demand"},
          "external_id": "demand:{{ steps.project.id }}", "key": "psa-demand:{{ steps.project.id }}"},
