@@ -30,11 +30,11 @@ class Section:
 # The navigation of the base layout, in order.
 SECTIONS = (
     Section("flows", "Flows", "flows:list", "view_studio"),
-    Section("gallery", "Gallery", "gallery:list", "view_studio"),
     Section("runs", "Runs", "runs:list", "view_studio"),
     Section("exceptions", "Exceptions", "exceptions:list", "view_studio"),
     Section("approvals", "Approvals", "approvals:inbox", "view_studio"),
     Section("connections", "Connections", "connections:list", "view_studio"),
+    Section("gallery", "Gallery", "gallery:list", "view_studio"),
     Section("canonical", "Canonical objects", "canonical:list", "view_studio"),
     Section("crosswalk", "Crosswalk", "crosswalk:index", "view_studio"),
     Section("reconciliation", "Reconciliation", "reconciliation:home", "view_studio"),
