@@ -32,7 +32,8 @@ def demo_history() -> None:
     for n in range(12):
         make_run(version, key=f"PRJ-{n:04d}", ago=timedelta(hours=n * 7))
     for n in range(3):
-        exception_for(make_failed_run(version, key=f"PRJ-9{n:03d}", ago=timedelta(hours=n * 20 + 1)))
+        # within the last 24 hours whatever the time of day (the 24 h range starts at yesterday's midnight)
+        exception_for(make_failed_run(version, key=f"PRJ-9{n:03d}", ago=timedelta(hours=n * 7 + 1)))
     make_run(version, "queued", key="PRJ-Q", ago=timedelta(minutes=12))
     erp = Connection.objects.get(name="erp")
     Connection.objects.filter(pk=erp.pk).update(paused=True, rate_limit_requests=5, rate_limit_interval_seconds=1)
