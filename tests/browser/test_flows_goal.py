@@ -54,7 +54,11 @@ def save_panel(page) -> None:
 
 
 def add_step(page, at: int, kind: str, step_id: str) -> None:
+    # A save before this re-renders the step list through htmx; opening the form in the list
+    # it replaces would lose it, so wait for that swap first.
+    page.wait_for_load_state("networkidle")
     page.click(f"[data-testid=add-step-after-{at}] summary")
+    expect(page.locator(f"[data-testid=add-step-type-{at}]")).to_be_visible()
     page.select_option(f"[data-testid=add-step-type-{at}]", kind)
     page.fill(f"[data-testid=add-step-id-{at}]", step_id)
     page.click(f"[data-testid=add-step-submit-{at}]")
