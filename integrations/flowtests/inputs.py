@@ -51,11 +51,18 @@ def from_run(flow, run_id, field: str = "run") -> dict:
     return record
 
 
-def from_connection(connection_name, object_name, record_id, field: str = "record_id") -> dict:
-    """One record read through the connector (a sandbox or the real system: reads only)."""
-    connection = Connection.objects.filter(name=str(connection_name or "")).first()
+def _connection(name) -> Connection:
+    # PostgreSQL refuses a NUL in a query: a name carrying one names no connection.
+    name = str(name or "")
+    connection = None if "\x00" in name else Connection.objects.filter(name=name).first()
     if connection is None:
         raise SampleInvalid("connection", "pick a connection")
+    return connection
+
+
+def from_connection(connection_name, object_name, record_id, field: str = "record_id") -> dict:
+    """One record read through the connector (a sandbox or the real system: reads only)."""
+    connection = _connection(connection_name)
     object_name, record_id = str(object_name or "").strip(), str(record_id or "").strip()
     if not object_name or len(object_name) > 100:
         raise SampleInvalid("object", "name the object to read, e.g. Opportunity")
@@ -72,9 +79,7 @@ def from_connection(connection_name, object_name, record_id, field: str = "recor
 
 def recent(connection_name, object_name, limit: int = 10) -> list[dict]:
     """A few records of the object to pick from (the connector's first page)."""
-    connection = Connection.objects.filter(name=str(connection_name or "")).first()
-    if connection is None:
-        raise SampleInvalid("connection", "pick a connection")
+    connection = _connection(connection_name)
     object_name = str(object_name or "").strip()
     if not object_name or len(object_name) > 100:
         raise SampleInvalid("object", "name the object to read, e.g. Opportunity")

@@ -166,6 +166,12 @@ def trigger_panel(request, key):
         return _render(request, flow)
     if not can(request.user, "edit_flows"):
         return render(request, "403.html", status=403)
+    with_nul = next((name for name, value in request.POST.items() if "\x00" in value), None)
+    if with_nul:  # PostgreSQL refuses a NUL in a query or a row: say so at the field
+        posted = request.POST.copy()
+        for name in posted:
+            posted.setlist(name, [v.replace("\x00", "") for v in posted.getlist(name)])
+        return _render(request, flow, status=422, form_errors={with_nul: "contains a NUL character"}, posted=posted)
     trigger, errors = trigger_from(request.POST)
     secret = request.POST.get("signing_secret") or ""
     if len(secret) > SECRET_MAX:
