@@ -8,17 +8,16 @@ from axe_playwright_python.sync_playwright import Axe
 
 from integrations.connections.models import Connection
 from integrations.flows.models import Flow
-from tests.browser.conftest import browser, login, page  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 BLOCKING = ("serious", "critical")
 
 
-def blocking(page):  # noqa: F811
+def blocking(page):
     return [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in BLOCKING]
 
 
-def test_analyst_installs_a_template_by_keyboard(page, login, live_server):  # noqa: F811
+def test_analyst_installs_a_template_by_keyboard(page, login, live_server):
     Connection.objects.create(name="kantata", kind="kantata", base_url="https://kantata.example.com")
     login(page, "analyst")
     page.goto(live_server.url + "/gallery/")
@@ -42,7 +41,7 @@ def test_analyst_installs_a_template_by_keyboard(page, login, live_server):  # n
     page.screenshot(path="/tmp/sb-gallery-installed.png", full_page=True)
 
 
-def test_a_viewer_sees_the_cards_without_install(page, login, live_server):  # noqa: F811
+def test_a_viewer_sees_the_cards_without_install(page, login, live_server):
     login(page, "viewer")
     page.goto(live_server.url + "/gallery/")
     assert page.locator("[data-testid^=install-]").count() == 0

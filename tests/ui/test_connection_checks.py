@@ -12,7 +12,6 @@ from integrations.connections.services import create_connection
 from integrations.sandboxes.credentials import sandbox_credentials
 from integrations.sandboxes.kantata.seed import seed as seed_kantata
 from integrations.sandboxes.salesforce.seed import seed as seed_salesforce
-from tests.browser.conftest import browser, login, page  # noqa: F401 (fixtures)
 from tests.connectors.contract import use_sandboxes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -62,7 +61,7 @@ def test_the_form_marks_the_deprecated_grant(client_for):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["desktop", "phone"])
-def test_the_report_reads_well_and_is_accessible(sandboxes, page, login, live_server, viewport):  # noqa: F811
+def test_the_report_reads_well_and_is_accessible(sandboxes, page, login, live_server, viewport):
     from axe_playwright_python.sync_playwright import Axe  # lazy: heavy optional dependency
     from playwright.sync_api import expect  # lazy: heavy optional dependency
 
