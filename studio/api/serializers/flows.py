@@ -132,7 +132,8 @@ class PublishRequestSerializer(serializers.ModelSerializer):
     """A four-eyes publish waiting for (or decided by) a second person."""
 
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # null until a second person decides; a method field so the schema says so (nullable)
+    decided_by = serializers.SerializerMethodField()
     version = serializers.SlugRelatedField(slug_field="number", read_only=True)
 
     class Meta:
@@ -150,6 +151,10 @@ class PublishRequestSerializer(serializers.ModelSerializer):
             "version",
         )
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_decided_by(self, obj: PublishRequest) -> str | None:
+        return obj.decided_by.username if obj.decided_by_id else None
 
 
 class DecisionSerializer(serializers.Serializer):
