@@ -284,6 +284,58 @@ class BatchItem(models.Model):
         return f"run {self.run_id} in batch {self.batch_id}"
 
 
+class BatchGroup(models.Model):
+    """A group of a batch flow's `batch` step with an `item_key`: it gathers records across
+    runs (the pages of a poll, and later polls) until it holds `max_size` records or is
+    `max_wait` old, then is flushed once (open → done under its row lock, in the same
+    transaction that requests its deliveries) by the run that filled it or by a run of its
+    own made for the flush (`flushed_by`). integrations/runs/batch/accumulate.py"""
+
+    flow_version = models.ForeignKey("flows.FlowVersion", on_delete=models.CASCADE, related_name="batch_groups")
+    step_id = models.CharField(max_length=64)
+    group_key = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=BatchStatus.choices, default=BatchStatus.OPEN)
+    size = models.PositiveIntegerField(default=0)
+    max_size = models.PositiveIntegerField()
+    flush_at = models.DateTimeField()
+    opened_at = models.DateTimeField(auto_now_add=True)
+    flushed_at = models.DateTimeField(null=True, blank=True)
+    flushed_by = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flow_version", "step_id", "group_key"],
+                condition=Q(status="open"),
+                name="one_open_group_per_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "flush_at"], name="batch_group_due")]
+
+    def __str__(self) -> str:
+        return f"group {self.pk} ({self.step_id}/{self.group_key}, {self.status}, {self.size})"
+
+
+class GroupedRecord(models.Model):
+    """One record filed in a BatchGroup. Unique per flow, step and item key: a record polled
+    again, replayed or re-run after a lost worker is never filed (nor billed) twice."""
+
+    flow = models.ForeignKey("flows.Flow", on_delete=models.CASCADE, related_name="+")
+    step_id = models.CharField(max_length=64)
+    item_key = models.CharField(max_length=200)
+    group = models.ForeignKey(BatchGroup, on_delete=models.CASCADE, related_name="records")
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    record = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "step_id", "item_key"], name="record_filed_once_per_flow_step"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_key} in group {self.group_id}"
+
+
 class BulkJob(models.Model):
     """A bulk action over every exception matching a filter, processed in chunks by a task."""
 

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from integrations import backoff, leases
 from integrations.runs import dispatch, doorbell, lanes, services, worker
-from integrations.runs.batch import chunks, collect
+from integrations.runs.batch import accumulate, chunks, collect
 from integrations.runs.choices import RunStatus
 from integrations.runs.inbox import bulk
 from integrations.runs.models import Run, RunChunk
@@ -77,7 +77,8 @@ def resume_stalled_bulk_jobs() -> int:
 
 @shared_task
 def flush_due_batches() -> int:
-    return collect.flush_due()
+    """One-record runs' batches, and batch flows' groups that stayed open across runs."""
+    return collect.flush_due() + accumulate.flush_due()
 
 
 @shared_task(acks_late=True, bind=True)

@@ -1,5 +1,5 @@
 """Helpers of the time-to-billing tests and benchmark: what the flow should post for the
-pages it polled (recomputed from the page events, independently of the flow), and what the
+entries it polled (recomputed from the page events, independently of the flow), and what the
 NetSuite sandbox holds."""
 
 from collections import defaultdict
@@ -29,27 +29,44 @@ def rejected_reason(entry: dict, workers: dict, projects: dict) -> str | None:
     return None
 
 
-def expected_bills(flow_key: str) -> tuple[dict[str, float], int]:
-    """({bill externalId: hours}, rejected entries) for every page event of the flow: each page
-    is one run; its good entries grouped by project, consultant, month and billable flag, in
-    list order, cut into pieces of at most BATCH_SIZE."""
+def expected_groups(flow_key: str) -> tuple[dict[tuple, dict], int]:
+    """({(project, worker, month, billable flag): {"entries", "hours", "bills"}}, rejected
+    entries) for every entry the flow's page events carried, each entry once however many
+    pages carried it: the flow gathers a group across pages and polls and posts it in bills of
+    at most BATCH_SIZE entries, so a group of n entries makes ceil(n / BATCH_SIZE) bills."""
     workers, projects = links("worker"), links("project")
-    bills, rejected = {}, 0
+    entries: dict[str, dict] = {}
     for event in Event.objects.filter(source=f"poll:{flow_key}").order_by("id"):
-        groups = defaultdict(list)
         for entry in event.payload["records"]:
-            if rejected_reason(entry, workers, projects):
-                rejected += 1
-                continue
-            worker, project = workers[str(entry["user_id"])], projects[str(entry["workspace_id"])]
-            flag = "b" if entry.get("billable") and entry["time_in_minutes"] else "n"
-            groups[(project, worker, entry["date_performed"][:7], flag)].append(entry)
-        for (project, worker, month, _flag), entries in groups.items():
-            for start in range(0, len(entries), BATCH_SIZE):
-                piece = entries[start : start + BATCH_SIZE]
-                key = f"tb:{project}:{worker}:{month}:{piece[0]['id']}-{piece[-1]['id']}:{len(piece)}"
-                bills[key] = round(sum(round(e["time_in_minutes"] / 60, 2) for e in piece), 2)
-    return bills, rejected
+            entries.setdefault(str(entry["id"]), entry)
+    groups: dict[tuple, dict] = defaultdict(lambda: {"entries": 0, "hours": 0.0, "bills": 0})
+    rejected = 0
+    for entry in entries.values():
+        if rejected_reason(entry, workers, projects):
+            rejected += 1
+            continue
+        worker, project = workers[str(entry["user_id"])], projects[str(entry["workspace_id"])]
+        flag = "b" if entry.get("billable") and entry["time_in_minutes"] else "n"
+        group = groups[(project, worker, entry["date_performed"][:7], flag)]
+        group["entries"] += 1
+        group["hours"] += round(entry["time_in_minutes"] / 60, 2)
+    for group in groups.values():
+        group["bills"] = -(-group["entries"] // BATCH_SIZE)
+    return dict(groups), rejected
+
+
+def posted_groups(bills: list[dict]) -> dict[tuple, dict]:
+    """The posted bills summed per group, as expected_groups counts them: the group from the
+    bill's externalId (tb:<project>:<worker>:<month>:<first>-<last>:<count>) and isBillable."""
+    groups: dict[tuple, dict] = defaultdict(lambda: {"entries": 0, "hours": 0.0, "bills": 0})
+    for bill in bills:
+        _, project, worker, month, _, count = bill["externalId"].split(":")
+        flag = "b" if bill["isBillable"] in (True, "true", "True") else "n"
+        group = groups[(project, worker, month, flag)]
+        group["entries"] += int(count)
+        group["hours"] += bill["hours"]
+        group["bills"] += 1
+    return dict(groups)
 
 
 def posted_bills() -> list[dict]:

@@ -1,13 +1,16 @@
 """Time to billing end to end through real workers against the sandboxes: approved Kantata
-time polled → policy checks → batched per project, consultant and month → NetSuite time
-bills, field by field, exactly once — when the flow runs twice, when a worker is killed
-midway, and when NetSuite is in a maintenance window for part of the run (the unbilled-hours
-tile shows the held hours meanwhile, and 0 after the drain). A rejected entry is an
-exception with its reason.
+time polled → policy checks → batched per project, consultant, month and billable flag across
+the pages → NetSuite time bills, field by field, exactly once and exactly as many as the
+groups make (ceil(entries / 500) per group) — when the flow runs twice, when a worker is
+killed midway, and when NetSuite is in a maintenance window for part of the run (the
+unbilled-hours tile shows the held hours meanwhile, and 0 after the drain). A rejected entry
+is an exception with its reason. Groups still open when the pages are done flush at their
+max wait: the tests move the clock past it ("an hour later").
 
 CI runs a 300-entry firm (two pages); SWITCHBOARD_FULL_FAULT_TESTS=1 runs 10,000 entries."""
 
 import io
+import math
 import os
 from datetime import timedelta
 
@@ -19,12 +22,14 @@ from integrations.crosswalk import demo as crosswalk_demo
 from integrations.deliveries.models import Delivery
 from integrations.events.models import Event
 from integrations.flows.models import Flow
-from integrations.runs.models import Run, RunChunk, RunException
+from integrations.gallery.flows.time_to_billing import MAX_WAIT_SECONDS
+from integrations.runs.batch import accumulate
+from integrations.runs.models import BatchGroup, Run, RunChunk, RunException
 from integrations.sandboxes.models import SandboxRecord
 from integrations.triggers.manual import replay_events
 from integrations.triggers.polls import poll
 from studio.ui.dashboards import queries as dashboard
-from tests.gallery.billing import expected_bills, posted_bills
+from tests.gallery.billing import expected_groups, posted_bills, posted_groups
 from tests.gallery.conftest import settle
 from tests.reliability.harness import WORKER_TEST_MARKS
 
@@ -51,6 +56,16 @@ def all_ended(flow):
     return lambda: not batch_runs(flow).exclude(status__in=("succeeded", "failed")).exists()
 
 
+def pages_done(flow):
+    """Every page run has filed its entries (it may still wait for the bills of full groups)."""
+    return lambda: not batch_runs(flow).exclude(status__in=("succeeded", "failed", "waiting-delivery")).exists()
+
+
+def an_hour_later() -> int:
+    """The groups still open flush at their max wait (the periodic task, with the clock moved on)."""
+    return accumulate.flush_due(now=timezone.now() + timedelta(seconds=MAX_WAIT_SECONDS + 1))
+
+
 def one_too_long_entry() -> str:
     """Make one approved entry 15 hours long: it must be refused with its reason."""
     row = SandboxRecord.objects.filter(vendor="kantata", object_type="time_entries", data__approved=True).order_by(
@@ -62,13 +77,19 @@ def one_too_long_entry() -> str:
 
 
 def check_posted_once(flow):
-    expected, rejected = expected_bills(flow.key)
+    """Every group billed once, in exactly ceil(entries / 500) bills, hours to the minute."""
+    expected, rejected = expected_groups(flow.key)
     posted = posted_bills()
     ids = [b["externalId"] for b in posted]
     assert len(ids) == len(set(ids)), "a batch was posted twice"
-    assert sorted(ids) == sorted(expected), "the batches posted are not the ones the entries make"
-    for bill in posted:  # hours are a duration in NetSuite: to the minute
-        assert abs(bill["hours"] - expected[bill["externalId"]]) < 0.02, bill
+    assert len(posted) == sum(g["bills"] for g in expected.values())
+    assert len(posted) == sum(math.ceil(g["entries"] / 500) for g in expected.values())
+    got = posted_groups(posted)
+    assert sorted(got) == sorted(expected), "the groups billed are not the ones the entries make"
+    for key, group in expected.items():  # hours are a duration in NetSuite: to the minute per bill
+        assert got[key]["entries"] == group["entries"] and got[key]["bills"] == group["bills"], key
+        assert abs(got[key]["hours"] - group["hours"]) < 0.02 * group["bills"], (key, got[key], group)
+    for bill in posted:
         project, worker = bill["externalId"].split(":")[1:3]
         assert bill["employee"] == {"externalId": worker} and bill["customer"] == {"externalId": project}
         assert bill["item"]["id"] == "210"
@@ -86,7 +107,10 @@ def test_approved_time_is_billed_in_batches_exactly_once_and_a_rejected_entry_sa
     too_long = one_too_long_entry()
     workers()
     assert poll_all(billing) == ENTRIES
+    settle(pages_done(billing), timeout=TIMEOUT)
+    an_hour_later()
     settle(all_ended(billing), timeout=TIMEOUT)
+    assert not BatchGroup.objects.filter(status="open").exists()
     expected, rejected = check_posted_once(billing)
     assert len(expected) > 10 and rejected >= 1
     exceptions = RunException.objects.filter(flow=billing)
@@ -102,6 +126,7 @@ def test_approved_time_is_billed_in_batches_exactly_once_and_a_rejected_entry_sa
     pages = Event.objects.filter(source=f"poll:{billing.key}").order_by("id")
     replay_events(pages, personas["operator"], flow=billing)
     settle(all_ended(billing), timeout=TIMEOUT)
+    assert an_hour_later() == 0  # the replayed entries were filed already: no group opened again
     assert Delivery.objects.count() == deliveries
     check_posted_once(billing)
 
@@ -131,11 +156,14 @@ def test_a_worker_killed_midway_and_a_maintenance_window_cost_no_duplicate(billi
             and not Delivery.objects.exclude(state__in=("PENDING", "FAILED_RETRYABLE")).exists()
         )
 
+    settle(pages_done(billing), timeout=TIMEOUT)
+    an_hour_later()
     settle(all_held, timeout=TIMEOUT)
     assert not posted_bills()  # nothing reached NetSuite inside the window
-    expected, _ = expected_bills(billing.key)
+    expected, _ = expected_groups(billing.key)
+    held = sum(g["hours"] for g in expected.values())
     tile = dashboard.unbilled_hours(dashboard.live_definitions())
-    assert abs(tile.hours - sum(expected.values())) < 0.5, (tile.hours, sum(expected.values()))
+    assert abs(tile.hours - held) < 0.5, (tile.hours, held)
 
     window.ends_at = timezone.now()  # the window closes: the held bills drain
     window.save()

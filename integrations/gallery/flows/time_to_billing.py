@@ -3,15 +3,18 @@
 Kantata time entries (polled with the `updated_after` watermark; one run per page) → canonical
 timesheet@1 lines → policy checks (the consultant has an assignment in the crosswalk, the
 project is known to the ERP, the entry is approved, at most 12 hours a day, a bill rate) →
-batched per project, consultant, month and billable flag → one NetSuite time bill per batch,
-upserted by an externalId made of the batch's own contents (same entries, same bill: a second
-run, a re-executed chunk or a retry after a maintenance window never posts twice).
+batched per project, consultant, month and billable flag across the pages and polls (the
+batch step's item_key: each entry is filed in a group once) until a group holds 500 entries
+or is an hour old → one NetSuite time bill per batch, upserted by an externalId made of the
+batch's own contents (a second run or a replay files nothing new, a re-executed finish or a
+retry after a maintenance window never posts twice).
 
 A rejected entry is an exception of its own with the rule's message; the rest of the page
 goes on."""
 
 MAX_HOURS_PER_DAY = 12
 BATCH_SIZE = 500
+MAX_WAIT_SECONDS = 3600
 
 GROUP_KEY = (
     "{{ record.project_id }}|{{ record.worker_id }}|{{ record.period_start[:7] }}"
@@ -53,8 +56,10 @@ DEFINITION = {
              "message": f"more than {MAX_HOURS_PER_DAY} hours on one day", "field": "total_hours"},
             {"when": "record.bill_rate is none or record.bill_rate <= 0", "message": "no bill rate for this entry",
              "field": "bill_rate"}]},
+        # item_key: a group gathers entries across pages and polls (each entry filed once) until
+        # 500 entries or an hour, so one bill per project, consultant, month and flag.
         {"id": "by_project", "type": "batch", "name": "Per project, consultant and month", "group_key": GROUP_KEY,
-         "size": BATCH_SIZE, "max_wait_seconds": 3600},
+         "item_key": "{{ record.id }}", "size": BATCH_SIZE, "max_wait_seconds": MAX_WAIT_SECONDS},
         {"id": "bill", "type": "map", "name": "Batch → NetSuite time bill", "fields": [
             {"to": "externalId", "template": BILL_ID},
             {"to": "employee.externalId", "template": "{{ record.records[0].worker_id }}"},

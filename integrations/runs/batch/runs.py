@@ -13,7 +13,6 @@ The run row goes through these phases, each one claim of the run (services.claim
    its own (`item` = "record:<n>", "group:<key>", "delivery:<id>") a person can retry,
    edit and resubmit, or skip, without touching the rest of the run."""
 
-import hashlib
 from types import SimpleNamespace
 
 from django.db import transaction
@@ -21,10 +20,10 @@ from django.utils import timezone
 
 from integrations import leases
 from integrations.flows import engine_api
-from integrations.flows.outcome_json import error_dict
 from integrations.runs import doorbell, outcomes
-from integrations.runs.batch import chunks
+from integrations.runs.batch import accumulate, chunks
 from integrations.runs.batch.completion import complete_if_done, finish_if_delivered
+from integrations.runs.batch.pieces import run_pieces
 from integrations.runs.batch.records import Results, batch_step_of, write_results
 from integrations.runs.choices import ExceptionStatus, RunStatus
 from integrations.runs.inbox.opening import open_for_delivery
@@ -76,10 +75,11 @@ def finish(run: Run) -> Run:
             counters[name] += row[name]
     plan = engine_api.plan_for(run.flow_version)
     step = batch_step_of(plan)
+    if step is not None and step.spec.item_key is not None:
+        return finish_into_open_groups(run, plan, step, counters)
     result = run_groups(run, plan, step) if step is not None else Results()
     if step is not None:
-        counters["groups"] = result.succeeded + result.skipped + len(result.failures)
-        counters["groups_failed"] = len(result.failures)
+        counters.update(group_counters(result))
     with transaction.atomic():
         outcomes.guarded(run, status=RunStatus.WAITING_DELIVERY, output=counters, lease_until=None, state=None)
         write_results(run, result, attempt=run.attempts, scope={"phase": "groups"})
@@ -87,37 +87,49 @@ def finish(run: Run) -> Run:
     return run
 
 
-def run_groups(run: Run, plan, step) -> Results:
-    """The steps after the batch step, once per group of at most `size` records."""
+def finish_into_open_groups(run: Run, plan, step, counters: dict) -> Run:
+    """A batch step with an `item_key`: the run files its records in the flow's open groups
+    and runs the steps after the batch step only for the groups it fills, all inside its
+    fenced transaction (a stale finisher files nothing and flushes nothing)."""
+    merged = merged_groups(run)
+    with transaction.atomic():
+        outcomes.guarded(run, status=RunStatus.WAITING_DELIVERY, output=counters, lease_until=None, state=None)
+        filing = accumulate.file_records(run, step, merged)
+        result = run_pieces(plan, step, filing.pieces)
+        counters.update(group_counters(result), filed=filing.filed, already_filed=filing.already_filed)
+        Run.objects.filter(pk=run.pk).update(output=counters)
+        run.output = counters
+        write_results(run, result, attempt=run.attempts, scope={"phase": "groups"})
+    finish_if_delivered(run.pk)
+    return run
+
+
+def group_counters(result: Results) -> dict:
+    return {"groups": result.succeeded + result.skipped + len(result.failures), "groups_failed": len(result.failures)}
+
+
+def merged_groups(run: Run) -> dict:
+    """{group key: records} the run's chunks filed at the batch step, in chunk order."""
     merged: dict = {}
     for groups in RunChunk.objects.filter(run=run).order_by("index").values_list("groups", flat=True):
         for key, records in (groups or {}).items():
             merged.setdefault(key, []).extend(records)
-    result, size = Results(), step.spec.size
-    for key, records in merged.items():
+    return merged
+
+
+def run_groups(run: Run, plan, step) -> Results:
+    """The steps after the batch step, once per group of at most `size` records."""
+    pieces, size = [], step.spec.size
+    for key, records in merged_groups(run).items():
         for start in range(0, len(records), size):
             label = key if len(records) <= size else f"{key}#{start // size + 1}"
-            group = {"group_key": key, "batch_id": f"run-{run.pk}:{label}", "records": records[start : start + size]}
-            outcome = engine_api.run(
-                plan, {}, result.effects, start_at=step.id, resume={"step_id": step.id, "outcome": group}
+            pieces.append(
+                (
+                    label,
+                    {"group_key": key, "batch_id": f"run-{run.pk}:{label}", "records": records[start : start + size]},
+                )
             )
-            result.tally.add(result.succeeded + result.skipped + len(result.failures), outcome.steps)
-            if outcome.status == "completed":
-                result.succeeded += 1
-            elif outcome.status == "halted":
-                result.skipped += 1
-            else:
-                error = error_dict(outcome.error) or {"kind": "internal", "message": f"stopped: {outcome.status}"}
-                result.failures.append((group_item(label), {**group, "count": len(group["records"])}, error))
-    return result
-
-
-def group_item(label: str) -> str:
-    """`group:<key>`, kept within the exception's 64-character `item` (long keys hashed)."""
-    item = f"group:{label}"
-    if len(item) <= 64:
-        return item
-    return f"group:{label[:40]}~{hashlib.sha256(label.encode()).hexdigest()[:16]}"
+    return run_pieces(plan, step, pieces)
 
 
 def on_delivery_finished(run: Run, delivery) -> None:

@@ -1,0 +1,167 @@
+"""Groups of a batch flow that stay open across runs: a `batch` step with an `item_key`.
+
+Time to billing polls a page per run; grouping per run made one bill per group per page. With
+an `item_key` each run files its records in the flow's open BatchGroup of their group key,
+and a group is flushed once it holds `size` records (by the run that filled it, inside that
+run's fenced transaction) or once it is `max_wait_seconds` old (`flush_due`, periodic, by a
+run made for the flush). Exactly once:
+- a record is filed once per flow and step (GroupedRecord unique on its item key, inserted
+  ON CONFLICT DO NOTHING): a second poll, a replay or a re-executed finish files nothing new;
+- a group is flushed once: under its row lock, open → done in the same transaction that
+  requests its deliveries (keys unique in the ledger), so a worker killed before the commit
+  leaves the group open, and one killed after it leaves nothing to redo.
+Open groups are locked in group-key order, so two runs filing into the same groups never
+deadlock."""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from integrations.flows import engine_api
+from integrations.runs.batch.completion import finish_if_delivered
+from integrations.runs.batch.pieces import run_pieces
+from integrations.runs.batch.records import batch_step_of, write_results
+from integrations.runs.choices import BatchStatus, RunStatus, Trigger
+from integrations.runs.models import BatchGroup, GroupedRecord, Run
+
+KEY_LENGTH = 200  # GroupedRecord.item_key / BatchGroup.group_key
+FLUSH_LIMIT = 500  # due groups per periodic pass
+
+
+@dataclass
+class Filing:
+    pieces: list = field(default_factory=list)  # (label, group) full groups, to run now
+    filed: int = 0
+    already_filed: int = 0
+
+
+def stored_key(key: str) -> str:
+    """A key within the column; a longer one is cut and suffixed with its hash (still unique)."""
+    if len(key) <= KEY_LENGTH:
+        return key
+    return f"{key[: KEY_LENGTH - 17]}~{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+
+
+def file_records(run: Run, step, merged: dict) -> Filing:
+    """Inside the finishing run's transaction: file `merged` ({group key: records}) in the
+    open groups; every group that reaches `size` is flushed and returned as a piece."""
+    filing = Filing()
+    flow_id = run.flow_version.flow_id
+    keyed = {key: _by_item_key(step, records) for key, records in merged.items()}
+    every = [item for items in keyed.values() for item in items]
+    seen = set(
+        GroupedRecord.objects.filter(flow_id=flow_id, step_id=step.id, item_key__in=every).values_list(
+            "item_key", flat=True
+        )
+    )
+    for key in sorted(keyed):
+        new = [(item, record) for item, record in keyed[key].items() if item not in seen]
+        filing.already_filed += len(keyed[key]) - len(new)
+        while new:
+            group = _open_group(run, step, key)
+            room = group.max_size - group.size
+            taken, new = new[:room], new[room:]
+            GroupedRecord.objects.bulk_create(
+                [
+                    GroupedRecord(flow_id=flow_id, step_id=step.id, item_key=i, group=group, run=run, record=r)
+                    for i, r in taken
+                ],
+                ignore_conflicts=True,  # filed meanwhile by a run that committed after `seen` was read
+                batch_size=500,
+            )
+            size = GroupedRecord.objects.filter(group=group).count()
+            filing.filed += size - group.size
+            filing.already_filed += len(taken) - (size - group.size)
+            BatchGroup.objects.filter(pk=group.pk).update(size=size)
+            group.size = size
+            if size >= group.max_size:
+                filing.pieces.append(_flush(group, run))
+    return filing
+
+
+def _by_item_key(step, records: list) -> dict:
+    """{item key: record}, the first of a key kept (a page holding an entry twice files it once)."""
+    out: dict = {}
+    for record in records:
+        out.setdefault(stored_key(step.spec.key_of(record)), record)
+    return out
+
+
+def _open_group(run: Run, step, key: str) -> BatchGroup:
+    """The open group of `key`, locked until the transaction ends; created when there is none."""
+    found = BatchGroup.objects.filter(
+        flow_version=run.flow_version, step_id=step.id, group_key=stored_key(key), status=BatchStatus.OPEN
+    )
+    group = found.select_for_update().first()
+    if group is not None:
+        return group
+    try:
+        with transaction.atomic():
+            return BatchGroup.objects.create(
+                flow_version=run.flow_version,
+                step_id=step.id,
+                group_key=stored_key(key),
+                max_size=step.spec.size,
+                flush_at=timezone.now() + timedelta(seconds=step.spec.max_wait_seconds),
+            )
+    except IntegrityError:  # opened by a concurrent run: wait for its lock
+        return found.select_for_update().get()
+
+
+def _flush(group: BatchGroup, run: Run) -> tuple:
+    """Mark the locked group flushed by `run`; the piece its records make, in filing order."""
+    now = timezone.now()
+    BatchGroup.objects.filter(pk=group.pk, status=BatchStatus.OPEN).update(
+        status=BatchStatus.DONE, flushed_at=now, flushed_by=run
+    )
+    group.status = BatchStatus.DONE
+    records = list(GroupedRecord.objects.filter(group=group).order_by("pk").values_list("record", flat=True))
+    return group.group_key, {"group_key": group.group_key, "batch_id": f"group-{group.pk}", "records": records}
+
+
+def flush_due(now=None) -> int:
+    """Flush the groups older than their max wait: per flow version, one run made for the
+    flush carries their pieces and deliveries. How many groups were flushed."""
+    now = now or timezone.now()
+    due = BatchGroup.objects.filter(status=BatchStatus.OPEN, flush_at__lte=now).order_by("flush_at", "pk")
+    versions: dict = {}
+    for pk, version_id in due.values_list("pk", "flow_version_id")[:FLUSH_LIMIT]:
+        versions.setdefault(version_id, []).append(pk)
+    return sum(_flush_version(version_id, pks, now) for version_id, pks in versions.items())
+
+
+def _flush_version(version_id: int, pks: list, now) -> int:
+    with transaction.atomic():
+        groups = list(
+            BatchGroup.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=pks, status=BatchStatus.OPEN, flush_at__lte=now)
+            .select_related("flow_version__flow")
+            .order_by("group_key")
+        )
+        if not groups:
+            return 0
+        version = groups[0].flow_version
+        plan = engine_api.plan_for(version)
+        step = batch_step_of(plan)
+        run = Run.objects.create(
+            flow_version=version,
+            trigger=Trigger.SCHEDULE,
+            status=RunStatus.WAITING_DELIVERY,
+            chunked=True,
+            input={"flushed_groups": [g.group_key for g in groups]},
+            started_at=timezone.now(),
+        )
+        result = run_pieces(plan, step, [_flush(g, run) for g in groups])
+        run.output = {
+            "reason": "max_wait_seconds",
+            "records": sum(g.size for g in groups),
+            "groups": len(groups),
+            "groups_failed": len(result.failures),
+        }
+        Run.objects.filter(pk=run.pk).update(output=run.output)
+        write_results(run, result, attempt=1, scope={"phase": "groups"})
+    finish_if_delivered(run.pk)
+    return len(groups)

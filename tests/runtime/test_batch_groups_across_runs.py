@@ -1,0 +1,97 @@
+"""A batch flow's `batch` step with an `item_key`: groups gather records across runs (pages)
+until `size` or `max_wait_seconds`, each record filed once — so a group makes ceil(n / size)
+postings however its records were paged, and a replayed page or a re-run finish posts nothing
+twice."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from integrations.deliveries.models import Delivery
+from integrations.runs.batch import accumulate
+from integrations.runs.models import BatchGroup, GroupedRecord, Run, RunException
+from integrations.runs.services import execute_run
+from tests.runtime.conftest import publish_flow
+from tests.runtime.test_batch_flows import BILLING_FLOW, bells, entries, page, run_all_chunks  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+GATHERING_FLOW = {
+    **BILLING_FLOW,
+    "steps": [
+        BILLING_FLOW["steps"][0],
+        {**BILLING_FLOW["steps"][1], "item_key": "{{ record.entry }}"},
+        BILLING_FLOW["steps"][2],
+    ],
+}
+
+
+@pytest.fixture
+def gathering(personas, crm, erp_offline, bells):  # noqa: F811
+    return publish_flow(personas["analyst"], GATHERING_FLOW, key="gathering")
+
+
+def run_page(records, external_id):
+    run = execute_run(page("time.page", "entries", records, external_id=external_id).pk)
+    run_all_chunks(run)
+    finished = execute_run(run.pk)
+    return Run.objects.get(pk=(finished or run).pk)
+
+
+def postings(run=None):
+    rows = Delivery.objects.filter(run=run) if run else Delivery.objects.all()
+    return sorted((d.payload["group_key"], [r["entry"] for r in d.payload["records"]]) for d in rows)
+
+
+def test_groups_fill_across_pages_and_the_rest_flushes_at_max_wait(gathering):
+    first = run_page(entries(4), "page-1")  # P0: T0 T2, P1: T1 T3 — no group full yet
+    assert first.status == "succeeded" and postings(first) == []
+    assert first.output["filed"] == 4 and first.output["groups"] == 0
+    second = run_page([*entries(8)[4:], entries(1)[0]], "page-2")  # T4..T7, and T0 again
+    assert second.output["filed"] == 4 and second.output["already_filed"] == 1
+    assert postings(second) == [("P0", ["T0", "T2", "T4"]), ("P1", ["T1", "T3", "T5"])]
+    assert accumulate.flush_due() == 0  # not an hour old yet
+    assert accumulate.flush_due(now=timezone.now() + timedelta(seconds=61)) == 2
+    carrier = Run.objects.exclude(pk__in=[first.pk, second.pk]).get()
+    assert (carrier.trigger, carrier.status, carrier.output["reason"]) == (
+        "schedule",
+        "waiting-delivery",
+        "max_wait_seconds",
+    )
+    assert postings(carrier) == [("P0", ["T6"]), ("P1", ["T7"])]
+    assert accumulate.flush_due(now=timezone.now() + timedelta(seconds=61)) == 0  # flushed once
+    every = [e for _, records in postings() for e in records]
+    assert sorted(every) == sorted(f"T{i}" for i in range(8))  # each entry posted once
+
+
+def test_a_replayed_page_files_nothing_and_posts_nothing(gathering):
+    run_page(entries(6), "page-1")
+    assert len(postings()) == 2
+    again = run_page(entries(6), "page-1-again")
+    assert (again.output["filed"], again.output["already_filed"]) == (0, 6)
+    assert accumulate.flush_due(now=timezone.now() + timedelta(seconds=61)) == 0
+    assert len(postings()) == 2
+
+
+def test_a_finish_that_crashes_files_nothing_so_its_retry_files_each_record_once(gathering, monkeypatch):
+    run = execute_run(page("time.page", "entries", entries(6), external_id="p").pk)
+    run_all_chunks(run)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("worker died before the commit")
+
+    monkeypatch.setattr("integrations.runs.batch.runs.run_pieces", crash)
+    execute_run(run.pk)
+    assert not GroupedRecord.objects.exists() and not Delivery.objects.exists()
+    assert not BatchGroup.objects.filter(size__gt=0).exists()
+
+
+def test_a_record_without_an_identity_is_an_exception_naming_item_key(personas, crm, erp_offline, bells):  # noqa: F811
+    flow = {**GATHERING_FLOW, "steps": [*GATHERING_FLOW["steps"]]}
+    flow["steps"][1] = {**flow["steps"][1], "item_key": "{{ record.entry[5:] }}"}
+    publish_flow(personas["analyst"], flow, key="no-identity")
+    run = run_page(entries(2), "p")
+    failed = RunException.objects.filter(run=run)
+    assert [(e.step_id, e.field) for e in failed] == [("collect", "item_key"), ("collect", "item_key")]
+    assert "empty key" in failed[0].message
