@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "integrations.flows",
     "integrations.events",
     "integrations.runs",
+    "integrations.runs.rollups",  # hourly run counts for the dashboards
     "integrations.triggers",
     "integrations.deliveries",
     "integrations.approvals",

@@ -259,15 +259,20 @@ def test_each_panel_reads_a_bounded_number_of_queries(client_for, django_assert_
     assert Run.objects.count() >= 60
 
 
-def test_over_a_large_range_run_times_are_measured_on_a_sample_and_say_so(client_for, monkeypatch):
-    from studio.ui.dashboards import queries
+def test_run_tiles_and_charts_read_the_rollups_and_match_the_live_count(client_for):
+    """Closed hours come from the hourly roll-ups, the rest live: every run is timed (no
+    sample), a run changed after its hour was rolled up is counted as it is now."""
+    from integrations.runs.rollups import job
 
     version = make_flow()[0]
-    runs = [make_run(version, key=f"PRJ-{n}", ago=timedelta(minutes=n + 1)) for n in range(10)]
-    monkeypatch.setattr(queries, "TIMED_SAMPLE", 4)  # 10 ended runs: 1 in 3 is timed
+    runs = [make_run(version, key=f"PRJ-{n}", ago=timedelta(hours=3 * n + 1)) for n in range(10)]
+    job.roll_up()
+    Run.objects.filter(pk=runs[-1].pk).update(status="failed")  # 28 h old: rolled up, then changed
     client = client_for("viewer")
-    html = panel(client, "top")
-    timed = sum(1 for r in runs if r.pk % 3 == 0)
-    assert f"p95 run time, {timed} timed run{'s' if timed != 1 else ''}, 1 in 3 by id" in html
-    assert link(html, "tile-runs")[1] == 10  # counts stay exact
-    assert "Measured on 1 run in 3 (by id)" in panel(client, "latency")
+    html = panel(client, "top", "7d")
+    assert "p95 run time (to 2 significant digits), 10 timed runs" in html and "1.5 s" in html
+    href, count = link(html, "tile-runs")
+    assert count == 10 and listed_runs(client, href) == 10
+    href, failed = link(html, "tile-failed")
+    assert failed == 1 and listed_runs(client, href) == 1
+    assert "1.5 s" in panel(client, "latency", "7d")

@@ -101,7 +101,7 @@ def throughput(window: Window) -> dict:
 
 
 def latency(window: Window) -> dict:
-    days, sample = queries.mean_time_by_day(window)
+    days = queries.by_day(window)
     if not any(d.avg_ms is not None for d in days):
         return {"empty": f"No run both started and ended since {_day(window.first_day)}, so there is no time to show."}
     labels = [_day(d.day) for d in days]
@@ -114,14 +114,12 @@ def latency(window: Window) -> dict:
         for d in days
     ]
     description = "Mean time from a run's start to its end, per day; each point opens that day's runs."
-    if sample > 1:
-        description += f" Measured on 1 run in {sample} (by id)."
     rows = [
         {"day": _day(d.day), "mean": human_duration_ms(d.avg_ms), "url": links.runs(since=d.day, until=d.day)}
         for d in days
     ]
     chart = charts.line("Mean run time", description, labels, points, "ms")
-    return {"chart": chart, "rows": rows, "sample": sample, "description": description}
+    return {"chart": chart, "rows": rows, "description": description}
 
 
 def human_duration_ms(ms: float | None) -> str:

@@ -1,6 +1,7 @@
 """Read-only figures for the dashboard panels. Each function answers one panel in a fixed
-number of queries (aggregates grouped in the database, never a row per run read into
-Python), and counts exactly what the list it links to shows:
+number of queries (aggregates grouped in the database; the run figures from hourly
+roll-ups plus the few hours not rolled up yet), and counts exactly what the list it links
+to shows:
 
 - runs, failures, latency and the charts: runs created since the window's first midnight
   (the run list's ?since=, which is whole days);
@@ -9,13 +10,12 @@ Python), and counts exactly what the list it links to shows:
 - held deliveries and API consumption: what each connection's page shows (its hold, its
   requests over the last 24 hours)."""
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, FloatField, Min, Q, Sum
+from django.db.models import Count, F, FloatField, Min, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from integrations.connections.models import Connection
@@ -27,6 +27,7 @@ from integrations.flows.models import FlowVersion
 from integrations.runs.choices import TERMINAL, ExceptionStatus, RunStatus
 from integrations.runs.models import Run, RunException
 from integrations.runs.queries import record_region
+from integrations.runs.rollups import read as rollups
 from studio.ui.dashboards.window import Window
 
 # The exception queue's default tab.
@@ -50,10 +51,6 @@ def in_window(window: Window):
     return Run.objects.filter(created_at__gte=window.start)
 
 
-def duration():
-    return ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
-
-
 @dataclass
 class RunFigures:
     total: int
@@ -61,7 +58,6 @@ class RunFigures:
     failed: int
     timed: int
     p95: timedelta | None
-    sample: int = 1  # the p95 is of every `sample`-th run
 
     @property
     def failure_rate(self) -> float | None:
@@ -69,39 +65,18 @@ class RunFigures:
 
 
 def run_figures(window: Window) -> RunFigures:
-    """Runs in the window and the failed share of those that ended (counted exactly, from the
-    (status, created_at) index), and the 95th percentile of the time from start to end, read
-    by offset at the 95th rank so no list of durations leaves the database. Over a large
-    window the percentile is taken on every n-th run by id (see `sample_every`)."""
-    runs = in_window(window)
-    counts = runs.aggregate(
-        total=Count("id"),
-        finished=Count("id", filter=Q(status__in=TERMINAL)),
-        failed=Count("id", filter=Q(status=RunStatus.FAILED)),
+    """Runs in the window, the failed share of those that ended, and the 95th percentile of
+    the time from start to end (rounded up to two significant digits of a millisecond), from
+    the hourly roll-ups and the hours not rolled up yet (integrations/runs/rollups/read.py)."""
+    whole = rollups.since(window.start).whole
+    p95 = whole.percentile_ms(0.95)
+    return RunFigures(
+        total=whole.runs(),
+        finished=whole.runs(TERMINAL),
+        failed=whole.runs((RunStatus.FAILED,)),
+        timed=whole.timed,
+        p95=timedelta(milliseconds=p95) if p95 is not None else None,
     )
-    timed_runs = sampled(runs.filter(started_at__isnull=False, finished_at__isnull=False), counts["finished"])
-    timed = timed_runs.count()
-    p95 = None
-    if timed:
-        rank = math.ceil(0.95 * timed) - 1
-        p95 = timed_runs.annotate(took=duration()).order_by("took").values_list("took", flat=True)[rank]
-    return RunFigures(p95=p95, timed=timed, sample=sample_every(counts["finished"]), **counts)
-
-
-# Durations are read from the run rows themselves (no index holds them): above this many
-# runs a window's times are measured on a sample of every n-th run by id.
-TIMED_SAMPLE = 20_000
-
-
-def sample_every(runs: int) -> int:
-    return max(1, math.ceil(runs / TIMED_SAMPLE))
-
-
-def sampled(queryset, runs: int):
-    step = sample_every(runs)
-    if step == 1:
-        return queryset
-    return queryset.alias(nth=F("id") % step).filter(nth=0)
 
 
 def open_exceptions() -> int:
@@ -181,41 +156,17 @@ class Day:
 
 
 def by_day(window: Window) -> list[Day]:
-    """Runs per local day of the window by outcome (from the (status, created_at) index)."""
-    rows = (
-        in_window(window)
-        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
-        .values("day")
-        .annotate(
-            succeeded=Count("id", filter=Q(status=RunStatus.SUCCEEDED)),
-            failed=Count("id", filter=Q(status=RunStatus.FAILED)),
-            total=Count("id"),
-        )
-    )
+    """Runs per local day of the window by outcome, and the mean time from start to end of
+    each day's timed runs (their summed durations over their number)."""
+    found = rollups.since(window.start).days
     days = {d: Day(d) for d in window.days}
-    for r in rows:
-        slot = days.setdefault(r["day"], Day(r["day"]))
-        slot.succeeded, slot.failed, slot.other = r["succeeded"], r["failed"], r["total"] - r["succeeded"] - r["failed"]
+    for day, tally in found.items():
+        slot = days.setdefault(day, Day(day))
+        slot.succeeded = tally.runs((RunStatus.SUCCEEDED,))
+        slot.failed = tally.runs((RunStatus.FAILED,))
+        slot.other = tally.runs() - slot.succeeded - slot.failed
+        slot.avg_ms = tally.took_us / 1000 / tally.timed if tally.timed else None
     return [days[d] for d in sorted(days)]
-
-
-def mean_time_by_day(window: Window) -> tuple[list[Day], int]:
-    """The mean time from start to end of the window's runs per local day (the database sums
-    the durations; the mean is that sum over the timed runs), and the sampling step used."""
-    runs = in_window(window)
-    total = runs.count()
-    timed = sampled(runs.filter(started_at__isnull=False, finished_at__isnull=False), total)
-    rows = (
-        timed.annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
-        .values("day")
-        .annotate(timed=Count("id"), took=Sum(duration()))
-    )
-    days = {d: Day(d) for d in window.days}
-    for r in rows:
-        slot = days.setdefault(r["day"], Day(r["day"]))
-        if r["timed"] and r["took"] is not None:
-            slot.avg_ms = r["took"].total_seconds() * 1000 / r["timed"]
-    return [days[d] for d in sorted(days)], sample_every(total)
 
 
 def failures_by_stage(limit: int = 12) -> list[dict]:
