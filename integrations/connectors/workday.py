@@ -9,11 +9,11 @@ object works and REST objects are refused before any call (docs/VENDORS_HR_ERP.m
   REST has no changed-since filter, so a query lists everything (no watermark);
 - `worker_report` — the RaaS worker-sync report with an `Updated_From` prompt: the way
   Workday tenants poll worker changes (watermark = newest `Last_Updated`);
-- `time_blocks` — reported time (worker, date, quantity, timeEntryCode, comment, project:
-  the fields of Workday's Reported_Time_Block_Data) through the Time Tracking REST service
-  [path unverified]; Workday has no external-id upsert, so upsert looks
-  `externalReferenceID` up first, and a look-up answer counts only if it carries the
-  requested reference (never the first row on trust).
+- `time_blocks` — worker time blocks of the Time Tracking service (v5): created under the
+  worker (`…/workers/{ID}/workerTimeBlock`), listed at `…/workerTimeBlocks`. Workday has no
+  external reference or idempotency key for them: upsert looks the block up by our
+  `blockKey` (worker, date, time entry code, project; see workday_blocks.py) and a listed
+  row counts only if it carries all four (never the first row on trust).
 Errors are `{"error", "errors":[{"error","field"}]}`; 429/503 honour `Retry-After`.
 """
 
@@ -29,6 +29,7 @@ from integrations.connectors.base import CheckResult, Connector, FieldSpec, Obje
 from integrations.connectors.errors import ConnectorError
 from integrations.connectors.payloads import json_object
 from integrations.connectors.token_grant import basic_auth, request_token
+from integrations.connectors.workday_blocks import KEY_FIELD, PAGE, BlockKey, body, keyed, one_match, segment, worker_of
 from integrations.connectors.workday_checks import workday_checks
 
 F = FieldSpec
@@ -63,21 +64,43 @@ REPORT_FIELDS = (
 )
 BLOCK_FIELDS = (
     "id",
+    "descriptor",
     "worker",
-    "date",
-    "quantity",
+    "calendarDate",
+    "reportedQuantity",
     "timeEntryCode",
-    "comment",
-    "externalReferenceID",
     "project",
+    "projectPlanTask",
+    "inTime",
+    "outTime",
+    "inTimeZone",
+    "outTimeZone",
+    "comment",
+    "doNotBill",
     "status",
+)
+TYPES = {
+    "hireDate": "date",
+    "terminationDate": "date",
+    "Hire_Date": "date",
+    "calendarDate": "date",
+    "inTime": "datetime",
+    "outTime": "datetime",
+    "reportedQuantity": "number",
+    "doNotBill": "boolean",
+}
+BLOCK_KEY = F(
+    KEY_FIELD,
+    "string",
+    False,
+    "Block key",
+    help="worker ID|calendarDate|time entry code ID|project ID (project optional): how Switchboard finds a "
+    "block again, since Workday keeps no external reference on time blocks. Not sent to Workday.",
 )
 
 
-def _fields(
-    names: tuple[str, ...], dates: tuple[str, ...] = ("hireDate", "terminationDate", "date", "Hire_Date")
-) -> tuple[FieldSpec, ...]:
-    return tuple(F(n, "date" if n in dates else "string") for n in names)
+def _fields(names: tuple[str, ...]) -> tuple[FieldSpec, ...]:
+    return tuple(F(n, TYPES.get(n, "string")) for n in names)
 
 
 class WorkdayConnector(Connector):
@@ -113,7 +136,7 @@ class WorkdayConnector(Connector):
             "worker_report", "Worker sync report (RaaS)", _fields(REPORT_FIELDS), actions=("query",)
         ),
         "time_blocks": ObjectSpec(
-            "time_blocks", "Time blocks", _fields(BLOCK_FIELDS), external_id_fields=("externalReferenceID",)
+            "time_blocks", "Worker time blocks", (*_fields(BLOCK_FIELDS), BLOCK_KEY), external_id_fields=(KEY_FIELD,)
         ),
     }
 
@@ -184,10 +207,11 @@ class WorkdayConnector(Connector):
     # --- reads ------------------------------------------------------------------------
     def read(self, object_name: str, remote_id: str) -> dict[str, Any]:
         self.object_spec(object_name)
-        path = self._rest(f"workers/{remote_id}") if object_name == "workers" else self._time(f"timeBlocks/{remote_id}")
         if object_name == "worker_report":
             raise self._unsupported("read", object_name)
-        return json_object(self.request("GET", path))
+        if object_name == "workers":
+            return json_object(self.request("GET", self._rest(f"workers/{segment(remote_id)}")))
+        return json_object(self.request("GET", self._time(f"workerTimeBlocks/{segment(remote_id)}")))
 
     def query(
         self, object_name: str, *, since: str | None = None, cursor: str | None = None, page_size: int | None = None
@@ -196,7 +220,7 @@ class WorkdayConnector(Connector):
         if object_name == "worker_report":
             return self._report(since)
         limit, offset = min(100, page_size or 100), int(cursor or 0)
-        path = self._rest("workers") if object_name == "workers" else self._time("timeBlocks")
+        path = self._rest("workers") if object_name == "workers" else self._time("workerTimeBlocks")
         body = json_object(self.request("GET", path, params={"limit": limit, "offset": offset}))
         records = body.get("data", [])
         more = offset + len(records) < int(body.get("total", 0)) and records
@@ -213,17 +237,22 @@ class WorkdayConnector(Connector):
         self.object_spec(object_name)
         if object_name == "workers" and external_id_field in WORKER_KEYS:
             return self._find_worker(external_id_field, external_id)
-        if object_name != "time_blocks" or external_id_field != "externalReferenceID":
+        if object_name != "time_blocks" or external_id_field != KEY_FIELD:
             raise self._unsupported(f"look up by {external_id_field}", object_name)
-        rows = json_object(
-            self.request("GET", self._time("timeBlocks"), params={"externalReferenceID": external_id, "limit": 100})
-        ).get("data", [])
-        # Only a row that carries the reference counts: a filter the service ignored or
-        # widened must not turn into an update of somebody else's time.
-        matches = [r for r in rows if isinstance(r, dict) and r.get("externalReferenceID") == external_id]
-        if len(matches) > 1:
-            raise ConnectorError(f"More than one Workday time block has reference {external_id!r}.", kind="permanent")
-        return WriteResult(str(matches[0]["id"]), False, 200) if matches else None
+        key = BlockKey.parse(external_id)
+        found = one_match(key, self._blocks_listed(key))
+        return WriteResult(found, False, 200) if found else None
+
+    def _blocks_listed(self, key: BlockKey) -> list[Any]:
+        """Every block the list answers for the key's worker, date (and project), all pages."""
+        rows: list[Any] = []
+        while True:
+            params = {**key.list_params(), "limit": PAGE, "offset": len(rows)}
+            page = json_object(self.request("GET", self._time("workerTimeBlocks"), params=params))
+            data = page.get("data") or []
+            rows += data
+            if not data or len(rows) >= int(page.get("total") or 0):
+                return rows
 
     def _find_worker(self, field: str, value: str) -> WriteResult | None:
         """Workers by Employee ID or work email: REST `search` narrows, an exact match decides."""
@@ -240,11 +269,31 @@ class WorkdayConnector(Connector):
 
     def create(self, object_name: str, record: dict[str, Any], *, idempotency_key: str | None = None) -> WriteResult:
         self._writable(object_name)
-        response = self.request("POST", self._time("timeBlocks"), json=record)
-        body = json_object(response)
-        return WriteResult(body.get("id"), True, response.status_code, self.excerpt(response))
+        worker = worker_of(record)
+        response = self.request("POST", self._time(f"workers/{segment(worker)}/workerTimeBlock"), json=body(record))
+        answer = json_object(response)
+        return WriteResult(answer.get("id"), True, response.status_code, self.excerpt(response))
 
     def update(self, object_name: str, remote_id: str, record: dict[str, Any]) -> WriteResult:
         self._writable(object_name)
-        response = self.request("PATCH", self._time(f"timeBlocks/{remote_id}"), json=record)
+        # The change goes under the block's worker: the record's, else the block's own.
+        worker = worker_of(record if record.get("worker") else self.read(object_name, remote_id))
+        path = self._time(f"workers/{segment(worker)}/workerTimeBlock/{segment(remote_id)}")
+        response = self.request("PATCH", path, json=body(record))
         return WriteResult(remote_id, False, response.status_code, self.excerpt(response))
+
+    def upsert(
+        self,
+        object_name: str,
+        external_id_field: str,
+        external_id: str,
+        record: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> WriteResult:
+        """Look up by `blockKey`, then PATCH the one block that carries it or POST a new one.
+        Not atomic: after a dropped answer the ledger looks the key up again before any
+        second POST (integrations/deliveries/transport.py), as for any non-idempotent target."""
+        if object_name == "time_blocks" and external_id_field == KEY_FIELD:
+            record = keyed(record, external_id)
+        return super().upsert(object_name, external_id_field, external_id, record, idempotency_key=idempotency_key)

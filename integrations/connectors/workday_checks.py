@@ -53,8 +53,8 @@ def workday_checks(conn: WorkdayConnector) -> list[NamedCheck]:
         NamedCheck("Token", True, "OAuth 2.0 refresh-token grant: access token issued."),
         _call(conn, "Permissions: workers", f"ccx/api/v1/{conn.tenant}/workers", "Workers are readable.",
               "Give the API client the Staffing scope and the ISU's security group Get access to workers.", limit=1),
-        _call(conn, "Permissions: time tracking", f"ccx/api/timeTracking/v5/{conn.tenant}/timeBlocks",
-              "Time blocks are readable.", "Give the API client the Time Tracking scope.", limit=1),
+        _call(conn, "Permissions: time tracking", f"ccx/api/timeTracking/v5/{conn.tenant}/workerTimeBlocks",
+              "Worker time blocks are readable.", "Give the API client the Time Tracking scope.", limit=1),
     ]  # fmt: skip
     if report:
         checks.append(

@@ -11,6 +11,8 @@ from django.test import Client
 from integrations.sandboxes import bearer
 from integrations.sandboxes.credentials import sandbox_credentials
 from integrations.sandboxes.models import SandboxRecord
+from integrations.sandboxes.seed.firm import generate_firm
+from integrations.sandboxes.workday.seed import wid
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +22,9 @@ D, N, W, B = (
     "/sandbox/workday/ccx",
     "/sandbox/bamboohr/api",
 )
+WT = f"{W}/api/timeTracking/v5/switchboard_sb"
+WID = "f" * 32  # a well-formed Workday ID that names nothing
+WORKER = wid("worker", generate_firm(42, "test").consultants[0]["id"])  # seeded by the seeded cases
 CASES = [
     ("dynamics", "post", f"{D}/accounts", "not json", 400),
     ("dynamics", "post", f"{D}/accounts", "[1, 2]", 400),
@@ -39,8 +44,8 @@ CASES = [
     ("netsuite", "get", f"{N}/record/v1/customer?q=companyName%20IS", None, 400),
     ("netsuite", "post", f"{N}/query/v1/suiteql", '{"q": "SELECT id FROM unicorn"}', 400),
     ("netsuite", "post", f"{N}/query/v1/suiteql", "[]", 400),
-    ("workday", "post", f"{W}/api/timeTracking/v5/switchboard_sb/timeBlocks", "x", 400),
-    ("workday", "post", f"{W}/api/timeTracking/v5/switchboard_sb/timeBlocks", '{"quantity": "a"}', 400),
+    ("workday", "post", f"{WT}/timeBlocks", "{}", 404),
+    ("workday", "post", f"{WT}/workers/{WID}/workerTimeBlock", "{}", 404),
     ("workday", "get", f"{W}/api/v1/switchboard_sb/workers?limit=0", None, 400),
     ("workday", "get", f"{W}/api/v1/switchboard_sb/workers?offset=x", None, 400),
     ("workday", "get", f"{W}/api/v1/other_tenant/workers", None, 404),
@@ -83,7 +88,9 @@ SEEDED_CASES = [
     ("netsuite", "put", f"{N}/record/v1/customer/eid:C-10001", '{"externalId": "other"}', 400, {}),
     ("dynamics", "patch", f"{D}/accounts(accountnumber='C-10001')", '{"name": "x"}', 412, {"HTTP_IF_MATCH": 'W/"99"'}),
     ("dynamics", "patch", f"{D}/accounts(accountnumber='C-10001')", '{"accountnumber": "C-10002"}', 412, {}),
-    ("workday", "patch", f"{W}/api/timeTracking/v5/switchboard_sb/timeBlocks/abc", "{}", 404, {}),
+    ("workday", "post", f"{WT}/workers/{WORKER}/workerTimeBlock", "x", 400, {}),
+    ("workday", "post", f"{WT}/workers/{WORKER}/workerTimeBlock", '{"reportedQuantity": "a"}', 400, {}),
+    ("workday", "patch", f"{WT}/workers/{WORKER}/workerTimeBlock/{WID}", "{}", 404, {}),
 ]
 
 

@@ -1,4 +1,5 @@
-"""Workday: the connector against its sandbox over real HTTP."""
+"""Workday: the connector against its sandbox over real HTTP (auth, workers, the RaaS report;
+worker time blocks are in test_workday_time_blocks.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from integrations.sandboxes.workday import REPORT_NAME, REPORT_OWNER, TENANT, VE
 from integrations.sandboxes.workday.auth import isu_username
 from integrations.sandboxes.workday.seed import seed, wid
 from tests.connectors.contract import make_connection
-from tests.connectors.shapes import assert_transient, assert_upserted_once, limit_sandbox, refusal
+from tests.connectors.shapes import assert_transient, limit_sandbox, refusal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -145,34 +146,6 @@ def test_worker_report_polls_since_a_watermark(workday):
     assert changed.records[0]["Business_Title"] == "Principal" and changed.watermark == "2026-02-01T08:00:00.000Z"
 
 
-def block(worker_id: str, **extra) -> dict:
-    return {
-        "worker": {"id": worker_id},
-        "date": "2025-04-16",
-        "quantity": 7.5,
-        "timeEntryCode": {"id": "billable"},
-        "comment": "Data migration workshop",
-        **extra,
-    }
-
-
-def test_create_time_block(workday):
-    result = workday.create("time_blocks", block(a_worker()))
-    assert result.created and result.status_code == 201 and len(result.remote_id) == 32
-    assert workday.read("time_blocks", result.remote_id)["timeEntryCode"]["descriptor"] == "Billable Hours"
-
-
-def test_upsert_by_external_reference_twice_gives_one_block(workday):
-    worker_id = a_worker()
-    first = workday.upsert("time_blocks", "externalReferenceID", "KAN-TE-903311207", block(worker_id))
-    second = workday.upsert("time_blocks", "externalReferenceID", "KAN-TE-903311207", block(worker_id, quantity=8))
-    rows = store.records(VENDOR, "timeBlocks").filter(external_id="KAN-TE-903311207")
-    assert assert_upserted_once(first, second, rows).data["quantity"] == 8
-    with pytest.raises(ConnectorError) as err:  # a blind second create is refused, not duplicated
-        workday.create("time_blocks", block(worker_id, externalReferenceID="KAN-TE-903311207"))
-    assert err.value.kind == "permanent" and "already in use" in err.value.message
-
-
 @pytest.mark.parametrize("kind", ["throttle", "maintenance", "rate_limit"])
 def test_throttling_is_transient_with_retry_after(workday, kind):
     if kind == "rate_limit":
@@ -186,31 +159,6 @@ def test_throttling_is_transient_with_retry_after(workday, kind):
     assert error.retry_after == 25 if kind != "rate_limit" else 0 < error.retry_after <= 600
 
 
-@pytest.mark.parametrize(
-    ("change", "field", "text"),
-    [
-        ({"quantity": 30}, "quantity", "The quantity must be greater than 0 and no more than 24 hours."),
-        ({"worker": {"id": "f" * 32}}, "worker", "is not a valid ID value for type = WID"),
-        ({"date": "16/04/2025"}, "date", "'16/04/2025' is not a valid date"),
-    ],
-)
-def test_validation_errors_are_permanent_with_workday_message(workday, change, field, text):
-    with pytest.raises(ConnectorError) as err:
-        workday.create("time_blocks", {**block(a_worker()), **change})
-    assert err.value.kind == "permanent" and err.value.status_code == 400
-    assert err.value.vendor_code == field and text in err.value.message
-    assert not store.records(VENDOR, "timeBlocks").exists()
-
-
-def test_dropped_create_is_found_by_reference_before_a_second_post(workday):
-    SandboxFault.objects.create(vendor=VENDOR, kind="drop_after_commit", writes_only=True)
-    with pytest.raises(ConnectorError) as err:
-        workday.create("time_blocks", block(a_worker(), externalReferenceID="KAN-TE-42"))
-    assert err.value.transient and err.value.ambiguous
-    found = workday.find_by_external_ref("time_blocks", "externalReferenceID", "KAN-TE-42")
-    assert found is not None and store.records(VENDOR, "timeBlocks").count() == 1
-
-
 def test_workers_are_found_by_employee_id_or_work_email(workday):
     row = store.get(VENDOR, "workers", a_worker())
     assert workday.find_by_external_ref("workers", "workerId", row.data["workerId"]).remote_id == row.record_id
@@ -219,17 +167,3 @@ def test_workers_are_found_by_employee_id_or_work_email(workday):
     assert workday.find_by_external_ref("workers", "workerId", "99999") is None
     with pytest.raises(ConnectorError):
         workday.find_by_external_ref("workers", "businessTitle", "Consultant")
-
-
-def test_a_look_up_never_takes_a_row_without_the_reference_on_trust(workday):
-    """A row the service returns for the filter but that carries another reference (a filter
-    ignored or widened) must not become the target of an update."""
-    made = workday.create("time_blocks", block(a_worker(), externalReferenceID="KAN-TE-1"))
-    row = store.get(VENDOR, "timeBlocks", made.remote_id)
-    row.external_id = "KAN-TE-2"  # what the filter matches, unlike the row's own reference
-    row.save(update_fields=["external_id"])
-    listed = workday.request(
-        "GET", f"ccx/api/timeTracking/v5/{TENANT}/timeBlocks", params={"externalReferenceID": "KAN-TE-2"}
-    ).json()["data"]
-    assert [r["externalReferenceID"] for r in listed] == ["KAN-TE-1"]
-    assert workday.find_by_external_ref("time_blocks", "externalReferenceID", "KAN-TE-2") is None

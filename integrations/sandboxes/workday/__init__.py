@@ -1,5 +1,6 @@
-"""Workday sandbox: OAuth token endpoint, REST (`/ccx/api/v1/<tenant>/workers`), a Time
-Tracking resource (`/ccx/api/timeTracking/v5/<tenant>/timeBlocks`) and a RaaS report."""
+"""Workday sandbox: OAuth token endpoint, REST workers (`/ccx/api/v1/<tenant>/workers`), the
+Time Tracking service's worker time blocks (`/ccx/api/timeTracking/v5/<tenant>/workers/<ID>/
+workerTimeBlock`, `…/workerTimeBlocks`) and a RaaS report."""
 
 VENDOR = "workday"
 TENANT = "switchboard_sb"

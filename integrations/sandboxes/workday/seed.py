@@ -1,5 +1,6 @@
 """The firm's consultants as Workday workers: a 32-hex WID each, `workerId` = the Employee
-ID number, references as {id, descriptor, href}; plus the RaaS worker-sync rows."""
+ID number, references as {id, descriptor, href}; plus the RaaS worker-sync rows, and what a
+worker time block refers to: the tenant's time entry codes and the firm's projects."""
 
 from __future__ import annotations
 
@@ -52,11 +53,37 @@ def worker_row(e: dict, managers: dict[str, dict]) -> dict:
     }
 
 
+# Time entry codes a tenant might configure for a consulting firm; a block names one by WID.
+TIME_ENTRY_CODES = {"billable": "Billable Hours", "nonbillable": "Non-Billable Hours", "regular": "Regular Hours"}
+
+
+def time_entry_code_id(key: str) -> str:
+    """The WID of one of TIME_ENTRY_CODES (what a flow puts in `timeEntryCode.id`)."""
+    return wid("timeEntryCode", key)
+
+
+def project_id(project_number: str) -> str:
+    """The WID of the firm's project `PRJ-…` as a Workday project."""
+    return wid("project", project_number)
+
+
 def seed(size="test", seed_value: int = 42) -> dict:
     firm = generate_firm(seed_value, size)
     managers = {e["id"]: e for e in firm.consultants}
     rows = ((wid("worker", e["id"]), worker_row(e, managers), e["worker_id"].split("-")[1]) for e in firm.consultants)
-    return {"workers": store.bulk_load(VENDOR, "workers", rows)}
+    codes = (
+        (time_entry_code_id(k), {"id": time_entry_code_id(k), "descriptor": name, "code": k}, None)
+        for k, name in TIME_ENTRY_CODES.items()
+    )
+    projects = (
+        (project_id(p["id"]), {"id": project_id(p["id"]), "descriptor": p["name"], "projectId": p["id"]}, None)
+        for p in firm.projects
+    )
+    return {
+        "workers": store.bulk_load(VENDOR, "workers", rows),
+        "timeEntryCodes": store.bulk_load(VENDOR, "timeEntryCodes", codes),
+        "projects": store.bulk_load(VENDOR, "projects", projects),
+    }
 
 
 def demo_connection(base_url: str) -> dict:
