@@ -51,7 +51,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "employee_number": ("employeeNumber", "employee_id", "Employee_ID"),
     "worker_id": ("user_id", "employee_id", "employeeId", "worker"),
     "project_id": ("workspace_id", "job_id", "project"),
-    "total_hours": ("time_in_hours", "hours", "quantity"),
+    "total_hours": ("time_in_hours", "hours", "quantity", "reportedQuantity"),
     "legal_name": ("legalName", "companyName", "Legal_Name__c"),
     "industry": ("Industry", "industry"),
     "tax_id": ("VAT_Number__c", "vatRegNumber", "tax_id"),
