@@ -245,7 +245,14 @@ def test_the_inbox_costs_a_fixed_number_of_queries(client_for, deals, django_ass
     approver.get(INBOX)
     with django_assert_max_num_queries(14):
         html = approver.get(INBOX).content.decode()
-    assert len(cards(html)) == 50 and "Showing the 50 due soonest of 55" in html
+    assert len(cards(html)) == 25 and "Showing 1–25 of 55, due soonest first." in html
+    assert 'data-testid="approval-tab-count">55<' in html  # the badge counts every page
+    with django_assert_max_num_queries(14):
+        last = approver.get(INBOX, {"page": "3"}).content.decode()
+    assert len(cards(last)) == 5 and "Page 3 of 3" in last and 'data-testid="approvals-next"' not in last
+    seen = set(cards(html)) | set(cards(approver.get(INBOX, {"page": "2"}).content.decode())) | set(cards(last))
+    assert len(seen) == 55  # every task on exactly one page
+    assert approver.get(INBOX, {"page": "x"}).status_code == 400
     with django_assert_max_num_queries(14):
         assert approver.get(INBOX, {"tab": "decided"}).status_code == 200
 

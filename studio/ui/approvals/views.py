@@ -35,20 +35,30 @@ def inbox(request):
         tab = "pending"
     if task_param and not task_param.isdigit():
         problems["task"] = f"“{task_param}” is not an approval number."
-    context = inbox_context(request, tab, int(task_param) if task_param.isdigit() else None)
+    page_param = request.GET.get("page", "") or "1"
+    if not page_param.isdigit() or int(page_param) < 1:
+        problems["page"] = f"“{page_param[:20]}” is not a page number."
+        page_param = "1"
+    context = inbox_context(request, tab, int(task_param) if task_param.isdigit() else None, int(page_param))
     context["problems"] = problems
     status = 400 if problems else (404 if context["missing_task"] else 200)
     return render(request, "approvals/inbox.html", context, status=status)
 
 
-def inbox_context(request, tab: str, task_id: int | None) -> dict:
+def inbox_context(request, tab: str, task_id: int | None, page: int = 1) -> dict:
     user, groups = request.user, approvals.group_names(request.user)
     focus = queries.one(task_id) if task_id else None
-    context = {"tab": tab, "tabs": TABS, "can_decide": can(user, "decide_approvals"), "people": queries.deciders()}
+    context = {
+        "tab": tab,
+        "tabs": TABS,
+        "can_decide": can(user, "decide_approvals"),
+        "people": queries.deciders(),
+        # The cards' form addresses are built from this, reversed once for the page.
+        "inbox_url": reverse("approvals:inbox"),
+    }
     if tab == "pending":
-        tasks = queries.pending(user)
-        total = tasks.count()
-        rows, next_cursor = list(tasks[: queries.PENDING_SHOWN]), None
+        rows, total = queries.pending_page(user, page)
+        next_cursor = None
     else:
         finder = queries.decided_by if tab == "decided" else queries.submitted_by
         page = finder(user, request.GET.get("cursor"))
@@ -61,11 +71,28 @@ def inbox_context(request, tab: str, task_id: int | None) -> dict:
         steps=by_step(cards) if tab == "pending" else [],
         cards=cards,
         total=total,
-        more_pending=total is not None and total > queries.PENDING_SHOWN,
+        pages=pages_of(page, total) if total is not None else None,
         next_cursor=next_cursor,
-        waiting=queries.waiting_count(user) if tab != "pending" else sum(c.can_decide for c in cards),
+        # On the pending tab a decider's tasks are exactly the ones they may decide.
+        waiting=queries.waiting_count(user) if tab != "pending" else (total if context["can_decide"] else 0),
     )
     return context
+
+
+def pages_of(page: int, total: int) -> dict | None:
+    """The pending tab's paging: None when everything fits on one page."""
+    last = max(1, -(-total // queries.PAGE_SIZE))
+    if last == 1 and page == 1:
+        return None
+    first_shown = (page - 1) * queries.PAGE_SIZE + 1
+    return {
+        "number": page,
+        "last": last,
+        "first_shown": first_shown,
+        "last_shown": min(total, page * queries.PAGE_SIZE),
+        "previous": page - 1 if page > 1 else None,
+        "next": page + 1 if page < last else None,
+    }
 
 
 def by_step(cards) -> list[dict]:
@@ -145,7 +172,13 @@ def card_response(request, task, errors=None, notice: str = "", status: int = 20
         messages.success(request, notice)
         return redirect(f"{reverse('approvals:inbox')}?task={task.pk}")
     card = card_for(task, request.user, approvals.group_names(request.user), form_errors=errors, notice=notice)
-    context = {"card": card, "people": queries.deciders(), "waiting": queries.waiting_count(request.user), "oob": True}
+    context = {
+        "card": card,
+        "people": queries.deciders(),
+        "waiting": queries.waiting_count(request.user),
+        "oob": True,
+        "inbox_url": reverse("approvals:inbox"),
+    }
     return render(request, "approvals/htmx/card.html", context, status=status)
 
 
