@@ -41,27 +41,48 @@ class Group:
     step_id: str
 
 
-def groups_of(filters: dict, group: str) -> list[Group]:
-    """The largest groups first, at most MAX_GROUPS of them."""
+@dataclass
+class Groups:
+    shown: list[Group]  # the largest MAX_GROUPS
+    count: int  # groups in all
+    exceptions: int  # exceptions in all the groups: the queue's count under these filters
+
+
+def groups_of(filters: dict, group: str) -> Groups:
+    """The largest groups first, at most MAX_GROUPS of them. The database groups by the field
+    and the flow (a hash aggregate: no sort of the whole queue, which a distinct count of
+    flows per group would need) and the few rows per group are folded here."""
     field = GROUP_FIELDS[group]
     rows = (
         filter_exceptions(RunException.objects.order_by(), filters)
-        .values(field)
+        .values(field, "flow_id")
         .annotate(
             count=Count("id"),
             occurrences=Sum("duplicate_count"),
-            flows=Count("flow", distinct=True),
             first=Min("first_seen"),
             last=Max("last_seen"),
             sample=Max("message"),
             step=Max("step_id"),
         )
-        .order_by("-count", field)[:MAX_GROUPS]
+        .order_by()
     )
-    return [
-        Group(r[field], r["flows"], r["count"], r["occurrences"], r["first"], r["last"], r["sample"], r["step"])
-        for r in rows
+    folded: dict[str, dict] = {}
+    for r in rows:
+        g = folded.get(r[field])
+        if g is None:
+            folded[r[field]] = {**r, "flows": 1}
+            continue
+        g["flows"] += 1
+        g["count"] += r["count"]
+        g["occurrences"] += r["occurrences"]
+        g["first"], g["last"] = min(g["first"], r["first"]), max(g["last"], r["last"])
+        g["sample"], g["step"] = max(g["sample"], r["sample"]), max(g["step"], r["step"])
+    largest = sorted(folded.values(), key=lambda g: (-g["count"], g[field]))[:MAX_GROUPS]
+    shown = [
+        Group(g[field], g["flows"], g["count"], g["occurrences"], g["first"], g["last"], g["sample"], g["step"])
+        for g in largest
     ]
+    return Groups(shown, len(folded), sum(g["count"] for g in folded.values()))
 
 
 def flow_choices() -> list[tuple[str, str]]:

@@ -42,10 +42,11 @@ def list_context(request, bulk_form=None) -> dict:
         "people": queries.workers() if can(request.user, "work_exceptions") else [],
     }
     if not valid:
-        context.update(page=None, rows=[], total=0, groups=[])
+        context.update(page=None, rows=[], total=0, groups=[], group_count=0)
     elif group:
-        groups = [(g, _group_query(request, group, g.value)) for g in queries.groups_of(filters, group)]
-        context.update(groups=groups, total=queries.queue(filters).count())
+        found = queries.groups_of(filters, group)
+        groups = [(g, _group_query(request, group, g.value)) for g in found.shown]
+        context.update(groups=groups, total=found.exceptions, group_count=found.count)
     else:
         page = queries.page_of(filters, request.GET.get("cursor"))
         context.update(page=page, rows=page.rows, total=queries.queue(filters).count())
