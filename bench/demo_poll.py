@@ -19,23 +19,15 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
+from processes import PYTHON, ROOT, free_port, start, stop, wait_for_port
+
 FLOW_KEY = "time-to-billing"  # the gallery's reference flow that seed_demo installs (was approved-time-to-netsuite)
 POLL_TASK = "integrations.flows.tasks.poll_flow"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def studio_env(work: Path, port: int) -> dict:
@@ -85,24 +77,9 @@ def main() -> int:
     from studio.celery import app
 
     log = (work / "studio.log").open("w")
-    supervisor = subprocess.Popen(
-        [PYTHON, "-m", "studio.supervisor", "start", "--env", "/dev/null", "-f", "Procfile"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    supervisor = start(env, [PYTHON, "-m", "studio.supervisor", "start", "--env", "/dev/null", "-f", "Procfile"], log)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the web server did not start") from None
-                time.sleep(0.2)
+        wait_for_port(port)
         time.sleep(5)  # the worker is consuming
         flow = Flow.objects.get(key=FLOW_KEY)
         runs = Run.objects.filter(flow_version__flow=flow)
@@ -125,11 +102,7 @@ def main() -> int:
                 break
             time.sleep(0.5)
     finally:
-        os.killpg(supervisor.pid, signal.SIGTERM)
-        try:
-            supervisor.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            os.killpg(supervisor.pid, signal.SIGKILL)
+        stop([supervisor], timeout=90)
     counts = dict(runs.values_list("status").annotate(n=Count("id")).order_by())
     total = sum(counts.values())
     delivered = Delivery.objects.filter(run__flow_version__flow=flow, state="SUCCEEDED").count()
