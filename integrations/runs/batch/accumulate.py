@@ -29,6 +29,7 @@ from integrations.runs.models import BatchGroup, GroupedRecord, Run
 
 KEY_LENGTH = 200  # GroupedRecord.item_key / BatchGroup.group_key
 FLUSH_LIMIT = 500  # due groups per periodic pass
+FLUSH_RECORDS = 10_000  # records per flush run, so a worker's memory does not follow the backlog
 
 
 @dataclass
@@ -128,8 +129,12 @@ def flush_due(now=None) -> int:
     now = now or timezone.now()
     due = BatchGroup.objects.filter(status=BatchStatus.OPEN, flush_at__lte=now).order_by("flush_at", "pk")
     versions: dict = {}
-    for pk, version_id in due.values_list("pk", "flow_version_id")[:FLUSH_LIMIT]:
+    records = 0
+    for pk, version_id, size in due.values_list("pk", "flow_version_id", "size")[:FLUSH_LIMIT]:
+        if versions and records + size > FLUSH_RECORDS:
+            break  # the rest at the next pass
         versions.setdefault(version_id, []).append(pk)
+        records += size
     return sum(_flush_version(version_id, pks, now) for version_id, pks in versions.items())
 
 
