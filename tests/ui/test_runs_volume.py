@@ -92,3 +92,15 @@ def test_copy_on_postgresql_moves_the_id_sequence_past_the_loaded_runs():
     newest = Run.objects.order_by("-id").first()
     added = Run.objects.create(flow_version=newest.flow_version, trigger="manual", status="queued")
     assert added.pk > newest.pk
+
+
+@pytest.mark.django_db
+def test_the_loaded_history_is_rolled_up_for_the_dashboard():
+    from integrations.runs.rollups import read
+    from integrations.runs.rollups.models import RunChange, RunHour
+
+    load()
+    assert RunHour.objects.exists() and not RunChange.objects.exists()
+    month = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=30)
+    rolled, live = read.since(month), read.live_since(month)
+    assert rolled.days == live.days and rolled.whole == live.whole and rolled.whole.runs() > 0

@@ -36,7 +36,8 @@ def live_since(start: datetime, tz: tzinfo | None = None) -> Figures:
     return _live(Q(created_at__gte=start), tz or timezone.get_current_timezone())
 
 
-def since(start: datetime, tz: tzinfo | None = None) -> Figures:
+def since(start: datetime, tz: tzinfo | None = None, durations: bool = True) -> Figures:
+    """`durations=False`: the window's histogram may stay incomplete (a per-day panel)."""
     tz = tz or timezone.get_current_timezone()
     until = RolledUntil.objects.filter(pk=1).values_list("until", flat=True).first()
     if until is None or until <= start or not whole_hour_days(start, tz):
@@ -58,8 +59,9 @@ def since(start: datetime, tz: tzinfo | None = None) -> Figures:
         per_day.setdefault(r["day"], Tally()).add_slot(r["status"], r["runs_"], r["timed_"], r["took_"])
     for day_, tally in per_day.items():
         found.merge_day(day_, tally)
-    bars = RunHourDuration.objects.filter(rolled).values("ms").annotate(n=Sum("runs")).order_by()
-    found.whole.durations.update({r["ms"]: r["n"] for r in bars})
+    if durations:
+        bars = RunHourDuration.objects.filter(rolled).values("ms").annotate(n=Sum("runs")).order_by()
+        found.whole.durations.update({r["ms"]: r["n"] for r in bars})
     return found
 
 

@@ -158,7 +158,7 @@ class Day:
 def by_day(window: Window) -> list[Day]:
     """Runs per local day of the window by outcome, and the mean time from start to end of
     each day's timed runs (their summed durations over their number)."""
-    found = rollups.since(window.start).days
+    found = rollups.since(window.start, durations=False).days
     days = {d: Day(d) for d in window.days}
     for day, tally in found.items():
         slot = days.setdefault(day, Day(day))
