@@ -95,3 +95,36 @@ def test_a_record_without_an_identity_is_an_exception_naming_item_key(personas, 
     failed = RunException.objects.filter(run=run)
     assert [(e.step_id, e.field) for e in failed] == [("collect", "item_key"), ("collect", "item_key")]
     assert "empty key" in failed[0].message
+
+
+def test_a_chunk_reads_each_crosswalk_link_once_however_many_records_name_it(personas, crm, erp_offline, bells):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from integrations.crosswalk.models import CrosswalkLink
+    from integrations.runs.batch import chunks
+    from integrations.runs.models import RunChunk
+
+    for n in range(2):
+        CrosswalkLink.objects.create(object="project", system="crm", external_id=f"P{n}", canonical_id=f"prj-{n}")
+    shape = {**GATHERING_FLOW["steps"][0]}
+    shape["fields"] = [
+        *shape["fields"][:1],
+        {"to": "project", "from": "$.project", "required": True, "crosswalk": {"object": "project", "system": "crm"}},
+        *shape["fields"][2:],
+    ]
+    flow = {
+        **GATHERING_FLOW,
+        "for_each": {"path": "$.entries", "chunk_size": 100},
+        "steps": [shape, *GATHERING_FLOW["steps"][1:]],
+    }
+    publish_flow(personas["analyst"], flow, key="linked")
+    queries = []
+    for n, size in enumerate((4, 40)):
+        run = execute_run(page("time.page", "entries", entries(size), external_id=f"p{n}").pk)
+        chunk = RunChunk.objects.get(run=run)
+        with CaptureQueriesContext(connection) as captured:
+            chunks.execute(chunk.pk)
+        queries.append(len(captured))
+        assert RunChunk.objects.get(pk=chunk.pk).succeeded == size
+    assert queries[0] == queries[1], queries  # 40 records cost what 4 do: two links, read once each
