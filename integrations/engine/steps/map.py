@@ -136,12 +136,16 @@ def _check_targets(fields: list[FieldPlan], where: Where) -> None:
         if plan.to in seen:
             where.at("fields").at(plan.index).error("to", f"{plan.to!r} is already set by fields[{seen[plan.to]}]")
         seen[plan.to] = plan.index
+    # Each target under each of its parents (a.b.c under "a" and "a.b"), so a field that would
+    # overwrite a parent object is found by one lookup, not by comparing every pair of fields.
+    nested: dict[str, list[str]] = {}
+    for other in seen:
+        parts = other.split(".")
+        for cut in range(1, len(parts)):
+            nested.setdefault(".".join(parts[:cut]), []).append(other)
     for plan in fields:
-        for other in seen:
-            if other.startswith(plan.to + "."):
-                where.at("fields").at(plan.index).error(
-                    "to", f"{plan.to!r} would overwrite the object holding {other!r}"
-                )
+        for other in nested.get(plan.to, ()):
+            where.at("fields").at(plan.index).error("to", f"{plan.to!r} would overwrite the object holding {other!r}")
 
 
 def check_value_maps(raw: dict[str, Any], value_maps: dict[str, Any], where: Where) -> None:
