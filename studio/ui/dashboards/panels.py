@@ -74,29 +74,30 @@ def throughput(window: Window) -> dict:
     days = queries.by_day(window)
     if not any(d.succeeded or d.failed or d.other for d in days):
         return {"empty": f"No runs were created since {_day(window.first_day)}: nothing to chart."}
-    labels = [_day(d.day) for d in days]
-
-    def point(d, n, status, name):
-        url = links.runs(since=d.day, until=d.day, status=status)
-        return charts.Point(n, url, f"{_day(d.day)}: {n} {name}")
-
-    series = {
-        "Succeeded": [point(d, d.succeeded, RunStatus.SUCCEEDED, "succeeded") for d in days],
-        "Failed": [point(d, d.failed, RunStatus.FAILED, "failed") for d in days],
-        "Other (running, waiting, halted…)": [
-            charts.Point(d.other, links.runs(since=d.day, until=d.day), f"{_day(d.day)}: {d.other} other") for d in days
-        ],
-    }
-    description = f"Runs per day since {_day(window.first_day)}, by outcome; each bar opens the runs it counts."
+    # Each day's name and links once: the chart and the table under it show the same ones.
     rows = [
-        {"day": _day(d.day), "succeeded": d.succeeded, "failed": d.failed, "other": d.other}
-        | {
+        {
+            "day": _day(d.day),
+            "succeeded": d.succeeded,
+            "failed": d.failed,
+            "other": d.other,
             "succeeded_url": links.runs(since=d.day, until=d.day, status=RunStatus.SUCCEEDED),
             "failed_url": links.runs(since=d.day, until=d.day, status=RunStatus.FAILED),
             "all_url": links.runs(since=d.day, until=d.day),
         }
         for d in days
     ]
+
+    def bars(count: str, url: str, name: str) -> list[charts.Point]:
+        return [charts.Point(r[count], r[url], f"{r['day']}: {r[count]} {name}") for r in rows]
+
+    series = {
+        "Succeeded": bars("succeeded", "succeeded_url", "succeeded"),
+        "Failed": bars("failed", "failed_url", "failed"),
+        "Other (running, waiting, halted…)": bars("other", "all_url", "other"),
+    }
+    description = f"Runs per day since {_day(window.first_day)}, by outcome; each bar opens the runs it counts."
+    labels = [r["day"] for r in rows]
     return {"chart": charts.stacked_bars("Throughput", description, labels, series), "rows": rows}
 
 
@@ -104,20 +105,16 @@ def latency(window: Window) -> dict:
     days = queries.by_day(window)
     if not any(d.avg_ms is not None for d in days):
         return {"empty": f"No run both started and ended since {_day(window.first_day)}, so there is no time to show."}
-    labels = [_day(d.day) for d in days]
-    points = [
-        charts.Point(
-            round(d.avg_ms) if d.avg_ms is not None else None,
-            links.runs(since=d.day, until=d.day),
-            f"{_day(d.day)}: mean {human_duration_ms(d.avg_ms)}",
-        )
-        for d in days
-    ]
-    description = "Mean time from a run's start to its end, per day; each point opens that day's runs."
     rows = [
         {"day": _day(d.day), "mean": human_duration_ms(d.avg_ms), "url": links.runs(since=d.day, until=d.day)}
         for d in days
     ]
+    points = [
+        charts.Point(round(d.avg_ms) if d.avg_ms is not None else None, r["url"], f"{r['day']}: mean {r['mean']}")
+        for d, r in zip(days, rows, strict=True)
+    ]
+    labels = [r["day"] for r in rows]
+    description = "Mean time from a run's start to its end, per day; each point opens that day's runs."
     chart = charts.line("Mean run time", description, labels, points, "ms")
     return {"chart": chart, "rows": rows, "description": description}
 
