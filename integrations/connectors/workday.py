@@ -269,6 +269,7 @@ class WorkdayConnector(Connector):
 
     def create(self, object_name: str, record: dict[str, Any], *, idempotency_key: str | None = None) -> WriteResult:
         self._writable(object_name)
+        record = keyed(record, str(record[KEY_FIELD])) if record.get(KEY_FIELD) else record
         worker = worker_of(record)
         response = self.request("POST", self._time(f"workers/{segment(worker)}/workerTimeBlock"), json=body(record))
         answer = json_object(response)
@@ -276,6 +277,7 @@ class WorkdayConnector(Connector):
 
     def update(self, object_name: str, remote_id: str, record: dict[str, Any]) -> WriteResult:
         self._writable(object_name)
+        record = keyed(record, str(record[KEY_FIELD])) if record.get(KEY_FIELD) else record
         # The change goes under the block's worker: the record's, else the block's own.
         worker = worker_of(record if record.get("worker") else self.read(object_name, remote_id))
         path = self._time(f"workers/{segment(worker)}/workerTimeBlock/{segment(remote_id)}")

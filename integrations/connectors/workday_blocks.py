@@ -127,8 +127,6 @@ def worker_of(record: dict[str, Any]) -> str:
 def body(record: dict[str, Any]) -> dict[str, Any]:
     """What goes to Workday: the record without our key and without the worker (it is
     in the path); references as `{"id": …}`."""
-    if record.get(KEY_FIELD):
-        keyed(record, str(record[KEY_FIELD]))  # refuses a key that disagrees with the record
     out = {k: v for k, v in record.items() if k not in (KEY_FIELD, "worker")}
     for name in ("timeEntryCode", "project", "projectPlanTask", "inTimeZone", "outTimeZone"):
         if isinstance(out.get(name), str):

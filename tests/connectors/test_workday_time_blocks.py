@@ -146,7 +146,10 @@ def test_the_key_fills_what_the_record_leaves_out_and_must_agree_with_what_it_gi
     error = refusal(workday.upsert, "time_blocks", "blockKey", key(theirs), block(mine))
     assert error.kind == "permanent" and error.vendor_code == "blockKey" and "worker" in error.message
     assert refusal(workday.upsert, "time_blocks", "blockKey", "just-a-reference", block(mine)).vendor_code == "blockKey"
-    assert blocks().count() == 1
+    # A plain create carrying the key (the ledger's create with an external id) is filled the same way.
+    made = workday.create("time_blocks", {"blockKey": key(theirs, day="2025-04-17"), "reportedQuantity": 3})
+    assert store.get(VENDOR, sandbox_blocks.OBJECT, made.remote_id).data["worker"]["id"] == theirs
+    assert blocks().count() == 2
 
 
 def test_a_look_up_never_takes_a_listed_row_on_trust(workday, monkeypatch):
