@@ -17,7 +17,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from integrations.flows import engine_api
@@ -48,39 +49,69 @@ def stored_key(key: str) -> str:
 
 def file_records(run: Run, step, merged: dict) -> Filing:
     """Inside the finishing run's transaction: file `merged` ({group key: records}) in the
-    open groups; every group that reaches `size` is flushed and returned as a piece."""
+    open groups; every group that reaches `size` is flushed and returned as a piece. A page
+    touches a hundred groups or more: the groups are opened, locked, filled and counted with a
+    few statements for all of them, not per group."""
     filing = Filing()
-    flow_id = run.flow_version.flow_id
-    keyed = {key: _by_item_key(step, records) for key, records in merged.items()}
+    keyed: dict = {}
+    for key, records in merged.items():
+        keyed.setdefault(stored_key(key), {}).update(_by_item_key(step, records))
     every = [item for items in keyed.values() for item in items]
     seen = set(
-        GroupedRecord.objects.filter(flow_id=flow_id, step_id=step.id, item_key__in=every).values_list(
-            "item_key", flat=True
-        )
+        GroupedRecord.objects.filter(flow_id=run.flow_version.flow_id, step_id=step.id, item_key__in=every)
+        .values_list("item_key", flat=True)
+        .iterator()
     )
-    for key in sorted(keyed):
-        new = [(item, record) for item, record in keyed[key].items() if item not in seen]
-        filing.already_filed += len(keyed[key]) - len(new)
-        while new:
-            group = _open_group(run, step, key)
-            room = group.max_size - group.size
-            taken, new = new[:room], new[room:]
-            GroupedRecord.objects.bulk_create(
-                [
-                    GroupedRecord(flow_id=flow_id, step_id=step.id, item_key=i, group=group, run=run, record=r)
-                    for i, r in taken
-                ],
-                ignore_conflicts=True,  # filed meanwhile by a run that committed after `seen` was read
-                batch_size=500,
-            )
-            size = GroupedRecord.objects.filter(group=group).count()
-            filing.filed += size - group.size
-            filing.already_filed += len(taken) - (size - group.size)
-            BatchGroup.objects.filter(pk=group.pk).update(size=size)
-            group.size = size
-            if size >= group.max_size:
+    todo: dict = {}
+    for key, items in keyed.items():
+        new = [(item, record) for item, record in items.items() if item not in seen]
+        filing.already_filed += len(items) - len(new)
+        if new:
+            todo[key] = new
+    if not todo:
+        return filing
+    groups = _open_groups(run, step, sorted(todo))
+    taken = {key: new[: max(0, groups[key].max_size - groups[key].size)] for key, new in todo.items()}
+    _insert(run, step, [(groups[key], items) for key, items in taken.items()], filing)
+    for key in sorted(todo):
+        if groups[key].size >= groups[key].max_size:
+            filing.pieces.append(_flush(groups[key], run))
+        rest = todo[key][len(taken[key]) :]
+        while rest:  # more than the group had room for: it is full now; the rest opens the next
+            group = _open_groups(run, step, [key])[key]
+            now, rest = rest[: group.max_size - group.size], rest[group.max_size - group.size :]
+            _insert(run, step, [(group, now)], filing)
+            if group.size >= group.max_size:
                 filing.pieces.append(_flush(group, run))
     return filing
+
+
+def _insert(run: Run, step, batches: list, filing: Filing) -> None:
+    """File (group, [(item key, record)]) batches in one INSERT, then count the groups again in
+    one query: a record filed meanwhile by another run (ON CONFLICT DO NOTHING) is not counted."""
+    flow_id = run.flow_version.flow_id
+    GroupedRecord.objects.bulk_create(
+        [
+            GroupedRecord(flow_id=flow_id, step_id=step.id, item_key=i, group=group, run=run, record=r)
+            for group, items in batches
+            for i, r in items
+        ],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+    groups = {group.pk: group for group, _ in batches}
+    counts = dict(
+        GroupedRecord.objects.filter(group_id__in=list(groups))
+        .values("group_id")
+        .annotate(n=Count("pk"))
+        .values_list("group_id", "n")
+    )
+    for group, items in batches:
+        size = counts.get(group.pk, 0)
+        filing.filed += size - group.size
+        filing.already_filed += len(items) - (size - group.size)
+        group.size = size
+    BatchGroup.objects.bulk_update(list(groups.values()), ["size"], batch_size=500)
 
 
 def _by_item_key(step, records: list) -> dict:
@@ -91,25 +122,27 @@ def _by_item_key(step, records: list) -> dict:
     return out
 
 
-def _open_group(run: Run, step, key: str) -> BatchGroup:
-    """The open group of `key`, locked until the transaction ends; created when there is none."""
-    found = BatchGroup.objects.filter(
-        flow_version=run.flow_version, step_id=step.id, group_key=stored_key(key), status=BatchStatus.OPEN
-    )
-    group = found.select_for_update().first()
-    if group is not None:
-        return group
-    try:
-        with transaction.atomic():
-            return BatchGroup.objects.create(
-                flow_version=run.flow_version,
-                step_id=step.id,
-                group_key=stored_key(key),
-                max_size=step.spec.size,
-                flush_at=timezone.now() + timedelta(seconds=step.spec.max_wait_seconds),
-            )
-    except IntegrityError:  # opened by a concurrent run: wait for its lock
-        return found.select_for_update().get()
+def _open_groups(run: Run, step, keys: list) -> dict:
+    """{key: the open group of key}, each locked until the transaction ends (in key order, so
+    two runs filing into the same groups do not deadlock); those missing are opened."""
+    mine = BatchGroup.objects.filter(flow_version=run.flow_version, step_id=step.id, status=BatchStatus.OPEN)
+    missing = set(keys) - set(mine.filter(group_key__in=keys).values_list("group_key", flat=True))
+    if missing:
+        flush_at = timezone.now() + timedelta(seconds=step.spec.max_wait_seconds)
+        BatchGroup.objects.bulk_create(
+            [
+                BatchGroup(
+                    flow_version=run.flow_version,
+                    step_id=step.id,
+                    group_key=key,
+                    max_size=step.spec.size,
+                    flush_at=flush_at,
+                )
+                for key in sorted(missing)
+            ],
+            ignore_conflicts=True,  # opened meanwhile by a concurrent run: locked below
+        )
+    return {g.group_key: g for g in mine.filter(group_key__in=keys).order_by("group_key").select_for_update()}
 
 
 def _flush(group: BatchGroup, run: Run) -> tuple:

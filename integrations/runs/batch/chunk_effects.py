@@ -3,10 +3,11 @@
 Nothing here writes: deliveries are collected and requested in bulk when the chunk commits
 (one INSERT … ON CONFLICT DO NOTHING), and a `batch` step answers PENDING so the record stops
 there and the chunk files it under its group key. Lookups and crosswalk reads go through
-the same code as one-record runs (a crosswalk answer is kept for the rest of the chunk)."""
+the same code as one-record runs; crosswalk reads are one snapshot per chunk (chunk_links.py)."""
 
 from integrations.deliveries import services as ledger
 from integrations.flows.engine_api import PENDING, DeliveryResult, EffectError, step_id_of
+from integrations.runs.batch.chunk_links import ChunkLinks
 from integrations.runs.effects import RuntimeEffects, connection_named
 
 # What a deliver step of a batch flow reports: the write is in the ledger's hands, and the
@@ -20,9 +21,7 @@ class ChunkEffects:
         self.connections: dict = {}
         self.requests: list = []  # (step id, DeliveryRequest), in record order
         self.retry_after: float | None = None  # the target's Retry-After of the current record's lookup
-        # Crosswalk answers, read once per chunk: a page of time entries names a few consultants
-        # and projects hundreds of times (two queries per entry before). A chunk is one snapshot.
-        self._links: dict[tuple[str, str, str], str | None] = {}
+        self._links = ChunkLinks(self._reads.crosswalk)  # one snapshot of the crosswalk per chunk
 
     def lookup(self, step, request: dict):
         try:
@@ -35,10 +34,7 @@ class ChunkEffects:
             raise
 
     def crosswalk(self, object: str, system: str, external_id: str):
-        key = (object, system, str(external_id))
-        if key not in self._links:
-            self._links[key] = self._reads.crosswalk(object, system, external_id)
-        return self._links[key]
+        return self._links.canonical_id(object, system, external_id)
 
     def deliver(self, step, request):
         try:
