@@ -11,6 +11,7 @@ from integrations.connections.models import Connection
 from integrations.connectors.registry import UnknownConnector, connector_class
 from integrations.crosswalk.services import canonical_id
 from integrations.flows import engine_api, suggest
+from studio.ui.flows.panels.map_links import NotedLookups, links_for
 
 KINDS = {"field": "Field", "constant": "Constant", "lookup": "Lookup", "template": "Template"}
 BADGES = {"field": "F", "constant": "C", "lookup": "L", "template": "T"}
@@ -141,13 +142,19 @@ def build_rows(step: dict, targets: list[Target]) -> list[Row]:
 
 
 def fill_previews(rows: list[Row], record: dict, value_maps: dict) -> None:
-    for row in rows:
-        if row.field is not None:
-            fill_preview(row, record, value_maps)
+    """Every mapped row's value on the sample; the crosswalk rows' links read in one query."""
+    mapped = [r for r in rows if r.field is not None]
+    noted = NotedLookups()
+    for row in mapped:
+        if row.field and row.field.get("crosswalk"):
+            engine_api.preview_field(row.field, record, value_maps, noted)
+    crosswalk = links_for(noted.keys)
+    for row in mapped:
+        fill_preview(row, record, value_maps, crosswalk)
 
 
-def fill_preview(row: Row, record: dict, value_maps: dict) -> None:
-    row.preview = engine_api.preview_field(row.field, record, value_maps, canonical_id)
+def fill_preview(row: Row, record: dict, value_maps: dict, crosswalk=canonical_id) -> None:
+    row.preview = engine_api.preview_field(row.field, record, value_maps, crosswalk)
     if row.preview.error:
         row.errors.setdefault(row.preview.error_field, row.preview.error)
     row.warnings = type_warnings(row)
