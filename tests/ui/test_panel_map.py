@@ -142,3 +142,66 @@ def test_a_200_field_mapping_renders_with_a_bounded_number_of_queries(panel_flow
     with CaptureQueriesContext(connection) as queries:
         hx(c, "post", PANEL + "map/row/preview/", {"to": "f7", "kind": "template", "template": "{{ record.Name }}"})
     assert len(queries) <= 10
+
+
+def test_crosswalk_rows_read_their_links_in_one_query(panel_flow, client_for, personas):  # noqa: F811
+    from integrations.crosswalk.services import link
+    from integrations.flows import editing
+
+    link("client", "salesforce", "001A000009", "client-acme")
+    crosswalk = {"object": "client", "system": "salesforce"}
+    fields = [{"to": f"c{i}", "from": "$.AccountId", "crosswalk": crosswalk} for i in range(3)]
+    editing.replace_step(panel_flow, personas["analyst"], 0, {"id": "project", "type": "map", "fields": fields})
+    c = client_for("analyst")
+    few = len(_queries(c, PANEL))
+    sources = ["$.Id", "$.Name", "$.StageName", "$.CloseDate", "$.AccountId"]  # five ids, one of them linked
+    fields += [{"to": f"c{i}", "from": sources[i % 5], "crosswalk": crosswalk} for i in range(3, 60)]
+    editing.replace_step(panel_flow, personas["analyst"], 0, {"id": "project", "type": "map", "fields": fields})
+    many = _queries(c, PANEL)
+    assert len(many) == few, [q["sql"][:80] for q in many]
+    page = c.get(PANEL).content.decode()
+    assert page.count("client-acme") == 3 + len(range(4, 60, 5))  # each row reading AccountId shows the link
+
+
+def test_listed_rows_say_how_they_are_filled_and_cut_long_text(panel_flow, client_for, personas):  # noqa: F811
+    from integrations.flows import editing
+
+    long_template = "{{ record.Name }}" + "x" * 300
+    fields = [
+        {"to": "name", "from": "$.Name"},
+        {"to": "region", "from": "$.Region__c", "value_map": "regions"},
+        {"to": "client_id", "from": "$.AccountId", "crosswalk": {"object": "client", "system": "salesforce"}},
+        {"to": "contract_value", "from": "$.Amount", "type": "money"},
+        {"to": "code", "template": long_template},
+    ]
+    step = {"id": "project", "type": "map", "target": "project@1", "fields": fields}
+    editing.replace_step(panel_flow, personas["analyst"], 0, step)
+    html = client_for("analyst").get(PANEL).content.decode()
+    assert "via value map regions" in html and "EMEA" in html
+    assert "via crosswalk client/salesforce" in html
+    assert "→ money" in html
+    assert f"<code>{long_template[:79]}…</code>" in html  # the row's source: at most 80 characters
+    assert f"{('Acme rollout' + 'x' * 300)[:199]}…</code>" in html  # the value: at most 200
+    assert 'data-testid="map-row-billing_type" data-kind=""' in html  # unmapped: no kind
+    assert 'aria-label="Map billing_type"' in html and 'aria-label="Edit name"' in html
+
+
+def test_saving_a_row_of_a_200_field_mapping_reads_no_more_than_for_a_short_one(panel_flow, client_for, personas):  # noqa: F811
+    from integrations.flows import editing
+
+    c = client_for("analyst")
+    row = {"to": "f7", "kind": "template", "template": "{{ record.Name | lower }}"}
+    few = _queries(c, PANEL + "map/row/save/", row, post=True)
+    fields = [{"to": f"f{i}", "from": "$.Name", "template": "{{ value | upper }}"} for i in range(200)]
+    step = {"id": "project", "type": "map", "target": "project@1", "fields": fields}
+    editing.replace_step(panel_flow, personas["analyst"], 0, step)
+    many = _queries(c, PANEL + "map/row/save/", {**row, "template": "{{ record.Name }}"}, post=True)
+    assert len(many) == len(few), ([q["sql"][:60] for q in few], [q["sql"][:60] for q in many])
+    assert {"to": "f7", "template": "{{ record.Name }}"} in draft_step(panel_flow, 0)["fields"]
+
+
+def _queries(client, url: str, data=None, post: bool = False) -> list[dict]:
+    with CaptureQueriesContext(connection) as queries:
+        answer = hx(client, "post" if post else "get", url, data)
+    assert answer.status_code == 200, answer.content.decode()[:300]
+    return queries.captured_queries

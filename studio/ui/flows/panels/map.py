@@ -18,7 +18,6 @@ from studio.permissions import capability_required
 from studio.ui.flows.panels.common import StepContext, draft_errors, load, load_by_key, save_step
 from studio.ui.flows.panels.map_form import CONVERSIONS, pairs_text, parse_row, row_values
 from studio.ui.flows.panels.map_rows import (
-    BADGES,
     KINDS,
     TO,
     Row,
@@ -32,6 +31,7 @@ from studio.ui.flows.panels.map_rows import (
     suggestions,
     target_choices,
 )
+from studio.ui.flows.panels.map_shown import preview_cell, shown_row
 from studio.ui.flows.panels.registry import register
 
 MAX_DISMISSED = 500
@@ -45,25 +45,29 @@ def _targets(ctx: StepContext) -> tuple[list[Target], str]:
     return targets, origin or "the fields mapped so far"
 
 
-def _rows(ctx: StepContext, errors: list[dict] | None = None) -> list[Row]:
-    targets, _origin = _targets(ctx)
-    rows = build_rows(ctx.step, targets)
-    fill_previews(rows, ctx.record, ctx.definition.get("value_maps") or {})
+def _place_errors(rows: list[Row], errors: list[dict]) -> None:
+    """The engine's errors of this step (`fields[3].template`) onto the rows they point at."""
     by_position = {r.position: r for r in rows if r.position is not None}
-    for error in draft_errors(ctx) if errors is None else errors:
+    for error in errors:
         part = error["part"]
         if part.startswith("fields["):
             position, _, rest = part[len("fields[") :].partition("]")
             row = by_position.get(int(position)) if position.isdigit() else None
             if row is not None:
                 row.errors[rest.lstrip(".").split(".")[0]] = error["message"]
+
+
+def _rows(ctx: StepContext, errors: list[dict] | None = None, targets: list[Target] | None = None) -> list[Row]:
+    rows = build_rows(ctx.step, _targets(ctx)[0] if targets is None else targets)
+    fill_previews(rows, ctx.record, ctx.definition.get("value_maps") or {})
+    _place_errors(rows, draft_errors(ctx) if errors is None else errors)
     return rows
 
 
 def _context(request, ctx: StepContext, **extra) -> dict:
-    rows = extra.pop("rows", None) or _rows(ctx)
+    targets, origin = _targets(ctx)
+    rows = extra.pop("rows", None) or _rows(ctx, targets=targets)
     unmapped_only = request.GET.get("unmapped") == "1" or request.POST.get("unmapped") == "1"
-    origin = _targets(ctx)[1]
     missing = required_unmapped(rows)
     sources = _source_tree(ctx.record)
     return {
@@ -71,15 +75,13 @@ def _context(request, ctx: StepContext, **extra) -> dict:
         "index": ctx.index,
         "step": ctx.step,
         "ctx": ctx,
-        "rows": [r for r in rows if not r.mapped] if unmapped_only else rows,
+        "rows": [shown_row(r) for r in rows if not (unmapped_only and r.mapped)],
         "row_count": len(rows),
         "mapped_count": sum(r.mapped for r in rows),
         "required_unmapped": missing,
         "unmapped_only": unmapped_only,
         "target_origin": origin,
         "target_choices": target_choices(),
-        "kinds": KINDS,
-        "badges": BADGES,
         "sources": sources,
         "source_paths": [s["path"] for s in sources if not s["branch"]],
         "can_edit": ctx.can_edit,
@@ -89,7 +91,8 @@ def _context(request, ctx: StepContext, **extra) -> dict:
 
 
 def _source_tree(record, prefix: str = "$", depth: int = 0, limit: int = 400) -> list[dict]:
-    """The sample record as an indented list: branches (objects) and leaves with their path and value."""
+    """The sample record as an indented list: branches (objects) and leaves with their path and
+    value. The depth is text: the template only prints it (an int goes through localisation)."""
     out: list[dict] = []
     if not isinstance(record, dict) or depth > 4:
         return out
@@ -99,11 +102,11 @@ def _source_tree(record, prefix: str = "$", depth: int = 0, limit: int = 400) ->
         key = str(key)
         path = f"{prefix}.{key}" if TO.match(key) and "." not in key else f"{prefix}['{key}']"
         if isinstance(value, dict):
-            out.append({"path": path, "key": key, "depth": depth, "branch": True, "value": ""})
+            out.append({"path": path, "key": key, "depth": str(depth), "branch": True, "value": ""})
             out.extend(_source_tree(value, path, depth + 1, limit - len(out)))
         else:
             shown = "null" if value is None else str(value)
-            out.append({"path": path, "key": key, "depth": depth, "branch": False, "value": shown[:80]})
+            out.append({"path": path, "key": key, "depth": str(depth), "branch": False, "value": shown[:80]})
     return out
 
 
@@ -141,10 +144,15 @@ def _row_for(ctx: StepContext, to: str) -> Row:
 
 
 def _shown_row(ctx: StepContext, to: str, errors: list[dict] | None = None) -> tuple[Row, dict]:
-    """The row of `to` with its preview and the engine's errors, and the panel's counters."""
-    rows = _rows(ctx, errors)
+    """The row of `to` with its preview and the engine's errors, and the panel's counters. Only
+    this row is evaluated on the sample: the answer shows no other."""
+    rows = build_rows(ctx.step, _targets(ctx)[0])
     counter = {"required_unmapped": required_unmapped(rows), "mapped_count": sum(r.mapped for r in rows)}
-    return _find(rows, to), counter
+    found = _find(rows, to)
+    if found.mapped:
+        fill_preview(found, ctx.record, ctx.definition.get("value_maps") or {})
+    _place_errors([found], draft_errors(ctx) if errors is None else errors)
+    return found, counter
 
 
 def _render_row(request, ctx: StepContext, row: Row, *, editing_row: bool, values=None, status=200, **extra):
@@ -152,8 +160,8 @@ def _render_row(request, ctx: StepContext, row: Row, *, editing_row: bool, value
         "flow": ctx.flow,
         "index": ctx.index,
         "row": row,
+        "r": shown_row(row),
         "kinds": KINDS,
-        "badges": BADGES,
         "conversions": CONVERSIONS,
         "values": values or row_values(row.field),
         "value_maps": sorted((ctx.definition.get("value_maps") or {}).keys()),
@@ -203,7 +211,7 @@ def preview(request, key: str, index: int):
         fill_preview(trial, ctx.record, maps)
     else:
         trial.errors = errors
-    return render(request, "flows/panels/map_preview.html", {"row": trial, "live": True})
+    return render(request, "flows/panels/map_preview.html", {"r": preview_cell(trial)})
 
 
 def _with_field(step: dict, mapping: dict, position: int | None) -> dict:
