@@ -47,9 +47,36 @@ def test_flow_list_queries_do_not_grow_with_flows(client_for, personas):
     make_flows(personas["analyst"], 12, start=3)
     many = count(viewer, "/flows/")
     assert many == few, (few, many)
-    assert many <= 12  # session, user, permissions, flows, count, versions, runs, exceptions, backlog
+    # session, user, two for permissions, the count, the page (its columns as subqueries), last runs, backlog
+    assert many <= 8
     body = viewer.get("/flows/").content.decode()
     assert body.count('data-testid="flow-open-errors-') == 15 and "v1" in body
+
+
+def test_flow_list_columns_come_from_the_page_query(client_for, personas):
+    analyst = personas["analyst"]
+    make_flows(analyst, 2)
+    changed, untouched = Flow.objects.get(key="f000"), Flow.objects.get(key="f001")
+    services.save_draft(changed, analyst, {**BIG_MAP, "steps": BIG_MAP["steps"][:1]})
+    version = untouched.versions.get(state="published")
+    Run.objects.create(flow_version=version, trigger="manual", status="succeeded")  # the newer run wins
+    Run.objects.create(flow_version=version, trigger="manual", status="queued")  # and makes a backlog
+    Run.objects.create(flow_version=version, trigger="manual", status="failed", is_test=True)  # not listed
+    for status in ("assigned", "resolved"):
+        run = Run.objects.create(
+            flow_version=changed.versions.get(state="published"), trigger="manual", status="failed"
+        )
+        RunException.objects.create(
+            run=run, flow=changed, classification="permanent", message="m", message_signature="m", status=status
+        )
+    html = client_for("viewer").get("/flows/").content.decode()
+    assert 'data-testid="flow-draft-f000"' in html and 'data-testid="flow-draft-f001"' not in html
+    changed_row = html[html.index('data-testid="flow-row-f000"') : html.index('data-testid="flow-row-f001"')]
+    untouched_row = html[html.index('data-testid="flow-row-f001"') :]
+    assert "Failed" in changed_row and ">2</a>" in changed_row  # two open exceptions (not the resolved one)
+    assert "/exceptions/?flow=f000&amp;tab=open" in changed_row
+    assert "Queued" in untouched_row and "1 queued, 0 in progress" in untouched_row
+    assert 'data-testid="flow-open-errors-f001">1</a>' in untouched_row and "v1" in untouched_row
 
 
 def test_editor_of_a_200_field_mapping_queries_a_fixed_number(client_for, personas):
