@@ -6,16 +6,20 @@ and a dropped answer to a POST is an unclear delivery that looks up before posti
 
 from __future__ import annotations
 
+import base64
 from types import SimpleNamespace
 
+import httpx
 import pytest
 
 from integrations.connectors.errors import ConnectorError
 from integrations.deliveries import transport
 from integrations.sandboxes import framework_records as store
+from integrations.sandboxes.credentials import sandbox_credentials
 from integrations.sandboxes.models import SandboxFault, SandboxRequest
 from integrations.sandboxes.workday import TENANT, VENDOR
 from integrations.sandboxes.workday import time_blocks as sandbox_blocks
+from integrations.sandboxes.workday.auth import isu_username
 from integrations.sandboxes.workday.seed import project_id, seed, time_entry_code_id
 from tests.connectors.shapes import assert_upserted_once, refusal
 from tests.connectors.test_workday import a_worker, connector_for
@@ -206,4 +210,17 @@ def test_when_the_unclear_attempts_run_out_and_nothing_is_found_it_is_uncertain(
     row.needs_lookup, row.unclear_attempts = True, transport.max_unclear_attempts(row.connection)
     with pytest.raises(transport.Uncertain):
         transport.send(row, workday)
+    assert not blocks().exists()
+
+
+def test_basic_auth_is_refused_on_the_time_tracking_resources(workday, origin):
+    creds = sandbox_credentials(VENDOR)
+    basic = "Basic " + base64.b64encode(f"{isu_username()}:{creds['password']}".encode()).decode()
+    url = f"{origin}/sandbox/{VENDOR}/{TIME}/workers/{a_worker()}/workerTimeBlock"
+    answer = httpx.post(url, json=block(a_worker()), headers={"Authorization": basic})
+    assert answer.status_code == 401 and "do not accept Basic" in answer.json()["error"]
+    attempts = []
+    error = refusal(connector_for(origin, mode="basic", on_attempt=attempts.append).create, "time_blocks",
+                    block(a_worker()))  # fmt: skip
+    assert error.kind == "permanent" and "OAuth" in error.message and attempts == []
     assert not blocks().exists()
