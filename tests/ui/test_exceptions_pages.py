@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from integrations.audit.models import AuditEntry
 from integrations.events.services import ingest_event
+from integrations.flows.models import Flow
 from integrations.runs.inbox import actions
 from integrations.runs.inbox.bulk import process_chunk
 from integrations.runs.models import BulkJob, Run, RunException
@@ -78,6 +79,25 @@ def test_grouped_by_signature_collapses_alike_failures_and_opens_the_group(clien
     assert len(rows(client_for("viewer").get(f"{LIST}?{link}").content.decode())) == 4
     by_step = client_for("viewer").get(LIST, {"group": "step"}).content.decode()
     assert "<code>shape</code>" in by_step
+
+
+def test_groups_fold_across_flows_and_say_when_only_the_largest_are_shown(client_for, invoice_flow, monkeypatch):
+    from studio.ui.exceptions import queries
+
+    failed = failed_mappings(3)
+    other = RunException.objects.create(
+        run=failed[0].run, flow=Flow.objects.create(key="other", name="Other"), step_id="shape", item="x",
+        classification="transient", message="zz other", message_signature="other", duplicate_count=4,
+    )  # fmt: skip
+    by_step = client_for("viewer").get(LIST, {"group": "step"}).content.decode()
+    assert re.search(r'data-testid="exc-group-count">4<', by_step) and "in 2 flows" in by_step
+    found = queries.groups_of({"status": "open,assigned"}, "classification")
+    assert [(g.value, g.count) for g in found.shown] == [("permanent", 3), ("transient", 1)]
+    assert found.count == 2 and found.exceptions == 4 and found.shown[1].occurrences == other.duplicate_count
+    monkeypatch.setattr(queries, "MAX_GROUPS", 1)
+    html = client_for("viewer").get(LIST, {"group": "signature"}).content.decode()
+    assert html.count('data-testid="exc-group"') == 1 and "4 exceptions in 2 groups" in html
+    assert "(the 1 largest are shown: narrow the filters to see the others)" in html
 
 
 def test_keyset_pages_show_every_exception_once(client_for, invoice_flow):
