@@ -53,7 +53,7 @@ def with_columns(flows):
     """The list's columns as subqueries: the paginator's count leaves them out (unused there),
     and the page query computes them for its 50 flows only."""
     published = FlowVersion.objects.filter(flow=OuterRef("pk"), state="published").order_by("-number")
-    draft = FlowVersion.objects.filter(flow=OuterRef("pk"), state="draft")
+    draft = FlowVersion.objects.filter(flow=OuterRef("pk"), state="draft").order_by()  # one per flow
     last_run = Run.objects.filter(flow_version__flow=OuterRef("pk"), is_test=False).order_by("-created_at", "-id")
     open_exceptions = (
         RunException.objects.filter(flow=OuterRef("pk"), status__in=OPEN)
