@@ -169,6 +169,9 @@ class RunException(models.Model):
         indexes = [
             models.Index(fields=["status", "-last_seen", "-id"], name="exception_status_recent"),
             models.Index(fields=["-last_seen", "-id"], name="exception_recent"),
+            # Open exceptions counted per flow and step (the dashboard's failures by stage)
+            # from the index alone.
+            models.Index(fields=["status", "flow", "step_id"], name="exception_status_stage"),
         ]
         constraints = [
             models.UniqueConstraint(
