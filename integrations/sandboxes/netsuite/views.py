@@ -146,9 +146,20 @@ def collection(request: HttpRequest, record: str) -> HttpResponse:
     return _no_content(request, rt, row)
 
 
-def _next_id(rt: RecordType) -> int:
-    # Internal ids are numbers; the max is taken in the database (100k time bills are fine).
-    top = store.records(VENDOR, rt.name).annotate(n=Cast("record_id", BigIntegerField())).aggregate(m=Max("n"))["m"]
+RECENT = 50  # rows looked at for the next internal id before the whole type is scanned
+
+
+def _next_id(rt: RecordType, *, exact: bool = False) -> int:
+    """Internal ids are numbers. Above the recently changed rows of the type (an index range:
+    the last insert is among them), or, `exact`, above every row — a scan of the whole type,
+    which made each of 10,000 time bills slower than the one before."""
+    rows = store.records(VENDOR, rt.name)
+    if not exact:
+        recent = rows.order_by("-updated_at").values_list("record_id", flat=True)[:RECENT]
+        numbers = [int(i) for i in recent if str(i).isdigit()]
+        if numbers:
+            return max(numbers) + 1
+    top = rows.annotate(n=Cast("record_id", BigIntegerField())).aggregate(m=Max("n"))["m"]
     return (top or 100) + 1
 
 
@@ -161,8 +172,8 @@ def _insert(rt: RecordType, values: dict) -> SandboxRecord:
     if ext and store.get_by_external_id(VENDOR, rt.name, ext):
         raise _duplicate()
     stamp = now_stamp()
-    for _attempt in range(5):  # concurrent creates may race for the same id or external id
-        record_id = str(_next_id(rt))
+    for attempt in range(5):  # concurrent creates may race for the same id or external id
+        record_id = str(_next_id(rt, exact=attempt > 0))
         data = {"id": record_id, **values, "dateCreated": stamp, "lastModifiedDate": stamp}
         try:
             with transaction.atomic():
