@@ -147,13 +147,26 @@ def _open_groups(run: Run, step, keys: list) -> dict:
 
 def _flush(group: BatchGroup, run: Run) -> tuple:
     """Mark the locked group flushed by `run`; the piece its records make, in filing order."""
-    now = timezone.now()
-    BatchGroup.objects.filter(pk=group.pk, status=BatchStatus.OPEN).update(
-        status=BatchStatus.DONE, flushed_at=now, flushed_by=run
+    return _flush_all([group], run)[0]
+
+
+def _flush_all(groups: list, run: Run) -> list:
+    """Mark the locked groups flushed by `run` (one UPDATE); their pieces, their records read in
+    one query, each group's in filing order."""
+    ids = [group.pk for group in groups]
+    BatchGroup.objects.filter(pk__in=ids, status=BatchStatus.OPEN).update(
+        status=BatchStatus.DONE, flushed_at=timezone.now(), flushed_by=run
     )
-    group.status = BatchStatus.DONE
-    records = list(GroupedRecord.objects.filter(group=group).order_by("pk").values_list("record", flat=True))
-    return group.group_key, {"group_key": group.group_key, "batch_id": f"group-{group.pk}", "records": records}
+    records: dict = {pk: [] for pk in ids}
+    rows = GroupedRecord.objects.filter(group_id__in=ids).order_by("group_id", "pk").values_list("group_id", "record")
+    for group_id, record in rows.iterator(chunk_size=2000):
+        records[group_id].append(record)
+    pieces = []
+    for group in groups:
+        group.status = BatchStatus.DONE
+        piece = {"group_key": group.group_key, "batch_id": f"group-{group.pk}", "records": records[group.pk]}
+        pieces.append((group.group_key, piece))
+    return pieces
 
 
 def flush_due(now=None) -> int:
@@ -192,7 +205,7 @@ def _flush_version(version_id: int, pks: list, now) -> int:
             input={"flushed_groups": [g.group_key for g in groups]},
             started_at=timezone.now(),
         )
-        result = run_pieces(plan, step, [_flush(g, run) for g in groups])
+        result = run_pieces(plan, step, _flush_all(groups, run))
         run.output = {
             "reason": "max_wait_seconds",
             "records": sum(g.size for g in groups),
