@@ -17,7 +17,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -124,25 +124,34 @@ def _by_item_key(step, records: list) -> dict:
 
 def _open_groups(run: Run, step, keys: list) -> dict:
     """{key: the open group of key}, each locked until the transaction ends (in key order, so
-    two runs filing into the same groups do not deadlock); those missing are opened."""
+    two runs filing into the same groups do not deadlock); those missing are opened. A group
+    flushed at its max wait while this run waited for its lock is opened again."""
     mine = BatchGroup.objects.filter(flow_version=run.flow_version, step_id=step.id, status=BatchStatus.OPEN)
-    missing = set(keys) - set(mine.filter(group_key__in=keys).values_list("group_key", flat=True))
-    if missing:
-        flush_at = timezone.now() + timedelta(seconds=step.spec.max_wait_seconds)
-        BatchGroup.objects.bulk_create(
-            [
-                BatchGroup(
-                    flow_version=run.flow_version,
-                    step_id=step.id,
-                    group_key=key,
-                    max_size=step.spec.size,
-                    flush_at=flush_at,
-                )
-                for key in sorted(missing)
-            ],
-            ignore_conflicts=True,  # opened meanwhile by a concurrent run: locked below
-        )
-    return {g.group_key: g for g in mine.filter(group_key__in=keys).order_by("group_key").select_for_update()}
+    found: dict = {}
+    for _ in range(3):
+        wanted = [key for key in keys if key not in found]
+        missing = set(wanted) - set(mine.filter(group_key__in=wanted).values_list("group_key", flat=True))
+        if missing:
+            flush_at = timezone.now() + timedelta(seconds=step.spec.max_wait_seconds)
+            BatchGroup.objects.bulk_create(
+                [
+                    BatchGroup(
+                        flow_version=run.flow_version,
+                        step_id=step.id,
+                        group_key=key,
+                        max_size=step.spec.size,
+                        flush_at=flush_at,
+                    )
+                    for key in sorted(missing)
+                ],
+                ignore_conflicts=True,  # opened meanwhile by a concurrent run: locked below
+            )
+        locked = mine.filter(group_key__in=wanted).order_by("group_key").select_for_update()
+        found.update((group.group_key, group) for group in locked)
+        if len(found) == len(keys):
+            return found
+    # Not the records' fault: the run is given back and finished again (leases.DATABASE_ERRORS).
+    raise OperationalError("the batch groups of this run kept being flushed while it filed its records")
 
 
 def _flush(group: BatchGroup, run: Run) -> tuple:
