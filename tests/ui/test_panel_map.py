@@ -205,3 +205,17 @@ def _queries(client, url: str, data=None, post: bool = False) -> list[dict]:
         answer = hx(client, "post" if post else "get", url, data)
     assert answer.status_code == 200, answer.content.decode()[:300]
     return queries.captured_queries
+
+
+def test_the_preview_follows_the_default_and_the_required_box_too(panel_flow, client_for):  # noqa: F811
+    c = client_for("analyst")
+    opened = hx(c, "get", PANEL + "map/row/", {"to": "code", "edit": "1"}).content.decode()
+    for testid in ("map-default", "map-required"):  # each asks for the preview when it changes
+        tag = opened[opened.rindex("<", 0, opened.index(f'data-testid="{testid}"')) :]
+        assert 'hx-post="/flows/opp/steps/0/map/row/preview/"' in tag[: tag.index(">")], testid
+    row = {"to": "code", "kind": "field", "from": "$.NoSuchField"}
+    assert "left out: no value on the sample" in hx(c, "post", PANEL + "map/row/preview/", row).content.decode()
+    required = hx(c, "post", PANEL + "map/row/preview/", {**row, "required": "on"}).content.decode()
+    assert "code is required but missing" in required
+    defaulted = hx(c, "post", PANEL + "map/row/preview/", {**row, "required": "on", "default": "n/a"}).content.decode()
+    assert ">n/a</code>" in defaulted
