@@ -253,6 +253,7 @@ def test_the_inbox_costs_a_fixed_number_of_queries(client_for, deals, django_ass
     seen = set(cards(html)) | set(cards(approver.get(INBOX, {"page": "2"}).content.decode())) | set(cards(last))
     assert len(seen) == 55  # every task on exactly one page
     assert approver.get(INBOX, {"page": "x"}).status_code == 400
+    assert "Showing 51–55 of 55" in approver.get(INBOX, {"page": "9"}).content.decode()  # past the end: the last
     with django_assert_max_num_queries(14):
         assert approver.get(INBOX, {"tab": "decided"}).status_code == 200
 

@@ -21,12 +21,14 @@ def pending(user):
     return ApprovalTask.objects.filter(status=ApprovalStatus.PENDING).select_related(*RELATED)
 
 
-def pending_page(user, number: int) -> tuple[list[ApprovalTask], int]:
-    """(the tasks of page `number`, counted from 1, in due order; all pending tasks shown to the user)."""
+def pending_page(user, number: int) -> tuple[list[ApprovalTask], int, int]:
+    """(the tasks of page `number`, counted from 1, in due order; all pending tasks shown to
+    the user; the page shown: a page past the end shows the last one)."""
     tasks = pending(user)
     total = tasks.count()
+    number = min(number, max(1, -(-total // PAGE_SIZE)))
     start = (number - 1) * PAGE_SIZE
-    return list(tasks[start : start + PAGE_SIZE]) if start < total else [], total
+    return list(tasks[start : start + PAGE_SIZE]), total, number
 
 
 def decided_by(user, cursor):

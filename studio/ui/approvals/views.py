@@ -57,7 +57,7 @@ def inbox_context(request, tab: str, task_id: int | None, page: int = 1) -> dict
         "inbox_url": reverse("approvals:inbox"),
     }
     if tab == "pending":
-        rows, total = queries.pending_page(user, page)
+        rows, total, page = queries.pending_page(user, page)
         next_cursor = None
     else:
         finder = queries.decided_by if tab == "decided" else queries.submitted_by
