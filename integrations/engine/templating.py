@@ -12,6 +12,7 @@ evaluates the template instead, so both paths give the same result or the same e
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -177,5 +178,8 @@ def describe_failure(exc: Exception) -> str:
     return message if isinstance(exc, ValueError | TemplateError) else f"{exc.__class__.__name__}: {message}"
 
 
+@functools.lru_cache(maxsize=4096)
 def compile_template(source: str) -> CompiledTemplate:
+    """Cached by source: validating a draft compiles every template row again on each save, and
+    a compiled template keeps no state between renders, so one source can share one."""
     return CompiledTemplate(source)
