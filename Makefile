@@ -39,8 +39,21 @@ run: demo static
 	@$(BIN)/python manage.py run_banner
 	exec $(BIN)/python -m studio.supervisor start --env /dev/null -f Procfile
 
+# The whole suite in three parts that together hold every test once: the unit, API and page
+# tests on two processes (pytest-xdist; each process gets its own test database and Redis db),
+# then the browser and real-worker tests, then the fault tests (tests/reliability), one at a
+# time because they time what they see. Every part runs even if one before it failed.
+# PYTEST_ARGS="..." runs just that, in one process; TEST_REPORT adds flags to all three parts.
 test: venv
+ifdef PYTEST_ARGS
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+else
+	@status=0; \
+	$(BIN)/python -m pytest -n 2 -m "not worker and not browser" --ignore=tests/reliability $(TEST_REPORT) || status=1; \
+	$(BIN)/python -m pytest -m "worker or browser" --ignore=tests/reliability $(TEST_REPORT) || status=1; \
+	$(BIN)/python -m pytest tests/reliability $(TEST_REPORT) || status=1; \
+	exit $$status
+endif
 
 lint: venv
 	$(BIN)/ruff check .
