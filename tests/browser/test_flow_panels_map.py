@@ -45,10 +45,19 @@ def add_step(page, at: int, kind: str, step_id: str) -> None:
     page.click(f"[data-testid=add-step-submit-{at}]")
 
 
+def htmx_settled(page) -> None:
+    """Wait until htmx has no request in flight and has settled what it swapped in: it binds a
+    new element's hx- attributes only then, so a change made before is never sent."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
 def open_row(page, to: str, kind: str):
     page.locator(f"div[data-testid=map-row-{to}] [data-testid=map-row-edit]").click()
     form = page.locator(f"form[data-testid=map-row-{to}]")
     expect(form).to_be_visible()
+    htmx_settled(page)
     if form.get_attribute("data-kind") != kind:
         form.locator("[data-testid=map-kind]").select_option(kind)
         expect(page.locator(f"form[data-testid=map-row-{to}][data-kind={kind}]")).to_be_visible()
