@@ -5,8 +5,9 @@ broker as a real worker (the test's own process sits on pytest-django's test dat
     python tests/runtime/lane_driver.py probe S     # post an event and beat the heartbeat for S seconds
 
 `probe` prints one JSON line: when the event's run ended and the first heartbeat landed
-(seconds after they were sent), how many poll runs were still queued then, and /healthz's
-answers while the backlog lasted."""
+(seconds after they were sent), how many poll runs were still queued then, /healthz's
+answers while the backlog lasted, and how long the probe ran under it (it stops when the
+backlog drains)."""
 
 import json
 import os
@@ -82,6 +83,8 @@ def probe(seconds: float) -> None:
     client, next_beat = Client(HTTP_HOST="localhost"), started + 1.0
     while time.monotonic() - started < seconds:
         now = time.monotonic()
+        if not polled.filter(status=RunStatus.QUEUED).exists():
+            break  # the backlog is gone: what follows would no longer be measured under it
         if result["event_seconds"] is None:
             status = Run.objects.filter(pk=event_run.pk).values_list("status", flat=True).get()
             if status in TERMINAL:
@@ -97,6 +100,7 @@ def probe(seconds: float) -> None:
             result["heartbeats_sent"] += 1
             next_beat = now + 1.0
         time.sleep(0.1)
+    result["backlog_seconds"] = round(time.monotonic() - started, 2)
     result["poll_queued_at_end"] = polled.filter(status=RunStatus.QUEUED).count()
     beat = Heartbeat.objects.filter(name="worker").first()
     result["heartbeat_age_at_end"] = round((timezone.now() - beat.beat_at).total_seconds(), 2) if beat else None
