@@ -14,7 +14,8 @@ from integrations.deliveries.models import Delivery, DeliveryAttempt
 from integrations.events.models import Event
 from integrations.flows.demo import APPROVED_TIME_TO_BILLS, OPPORTUNITY_TO_PROJECT
 from integrations.flows.models import Flow, FlowVersion
-from integrations.runs.models import Run, RunException
+from integrations.gallery.flows import time_to_billing
+from integrations.runs.models import BatchGroup, GroupedRecord, Run, RunException
 from tests.runtime.conftest import INVOICE_FLOW
 from tests.ui.test_runs import make_failed_run, make_flow, make_run
 
@@ -163,6 +164,29 @@ def test_unbilled_hours_and_late_projects_from_the_demo_flows(client_for):
     for status in ("waiting-approval", "failed"):
         href, count = link(html, f"late-{status}")
         assert count == 1 and listed_runs(client, href) == 1
+
+
+def test_unbilled_hours_count_entries_still_gathering_in_an_open_batch_group(client_for):
+    """Time to billing gathers a group's entries across pages until it is full or an hour old:
+    those approved hours are unbilled from the start, and stop counting once the group's bill
+    is asked for (then its delivery carries them until NetSuite has the bill)."""
+    version = published("time-to-billing", time_to_billing.DEFINITION)
+    flow = version.flow
+    later = timezone.now() + timedelta(hours=1)
+    gathering = BatchGroup.objects.create(
+        flow_version=version, step_id="by_project", group_key="p1|w1|2026-12|b", max_size=500, flush_at=later
+    )
+    flushed = BatchGroup.objects.create(
+        flow_version=version, step_id="by_project", group_key="p2|w1|2026-12|b", max_size=500, flush_at=later,
+        status="done",
+    )  # fmt: skip
+    for i, (group, hours) in enumerate(((gathering, 2.5), (gathering, 1.5), (flushed, 8.0))):
+        GroupedRecord.objects.create(
+            flow=flow, step_id="by_project", item_key=f"te-{i}", group=group, record={"total_hours": hours}
+        )
+    html = panel(client_for("viewer"), "business")
+    assert 'data-testid="unbilled-hours">4.0 h' in html
+    assert re.search(r'data-testid="unbilled-gathering"><strong>2</strong> gathering', html)
 
 
 def test_charts_are_pygal_svg_whose_segments_open_their_lists(client_for):

@@ -24,8 +24,8 @@ from integrations.deliveries.holds import held_connection_ids
 from integrations.deliveries.models import Delivery, DeliveryAttempt
 from integrations.flows.choices import VersionState
 from integrations.flows.models import Flow, FlowVersion
-from integrations.runs.choices import TERMINAL, ExceptionStatus, RunStatus
-from integrations.runs.models import Run, RunException
+from integrations.runs.choices import TERMINAL, BatchStatus, ExceptionStatus, RunStatus
+from integrations.runs.models import GroupedRecord, Run, RunException
 from integrations.runs.queries import record_region
 from integrations.runs.rollups import read as rollups
 from studio.ui.dashboards.window import Window
@@ -224,12 +224,13 @@ class Unbilled:
     flows: list[str]
     waiting: list[dict] = field(default_factory=list)  # [{flow, n}]: time bill pending, retrying or held
     failed: list[dict] = field(default_factory=list)  # [{flow, step, n}]: open exceptions after approval
+    gathering: int = 0  # entries filed in batch groups that have asked for no time bill yet
     hours: float = 0.0
     value: dict = field(default_factory=dict)  # {currency: amount}
 
     @property
     def entries(self) -> int:
-        return sum(w["n"] for w in self.waiting) + sum(f["n"] for f in self.failed)
+        return sum(w["n"] for w in self.waiting) + sum(f["n"] for f in self.failed) + self.gathering
 
 
 def unbilled_hours(definitions: dict[str, dict]) -> Unbilled:
@@ -266,7 +267,10 @@ def unbilled_hours(definitions: dict[str, dict]) -> Unbilled:
         found.hours += (r["minutes"] or 0) / 60
         if r["value"]:
             found.value[r["currency"]] = found.value.get(r["currency"], 0) + r["value"] / 6000
-    found.hours += batched_hours_not_posted([k for k in flows if definitions[k].get("for_each")])
+    batch_flows = [k for k in flows if definitions[k].get("for_each")]
+    found.hours += batched_hours_not_posted(batch_flows)
+    found.gathering, gathering_hours = entries_gathering(batch_flows)
+    found.hours += gathering_hours
     return found
 
 
@@ -281,6 +285,17 @@ def batched_hours_not_posted(flows: list[str]) -> float:
     )
     total = waiting.aggregate(h=Sum(Cast(KeyTextTransform("hours", "payload"), FloatField())))["h"]
     return float(total or 0)
+
+
+def entries_gathering(flows: list[str]) -> tuple[int, float]:
+    """(entries, hours) filed in a batch flow's groups still gathering across pages, until a
+    group is full or its max wait is up: approved and checked, but no time bill asked for yet."""
+    if not flows:
+        return 0, 0.0
+    filed = GroupedRecord.objects.filter(flow__key__in=flows, group__status=BatchStatus.OPEN).aggregate(
+        n=Count("id"), h=Sum(Cast(KeyTextTransform("total_hours", "record"), FloatField()))
+    )
+    return filed["n"], float(filed["h"] or 0)
 
 
 @dataclass
