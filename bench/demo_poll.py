@@ -4,8 +4,9 @@ On a fresh SQLite database and filesystem broker in a work directory, does what 
 does (migrate, sync_schedules, seed_demo, then web + worker + beat from the Procfile under
 studio/supervisor.py, on a free port), then sends the poll of the demo flow
 "time-to-billing" (as beat does at the next quarter hour) and times until the poll
-has read every page and every run it created has ended (succeeded, or failed with an
-exception: entries that are not approved). Prints the figures every few seconds and at the
+has read every page, every run of the flow has ended (succeeded, or failed with an
+exception: entries that are not approved), no batch group is still gathering and every time
+bill asked for is in the NetSuite sandbox (its delivery succeeded). Prints the figures every few seconds and at the
 end; exits 1 if it took longer than --target seconds (180: the issue's 3 minutes).
 
     .venv/bin/python bench/demo_poll.py [--work /tmp/sb-bench-demo-poll] [--target 180]
@@ -70,10 +71,11 @@ def main() -> int:
     django.setup()
     from django.db.models import Count
 
+    from integrations.deliveries.choices import TERMINAL_STATES
     from integrations.deliveries.models import Delivery
     from integrations.flows.models import Flow, Watermark
     from integrations.runs.choices import TERMINAL
-    from integrations.runs.models import Run
+    from integrations.runs.models import BatchGroup, Run
     from studio.celery import app
 
     log = (work / "studio.log").open("w")
@@ -97,7 +99,9 @@ def main() -> int:
             if now - last_print >= 10:
                 print(f"  {now:5.0f} s  runs {total:5d}  {dict(sorted(counts.items()))}", flush=True)
                 last_print = now
-            if polled_all and total and not unfinished:
+            gathering = BatchGroup.objects.filter(flow_version__flow=flow, status="open").exists()
+            sending = Delivery.objects.filter(run__flow_version__flow=flow).exclude(state__in=TERMINAL_STATES).exists()
+            if polled_all and total and not unfinished and not gathering and not sending:
                 finished_at = now
                 break
             time.sleep(0.5)

@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from integrations.connections.models import Connection
 from integrations.deliveries.models import Delivery
+from integrations.flows.models import Watermark
 from integrations.runs.batch import accumulate
 from integrations.runs.models import BatchGroup, GroupedRecord, Run, RunException
 from integrations.runs.services import execute_run
@@ -128,3 +130,24 @@ def test_a_chunk_reads_each_crosswalk_link_once_however_many_records_name_it(per
         queries.append(len(captured))
         assert RunChunk.objects.get(pk=chunk.pk).succeeded == size
     assert queries[0] == queries[1], queries  # 40 records cost what 4 do: two links, read once each
+
+
+def test_the_groups_of_a_poll_read_to_the_end_flush_without_waiting(gathering):
+    """A poll-triggered flow's groups flush as soon as its poll has read its last page and no
+    page run is still filing: not while the poll holds a paging cursor, nor while a page run
+    is queued."""
+    mark = Watermark.objects.create(
+        flow=gathering, connection=Connection.objects.get(name="crm"), object="entries", cursor="page-2"
+    )
+    run_page(entries(4), "page-1")  # P0: T0 T2, P1: T1 T3 — no group full
+    assert accumulate.flush_due() == 0  # the poll is mid-way: page 2 may bring more of P0 and P1
+    mark.cursor = ""
+    mark.save()
+    queued = page("time.page", "entries", entries(1), external_id="page-2")  # read, not yet run
+    assert accumulate.flush_due() == 0
+    run_all_chunks(execute_run(queued.pk))
+    execute_run(queued.pk)
+    assert accumulate.flush_due() == 2  # the poll is read and filed: no max wait
+    carrier = Run.objects.get(trigger="schedule")
+    assert carrier.output["reason"] == "poll read to the end"
+    assert postings(carrier) == [("P0", ["T0", "T2"]), ("P1", ["T1", "T3"])]

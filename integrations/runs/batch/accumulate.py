@@ -4,7 +4,8 @@ Time to billing polls a page per run; grouping per run made one bill per group p
 an `item_key` each run files its records in the flow's open BatchGroup of their group key,
 and a group is flushed once it holds `size` records (by the run that filled it, inside that
 run's fenced transaction) or once it is `max_wait_seconds` old (`flush_due`, periodic, by a
-run made for the flush). Exactly once:
+run made for the flush) or, for a poll-triggered flow, once its poll has read its last page and
+every page run has filed its records (`flush_due` too). Exactly once:
 - a record is filed once per flow and step (GroupedRecord unique on its item key, inserted
   ON CONFLICT DO NOTHING): a second poll, a replay or a re-executed finish files nothing new;
 - a group is flushed once: under its row lock, open → done in the same transaction that
@@ -18,10 +19,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import OperationalError, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from integrations.flows import engine_api
+from integrations.flows.models import Watermark
 from integrations.runs.batch.completion import finish_if_delivered
 from integrations.runs.batch.pieces import run_pieces
 from integrations.runs.batch.records import batch_step_of, write_results
@@ -31,6 +33,7 @@ from integrations.runs.models import BatchGroup, GroupedRecord, Run
 KEY_LENGTH = 200  # GroupedRecord.item_key / BatchGroup.group_key
 FLUSH_LIMIT = 500  # due groups per periodic pass
 FLUSH_RECORDS = 10_000  # records per flush run, so a worker's memory does not follow the backlog
+FILING = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING_CHUNKS)  # a page run not done filing
 
 
 @dataclass
@@ -178,11 +181,31 @@ def _flush_all(groups: list, run: Run) -> list:
     return pieces
 
 
+def polls_read_to_the_end(flow_ids) -> set[int]:
+    """The poll-triggered flows among `flow_ids` whose poll has read its last page (no
+    watermark holds a paging cursor) and none of whose runs is still filing records. Their open
+    groups hold everything that poll brought, so they flush now instead of at their max wait:
+    the bills of a poll come right after it, grouped across all its pages. The next poll's
+    records open new groups."""
+    ids = set(flow_ids)
+    polled = set(Watermark.objects.filter(flow_id__in=ids).values_list("flow_id", flat=True))
+    mid_poll = set(Watermark.objects.filter(flow_id__in=polled).exclude(cursor="").values_list("flow_id", flat=True))
+    filing = set(
+        Run.objects.filter(flow_version__flow_id__in=polled, status__in=FILING).values_list(
+            "flow_version__flow_id", flat=True
+        )
+    )
+    return polled - mid_poll - filing
+
+
 def flush_due(now=None) -> int:
-    """Flush the groups older than their max wait: per flow version, one run made for the
-    flush carries their pieces and deliveries. How many groups were flushed."""
+    """Flush the groups older than their max wait, and those of polls read to the end: per
+    flow version, one run made for the flush carries their pieces and deliveries. How many
+    groups were flushed."""
     now = now or timezone.now()
-    due = BatchGroup.objects.filter(status=BatchStatus.OPEN, flush_at__lte=now).order_by("flush_at", "pk")
+    open_groups = BatchGroup.objects.filter(status=BatchStatus.OPEN)
+    ended = polls_read_to_the_end(open_groups.values_list("flow_version__flow_id", flat=True).distinct())
+    due = open_groups.filter(Q(flush_at__lte=now) | Q(flow_version__flow_id__in=ended)).order_by("flush_at", "pk")
     versions: dict = {}
     records = 0
     for pk, version_id, size in due.values_list("pk", "flow_version_id", "size")[:FLUSH_LIMIT]:
@@ -190,14 +213,14 @@ def flush_due(now=None) -> int:
             break  # the rest at the next pass
         versions.setdefault(version_id, []).append(pk)
         records += size
-    return sum(_flush_version(version_id, pks, now) for version_id, pks in versions.items())
+    return sum(_flush_version(version_id, pks, now, ended) for version_id, pks in versions.items())
 
 
-def _flush_version(version_id: int, pks: list, now) -> int:
+def _flush_version(version_id: int, pks: list, now, ended: set[int]) -> int:
     with transaction.atomic():
         groups = list(
             BatchGroup.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=pks, status=BatchStatus.OPEN, flush_at__lte=now)
+            .filter(Q(flush_at__lte=now) | Q(flow_version__flow_id__in=ended), pk__in=pks, status=BatchStatus.OPEN)
             .select_related("flow_version__flow")
             .order_by("group_key")
         )
@@ -216,7 +239,7 @@ def _flush_version(version_id: int, pks: list, now) -> int:
         )
         result = run_pieces(plan, step, _flush_all(groups, run))
         run.output = {
-            "reason": "max_wait_seconds",
+            "reason": "poll read to the end" if version.flow_id in ended else "max_wait_seconds",
             "records": sum(g.size for g in groups),
             "groups": len(groups),
             "groups_failed": len(result.failures),
