@@ -27,7 +27,10 @@ ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = "SWITCHBOARD_TEMPLATE_MAX_OUTPUT"
 SECONDS = "SWITCHBOARD_TEMPLATE_MAX_SECONDS"
 # slow without building anything large: thousands of passes over the record's 1 MB of text
-SLOW = "{% for i in range(5000) %}{{ record.text.count('a') > 0 }}{% endfor %}"
+SLOW = (  # three counts a pass, about 6 s of work: well past the 2 s limit on a fast machine too
+    "{% for i in range(5000) %}{{ record.text.count('a') + record.text.count('b') + record.text.count('ab') > 0 }}"
+    "{% endfor %}"
+)
 
 
 def flow_with(template: str, trigger: dict | None = None) -> dict:
