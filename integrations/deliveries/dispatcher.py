@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from celery import current_app
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from integrations.connections.models import Connection
@@ -30,6 +30,9 @@ logger = logging.getLogger("integrations.deliveries")
 
 # A rate-limited connection is fed what its limit sends in this many seconds, per pass.
 BUDGET_SECONDS = 1.0
+# A row its connection's throttle put back comes due again within this; a retry's backoff or a
+# hold is longer, and does not keep newer rows waiting.
+THROTTLED_HORIZON = timedelta(seconds=5)
 
 Sender = Callable[[list[int], str], None]  # (ids, queue name) -> enqueue one message
 
@@ -66,8 +69,12 @@ def dispatch_due(
     with transaction.atomic():
         picked: list[tuple[int, int, datetime | None]] = []
         probing = half_open_ids(now)
+        put_back = throttled_back(now)
         for connection_id, budget in budgets(due, stale).items():
             rows = due.filter(connection_id=connection_id)
+            if connection_id in put_back:
+                # Oldest-first: nothing newer overtakes a row the throttle put back a moment ago.
+                rows = rows.filter(id__lt=put_back[connection_id])
             if connection_id in probing:
                 # One probe at a time, the least-tried row, so probes through a long
                 # outage are spread over the backlog and exhaust no single delivery.
@@ -82,6 +89,17 @@ def dispatch_due(
         if unclaimed:
             transaction.on_commit(lambda: queues.announce(unclaimed))
     return len(picked)
+
+
+def throttled_back(now: datetime) -> dict[int, int]:
+    """{connection id: its oldest row that was never attempted and is put back for a few
+    seconds}: a row a worker's throttle deferred (it clears `enqueued_at`). Without this, the
+    next pass would hand newer rows to the freed budget while it waits."""
+    rows = Delivery.objects.filter(
+        state=DeliveryState.PENDING, next_attempt_at__gt=now, next_attempt_at__lte=now + THROTTLED_HORIZON
+    )
+    found = rows.values("connection_id").annotate(oldest=Min("id")).values_list("connection_id", "oldest")
+    return dict(found.order_by())
 
 
 def half_open_ids(now: datetime) -> set[int]:

@@ -58,8 +58,12 @@ def test_maintenance_window_holds_then_drains_oldest_first_under_the_rate_limit(
     assert (figures.posted, figures.lost, figures.duplicated) == (120, 0, 0)
     assert max(per_second.values()) <= interval_bound(erp)
     assert drain_s >= 120 / 20 * 0.8, "drained faster than the rate limit allows"
-    # Oldest-first per dispatch pass: two workers share one pass's budget (20 rows).
-    assert displacement <= 20, "not drained oldest-first"
+    # Oldest-first to within two passes' budget (20 rows a pass): the dispatcher lets nothing
+    # newer overtake a row the throttle put back, but of the two worker processes one may sleep
+    # through a throttle wait (up to a second, sender.MAX_INLINE_WAIT) on its chunk while the
+    # other sends the next pass's rows. Seen on a quiet machine: 15-27 with that rule, 21-50
+    # without it.
+    assert displacement <= 2 * 20, "not drained oldest-first"
 
 
 def test_sigkill_of_worker_and_children_midway_through_1000_deliveries(simulator, worker):
