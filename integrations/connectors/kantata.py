@@ -247,10 +247,30 @@ class KantataConnector(Connector):
                                  vendor_code="AMBIGUOUS_REFERENCE")  # fmt: skip
         return WriteResult(str(matches[0]["id"]), False, 200, "") if matches else None
 
+    def idempotent_upsert(self, object_name: str, external_id_field: str) -> bool:
+        """External references are written through Kantata's own create-or-update (one atomic
+        write, safe to repeat); every other object's upsert is look up, then create."""
+        return object_name == "external_references"
+
+    def create_or_update_reference(self, record: dict[str, Any]) -> WriteResult:
+        """POST /external_references/create_or_update with one `external_reference` (the
+        endpoint takes one object, no bulk form), e.g. a time entry marked billed in the ERP:
+        subject_type/subject_id, service_name (default: the connection's), service_model,
+        service_model_ref, status pending|successful|failed, external_status/_message/_link.
+        https://developer.kantata.com/kantata/specification/external-references/create-or-update-external-reference"""
+        reference = {"service_name": self.config.get("service_name") or SERVICE_NAME, **record}
+        path = self._path("external_references", "/create_or_update")
+        response = self.request("POST", path, json={"external_reference": reference})
+        saved = self.unwrap(response.json())
+        return WriteResult(str(saved[0]["id"]) if saved else None, response.status_code == 201, response.status_code,
+                           self.excerpt(response))  # fmt: skip
+
     def upsert(self, object_name: str, external_id_field: str, external_id: str, record: dict[str, Any], *,
                idempotency_key: str | None = None) -> WriteResult:  # fmt: skip
         """Look up by external reference, then update; else create with the reference nested,
         so a retried create after an ambiguous failure finds the first one instead of duplicating."""
+        if object_name == "external_references":
+            return self.create_or_update_reference(record)
         found = self.find_by_external_ref(object_name, external_id_field, external_id)
         if found is not None and found.remote_id is not None:
             result = self.update(object_name, found.remote_id, record)
