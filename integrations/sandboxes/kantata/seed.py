@@ -5,7 +5,7 @@ assignments become participations, and the firm's time entries become time entri
 from __future__ import annotations
 
 from integrations.sandboxes import framework_records as store
-from integrations.sandboxes.kantata import ACCOUNT_ID, VENDOR, records
+from integrations.sandboxes.kantata import ACCOUNT_ID, VENDOR, members, records
 from integrations.sandboxes.kantata.resources import price_fields
 from integrations.sandboxes.seed.firm import generate_firm
 
@@ -27,8 +27,16 @@ def users(firm) -> list[tuple[str, dict, None]]:
         stamp = _stamp(c["hire_date"], n)
         rows.append((_id("users", n), {"id": _id("users", n), "full_name": f"{c['first_name']} {c['last_name']}",
                                        "email_address": c["email"], "headline": c["title"], "account_id": ACCOUNT_ID,
+                                       "account_membership_id": str(members.ID_BASE[members.MEMBERSHIPS] + n),
                                        "created_at": stamp, "updated_at": stamp}, None))  # fmt: skip
     return rows
+
+
+def memberships(firm) -> list[tuple[str, dict, str]]:
+    """Each consultant's account membership (members.py), active."""
+    base = members.ID_BASE[members.MEMBERSHIPS]
+    return [members.membership_row(str(base + n), _id("users", n), c["email"], _stamp(c["hire_date"], n))
+            for n, c in enumerate(firm.consultants, start=1)]  # fmt: skip
 
 
 def seed(size: str | int = "demo") -> dict:
@@ -113,6 +121,8 @@ def seed(size: str | int = "demo") -> dict:
                       ("invoices", invoices(firm, workspace_ids))):  # fmt: skip
         counts[key] = store.bulk_load(VENDOR, key, rows)
         records.set_sequence(key, len(rows))
+    counts[members.MEMBERSHIPS] = store.bulk_load(VENDOR, members.MEMBERSHIPS, memberships(firm))
+    records.set_sequence(members.MEMBERSHIPS, counts[members.MEMBERSHIPS])
     counts["time_entries"] = store.bulk_load(VENDOR, "time_entries", _time_entries(firm, workspace_ids, story_ids,
                                                                                   user_ids))  # fmt: skip
     records.set_sequence("time_entries", counts["time_entries"])
