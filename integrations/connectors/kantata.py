@@ -15,6 +15,18 @@ unknown parameters) would otherwise hand back unrelated records, and rows[0] wou
 updated by mistake. `approved` on a time entry is read only (set by an approved timesheet)
 and its index filter ignores the value given, always selecting approved entries
 (https://developer.kantata.com/kantata/specification/time-entries/get-time-entries).
+
+Users are not created through `/users`: an integration adds one to the account with an
+account invitation (`POST /account_invitations`, "Adds a user to your account"; the answer's
+`invitee_id` is the new user, https://developer.kantata.com/kantata/specification/account-invitations/create-account-invitation),
+changes the user's rates and permission on the account membership (`PUT /account_memberships/{id}`,
+https://developer.kantata.com/kantata/specification/account-memberships/update-account-membership)
+and makes the user inactive by disabling it (`PUT /account_memberships/{id}/disable`,
+https://developer.kantata.com/kantata/specification/account-memberships/deactivate-account-membership).
+So `users` upserts by `email_address`: the user on the account with that address (the users
+index filtered `by_email_address`, kept only if the address really matches) is updated through
+its membership, else invited; `disabled: true` disables the membership, and finds nothing to
+do for an address Kantata does not know (a leaver is never invited).
 """
 
 from __future__ import annotations
@@ -46,6 +58,13 @@ UNAVAILABLE_RETRY_SECONDS = 30.0
 SERVICE_NAME = "switchboard"
 
 _STAMPS = (FieldSpec("created_at", "datetime"), FieldSpec("updated_at", "datetime"))
+# The account permission levels an invitation or membership takes
+# (https://developer.kantata.com/kantata/specification/account-invitations/update-account-invitation).
+PERMISSIONS = ("administrator", "reports_viewer_with_cost", "reports_viewer", "project_lead", "project_creator",
+               "collaborator", "punch_clock")  # fmt: skip
+# What a user's account membership carries; the rest of a users record is the invitation's.
+MEMBERSHIP_FIELDS = ("permission", "cost_rate_in_cents", "bill_rate_in_cents")
+INVITATION_FIELDS = ("email_address", "full_name", "headline", *MEMBERSHIP_FIELDS)
 OBJECTS = {
     "workspaces": ObjectSpec("workspaces", "Workspaces (projects)", (
         FieldSpec("title", required=True), FieldSpec("description"),
@@ -82,9 +101,15 @@ OBJECTS = {
         FieldSpec("due_date", "date"), FieldSpec("status"), FieldSpec("draft", "boolean"), FieldSpec("paid", "boolean"),
         FieldSpec("balance_in_cents", "integer"), FieldSpec("currency"), *_STAMPS,
     ), actions=("read", "query")),
-    "users": ObjectSpec("users", "Users", (
-        FieldSpec("full_name"), FieldSpec("email_address"), FieldSpec("headline"), *_STAMPS,
-    ), actions=("read", "query")),
+    "users": ObjectSpec("users", "Users (account members)", (
+        FieldSpec("full_name", required=True, help="Set when the user is invited; Kantata users own their profile."),
+        FieldSpec("email_address", required=True), FieldSpec("headline"),
+        FieldSpec("permission", choices=PERMISSIONS), FieldSpec("cost_rate_in_cents", "integer"),
+        FieldSpec("bill_rate_in_cents", "integer"),
+        FieldSpec("disabled", "boolean", help="true: the account membership is disabled; the user can no longer sign "
+                                              "in (PUT /account_memberships/{id}/disable)."),
+        FieldSpec("account_membership_id", help="Read only."), *_STAMPS,
+    ), actions=("read", "query", "create", "upsert"), external_id_fields=("email_address",)),
 }  # fmt: skip
 SINGULAR = {
     "workspaces": "workspace", "time_entries": "time_entry", "stories": "story", "participations": "participation",
@@ -212,6 +237,8 @@ class KantataConnector(Connector):
         return record
 
     def create(self, object_name: str, record: dict[str, Any], *, idempotency_key: str | None = None) -> WriteResult:
+        if object_name == "users":
+            return self._invite(record)
         record = self._writable(object_name, record)
         response = self.request("POST", self._path(object_name), json={SINGULAR[object_name]: record})
         created = self.unwrap(response.json())
@@ -219,6 +246,8 @@ class KantataConnector(Connector):
                            self.excerpt(response))  # fmt: skip
 
     def update(self, object_name: str, remote_id: str, record: dict[str, Any]) -> WriteResult:
+        if object_name == "users":
+            return self._update_member(self.read("users", remote_id), record)
         path = self._path(object_name, f"/{quote(remote_id, safe='')}")
         response = self.request("PUT", path, json={SINGULAR[object_name]: self._writable(object_name, record)})
         return WriteResult(remote_id, False, response.status_code, self.excerpt(response))
@@ -232,6 +261,9 @@ class KantataConnector(Connector):
     def find_by_external_ref(self, object_name: str, external_id_field: str, external_id: str) -> WriteResult | None:
         """The one record carrying the reference (service, model = external_id_field, ref =
         external_id), verified on the reference itself; several is an error, never a guess."""
+        if object_name == "users":
+            user = self._user_by_email(external_id_field, external_id)
+            return WriteResult(str(user["id"]), False, 200, "") if user else None
         wanted = self._reference(object_name, external_id_field, external_id)
         params = {f"external_reference_{k}": v for k, v in wanted.items() if k != "subject_type"}
         body = self.request("GET", self._path(object_name), params={**params, "include": "external_references"}).json()
@@ -268,9 +300,12 @@ class KantataConnector(Connector):
     def upsert(self, object_name: str, external_id_field: str, external_id: str, record: dict[str, Any], *,
                idempotency_key: str | None = None) -> WriteResult:  # fmt: skip
         """Look up by external reference, then update; else create with the reference nested,
-        so a retried create after an ambiguous failure finds the first one instead of duplicating."""
+        so a retried create after an ambiguous failure finds the first one instead of duplicating.
+        Users: by address (the module's docstring)."""
         if object_name == "external_references":
             return self.create_or_update_reference(record)
+        if object_name == "users":
+            return self._upsert_member(external_id_field, external_id, record)
         found = self.find_by_external_ref(object_name, external_id_field, external_id)
         if found is not None and found.remote_id is not None:
             result = self.update(object_name, found.remote_id, record)
@@ -278,6 +313,62 @@ class KantataConnector(Connector):
         reference = self._reference(object_name, external_id_field, external_id)
         reference.pop("subject_type")
         return self.create(object_name, {**record, "external_references_attributes": [reference]})
+
+    # --- users: account invitations and memberships --------------------------------------------
+    def _user_by_email(self, field: str, address: str) -> dict[str, Any] | None:
+        """The user on the account with this address; the match is checked on the record (an
+        index filter Kantata ignored would list other users), several is an error."""
+        if field != "email_address":
+            raise ConnectorError(f"Kantata users are matched by email_address, not {field}.", kind="permanent",
+                                 vendor_code="UNSUPPORTED_KEY")  # fmt: skip
+        wanted = str(address).strip().lower()
+        params = {"by_email_address": wanted, "on_my_account": "true", "per_page": MAX_PER_PAGE}
+        users = self.unwrap(self.request("GET", self._path("users"), params=params).json())
+        matches = [u for u in users if str(u.get("email_address") or "").strip().lower() == wanted]
+        if len(matches) > 1:
+            ids = ", ".join(str(u.get("id")) for u in matches[:5])
+            raise ConnectorError(f"Several Kantata users have the address {address} ({ids}); none was changed.",
+                                 kind="permanent", vendor_code="AMBIGUOUS_REFERENCE")  # fmt: skip
+        return matches[0] if matches else None
+
+    def _invite(self, record: dict[str, Any]) -> WriteResult:
+        """POST /account_invitations: the invitee is the new (pending) user, whose id is returned."""
+        if record.get("disabled") is True:
+            raise ConnectorError("A disabled user is not invited to Kantata.", kind="permanent", vendor_code="DISABLED")
+        body = {k: record[k] for k in INVITATION_FIELDS if record.get(k) is not None}
+        response = self.request("POST", "api/v1/account_invitations.json", json={"account_invitation": body})
+        invitations = self.unwrap(response.json())
+        invitee = invitations[0].get("invitee_id") if invitations else None
+        if not invitee:
+            raise ConnectorError("Kantata answered the invitation without its invitee.", kind="permanent")
+        return WriteResult(str(invitee), True, response.status_code, self.excerpt(response))
+
+    def _update_member(self, user: dict[str, Any], record: dict[str, Any]) -> WriteResult:
+        """The membership's rates and permission, then `disabled: true` disables it. Name and
+        headline belong to the user's own profile, which the API does not change."""
+        user_id, membership = str(user["id"]), user.get("account_membership_id")
+        changes = {k: record[k] for k in MEMBERSHIP_FIELDS if record.get(k) is not None}
+        disable = record.get("disabled") is True
+        if (changes or disable) and not membership:
+            raise ConnectorError(f"Kantata user {user_id} has no membership on this account.", kind="permanent",
+                                 vendor_code="NOT_A_MEMBER")  # fmt: skip
+        status, excerpt = 200, "nothing to change on the account membership"
+        base = f"api/v1/account_memberships/{quote(str(membership), safe='')}"
+        if changes:
+            response = self.request("PUT", f"{base}.json", json={"account_membership": changes})
+            status, excerpt = response.status_code, self.excerpt(response)
+        if disable:
+            response = self.request("PUT", f"{base}/disable.json")
+            status, excerpt = response.status_code, self.excerpt(response)
+        return WriteResult(user_id, False, status, excerpt)
+
+    def _upsert_member(self, field: str, address: str, record: dict[str, Any]) -> WriteResult:
+        user = self._user_by_email(field, address)
+        if user is not None:
+            return self._update_member(user, record)
+        if record.get("disabled") is True:  # a leaver Kantata never had: nothing to deactivate
+            return WriteResult(None, False, 200, f"no Kantata user has the address {address}: nothing to disable")
+        return self._invite({**record, "email_address": address})
 
 
 def _ms(started: float) -> int:

@@ -1,11 +1,15 @@
 """Consultant master sync: a worker hired or changed in Workday becomes (or updates) the
-NetSuite employee; a terminated worker is deactivated there.
+NetSuite employee and the Kantata user; a terminated worker is deactivated in both.
 
 Workday's worker-sync report (RaaS, polled with the `Updated_From` watermark) → canonical
 worker@1 → NetSuite employee upserted by externalId = the canonical worker id (`W-` + the
-Workday Employee_ID, the id the firm's NetSuite employees carry). HR owns name, status and
-cost centre. A cost rate is written only when the report carries one (`Cost_Rate`), with its
-effective date in the idempotency key, so each effective-dated change is one write."""
+Workday Employee_ID, the id the firm's NetSuite employees carry) → Kantata user upserted by
+work e-mail: the account member with that address gets the cost rate on its account
+membership, a new address is invited to the account (the invitation's pending user is the
+PSA user), a terminated worker's membership is disabled. The id Kantata returns (the user's)
+is linked to the worker in the crosswalk. HR owns name, status and cost centre. A cost rate
+is written only when the report carries one (`Cost_Rate`), with its effective date in the
+idempotency keys, so each effective-dated change is one write to each system."""
 
 OFFICE_SUBSIDIARY = {
     "office_subsidiary": {
@@ -21,13 +25,23 @@ CANONICAL_FIELDS = {"firstName": "first_name", "lastName": "last_name", "email":
                     "hireDate": "hire_date", "isJobResource": "status", "laborCost": "cost_rate",
                     "entityId": "employee_number", "subsidiary": "region"}  # fmt: skip
 # One write per change of the worker (and per effective date of a cost rate).
-EMPLOYEE_KEY = (
-    "erp-employee:{{ steps.worker.id }}:{{ input.Last_Updated }}:{{ input.Cost_Rate_Effective | default('-') }}"
+VERSION = "{{ steps.worker.id }}:{{ input.Last_Updated }}:{{ input.Cost_Rate_Effective | default('-') }}"
+EMPLOYEE_KEY = f"erp-employee:{VERSION}"
+PSA_USER_KEY = f"psa-user:{VERSION}"
+# Kantata user field → the canonical worker field it carries (integrations/connectors/kantata.py:
+# a user is invited with name and headline, its membership carries the cost rate, `disabled`
+# disables the membership).
+PSA_CANONICAL_FIELDS = {"full_name": "last_name", "headline": "job_title", "cost_rate_in_cents": "cost_rate",
+                        "disabled": "status"}  # fmt: skip
+COST_RATE_CENTS = (
+    "{{ (steps.worker.cost_rate * 100) | round | int "
+    "if steps.worker.cost_rate is defined and steps.worker.cost_rate is not none else none }}"
 )
 
 DEFINITION = {
-    "description": "Workers hired or changed in Workday become NetSuite employees (PSA users are matched in the "
-    "crosswalk); terminated workers are deactivated as resources; cost-rate changes are written per effective date.",
+    "description": "Workers hired or changed in Workday become NetSuite employees and Kantata users (invited to the "
+    "account, linked in the crosswalk); terminated workers are deactivated in both; cost-rate changes are written per "
+    "effective date.",
     "trigger": {"type": "poll", "connection": "workday", "object": "worker_report", "cron": "*/30 * * * *",
                 "page_size": 200},
     "canonical": {"object": "worker", "source": "workday", "id": "$.Employee_ID"},
@@ -65,5 +79,16 @@ DEFINITION = {
          "action": "upsert", "external_id_field": "externalId", "external_id": "{{ steps.worker.id }}",
          "canonical_fields": CANONICAL_FIELDS,
          "key": EMPLOYEE_KEY},
+        # The PSA side reads the canonical worker (steps.worker): the current record is NetSuite's.
+        {"id": "psa_user", "type": "map", "name": "Worker → Kantata user", "fields": [
+            {"to": "full_name", "template": "{{ steps.worker.first_name }} {{ steps.worker.last_name }}"},
+            {"to": "headline", "template": "{{ steps.worker.job_title | default('') }}"},
+            {"to": "cost_rate_in_cents", "template": COST_RATE_CENTS},
+            # A terminated worker's account membership is disabled: no more sign-in, staffing or time.
+            {"to": "disabled", "template": "{{ steps.worker.status == 'terminated' }}"}]},
+        {"id": "psa", "type": "deliver", "name": "Kantata user", "connection": "kantata", "object": "users",
+         "action": "upsert", "external_id_field": "email_address", "external_id": "{{ steps.worker.email }}",
+         "canonical_fields": PSA_CANONICAL_FIELDS,
+         "key": PSA_USER_KEY},
     ],
 }  # fmt: skip
