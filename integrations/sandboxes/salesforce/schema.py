@@ -15,6 +15,39 @@ STAGES = (
     "Closed Lost",
 )
 SYSTEM_FIELDS = ("Id", "CreatedDate", "LastModifiedDate", "SystemModstamp")
+# The firm's invoice fields on Opportunity (reference flow 5, invoice status back): the last
+# invoice event the ERP reported for the opportunity's project. Values of the restricted
+# picklist are the canonical invoice_event types, as a Salesforce admin would label them.
+INVOICE_STATUSES = ("Issued", "Sent", "Partially Paid", "Paid", "Overdue", "Voided", "Credited")
+
+
+@dataclass(frozen=True)
+class FieldDetail:
+    """What the org's setup says of a field beyond its type: its label, a Text field's length
+    (longer values are refused with STRING_TOO_LONG), a currency's precision and scale, and a
+    restricted picklist's values (others are refused with INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST).
+    https://developer.salesforce.com/docs/atlas.en-us.sfFieldRef.meta/sfFieldRef/salesforce_field_reference.htm
+    https://developer.salesforce.com/docs/platform/object-reference/guide/access-for-fields.html"""
+
+    label: str
+    length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+    picklist: tuple[str, ...] = ()
+
+
+# (SObject, field) → detail. Only these fields have their length enforced; the others keep
+# the sandbox's earlier leniency.
+FIELD_DETAILS: dict[tuple[str, str], FieldDetail] = {
+    ("Opportunity", "StageName"): FieldDetail("Stage", length=255, picklist=STAGES),
+    ("Opportunity", "Last_Invoice_Number__c"): FieldDetail("Last Invoice Number", length=40),
+    ("Opportunity", "Last_Invoice_Status__c"): FieldDetail("Last Invoice Status", length=255,
+                                                             picklist=INVOICE_STATUSES),
+    ("Opportunity", "Last_Invoice_Amount__c"): FieldDetail("Last Invoice Amount", precision=16, scale=2),
+    ("Opportunity", "Last_Invoice_Currency__c"): FieldDetail("Last Invoice Currency", length=3),
+    ("Opportunity", "Last_Invoice_Date__c"): FieldDetail("Last Invoice Date"),
+    ("Opportunity", "Last_Invoice_Paid_Date__c"): FieldDetail("Last Invoice Paid Date"),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -74,6 +107,12 @@ SOBJECTS = {
             "PSA_Project_Id__c": "string",
             "External_Id__c": "string",
             "Legacy_Id__c": "string",
+            "Last_Invoice_Number__c": "string",
+            "Last_Invoice_Status__c": "picklist",
+            "Last_Invoice_Amount__c": "currency",
+            "Last_Invoice_Currency__c": "string",
+            "Last_Invoice_Date__c": "date",
+            "Last_Invoice_Paid_Date__c": "date",
             "CreatedDate": "datetime",
             "LastModifiedDate": "datetime",
             "SystemModstamp": "datetime",
@@ -129,7 +168,8 @@ def _check_value(sobject: SObject, name: str, value: object) -> object:
                 "or request may be missing a required field",
                 "JSON_PARSER_ERROR",
             )
-    if kind == "picklist" and name == "StageName" and value not in STAGES:
+    detail = FIELD_DETAILS.get((sobject.name, name))
+    if kind == "picklist" and detail and detail.picklist and value not in detail.picklist:
         raise SObjectError(
             f"bad value for restricted picklist field: {value}", "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", [name]
         )
@@ -140,6 +180,12 @@ def _check_value(sobject: SObject, name: str, value: object) -> object:
     if kind in ("string", "id", "picklist") and not isinstance(value, str | int | float):
         raise SObjectError(
             f"Cannot deserialize instance of string from START_OBJECT value {value}", "JSON_PARSER_ERROR"
+        )
+    if kind == "string" and detail and detail.length and len(str(value)) > detail.length:
+        # Since API 15.0 a value too long fails with STRING_TOO_LONG rather than being cut
+        # (https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_header_allowfieldtruncation.htm).
+        raise SObjectError(
+            f"{detail.label}: data value too large: {value} (max length={detail.length})", "STRING_TOO_LONG", [name]
         )
     return str(value) if kind in ("string", "id") else value
 

@@ -18,6 +18,8 @@ urlpatterns = [
     re_path(DATA + r"query/(?P<locator>01g[A-Za-z0-9]+)-(?P<offset>\d+)$", views.query_more,
             name="salesforce-query-more"),
     re_path(DATA + rf"sobjects/(?P<sobject>{NAME})/?$", views.sobject_root, name="salesforce-sobject"),
+    re_path(DATA + rf"sobjects/(?P<sobject>{NAME})/describe/?$", views.sobject_describe,
+            name="salesforce-describe"),
     re_path(DATA + rf"sobjects/(?P<sobject>{NAME})/updated/?$", views.sobject_updated, name="salesforce-updated"),
     re_path(DATA + rf"sobjects/(?P<sobject>{NAME})/(?P<record_id>[A-Za-z0-9]+)$", views.sobject_record,
             name="salesforce-record"),

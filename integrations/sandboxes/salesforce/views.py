@@ -1,6 +1,6 @@
 """Salesforce REST API views: OAuth token (My Domain host and generic login host), API
-versions, SOQL query with nextRecordsUrl, sObject create / read / update / delete, upsert by
-External ID, changed ids, limits. No change events leave the sandbox: Salesforce has no
+versions, SOQL query with nextRecordsUrl, sObject describe, create / read / update / delete,
+upsert by External ID, changed ids, limits. No change events leave the sandbox: Salesforce has no
 signed webhooks, so changes are read by SOQL on SystemModstamp."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from integrations.sandboxes import bearer
 from integrations.sandboxes import framework_records as store
 from integrations.sandboxes.framework import sandbox_endpoint
-from integrations.sandboxes.salesforce import API_VERSION, DATA_PREFIX, VENDOR, ids, records, schema, soql
+from integrations.sandboxes.salesforce import API_VERSION, DATA_PREFIX, VENDOR, describe, ids, records, schema, soql
 from integrations.sandboxes.salesforce.auth import DAILY_MAX, HOOKS, api_usage, issue_token, sf_error
 from integrations.sandboxes.salesforce.schema import SObject, SObjectError
 
@@ -178,6 +178,18 @@ def sobject_root(request: HttpRequest, sobject: str) -> HttpResponse:
         "recentItems": [{"attributes": records.attributes(spec.name, r.record_id), "Id": r.record_id,
                          "Name": r.data.get("Name")} for r in recent],
     })  # fmt: skip
+
+
+@sandbox_endpoint(HOOKS)
+def sobject_describe(request: HttpRequest, sobject: str) -> HttpResponse:
+    """Every field with its type, label and whether it is custom (describe.py)."""
+    try:
+        spec = schema.get(sobject)
+    except SObjectError as exc:
+        return _error(exc)
+    if request.method != "GET":
+        return _method_not_allowed(request, "GET, HEAD")
+    return JsonResponse(describe.describe(spec))
 
 
 @sandbox_endpoint(HOOKS)
