@@ -1,0 +1,89 @@
+"""Kantata users through the connector, against the sandbox over HTTP: upsert by work e-mail
+finds the account member (and changes its membership) or invites the address; `disabled`
+disables the membership; an answer lost after the invitation is found again by address."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.connectors.errors import ConnectorError
+from integrations.connectors.kantata import KantataConnector
+from integrations.sandboxes import framework_records as store
+from integrations.sandboxes.credentials import sandbox_credentials
+from integrations.sandboxes.kantata import VENDOR
+from integrations.sandboxes.kantata.seed import seed
+from integrations.sandboxes.models import SandboxFault, SandboxRequest
+from tests.connectors.contract import make_connection
+
+pytestmark = pytest.mark.django_db(transaction=True)
+NEW = "new.hire@firm.example"
+
+
+@pytest.fixture
+def kantata(sandbox_origin):
+    seed("test")
+    connection = make_connection(VENDOR, f"{sandbox_origin}/sandbox/{VENDOR}", {},
+                                 {"access_token": sandbox_credentials(VENDOR)["access_token"]})  # fmt: skip
+    return KantataConnector(connection)
+
+
+def member() -> dict:
+    return store.records(VENDOR, "users").order_by("record_id").first().data
+
+
+def membership(user_id: str) -> dict:
+    return store.records(VENDOR, "account_memberships").get(data__user_id=user_id).data
+
+
+def test_an_account_member_is_found_by_address_and_its_membership_changed(kantata):
+    user = member()
+    result = kantata.upsert("users", "email_address", user["email_address"].upper(),
+                            {"full_name": "Someone Else", "cost_rate_in_cents": 14000})  # fmt: skip
+    assert (result.remote_id, result.created) == (user["id"], False)
+    assert membership(user["id"])["cost_rate_in_cents"] == 14000
+    assert store.get(VENDOR, "users", user["id"]).data["full_name"] == user["full_name"]  # the user's own profile
+    assert not store.records(VENDOR, "account_invitations").exists()
+
+
+def test_a_new_address_is_invited_and_the_invitee_is_the_user(kantata):
+    record = {"full_name": "New Hire", "headline": "Consultant", "cost_rate_in_cents": 9000}
+    result = kantata.upsert("users", "email_address", NEW, record)
+    assert result.created
+    user = kantata.read("users", result.remote_id)
+    assert (user["full_name"], user["email_address"], user["headline"]) == ("New Hire", NEW, "Consultant")
+    (invitation,) = [r.data for r in store.records(VENDOR, "account_invitations")]
+    assert (invitation["invitee_id"], invitation["pending"], invitation["cost_rate_in_cents"]) == (
+        result.remote_id, True, 9000)  # fmt: skip
+    again = kantata.upsert("users", "email_address", NEW, {"full_name": "New Hire"})
+    assert (again.remote_id, again.created) == (result.remote_id, False)
+    assert store.records(VENDOR, "account_invitations").count() == 1
+
+
+def test_disabled_disables_the_membership_and_never_invites_a_leaver(kantata):
+    user = member()
+    result = kantata.upsert("users", "email_address", user["email_address"], {"disabled": True})
+    assert result.remote_id == user["id"] and membership(user["id"])["disabled_at"]
+    nobody = kantata.upsert("users", "email_address", "left.long.ago@firm.example", {"disabled": True})
+    assert nobody.remote_id is None and "nothing to disable" in nobody.excerpt
+    assert not store.records(VENDOR, "account_invitations").exists()
+
+
+def test_users_are_matched_by_address_only_and_a_bad_invitation_is_kantatas_422(kantata):
+    with pytest.raises(ConnectorError) as err:
+        kantata.upsert("users", "employee_number", "21001", {"full_name": "x"})
+    assert err.value.kind == "permanent" and err.value.vendor_code == "UNSUPPORTED_KEY"
+    with pytest.raises(ConnectorError) as err:
+        kantata.upsert("users", "email_address", NEW, {"full_name": ""})
+    assert err.value.kind == "permanent" and err.value.status_code == 422
+    assert err.value.message.endswith("full_name: Full name can't be blank")
+
+
+def test_an_invitation_whose_answer_was_lost_is_found_by_address_not_sent_twice(kantata):
+    kantata.find_by_external_ref("users", "email_address", NEW)  # warm up outside the fault
+    SandboxFault.objects.create(vendor=VENDOR, kind="drop_after_commit", writes_only=True)
+    with pytest.raises(ConnectorError) as err:
+        kantata.upsert("users", "email_address", NEW, {"full_name": "New Hire"})
+    assert err.value.kind == "transient" and err.value.ambiguous
+    found = kantata.find_by_external_ref("users", "email_address", NEW)  # what the ledger does next
+    assert found is not None and store.records(VENDOR, "account_invitations").count() == 1
+    assert SandboxRequest.objects.filter(vendor=VENDOR, method="POST").count() == 1
