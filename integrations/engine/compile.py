@@ -83,6 +83,7 @@ def analyse(defn: Any) -> tuple[Plan | None, list[DefinitionError]]:
         compiled.append((i, raw, when, spec))
     gated = _check_routes(compiled, ids, errors)
     _check_jumps(compiled, ids, errors)
+    _check_after(compiled, ids, errors)
     if errors:
         return None, errors
     steps = tuple(
@@ -171,3 +172,17 @@ def _check_jumps(compiled: list[Compiled], ids: dict[str, int], errors: list[Def
         target = raw.get("on_reject")
         if raw["type"] == "approve" and target and target != "stop":
             _target_error(errors, raw["id"], f"steps[{i}].on_reject", target, ids, i)
+
+
+def _check_after(compiled: list[Compiled], ids: dict[str, int], errors: list[DefinitionError]) -> None:
+    """A deliver step's `after` names an earlier deliver step (the write it waits for)."""
+    kinds = {raw["id"]: raw["type"] for _i, raw, _when, _spec in compiled}
+    for i, raw, _when, _spec in compiled:
+        target = raw.get("after") if raw["type"] == "deliver" else None
+        if not target:
+            continue
+        field = f"steps[{i}].after"
+        if target not in ids or ids[target] >= i:
+            errors.append(DefinitionError(raw["id"], field, f"after: {target!r} is not an earlier step"))
+        elif kinds.get(target) != "deliver":
+            errors.append(DefinitionError(raw["id"], field, f"after: step {target!r} is not a deliver step"))

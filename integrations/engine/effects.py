@@ -37,9 +37,15 @@ class DeliveryRequest:
     payload: dict[str, Any]
     external_id_field: str | None = None
     external_id: str | None = None
+    # The ledger key of an earlier delivery this write waits for (a deliver step's `after`):
+    # the runtime requests it only once that delivery has succeeded.
+    after: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if out["after"] is None:
+            del out["after"]
+        return out
 
 
 @dataclass(frozen=True)

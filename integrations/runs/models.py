@@ -361,3 +361,32 @@ class BulkJob(models.Model):
 
     def __str__(self) -> str:
         return f"bulk {self.action} job {self.pk} ({self.processed}/{self.total})"
+
+
+class HeldDelivery(models.Model):
+    """A write a batch flow asked for `after` another delivery (a deliver step's `after`, e.g.
+    the billed status written back to each Kantata entry after its NetSuite time bill): held
+    here, in the transaction that requested the other delivery, and requested from the ledger
+    (bulk, keys unique there) once that delivery has SUCCEEDED — never before, never twice.
+    integrations/runs/batch/held.py"""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="held_deliveries")
+    step_id = models.CharField(max_length=64)
+    after_key = models.CharField(max_length=255)  # the ledger key it waits for
+    key = models.CharField(max_length=255, unique=True)  # its own ledger key
+    connection = models.ForeignKey("connections.Connection", on_delete=models.PROTECT, related_name="+")
+    object = models.CharField(max_length=100)
+    action = models.CharField(max_length=10)
+    payload = models.JSONField(default=dict)
+    external_id_field = models.CharField(max_length=100, blank=True)
+    external_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["after_key"], condition=Q(released_at__isnull=True), name="held_delivery_waiting"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} after {self.after_key}"

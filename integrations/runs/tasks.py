@@ -6,7 +6,7 @@ from celery import shared_task
 
 from integrations import backoff, leases
 from integrations.runs import dispatch, doorbell, lanes, services, worker
-from integrations.runs.batch import accumulate, chunks, collect
+from integrations.runs.batch import accumulate, chunks, collect, held
 from integrations.runs.choices import RunStatus
 from integrations.runs.inbox import bulk
 from integrations.runs.models import Run, RunChunk
@@ -77,7 +77,9 @@ def resume_stalled_bulk_jobs() -> int:
 
 @shared_task
 def flush_due_batches() -> int:
-    """One-record runs' batches, and batch flows' groups that stayed open across runs."""
+    """One-record runs' batches, and batch flows' groups that stayed open across runs (and
+    the writes held for a delivery that succeeded, if the release at its end was missed)."""
+    held.release_due()
     return collect.flush_due() + accumulate.flush_due()
 
 

@@ -1,9 +1,12 @@
 """Effects for the records of a batch flow (definition `for_each`), run in memory by a chunk.
 
 Nothing here writes: deliveries are collected and requested in bulk when the chunk commits
-(one INSERT … ON CONFLICT DO NOTHING), and a `batch` step answers PENDING so the record stops
-there and the chunk files it under its group key. Lookups and crosswalk reads go through
-the same code as one-record runs; crosswalk reads are one snapshot per chunk (chunk_links.py)."""
+(one INSERT … ON CONFLICT DO NOTHING) — those `after` another delivery are held until it has
+succeeded (held.py) — and a `batch` step answers PENDING so the record stops there and the
+chunk files it under its group key. Lookups and crosswalk reads go through the same code as
+one-record runs; crosswalk reads are one snapshot per chunk (chunk_links.py), and a lookup
+is read once per chunk: records asking for the same thing (the entries of one Kantata
+workspace) share the answer instead of one HTTP request each."""
 
 from integrations.deliveries import services as ledger
 from integrations.flows.engine_api import PENDING, DeliveryResult, EffectError, step_id_of
@@ -20,12 +23,18 @@ class ChunkEffects:
         self._reads = RuntimeEffects(None)
         self.connections: dict = {}
         self.requests: list = []  # (step id, DeliveryRequest), in record order
+        self.held: list = []  # (step id, DeliveryRequest) to request once their `after` delivery succeeded
+        self._looked_up: dict = {}  # (connection, object, by) -> what the read found, for this chunk
         self.retry_after: float | None = None  # the target's Retry-After of the current record's lookup
         self._links = ChunkLinks(self._reads.crosswalk)  # one snapshot of the crosswalk per chunk
 
     def lookup(self, step, request: dict):
+        asked = (request.get("connection"), request.get("object"), repr(sorted((request.get("by") or {}).items())))
+        if asked in self._looked_up:
+            return self._looked_up[asked]
         try:
-            return self._reads.lookup(step, request)
+            found = self._looked_up[asked] = self._reads.lookup(step, request)
+            return found
         except EffectError as exc:
             # The engine's error carries no Retry-After; keep it so the record's retry honours it.
             wait = getattr(exc.__cause__, "retry_after", None)
@@ -43,7 +52,7 @@ class ChunkEffects:
             raise EffectError(f"{exc.field}: {exc.message}") from exc
         if request.connection not in self.connections:
             self.connections[request.connection] = connection_named(request.connection)
-        self.requests.append((step_id_of(step), request))
+        (self.held if getattr(request, "after", None) else self.requests).append((step_id_of(step), request))
         return REQUESTED
 
     def approve(self, step, request):

@@ -12,6 +12,7 @@ from integrations.audit import services as audit
 from integrations.deliveries import services as ledger
 from integrations.flows import engine_api
 from integrations.flows.outcome_json import error_dict, jsonable
+from integrations.runs.batch import held
 from integrations.runs.batch.chunk_effects import ChunkEffects
 from integrations.runs.batch.summary import StepTally
 from integrations.runs.choices import Classification
@@ -95,6 +96,7 @@ def write_results(run: Run, result: Results, *, attempt: int, scope: dict) -> No
     StepRun.objects.bulk_create(result.tally.rows(run, attempt=attempt, scope=scope))
     open_item_exceptions(run, result.failures)
     ledger.request_deliveries(run=run, connections=result.effects.connections, requests=result.effects.requests)
+    held.hold(run, result.effects.connections, result.effects.held)  # writes `after` one of those
 
 
 def open_item_exceptions(run: Run, failures, classification=None) -> None:

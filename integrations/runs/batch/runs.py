@@ -21,7 +21,7 @@ from django.utils import timezone
 from integrations import leases
 from integrations.flows import engine_api
 from integrations.runs import doorbell, outcomes
-from integrations.runs.batch import accumulate, chunks
+from integrations.runs.batch import accumulate, chunks, held
 from integrations.runs.batch.completion import complete_if_done, finish_if_delivered
 from integrations.runs.batch.pieces import run_pieces
 from integrations.runs.batch.records import Results, batch_step_of, write_results
@@ -137,6 +137,7 @@ def on_delivery_finished(run: Run, delivery) -> None:
     whether the run is done. Never touches the run's other records."""
     with transaction.atomic():
         if str(delivery.state).upper() == "SUCCEEDED":
+            held.release_after(delivery.idempotency_key)  # the writes held for it: the run waits for them too
             RunException.objects.filter(run=run, delivery_id=delivery.pk, status=ExceptionStatus.RETRYING).update(
                 status=ExceptionStatus.RESOLVED, resolved_at=timezone.now(), resolution_reason="re-sent and delivered"
             )
