@@ -3,7 +3,8 @@ against the sandboxes: once a NetSuite time bill is posted, each of its entries 
 external reference in Kantata (POST /external_references/create_or_update) naming the bill —
 none while NetSuite is in a maintenance window (the bills are held, so are the write-backs),
 exactly one per entry after the drain, none twice when the flow runs again. An entry on an
-archived Kantata workspace is refused with its reason and never billed nor marked."""
+archived Kantata workspace, or on a finished one (status color blue), is refused with its
+reason and never billed nor marked."""
 
 import io
 from collections import Counter
@@ -38,14 +39,14 @@ def billing(sandboxes, workers):
     return Flow.objects.get(key="time-to-billing")
 
 
-def archive_a_billed_workspace() -> str:
-    """Archive (in Kantata) the workspace of an entry the flow would bill; its id."""
+def change_a_billed_workspace(other_than: str = "", **changes) -> str:
+    """Change (in Kantata) the workspace of an entry the flow would bill; its id."""
     workers, projects = links("worker"), links("project")
     for row in SandboxRecord.objects.filter(vendor="kantata", object_type="time_entries").order_by("id"):
-        if rejected_reason(row.data, workers, projects) is None:
+        if rejected_reason(row.data, workers, projects) is None and str(row.data["workspace_id"]) != other_than:
             workspace = SandboxRecord.objects.get(vendor="kantata", object_type="workspaces",
                                                   record_id=str(row.data["workspace_id"]))  # fmt: skip
-            workspace.data = {**workspace.data, "archived": True}
+            workspace.data = {**workspace.data, **changes}
             workspace.save(update_fields=["data"])
             return workspace.record_id
     raise AssertionError("no billable entry in the firm")
@@ -59,14 +60,14 @@ def polled_entries(flow) -> dict[str, dict]:
     return entries
 
 
-def billable_entries(flow, archived: str) -> dict[str, dict]:
+def billable_entries(flow, refused: set[str]) -> dict[str, dict]:
     """The entries the flow must bill (and mark billed): every policy rule passed, independently
-    recomputed, and not on the archived workspace."""
+    recomputed, and not on a refused (archived or finished) workspace."""
     workers, projects = links("worker"), links("project")
     return {
         entry_id: entry
         for entry_id, entry in polled_entries(flow).items()
-        if rejected_reason(entry, workers, projects) is None and str(entry["workspace_id"]) != archived
+        if rejected_reason(entry, workers, projects) is None and str(entry["workspace_id"]) not in refused
     }
 
 
@@ -77,10 +78,10 @@ def billed_marks() -> list[dict]:
     return [row.data for row in rows.order_by("id")]
 
 
-def check_marked_once(flow, archived: str) -> list[dict]:
+def check_marked_once(flow, refused: set[str]) -> list[dict]:
     """One mark per billed entry, none for any other, each naming the bill that holds the entry:
     field by field, and per bill as many marks as the bill counts entries."""
-    expected = billable_entries(flow, archived)
+    expected = billable_entries(flow, refused)
     marks = billed_marks()
     per_entry = Counter(str(m["subject_id"]) for m in marks)
     assert [e for e, n in per_entry.items() if n > 1] == [], "an entry was marked billed twice"
@@ -115,7 +116,10 @@ def check_marked_once(flow, archived: str) -> list[dict]:
 
 
 def test_billed_status_is_written_back_per_entry_only_after_the_bill_and_never_twice(billing, workers, personas):
-    archived = archive_a_billed_workspace()
+    archived = change_a_billed_workspace(archived=True)
+    finished = {"color": "blue", "key": 410, "message": "Completed"}  # a blue status: finished
+    closed = change_a_billed_workspace(other_than=archived, status=finished)
+    refused_workspaces = {archived, closed}
     netsuite = Connection.objects.get(name="netsuite")
     now = timezone.now()
     window = MaintenanceWindow.objects.create(
@@ -135,7 +139,7 @@ def test_billed_status_is_written_back_per_entry_only_after_the_bill_and_never_t
         )
 
     settle(bills_held, timeout=TIMEOUT)
-    expected = billable_entries(billing, archived)
+    expected = billable_entries(billing, refused_workspaces)
     assert len(expected) > 50
     assert not posted_bills()
     # NetSuite holds the bills: nothing is marked billed in Kantata, the write-backs wait.
@@ -148,7 +152,7 @@ def test_billed_status_is_written_back_per_entry_only_after_the_bill_and_never_t
     window.ends_at = timezone.now()  # the window closes: the bills drain, then their entries are marked
     window.save()
     settle(all_ended(billing), timeout=TIMEOUT)
-    marks = check_marked_once(billing, archived)
+    marks = check_marked_once(billing, refused_workspaces)
     writebacks = Delivery.objects.filter(object="external_references")
     assert writebacks.count() == len(expected) and not writebacks.exclude(state="SUCCEEDED").exists()
     for delivery in writebacks.select_related("connection"):  # each written after its own bill succeeded
@@ -156,12 +160,19 @@ def test_billed_status_is_written_back_per_entry_only_after_the_bill_and_never_t
         assert bill.state == "SUCCEEDED" and bill.succeeded_at <= delivery.created_at
         assert delivery.connection.name == "kantata"
 
-    # The entries of the archived workspace: refused with the reason, never billed nor marked.
-    on_archived = {e for e, entry in polled_entries(billing).items() if str(entry["workspace_id"]) == archived}
-    refused = RunException.objects.filter(flow=billing, message__contains="project is archived in Kantata")
-    assert {str(e.original_input["id"]) for e in refused} == on_archived
-    assert all(e.item.startswith("record:") and e.step_id == "policy" for e in refused)
-    assert not on_archived & {str(m["subject_id"]) for m in marks}
+    # The entries of the archived and the finished workspace: refused with the reason, never
+    # billed nor marked.
+    workers, projects = links("worker"), links("project")
+    for workspace, reason in ((archived, "project is archived in Kantata"), (closed, "project is closed in Kantata")):
+        on_it = {  # every entry of it that reaches the policy (its consultant and project are linked)
+            e
+            for e, entry in polled_entries(billing).items()
+            if str(entry["workspace_id"]) == workspace and rejected_reason(entry, workers, projects) != "crosswalk"
+        }
+        refused = RunException.objects.filter(flow=billing, message__contains=reason)
+        assert on_it and {str(e.original_input["id"]) for e in refused} == on_it, reason
+        assert all(e.item.startswith("record:") and e.step_id == "policy" for e in refused)
+        assert not on_it & {str(m["subject_id"]) for m in marks}
 
     # The flow runs twice: a second poll finds nothing, a replay of every page marks nothing again.
     assert poll_all(billing) == 0
@@ -172,4 +183,4 @@ def test_billed_status_is_written_back_per_entry_only_after_the_bill_and_never_t
     assert an_hour_later() == 0
     assert Delivery.objects.count() == deliveries
     assert billed_marks() == marks
-    check_marked_once(billing, archived)
+    check_marked_once(billing, refused_workspaces)

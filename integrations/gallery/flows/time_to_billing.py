@@ -27,8 +27,8 @@ GROUP_KEY = (
 # Kantata project statuses by color: gray not started, light green close to starting, green
 # and yellow in progress, red blocked or ended, blue finished
 # (https://knowledge.kantata.com/hc/en-us/articles/115005042433). Archived workspaces are hidden
-# from the workspaces index by default (https://developer.kantata.com/tag/Workspaces): not found
-# is refused too.
+# from the workspaces index by default (https://developer.kantata.com/tag/Workspaces): a
+# workspace not found fails the entry at the lookup.
 CLOSED_COLOR = "blue"
 # The billed status written back to each entry of a posted bill: an external reference on the
 # TimeEntry (https://developer.kantata.com/kantata/specification/external-references/create-or-update-external-reference).
@@ -63,12 +63,11 @@ DEFINITION = {
              "template": "{{ (record.time_in_minutes / 60) | round(2) if record.billable else 0 }}", "type": "number"},
             {"to": "bill_rate", "template": "{{ record.rate_in_cents / 100 if record.rate_in_cents else none }}"},
             {"to": "currency", "from": "$.currency", "default": "USD"}]},
-        # Read once per page and workspace (a chunk's lookups are cached); not found is None.
+        # Read once per page and workspace (a chunk's lookups are cached); not found fails the entry
+        # here. A test-run performs no lookup (steps.workspace is none): the rules below then hold.
         {"id": "workspace", "type": "lookup", "name": "Kantata workspace (project) of the entry",
-         "connection": "kantata", "object": "workspaces", "by": {"id": "{{ input.workspace_id }}"}, "required": False},
+         "connection": "kantata", "object": "workspaces", "by": {"id": "{{ input.workspace_id }}"}},
         {"id": "policy", "type": "validate", "name": "Billing policy", "schema": "timesheet@1", "rules": [
-            {"when": "steps.workspace is none", "message": "project is not found in Kantata (deleted or archived)",
-             "field": "project_id"},
             {"when": "steps.workspace is not none and steps.workspace.archived",
              "message": "project is archived in Kantata", "field": "project_id"},
             {"when": f"steps.workspace is not none and steps.workspace.status is mapping"
