@@ -19,14 +19,18 @@ and its index filter ignores the value given, always selecting approved entries
 Users are not created through `/users`: an integration adds one to the account with an
 account invitation (`POST /account_invitations`, "Adds a user to your account"; the answer's
 `invitee_id` is the new user, https://developer.kantata.com/kantata/specification/account-invitations/create-account-invitation),
-changes the user's rates and permission on the account membership (`PUT /account_memberships/{id}`,
-https://developer.kantata.com/kantata/specification/account-memberships/update-account-membership)
-and makes the user inactive by disabling it (`PUT /account_memberships/{id}/disable`,
-https://developer.kantata.com/kantata/specification/account-memberships/deactivate-account-membership).
-So `users` upserts by `email_address`: the user on the account with that address (the users
-index filtered `by_email_address`, kept only if the address really matches) is updated through
-its membership, else invited; `disabled: true` disables the membership, and finds nothing to
-do for an address Kantata does not know (a leaver is never invited).
+changes the profile (name, headline) with `PUT /users/{id}`
+(https://developer.kantata.com/kantata/specification/users/update-user), rates and permission
+on the account membership (`PUT /account_memberships/{id}`,
+https://developer.kantata.com/kantata/specification/account-memberships/update-account-membership),
+makes the user inactive with `PUT /account_memberships/{id}/disable` and active again with
+`/enable` (https://developer.kantata.com/kantata/specification/account-memberships/deactivate-account-membership;
+the endpoint map: https://knowledge.kantata.com/hc/en-us/articles/32608719669403-API-Quick-Reference-Managing-Users).
+So `users` upserts by `email_address`: the account member with that address — an active one
+on the users index (`by_email_address`, `on_my_account`), else a disabled one through the
+inactive memberships, the address checked on each record — is updated, else invited;
+`disabled: true` disables the membership and finds nothing to do for an address Kantata
+does not know (a leaver is never invited); `disabled: false` enables a disabled one (a rehire).
 """
 
 from __future__ import annotations
@@ -64,7 +68,8 @@ PERMISSIONS = ("administrator", "reports_viewer_with_cost", "reports_viewer", "p
                "collaborator", "punch_clock")  # fmt: skip
 # What a user's account membership carries; the rest of a users record is the invitation's.
 MEMBERSHIP_FIELDS = ("permission", "cost_rate_in_cents", "bill_rate_in_cents")
-INVITATION_FIELDS = ("email_address", "full_name", "headline", *MEMBERSHIP_FIELDS)
+PROFILE_FIELDS = ("full_name", "headline")  # PUT /users/{id}; the address is the upsert's key
+INVITATION_FIELDS = ("email_address", *PROFILE_FIELDS, *MEMBERSHIP_FIELDS)
 OBJECTS = {
     "workspaces": ObjectSpec("workspaces", "Workspaces (projects)", (
         FieldSpec("title", required=True), FieldSpec("description"),
@@ -102,12 +107,12 @@ OBJECTS = {
         FieldSpec("balance_in_cents", "integer"), FieldSpec("currency"), *_STAMPS,
     ), actions=("read", "query")),
     "users": ObjectSpec("users", "Users (account members)", (
-        FieldSpec("full_name", required=True, help="Set when the user is invited; Kantata users own their profile."),
+        FieldSpec("full_name", required=True),
         FieldSpec("email_address", required=True), FieldSpec("headline"),
         FieldSpec("permission", choices=PERMISSIONS), FieldSpec("cost_rate_in_cents", "integer"),
         FieldSpec("bill_rate_in_cents", "integer"),
-        FieldSpec("disabled", "boolean", help="true: the account membership is disabled; the user can no longer sign "
-                                              "in (PUT /account_memberships/{id}/disable)."),
+        FieldSpec("disabled", "boolean", help="true: the account membership is disabled, the user can no longer sign "
+                                              "in; false: a disabled membership is enabled again."),
         FieldSpec("account_membership_id", help="Read only."), *_STAMPS,
     ), actions=("read", "query", "create", "upsert"), external_id_fields=("email_address",)),
 }  # fmt: skip
@@ -247,7 +252,11 @@ class KantataConnector(Connector):
 
     def update(self, object_name: str, remote_id: str, record: dict[str, Any]) -> WriteResult:
         if object_name == "users":
-            return self._update_member(self.read("users", remote_id), record)
+            user = self._member_by_email("email_address", self.read("users", remote_id).get("email_address") or "")
+            if user is None:
+                raise ConnectorError(f"Kantata user {remote_id} is not a member of this account.", kind="permanent",
+                                     vendor_code="NOT_A_MEMBER")  # fmt: skip
+            return self._update_member(*user, record)
         path = self._path(object_name, f"/{quote(remote_id, safe='')}")
         response = self.request("PUT", path, json={SINGULAR[object_name]: self._writable(object_name, record)})
         return WriteResult(remote_id, False, response.status_code, self.excerpt(response))
@@ -262,8 +271,8 @@ class KantataConnector(Connector):
         """The one record carrying the reference (service, model = external_id_field, ref =
         external_id), verified on the reference itself; several is an error, never a guess."""
         if object_name == "users":
-            user = self._user_by_email(external_id_field, external_id)
-            return WriteResult(str(user["id"]), False, 200, "") if user else None
+            found = self._member_by_email(external_id_field, external_id)
+            return WriteResult(str(found[0]["id"]), False, 200, "") if found else None
         wanted = self._reference(object_name, external_id_field, external_id)
         params = {f"external_reference_{k}": v for k, v in wanted.items() if k != "subject_type"}
         body = self.request("GET", self._path(object_name), params={**params, "include": "external_references"}).json()
@@ -314,22 +323,41 @@ class KantataConnector(Connector):
         reference.pop("subject_type")
         return self.create(object_name, {**record, "external_references_attributes": [reference]})
 
-    # --- users: account invitations and memberships --------------------------------------------
-    def _user_by_email(self, field: str, address: str) -> dict[str, Any] | None:
-        """The user on the account with this address; the match is checked on the record (an
-        index filter Kantata ignored would list other users), several is an error."""
+    # --- users: account invitations, memberships, profiles -------------------------------------
+    def _member_by_email(self, field: str, address: str) -> tuple[dict[str, Any], bool] | None:
+        """(user, active) for the account member with this address: the active members first
+        (the users index, `on_my_account`), then the disabled ones (the memberships index,
+        `only_inactive` with `include=user`). The address is checked on each record (an index
+        filter Kantata ignored would list other users); several is an error, never a guess."""
         if field != "email_address":
             raise ConnectorError(f"Kantata users are matched by email_address, not {field}.", kind="permanent",
                                  vendor_code="UNSUPPORTED_KEY")  # fmt: skip
         wanted = str(address).strip().lower()
         params = {"by_email_address": wanted, "on_my_account": "true", "per_page": MAX_PER_PAGE}
-        users = self.unwrap(self.request("GET", self._path("users"), params=params).json())
-        matches = [u for u in users if str(u.get("email_address") or "").strip().lower() == wanted]
+        active = self.unwrap(self.request("GET", self._path("users"), params=params).json())
+        matches = [(u, True) for u in active if _address(u) == wanted]
+        if not matches:
+            matches = [(u, False) for u in self._disabled_members() if _address(u) == wanted]
         if len(matches) > 1:
-            ids = ", ".join(str(u.get("id")) for u in matches[:5])
+            ids = ", ".join(str(u.get("id")) for u, _ in matches[:5])
             raise ConnectorError(f"Several Kantata users have the address {address} ({ids}); none was changed.",
                                  kind="permanent", vendor_code="AMBIGUOUS_REFERENCE")  # fmt: skip
         return matches[0] if matches else None
+
+    def _disabled_members(self) -> list[dict[str, Any]]:
+        """The users of the account's inactive memberships, each with its membership id."""
+        found, page = [], 1
+        while True:
+            params = {"only_inactive": "true", "include": "user", "per_page": MAX_PER_PAGE, "page": page}
+            body = self.request("GET", "api/v1/account_memberships.json", params=params).json()
+            users = body.get("users") or {}
+            for membership in self.unwrap(body):
+                user = users.get(str(membership.get("user_id")))
+                if isinstance(user, dict):
+                    found.append({**user, "account_membership_id": str(membership["id"])})
+            if page >= int((body.get("meta") or {}).get("page_count") or 1):
+                return found
+            page += 1
 
     def _invite(self, record: dict[str, Any]) -> WriteResult:
         """POST /account_invitations: the invitee is the new (pending) user, whose id is returned."""
@@ -343,29 +371,37 @@ class KantataConnector(Connector):
             raise ConnectorError("Kantata answered the invitation without its invitee.", kind="permanent")
         return WriteResult(str(invitee), True, response.status_code, self.excerpt(response))
 
-    def _update_member(self, user: dict[str, Any], record: dict[str, Any]) -> WriteResult:
-        """The membership's rates and permission, then `disabled: true` disables it. Name and
-        headline belong to the user's own profile, which the API does not change."""
+    def _update_member(self, user: dict[str, Any], active: bool, record: dict[str, Any]) -> WriteResult:
+        """A changed name or headline on the profile (`PUT /users/{id}`); `disabled: false` on a
+        disabled member enables it first (a rehire); rates and permission on an active
+        membership; `disabled: true` disables it. Only what differs is sent."""
         user_id, membership = str(user["id"]), user.get("account_membership_id")
+        profile = {k: record[k] for k in PROFILE_FIELDS if record.get(k) is not None and record[k] != user.get(k)}
         changes = {k: record[k] for k in MEMBERSHIP_FIELDS if record.get(k) is not None}
-        disable = record.get("disabled") is True
-        if (changes or disable) and not membership:
+        disable, enable = record.get("disabled") is True and active, record.get("disabled") is False and not active
+        if (changes or disable or enable) and not membership:
             raise ConnectorError(f"Kantata user {user_id} has no membership on this account.", kind="permanent",
                                  vendor_code="NOT_A_MEMBER")  # fmt: skip
-        status, excerpt = 200, "nothing to change on the account membership"
+        status, excerpt = 200, "nothing to change"
         base = f"api/v1/account_memberships/{quote(str(membership), safe='')}"
-        if changes:
-            response = self.request("PUT", f"{base}.json", json={"account_membership": changes})
-            status, excerpt = response.status_code, self.excerpt(response)
+        calls: list[tuple[str, dict[str, Any] | None]] = []
+        if profile:
+            calls.append((f"api/v1/users/{quote(user_id, safe='')}.json", {"user": profile}))
+        if enable:
+            calls.append((f"{base}/enable.json", None))
+        if changes and (active or enable):  # a disabled membership stays as it was left
+            calls.append((f"{base}.json", {"account_membership": changes}))
         if disable:
-            response = self.request("PUT", f"{base}/disable.json")
+            calls.append((f"{base}/disable.json", None))
+        for path, body in calls:
+            response = self.request("PUT", path, json=body) if body is not None else self.request("PUT", path)
             status, excerpt = response.status_code, self.excerpt(response)
         return WriteResult(user_id, False, status, excerpt)
 
     def _upsert_member(self, field: str, address: str, record: dict[str, Any]) -> WriteResult:
-        user = self._user_by_email(field, address)
-        if user is not None:
-            return self._update_member(user, record)
+        found = self._member_by_email(field, address)
+        if found is not None:
+            return self._update_member(*found, record)
         if record.get("disabled") is True:  # a leaver Kantata never had: nothing to deactivate
             return WriteResult(None, False, 200, f"no Kantata user has the address {address}: nothing to disable")
         return self._invite({**record, "email_address": address})
@@ -373,6 +409,10 @@ class KantataConnector(Connector):
 
 def _ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
+
+
+def _address(user: dict[str, Any]) -> str:
+    return str(user.get("email_address") or "").strip().lower()
 
 
 def _carries(reference: Any, wanted: dict[str, str]) -> bool:

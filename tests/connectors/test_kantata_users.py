@@ -35,14 +35,19 @@ def membership(user_id: str) -> dict:
     return store.records(VENDOR, "account_memberships").get(data__user_id=user_id).data
 
 
-def test_an_account_member_is_found_by_address_and_its_membership_changed(kantata):
+def test_an_account_member_is_found_by_address_and_its_profile_and_membership_changed(kantata):
     user = member()
-    result = kantata.upsert("users", "email_address", user["email_address"].upper(),
-                            {"full_name": "Someone Else", "cost_rate_in_cents": 14000})  # fmt: skip
+    record = {"full_name": "Someone Else", "headline": user["headline"], "cost_rate_in_cents": 14000}
+    result = kantata.upsert("users", "email_address", user["email_address"].upper(), record)
     assert (result.remote_id, result.created) == (user["id"], False)
     assert membership(user["id"])["cost_rate_in_cents"] == 14000
-    assert store.get(VENDOR, "users", user["id"]).data["full_name"] == user["full_name"]  # the user's own profile
+    profile = store.get(VENDOR, "users", user["id"]).data
+    assert (profile["full_name"], profile["headline"]) == ("Someone Else", user["headline"])
     assert not store.records(VENDOR, "account_invitations").exists()
+    # only what differs is sent: the same name again sends nothing
+    before = SandboxRequest.objects.filter(vendor=VENDOR, method="PUT").count()
+    kantata.upsert("users", "email_address", user["email_address"], {"full_name": "Someone Else"})
+    assert SandboxRequest.objects.filter(vendor=VENDOR, method="PUT").count() == before
 
 
 def test_a_new_address_is_invited_and_the_invitee_is_the_user(kantata):
@@ -63,8 +68,23 @@ def test_disabled_disables_the_membership_and_never_invites_a_leaver(kantata):
     user = member()
     result = kantata.upsert("users", "email_address", user["email_address"], {"disabled": True})
     assert result.remote_id == user["id"] and membership(user["id"])["disabled_at"]
+    # a disabled member is off the users index's on_my_account, and still found (inactive memberships)
+    assert kantata.find_by_external_ref("users", "email_address", user["email_address"]).remote_id == user["id"]
+    again = kantata.upsert("users", "email_address", user["email_address"], {"disabled": True, "cost_rate_in_cents": 1})
+    assert again.remote_id == user["id"] and membership(user["id"])["cost_rate_in_cents"] != 1
     nobody = kantata.upsert("users", "email_address", "left.long.ago@firm.example", {"disabled": True})
     assert nobody.remote_id is None and "nothing to disable" in nobody.excerpt
+    assert not store.records(VENDOR, "account_invitations").exists()
+
+
+def test_a_rehired_member_is_enabled_again_not_invited(kantata):
+    user = member()
+    kantata.upsert("users", "email_address", user["email_address"], {"disabled": True})
+    result = kantata.upsert("users", "email_address", user["email_address"],
+                            {"disabled": False, "cost_rate_in_cents": 11000})  # fmt: skip
+    assert (result.remote_id, result.created) == (user["id"], False)
+    row = membership(user["id"])
+    assert row["disabled_at"] is None and row["cost_rate_in_cents"] == 11000
     assert not store.records(VENDOR, "account_invitations").exists()
 
 

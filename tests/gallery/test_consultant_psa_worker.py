@@ -1,8 +1,8 @@
 """Consultant master sync, the PSA side, end to end through a real worker against the
 sandboxes: every worker in Workday's report is a Kantata user afterwards (an existing member
-is found by address, a new hire is invited to the account), the user's id is linked to the
-worker in the crosswalk, a terminated worker's account membership is disabled, and replaying
-the same report rows writes nothing new anywhere."""
+is found by address and its profile follows Workday, a new hire is invited to the account),
+the user's id is linked to the worker in the crosswalk, a terminated worker's account
+membership is disabled, and replaying the same report rows writes nothing new anywhere."""
 
 import pytest
 
@@ -44,6 +44,9 @@ def test_workers_become_kantata_users_linked_in_the_crosswalk_and_a_leaver_is_di
     leaver = seeded[3]
     leaver.data = {**leaver.data, "terminationDate": "2026-03-31", "lastUpdated": "2026-03-31T18:00:00"}
     leaver.save(update_fields=["data"])
+    promoted = seeded[1]  # a change in Workday: the Kantata profile follows
+    promoted.data = {**promoted.data, "businessTitle": "Principal", "lastUpdated": "2026-03-02T08:00:00"}
+    promoted.save(update_fields=["data"])
     hire(seeded[0])
     known = {u.data["email_address"].lower(): u.record_id for u in SandboxRecord.objects.filter(
         vendor="kantata", object_type="users")}  # fmt: skip
@@ -73,6 +76,7 @@ def test_workers_become_kantata_users_linked_in_the_crosswalk_and_a_leaver_is_di
         link = CrosswalkLink.objects.get(object="worker", system="kantata", external_id=found.remote_id)
         assert (link.canonical_id, link.source) == (canonical.canonical_id, "delivery"), row
     assert sum(1 for row in report if row["Worker_Status"] == "Terminated") == 1
+    assert kantata.read("users", known[promoted.data["primaryWorkEmail"].lower()])["headline"] == "Principal"
 
     # the new hire was invited to the account: one pending invitation whose invitee is the user
     invitations = kantata.unwrap(kantata.request("GET", "api/v1/account_invitations.json").json())

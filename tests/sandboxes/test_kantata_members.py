@@ -137,3 +137,43 @@ def test_a_membership_update_checks_rates_and_permission(kantata):
     assert bad.status_code == 422
     assert bad.json()["errors"] == [{"type": "validation", "field": "cost_rate_in_cents",
                                      "message": "Cost rate in cents is not a number"}]  # fmt: skip
+
+
+def test_a_disabled_member_leaves_on_my_account_and_enable_brings_it_back(kantata):
+    user = store.records(VENDOR, "users").order_by("record_id").first().data
+    membership_id = user["account_membership_id"]
+
+    def on_account():
+        found = kantata("GET", "users.json", by_email_address=user["email_address"], on_my_account="true").json()
+        return [r["id"] for r in found["results"]]
+
+    assert on_account() == [user["id"]]
+    kantata("PUT", f"account_memberships/{membership_id}/disable.json")
+    assert on_account() == []
+    # the inactive memberships, with their users side-loaded, still name the user
+    inactive = kantata("GET", "account_memberships.json", only_inactive="true", include="user").json()
+    assert inactive["users"][user["id"]]["email_address"] == user["email_address"]
+    answer = kantata("PUT", f"account_memberships/{membership_id}/enable.json")
+    assert answer.status_code == 200 and answer.json()["account_memberships"][membership_id]["disabled_at"] is None
+    assert on_account() == [user["id"]]
+    bad = kantata("GET", "account_memberships.json", include="workspace")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "include"
+
+
+def test_a_profile_update_changes_name_and_headline_and_checks_them(kantata):
+    user = store.records(VENDOR, "users").order_by("record_id").first().data
+    answer = kantata("PUT", f"users/{user['id']}.json", {"user": {"full_name": "Ada King", "headline": "Principal"}})
+    assert answer.status_code == 200
+    changed = answer.json()["users"][user["id"]]
+    assert (changed["full_name"], changed["headline"], changed["email_address"]) == (
+        "Ada King", "Principal", user["email_address"])  # fmt: skip
+    assert kantata("GET", f"users/{user['id']}.json").json()["users"][user["id"]]["full_name"] == "Ada King"
+    blank = kantata("PUT", f"users/{user['id']}.json", {"user": {"full_name": " "}})
+    assert blank.status_code == 422
+    assert blank.json() == {"errors": [{"type": "validation", "field": "full_name",
+                                        "message": "Full name can't be blank"}]}  # fmt: skip
+    other = store.records(VENDOR, "users").order_by("record_id")[1].data["email_address"]
+    taken = kantata("PUT", f"users/{user['id']}.json", {"user": {"email_address": other}})
+    assert taken.status_code == 422 and taken.json()["errors"][0]["field"] == "email_address"
+    assert kantata("PUT", "users/1.json", {"user": {"full_name": "x"}}).status_code == 404
+    assert kantata("POST", "users.json", {"user": {"full_name": "x"}}).status_code == 405

@@ -40,7 +40,7 @@ from integrations.sandboxes import framework_records as store
 from integrations.sandboxes.framework import sandbox_endpoint
 from integrations.sandboxes.kantata import ACCOUNT_ID, VENDOR, records
 from integrations.sandboxes.kantata.auth import HOOKS
-from integrations.sandboxes.kantata.resources import Invalid
+from integrations.sandboxes.kantata.resources import RESOURCES, Invalid
 from integrations.sandboxes.kantata.views import _json, handled
 from integrations.sandboxes.models import SandboxRecord
 
@@ -52,7 +52,7 @@ BULK_MAX = 50  # "This endpoint supports bulk creating up to 50 objects."
 PERMISSIONS = ("administrator", "reports_viewer_with_cost", "reports_viewer", "project_lead", "project_creator",
                "collaborator", "punch_clock")  # fmt: skip
 RATES = ("bill_rate_in_cents", "cost_rate_in_cents", "billability_target")
-INVITEE_FIELDS = ("email_address", "full_name", "headline")
+PROFILE = ("email_address", "full_name", "headline")  # what PUT /users/{id} changes
 INVITER_ID = "20300"  # the sandbox firm's first user stands for the token's administrator
 INVITATION_DAYS = 30
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -242,7 +242,18 @@ def memberships(request: HttpRequest) -> HttpResponse:
     if request.GET.get("only"):
         qs = qs.filter(record_id__in=[i.strip() for i in request.GET["only"].split(",") if i.strip()])
     rows, meta = records.paged(qs.order_by("-id"), request.GET)  # default order created_at:desc
-    return JsonResponse(records.envelope(MEMBERSHIPS, rows, meta))
+    return JsonResponse(records.envelope(MEMBERSHIPS, rows, meta, _users_of(rows, request.GET.get("include", ""))))
+
+
+def _users_of(rows: list[SandboxRecord], include: str) -> dict:
+    """`include=user`: each membership's user under `users`."""
+    names = {n.strip() for n in include.split(",") if n.strip()}
+    if names - {"user"}:
+        raise Invalid("include", f"{sorted(names - {'user'})[0]} is not an includable association", 400, "system")
+    if not names:
+        return {}
+    ids = [str(r.data.get("user_id")) for r in rows]
+    return {"users": {u.record_id: u.data for u in store.records(VENDOR, "users").filter(record_id__in=ids)}}
 
 
 @sandbox_endpoint(HOOKS)
@@ -276,3 +287,79 @@ def disable(request: HttpRequest, record_id: str) -> HttpResponse:
         stamp = records.now_iso()
         row = store.update(row, {"disabled_at": stamp, "updated_at": stamp})
     return JsonResponse(records.envelope(MEMBERSHIPS, [row]))
+
+
+@sandbox_endpoint(HOOKS)
+@handled
+def enable(request: HttpRequest, record_id: str) -> HttpResponse:
+    """PUT …/account_memberships/{id}/enable, "Make a user active: Enables a user in an account"
+    (https://developer.kantata.com/kantata/specification/account-memberships/activate-account-membership;
+    the path follows /disable's)."""
+    if request.method != "PUT":
+        raise Invalid(None, f"{request.method} is not supported", 405, "system")
+    row = store.get(VENDOR, MEMBERSHIPS, record_id)
+    if row is None:
+        raise Invalid(None, "The requested account membership could not be found", 404, "not_found")
+    if row.data.get("disabled_at") is not None:
+        row = store.update(row, {"disabled_at": None, "updated_at": records.now_iso()})
+    return JsonResponse(records.envelope(MEMBERSHIPS, [row]))
+
+
+# --- users: the index's on_my_account, and the profile update ------------------------------------
+def active_member_ids() -> list[str]:
+    return [str(i) for i in _visible({}).values_list("data__user_id", flat=True)]
+
+
+@sandbox_endpoint(HOOKS)
+@handled
+def users(request: HttpRequest) -> HttpResponse:
+    """GET /users as the generic index serves it, plus `on_my_account`: "all active account
+    members (regardless of workspace participation)" (http://developer.mavenlink.com/users/);
+    a disabled member is no longer listed there. POST: Kantata creates users by invitation."""
+    if request.method != "GET":
+        raise Invalid(None, f"{request.method} is not supported for users", 405, "system")
+    qs = records.filtered(RESOURCES["users"], request.GET)
+    if _flag(request.GET, "on_my_account"):
+        qs = qs.filter(record_id__in=active_member_ids())
+    rows, meta = records.paged(qs, request.GET)
+    included = records.side_load(rows, request.GET.get("include", ""), "User")
+    return JsonResponse(records.envelope("users", rows, meta, included))
+
+
+def _clean_profile(attributes: object, row: SandboxRecord) -> dict:
+    if not isinstance(attributes, dict):
+        raise Invalid(None, "Request body must contain a 'user' object", 400, "system")
+    changes = {name: str(attributes[name] or "").strip() for name in PROFILE if name in attributes}
+    if "full_name" in changes and not changes["full_name"]:
+        raise Invalid("full_name", "Full name can't be blank")
+    address = changes.get("email_address")
+    if address is not None and address.lower() != str(row.data.get("email_address") or "").lower():
+        if not EMAIL.match(address):
+            raise Invalid("email_address", "Email address is invalid")
+        if store.get_by_external_id(VENDOR, MEMBERSHIPS, address.lower()) is not None:
+            raise Invalid("email_address", "Email address has already been taken")
+    return changes
+
+
+@sandbox_endpoint(HOOKS)
+@handled
+def user(request: HttpRequest, record_id: str) -> HttpResponse:
+    """GET /users/{id}; PUT /users/{id} changes the profile — "user's name, headline, or email
+    address" (https://developer.kantata.com/kantata/specification/users/update-user,
+    https://knowledge.kantata.com/hc/en-us/articles/32608719669403-API-Quick-Reference-Managing-Users)."""
+    row = store.get(VENDOR, "users", record_id)
+    if row is None:
+        raise Invalid(None, "The requested user could not be found", 404, "not_found")
+    if request.method == "GET":
+        included = records.side_load([row], request.GET.get("include", ""), "User")
+        return JsonResponse(records.envelope("users", [row], None, included))
+    if request.method != "PUT":
+        raise Invalid(None, f"{request.method} is not supported", 405, "system")
+    changes = _clean_profile(_json(request).get("user"), row)
+    if "email_address" in changes and row.data.get("account_membership_id"):
+        membership_row_ = store.get(VENDOR, MEMBERSHIPS, row.data["account_membership_id"])
+        if membership_row_ is not None:  # the sandbox's own index of addresses on the account
+            membership_row_.external_id = changes["email_address"].lower()
+            membership_row_.save(update_fields=["external_id"])
+    row = store.update(row, {**changes, "updated_at": records.now_iso()})
+    return JsonResponse(records.envelope("users", [row]))

@@ -16,6 +16,9 @@ urlpatterns = [
     re_path(r"^api/v1/account_memberships(?:\.json)?$", members.memberships, name="kantata-memberships"),
     re_path(r"^api/v1/account_memberships/(?P<record_id>\d+)(?:\.json)?$", members.membership),
     re_path(r"^api/v1/account_memberships/(?P<record_id>\d+)/disable(?:\.json)?$", members.disable),
+    re_path(r"^api/v1/account_memberships/(?P<record_id>\d+)/enable(?:\.json)?$", members.enable),
+    re_path(r"^api/v1/users(?:\.json)?$", members.users, name="kantata-users"),
+    re_path(r"^api/v1/users/(?P<record_id>\d+)(?:\.json)?$", members.user),
     re_path(rf"^api/v1/{KEY}(?:\.json)?$", views.collection, name="kantata-collection"),
     re_path(rf"^api/v1/{KEY}/(?P<record_id>\d+)(?:\.json)?$", views.item, name="kantata-item"),
 ]
