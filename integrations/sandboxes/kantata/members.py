@@ -1,5 +1,6 @@
 """Account members in the Kantata sandbox: account invitations (how an integration adds a
-user to the account) and account memberships (how it makes one inactive).
+user to the account), account memberships (how it makes one inactive or active again) and
+the users' index and profile update.
 
 What Kantata documents, and the sandbox serves:
 
@@ -18,14 +19,20 @@ What Kantata documents, and the sandbox serves:
   route"; filters `by_user_id`, `only_active`, `only_inactive` ("disabled_at is null / not
   null") (https://developer.kantata.com/tag/Account-Memberships).
 - `PUT /account_memberships/{id}` (permission, rates)
-  (https://developer.kantata.com/kantata/specification/account-memberships/update-account-membership)
-  and `PUT /account_memberships/{id}/disable`, "Make a user inactive: Disables a user in an
-  account" (https://developer.kantata.com/kantata/specification/account-memberships/deactivate-account-membership).
+  (https://developer.kantata.com/kantata/specification/account-memberships/update-account-membership),
+  `PUT /account_memberships/{id}/disable`, "Make a user inactive: Disables a user in an
+  account" (https://developer.kantata.com/kantata/specification/account-memberships/deactivate-account-membership),
+  and "Make a user active" (`/enable`; the path follows /disable's).
+- Users: the index's `on_my_account` lists the active account members; `PUT /users/{id}`
+  changes "name, headline, or email address"
+  (https://developer.kantata.com/kantata/specification/users/update-user,
+  https://knowledge.kantata.com/hc/en-us/articles/32608719669403-API-Quick-Reference-Managing-Users).
 
 The sandbox's own choices where Kantata says nothing (docs/VENDORS_CRM_PSA.md lists them as
 unverified): the invitee user and its account membership exist from the invitation on
 (pending); an address that already has a membership on the account, or a pending invitation,
-is refused with a 422 on `email_address`; disabling a disabled membership answers it unchanged.
+is refused with a 422 on `email_address`; disabling a disabled membership (or enabling an
+active one) answers it unchanged; the `/enable` path.
 """
 
 from __future__ import annotations
