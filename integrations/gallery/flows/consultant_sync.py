@@ -4,9 +4,10 @@ NetSuite employee and the Kantata user; a terminated worker is deactivated in bo
 Workday's worker-sync report (RaaS, polled with the `Updated_From` watermark) → canonical
 worker@1 → NetSuite employee upserted by externalId = the canonical worker id (`W-` + the
 Workday Employee_ID, the id the firm's NetSuite employees carry) → Kantata user upserted by
-work e-mail: the account member with that address gets the cost rate on its account
-membership, a new address is invited to the account (the invitation's pending user is the
-PSA user), a terminated worker's membership is disabled. The id Kantata returns (the user's)
+work e-mail: the account member with that address gets a changed name or headline on its
+profile and the cost rate on its account membership, a new address is invited to the account
+(the invitation's pending user is the PSA user), a terminated worker's membership is disabled
+and a rehired one's enabled again. The id Kantata returns (the user's)
 is linked to the worker in the crosswalk. HR owns name, status and cost centre. A cost rate
 is written only when the report carries one (`Cost_Rate`), with its effective date in the
 idempotency keys, so each effective-dated change is one write to each system."""
@@ -29,8 +30,8 @@ VERSION = "{{ steps.worker.id }}:{{ input.Last_Updated }}:{{ input.Cost_Rate_Eff
 EMPLOYEE_KEY = f"erp-employee:{VERSION}"
 PSA_USER_KEY = f"psa-user:{VERSION}"
 # Kantata user field → the canonical worker field it carries (integrations/connectors/kantata.py:
-# a user is invited with name and headline, its membership carries the cost rate, `disabled`
-# disables the membership).
+# name and headline are the user's profile, the cost rate its membership's, `disabled` true /
+# false disables / enables the membership).
 PSA_CANONICAL_FIELDS = {"full_name": "last_name", "headline": "job_title", "cost_rate_in_cents": "cost_rate",
                         "disabled": "status"}  # fmt: skip
 COST_RATE_CENTS = (
