@@ -133,3 +133,7 @@ def test_a_cost_rate_goes_to_the_kantata_membership_once_per_effective_date(rate
     assert psa_write(row).key == write.key
     later = psa_write({**row, "Cost_Rate_Effective": "2026-05-01"})
     assert later.key != write.key and later.payload == write.payload
+    # a row without a title or a rate leaves the Kantata headline and rate alone (null: not sent)
+    bare = {k: v for k, v in row.items() if k not in ("Business_Title", "Cost_Rate", "Cost_Rate_Effective")}
+    assert psa_write(bare).payload == {"full_name": "Priya Raman", "headline": None, "cost_rate_in_cents": None,
+                                       "disabled": False}  # fmt: skip

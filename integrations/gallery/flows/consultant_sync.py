@@ -83,7 +83,8 @@ DEFINITION = {
         # The PSA side reads the canonical worker (steps.worker): the current record is NetSuite's.
         {"id": "psa_user", "type": "map", "name": "Worker → Kantata user", "fields": [
             {"to": "full_name", "template": "{{ steps.worker.first_name }} {{ steps.worker.last_name }}"},
-            {"to": "headline", "template": "{{ steps.worker.job_title | default('') }}"},
+            # no title in the report: nothing sent (null), the Kantata headline is left as it is
+            {"to": "headline", "template": "{{ steps.worker.job_title | default(none) }}"},
             {"to": "cost_rate_in_cents", "template": COST_RATE_CENTS},
             # A terminated worker's account membership is disabled: no more sign-in, staffing or time.
             {"to": "disabled", "template": "{{ steps.worker.status == 'terminated' }}"}]},
