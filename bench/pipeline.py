@@ -215,7 +215,7 @@ def in_process(count: int) -> float:
 
     prefix = f"inproc-{uuid.uuid4().hex[:8]}"
     saved = doorbell.enqueue_runs, ledger_services._flush
-    doorbell.enqueue_runs = lambda ids: None
+    doorbell.enqueue_runs = lambda *ids, **options: None
     ledger_services._flush = lambda: setattr(ledger_services._buffer, "ids", [])
     try:
         started = time.perf_counter()
@@ -292,7 +292,7 @@ def batch_in_process(count: int) -> float:
     BATCH["n"] = count
     prefix = f"bill-inproc-{uuid.uuid4().hex[:8]}"
     saved = doorbell.enqueue_runs, doorbell.enqueue_chunks, ledger_services._flush
-    doorbell.enqueue_runs = doorbell.enqueue_chunks = lambda ids: None
+    doorbell.enqueue_runs = doorbell.enqueue_chunks = lambda *ids, **options: None
     ledger_services._flush = lambda: setattr(ledger_services._buffer, "ids", [])
     try:
         started = time.perf_counter()

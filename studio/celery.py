@@ -6,7 +6,14 @@ worker lost, prefetch 1, JSON only, time limits below the lease and visibility t
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun, worker_process_init, worker_process_shutdown, worker_ready
+from celery.signals import (
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+)
 
 from studio import kombu_redis_fix
 
@@ -53,6 +60,22 @@ def give_claims_back_on_sigterm(**kwargs) -> None:
     from integrations import leases
 
     leases.install_stop_handler()
+
+
+@worker_init.connect
+@worker_process_init.connect
+def relax_worker_commits(**kwargs) -> None:
+    """A worker's own bookkeeping commits without waiting for the disk; the claim of a
+    delivery, before its request leaves, still waits (integrations/durability.py)."""
+    # lazy: studio/__init__.py loads this module before Django's settings are read
+    from django.conf import settings
+    from django.db.backends.signals import connection_created
+
+    from integrations import durability
+
+    if settings.SWITCHBOARD_WORKER_ASYNC_COMMIT:
+        connection_created.connect(durability.on_connection_created, dispatch_uid="durability")
+        durability.relax_commits()
 
 
 @worker_process_shutdown.connect

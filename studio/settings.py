@@ -218,6 +218,9 @@ SWITCHBOARD_LEASE_SECONDS = env.int("SWITCHBOARD_LEASE_SECONDS", default=600)
 SWITCHBOARD_BACKOFF_BASE_SECONDS = env.float("SWITCHBOARD_BACKOFF_BASE_SECONDS", default=2.0)
 SWITCHBOARD_BACKOFF_CAP_SECONDS = env.float("SWITCHBOARD_BACKOFF_CAP_SECONDS", default=600.0)
 SWITCHBOARD_REDISPATCH_SECONDS = env.int("SWITCHBOARD_REDISPATCH_SECONDS", default=60)
+# A worker's bookkeeping commits without waiting for the disk (integrations/durability.py);
+# off = every commit waits, as in the web process.
+SWITCHBOARD_WORKER_ASYNC_COMMIT = env.bool("SWITCHBOARD_WORKER_ASYNC_COMMIT", default=True)
 # A poll stops reading pages while its flow has this many unfinished runs, and carries on from
 # its stored cursor when they drain (integrations/triggers/polls.py).
 SWITCHBOARD_POLL_BACKLOG = env.int("SWITCHBOARD_POLL_BACKLOG", default=500)

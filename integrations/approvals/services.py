@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations import durability
 from integrations.approvals.choices import ApprovalStatus, OnExpiry
 from integrations.approvals.hooks import approval_decided
 from integrations.approvals.models import ApprovalTask
@@ -28,7 +29,16 @@ def open_task(run, request) -> ApprovalTask:
     assignee = None
     if approvers.get("user"):
         assignee = get_user_model().objects.filter(username=approvers["user"]).first()
-    task, created = ApprovalTask.objects.get_or_create(
+    # Durable: its e-mail goes out after this commit and must not name a task a crash forgets.
+    with durability.durable():
+        task, created = _find_or_open(run, request, approvers, assignee)
+    if created:
+        notify_on_commit(task.pk, "opened")
+    return task
+
+
+def _find_or_open(run, request, approvers: dict, assignee) -> tuple[ApprovalTask, bool]:
+    return ApprovalTask.objects.get_or_create(
         run=run,
         step_id=request.step_id,
         defaults={
@@ -42,9 +52,6 @@ def open_task(run, request) -> ApprovalTask:
             "due_at": timezone.now() + timedelta(hours=request.sla_hours) if request.sla_hours else None,
         },
     )
-    if created:
-        notify_on_commit(task.pk, "opened")
-    return task
 
 
 def may_decide(task: ApprovalTask, user, groups: set[str] | None = None) -> bool:

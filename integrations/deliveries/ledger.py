@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q, Value
 from django.utils import timezone
 
-from integrations import leases
+from integrations import durability, leases
 from integrations.audit.services import record
 from integrations.deliveries import conf, transport
 from integrations.deliveries.choices import DUE_STATES, Classification, DeliveryState
@@ -49,7 +49,24 @@ def claim(delivery_id: int, *, now: datetime | None = None, delivery: Delivery |
         delivery = Delivery.objects.select_related("connection").filter(pk=delivery_id).first()
         if delivery is None:
             return None
-    claimed = leases.claim(
+    # Durable before the request leaves: a crash of PostgreSQL must never forget that it may
+    # have been sent (integrations/durability.py).
+    with durability.durable():
+        claimed = _claim(delivery_id, delivery, now)
+    if claimed is None:
+        return None
+    delivery.fence, delivery.attempts = claimed.fence, claimed.attempts
+    # RETURNING worker_losses (an integer column), needs_lookup
+    delivery.worker_losses, delivery.needs_lookup = cast(int, claimed.values[0]), bool(claimed.values[1])
+    delivery.state = DeliveryState.IN_FLIGHT
+    if delivery.worker_losses >= conf.MAX_WORKER_LOSSES:
+        kill_lost(delivery, delivery.fence, now=now)
+        return None
+    return Claim(delivery, delivery.fence)
+
+
+def _claim(delivery_id: int, delivery: Delivery, now: datetime) -> leases.Claimed | None:
+    return leases.claim(
         Delivery,
         delivery_id,
         now=now,
@@ -64,16 +81,6 @@ def claim(delivery_id: int, *, now: datetime | None = None, delivery: Delivery |
         on_release={"needs_lookup": "%(true)s", "updated_at": "%(now)s"},
         interrupted_delay=transport.settle_seconds(delivery.connection),
     )
-    if claimed is None:
-        return None
-    delivery.fence, delivery.attempts = claimed.fence, claimed.attempts
-    # RETURNING worker_losses (an integer column), needs_lookup
-    delivery.worker_losses, delivery.needs_lookup = cast(int, claimed.values[0]), bool(claimed.values[1])
-    delivery.state = DeliveryState.IN_FLIGHT
-    if delivery.worker_losses >= conf.MAX_WORKER_LOSSES:
-        kill_lost(delivery, delivery.fence, now=now)
-        return None
-    return Claim(delivery, delivery.fence)
 
 
 def note_if_leased(delivery_id: int, *, now: datetime, hostname: str = "") -> bool:

@@ -8,7 +8,7 @@ import hashlib
 import json
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from integrations.audit import services as audit
@@ -162,13 +162,20 @@ def set_status(flow: Flow, user, status: str) -> Flow:
 
 
 def matching_versions(source: str, event_type: str) -> list[FlowVersion]:
-    """Live versions of active flows whose event trigger matches this source and type."""
-    versions = []
-    for flow in Flow.objects.filter(status=FlowStatus.ACTIVE):
-        live = flow.live_version
-        trigger = (live.definition.get("trigger") or {}) if live else {}
-        if trigger.get("type") != "event" or trigger.get("connection") != source:
-            continue
-        if trigger.get("event") in (None, "*", event_type):
-            versions.append(live)
-    return versions
+    """Live versions of active flows whose event trigger matches this source and type.
+
+    One query for every flow (it is asked once per event received): the newest published
+    version of each active flow whose trigger is an event of this source."""
+    newest = (
+        FlowVersion.objects.filter(flow=OuterRef("flow"), state=VersionState.PUBLISHED)
+        .order_by("-number")
+        .values("number")[:1]
+    )
+    live = FlowVersion.objects.filter(
+        state=VersionState.PUBLISHED,
+        flow__status=FlowStatus.ACTIVE,
+        number=Subquery(newest),
+        definition__trigger__type="event",
+        definition__trigger__connection=source,
+    ).order_by("flow__key")
+    return [v for v in live if (v.definition.get("trigger") or {}).get("event") in (None, "*", event_type)]

@@ -31,10 +31,12 @@ def batch_size() -> int:
     return max(1, int(getattr(settings, "SWITCHBOARD_RUN_BATCH", DEFAULT_BATCH)))
 
 
+def due_runs(now):
+    return Run.objects.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), status=RunStatus.QUEUED)
+
+
 def due_in_lane(lane: str, now):
-    return Run.objects.filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), status=RunStatus.QUEUED, lane=lane
-    ).order_by()
+    return due_runs(now).filter(lane=lane).order_by()
 
 
 def pick(lane: str, limit: int, now) -> list[int]:
@@ -59,6 +61,13 @@ def pick(lane: str, limit: int, now) -> list[int]:
             if turn < len(ids):
                 picked.append(ids[turn])
     return picked[:limit]
+
+
+def due_of(ids) -> list[int]:
+    """Which of a doorbell's runs are still queued and due. Before the claim: none means the
+    batches before it took them all (each run rings, a batch takes up to fifty), so it ends
+    without a claim. After it: the ones its batch had no room for, rung for again."""
+    return list(due_runs(timezone.now()).filter(pk__in=list(ids)).values_list("pk", flat=True))
 
 
 def claim_batch(lane: str, limit: int | None = None, *, now=None) -> list[Run]:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from integrations import durability
 from integrations.runs.claims import batch_size
 from integrations.runs.models import Run, RunChunk
 
@@ -52,22 +53,27 @@ def ringing_later():
             enqueue_runs(list(dict.fromkeys(woken)))
 
 
-def enqueue_runs_on_commit(run_ids) -> None:
-    ids = [getattr(r, "pk", r) for r in run_ids]
+def enqueue_runs_on_commit(runs) -> None:
+    """Ring for these runs (Run rows or ids) once the transaction commits. Rows carry their
+    lane, so ringing for new runs costs no query."""
+    ids = [getattr(r, "pk", r) for r in runs]
     if not ids:
         return
     if _held_back:
         _held_back[-1].extend(ids)
         return
-    transaction.on_commit(lambda: enqueue_runs(ids))
+    lanes = {r.pk: r.lane for r in runs if isinstance(r, Run)}
+    transaction.on_commit(lambda: enqueue_runs(ids, lanes=lanes if len(lanes) == len(ids) else None))
 
 
-def enqueue_runs(run_ids) -> None:
+def enqueue_runs(run_ids, *, lanes: dict[int, str] | None = None) -> None:
     """Ring for the runs: one message per batch of ids of the same lane (a message is a
     doorbell for its lane: the worker claims that lane's due runs, claims.py). If the broker
-    is down the dispatcher finds the queued rows later."""
+    is down the dispatcher finds the queued rows later. `lanes`: {id: lane} when the caller
+    knows them (new runs), else they are read."""
     ids = list(run_ids)
-    lanes = dict(Run.objects.filter(pk__in=ids).values_list("pk", "lane"))
+    if lanes is None:
+        lanes = dict(Run.objects.filter(pk__in=ids).values_list("pk", "lane"))
     by_lane: dict[str, list[int]] = {}
     for run_id in ids:
         if run_id in lanes:
@@ -83,7 +89,9 @@ def enqueue_runs(run_ids) -> None:
                 break
             sent += batch
     if sent:
-        Run.objects.filter(pk__in=sent).update(enqueued_at=timezone.now())
+        # Losing this mark costs at most a second doorbell: it need not wait for the disk.
+        with durability.relaxed():
+            Run.objects.filter(pk__in=sent).update(enqueued_at=timezone.now())
 
 
 def enqueue_chunks_on_commit(chunk_ids) -> None:

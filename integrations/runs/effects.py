@@ -4,6 +4,10 @@ crosswalk reads, deliveries through the ledger, approval tasks and batches.
 Each effect is idempotent per (run, step): when a suspended run resumes, the engine calls
 the same effect again and it now finds the delivery done or the approval decided."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from integrations.approvals.services import open_task
 from integrations.connections.models import Connection
 from integrations.connectors.errors import ConnectorError
@@ -14,14 +18,37 @@ from integrations.deliveries import services as ledger
 from integrations.flows.engine_api import PENDING, ApprovalDecision, DeliveryResult, EffectError, step_id_of
 from integrations.runs.batch.collect import add_to_batch
 
+# Within one worker batch (worker.py `run_through`) each connection is read once, not once
+# per delivery: {name: Connection or None}.
+_batch_connections: ContextVar[dict | None] = ContextVar("batch_connections", default=None)
+
+
+@contextmanager
+def connections_read_once() -> Iterator[None]:
+    token = _batch_connections.set({})
+    try:
+        yield
+    finally:
+        _batch_connections.reset(token)
+
+
+def _connection(name: str) -> Connection | None:
+    cache = _batch_connections.get()
+    if cache is not None and name in cache:
+        return cache[name]
+    connection = Connection.objects.filter(name=name).first()
+    if cache is not None:
+        cache[name] = connection
+    return connection
+
 
 def connection_kind(name: str) -> str:
-    connection = Connection.objects.filter(name=name).only("kind").first()
+    connection = _connection(name)
     return connection.kind if connection else ""
 
 
 def connection_named(name: str) -> Connection:
-    connection = Connection.objects.filter(name=name).first()
+    connection = _connection(name)
     if connection is None:
         raise EffectError(f"connection '{name}' does not exist")
     return connection

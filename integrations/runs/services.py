@@ -50,6 +50,7 @@ def start_runs_for_event(event, versions=None, **_) -> list[Run]:
     if versions is None:
         versions = matching_versions(event.source, event.type)
     trigger = Trigger.POLL if event.source.startswith("poll:") else Trigger.EVENT
+    now = timezone.now()
     runs = [
         Run.objects.create(
             flow_version=version,
@@ -58,7 +59,7 @@ def start_runs_for_event(event, versions=None, **_) -> list[Run]:
             trigger=trigger,
             lane=lanes.for_new_run(trigger),
             business_key=business_key_of(event, version),
-            next_attempt_at=timezone.now(),
+            next_attempt_at=now,
         )
         for version in versions
     ]

@@ -5,7 +5,7 @@ below it rings these tasks by name (doorbell.py), so nothing imports it back."""
 from celery import shared_task
 
 from integrations import backoff, leases
-from integrations.runs import dispatch, doorbell, lanes, services, worker
+from integrations.runs import claims, dispatch, doorbell, lanes, services, worker
 from integrations.runs.batch import accumulate, chunks, collect, held
 from integrations.runs.choices import RunStatus
 from integrations.runs.inbox import bulk
@@ -32,13 +32,20 @@ def execute_runs(self, run_ids: list[int], lane: str = lanes.INTERACTIVE) -> int
     if lane not in lanes.RUN_LANES:
         lane = lanes.INTERACTIVE
     with leases.holding(retry_at=backoff.next_attempt_at) as held:
-        claimed = worker.execute_lane(lane, task_id=self.request.id or "")
+        # Rung for runs the batches before it took already: nothing of its own to do.
+        stale = bool(run_ids) and not claims.due_of(run_ids)
+        claimed = 0 if stale else worker.execute_lane(lane, task_id=self.request.id or "")
+        # A batch is sized by time: the runs this message named that it had no room for
+        # ring again now, instead of waiting for the dispatcher's redispatch interval.
+        left = claims.due_of(run_ids) if claimed and not leases.stop_requested() else []
         if not claimed and _redelivered(self.request):
             for run_id in run_ids[:10]:
                 services.note_if_leased(
                     Run, "run", run_id, running=RunStatus.RUNNING, hostname=self.request.hostname or ""
                 )
     _ring_released(held)
+    if left:
+        doorbell.enqueue_runs(left)
     return claimed
 
 

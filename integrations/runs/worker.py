@@ -22,7 +22,7 @@ from integrations.deliveries import sender
 from integrations.deliveries.choices import DUE_STATES
 from integrations.deliveries.conf import MAX_CHUNK
 from integrations.deliveries.models import Delivery
-from integrations.runs import claims, doorbell, services
+from integrations.runs import claims, doorbell, effects, services
 from integrations.runs.choices import RunStatus
 from integrations.runs.models import Run
 
@@ -57,7 +57,7 @@ def execute_lane(lane: str, *, limit: int | None = None, task_id: str = "") -> i
 def run_through(runs: list[Run], *, task_id: str = "") -> None:
     """Execute claimed runs; send their deliveries here; resume the runs those woke, here."""
     budget_end = monotonic() + leases.task_budget_seconds()
-    with doorbell.ringing_later() as woken:
+    with doorbell.ringing_later() as woken, effects.connections_read_once():
         batch = runs
         for _ in range(MAX_ROUNDS):
             waiting = execute_each(batch, budget_end)

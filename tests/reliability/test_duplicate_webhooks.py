@@ -93,9 +93,9 @@ def test_each_webhook_sent_three_times_is_stored_run_and_posted_once(
     enqueued = Counter()
     ring = doorbell.enqueue_runs
 
-    def counting_enqueue(run_ids) -> None:
+    def counting_enqueue(run_ids, **options) -> None:
         enqueued.update(run_ids)
-        ring(run_ids)
+        ring(run_ids, **options)
 
     monkeypatch.setattr(doorbell, "enqueue_runs", counting_enqueue)
     worker(SWITCHBOARD_LEASE_SECONDS="60")

@@ -43,7 +43,7 @@ INVOICE_FLOW = {
 def doorbells(monkeypatch):
     """Run ids the runtime would have enqueued (and delivery ids the ledger would have)."""
     rung = {"runs": [], "deliveries": []}
-    monkeypatch.setattr("integrations.runs.doorbell.enqueue_runs", lambda ids: rung["runs"].extend(ids))
+    monkeypatch.setattr("integrations.runs.doorbell.enqueue_runs", lambda ids, **options: rung["runs"].extend(ids))
     monkeypatch.setattr("integrations.deliveries.services._flush", lambda: rung["deliveries"].append("flush"))
     monkeypatch.setattr("integrations.runs.doorbell.enqueue_bulk_job", lambda job_id: None)
     return rung
