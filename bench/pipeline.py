@@ -24,7 +24,9 @@ alternating, `--rounds` times each, on PostgreSQL + Redis:
 
 Reported: events/s of each (median), their ratio (shown, not a target: issue 3's 0.6 is for the
 batch flow; one-event runs are reported with their latency), and for the worker variant p50/p95
-latency from event accepted (stored) to delivery done.
+latency from event accepted (stored) to delivery done. `--drain N`: the worker alone, on N
+one-event runs stored first and rung at once (the events are ingested serially by this one
+process, so the end-to-end figure cannot pass what it ingests per second).
 
 Needs a database of its own (it writes flows, events, runs and deliveries):
 
@@ -264,6 +266,27 @@ def through_worker(count: int, per_second: float | None = None) -> tuple[float, 
     return count / elapsed, latencies
 
 
+def drain(count: int) -> float:
+    """Runs/s of the worker alone: `count` one-event runs stored with their doorbells held,
+    then rung at once (as a poll page or a replay rings), until every one has succeeded."""
+    from integrations.runs import doorbell
+
+    prefix, ring = f"drain-{uuid.uuid4().hex[:8]}", doorbell.enqueue_runs
+    doorbell.enqueue_runs = lambda *ids, **options: None
+    try:
+        ingest(prefix, count)
+    finally:
+        doorbell.enqueue_runs = ring
+    started = time.perf_counter()
+    ring(list(runs_of(prefix).values_list("pk", flat=True)))
+    deadline = time.monotonic() + 600
+    while runs_of(prefix).filter(status="succeeded").count() < count:
+        if time.monotonic() > deadline:
+            raise SystemExit("drain did not finish in 10 minutes")
+        time.sleep(0.05)
+    return count / (time.perf_counter() - started)
+
+
 def billing_run(prefix: str):
     from integrations.events.services import ingest_event
 
@@ -389,6 +412,7 @@ def main() -> int:
     parser.add_argument("--batch-records", type=int, default=20000, help="records in the batch flow's event")
     parser.add_argument("--chunk-size", type=int, default=500, help="for_each.chunk_size of the batch flow")
     parser.add_argument("--only", choices=["batch", "single"], help="measure one flow only")
+    parser.add_argument("--drain", type=int, default=0, help="also time the worker alone on this many queued runs")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
         print("set DATABASE_URL (PostgreSQL, a database of its own) and REDIS_URL; see the docstring")
@@ -430,6 +454,7 @@ def main() -> int:
             latencies += lat
             print(f"round {n + 1}: in-process {in_rates[-1]:.1f}/s, worker {rate:.1f}/s")
         _rate, paced = through_worker(args.paced, args.paced_rate) if args.paced else (0.0, [])
+        drains = [drain(args.drain) for _ in range(args.rounds)] if args.drain else []
     finally:
         worker.stop()
         simulator.stop()
@@ -439,6 +464,10 @@ def main() -> int:
     print(f"ratio worker/in-process (median of per-round ratios): {statistics.median(ratios):.2f} (no target)")
     p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
     print(f"accepted -> delivered latency, unpaced (incl. backlog): p50 {p50:.2f} s, p95 {p95:.2f} s")
+    if drains:
+        rounds = ", ".join(f"{rate:.1f}" for rate in drains)
+        median = statistics.median(drains)
+        print(f"worker alone, {args.drain} queued runs rung at once: median {median:.1f} runs/s ({rounds})")
     if paced:
         p50, p95 = percentile(paced, 0.5), percentile(paced, 0.95)
         print(

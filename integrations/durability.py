@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import connections, transaction
+from django.db.backends.signals import connection_created
 
 _relaxed = {"on": False}
 
@@ -29,6 +30,7 @@ def relax_commits() -> None:
     calls this at start). A session already open is left alone: in a pool process it is the
     parent's, inherited over fork, and must not be spoken to (Celery closes it)."""
     _relaxed["on"] = True
+    connection_created.connect(on_connection_created, dispatch_uid="durability.relaxed")
 
 
 def on_connection_created(sender, connection, **kwargs) -> None:

@@ -69,12 +69,10 @@ def relax_worker_commits(**kwargs) -> None:
     delivery, before its request leaves, still waits (integrations/durability.py)."""
     # lazy: studio/__init__.py loads this module before Django's settings are read
     from django.conf import settings
-    from django.db.backends.signals import connection_created
 
     from integrations import durability
 
     if settings.SWITCHBOARD_WORKER_ASYNC_COMMIT:
-        connection_created.connect(durability.on_connection_created, dispatch_uid="durability")
         durability.relax_commits()
 
 

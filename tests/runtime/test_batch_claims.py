@@ -108,3 +108,26 @@ def test_doorbells_ring_once_per_batch_of_a_lane(crm, monkeypatch):
         ("default", 1, "default"),
     ]
     assert not Run.objects.filter(enqueued_at__isnull=True).exists()
+
+
+def test_a_message_whose_batch_had_no_room_rings_again_for_the_rest(crm, doorbells, monkeypatch):
+    version = version_of("pages")
+    page = poll_runs(version, 12, "r")
+    monkeypatch.setattr(worker, "batch_limit", lambda: 5)  # a batch sized by time took five
+    assert tasks.execute_runs.apply(args=(page, "bulk")).get() == 5
+    assert Run.objects.filter(pk__in=page, status=RunStatus.SUCCEEDED).count() == 5
+    # The seven it named and had no room for are rung at once, not after the redispatch interval.
+    assert sorted(doorbells["runs"]) == sorted(
+        Run.objects.filter(pk__in=page, status=RunStatus.QUEUED).values_list("pk", flat=True)
+    )
+    assert len(doorbells["runs"]) == 7
+
+
+def test_a_message_whose_runs_were_taken_already_claims_nothing(crm, doorbells):
+    version = version_of("late")
+    [taken] = poll_runs(version, 1, "t")
+    others = poll_runs(version, 3, "o")
+    claims.claim_ids([taken])  # an earlier batch took it
+    assert tasks.execute_runs.apply(args=([taken], "bulk")).get() == 0
+    # The other runs are left to their own doorbells: this late one did no claim.
+    assert Run.objects.filter(pk__in=others, status=RunStatus.QUEUED).count() == 3
