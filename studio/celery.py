@@ -67,9 +67,9 @@ def give_claims_back_on_sigterm(**kwargs) -> None:
 def relax_worker_commits(**kwargs) -> None:
     """A worker's own bookkeeping commits without waiting for the disk; the claim of a
     delivery, before its request leaves, still waits (integrations/durability.py)."""
-    # lazy: studio/__init__.py loads this module before Django's settings are read
     from django.conf import settings
 
+    # lazy: studio/__init__.py loads this module before Django's app registry is ready
     from integrations import durability
 
     if settings.SWITCHBOARD_WORKER_ASYNC_COMMIT:

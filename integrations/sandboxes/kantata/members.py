@@ -48,7 +48,7 @@ from integrations.sandboxes.framework import sandbox_endpoint
 from integrations.sandboxes.kantata import ACCOUNT_ID, VENDOR, records
 from integrations.sandboxes.kantata.auth import HOOKS
 from integrations.sandboxes.kantata.resources import RESOURCES, Invalid
-from integrations.sandboxes.kantata.views import _json, handled
+from integrations.sandboxes.kantata.views import handled, json_body
 from integrations.sandboxes.models import SandboxRecord
 
 INVITATIONS, MEMBERSHIPS = "account_invitations", "account_memberships"
@@ -180,7 +180,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
         return JsonResponse(records.envelope(INVITATIONS, rows, meta, _invitees(rows, request.GET.get("include", ""))))
     if request.method != "POST":
         raise Invalid(None, f"{request.method} is not supported for account_invitations", 405, "system")
-    body = _json(request)
+    body = json_body(request)
     if INVITATIONS in body:
         items = body[INVITATIONS]
         if not isinstance(items, list) or not 0 < len(items) <= BULK_MAX:
@@ -271,7 +271,7 @@ def membership(request: HttpRequest, record_id: str) -> HttpResponse:
     if request.method != "PUT":
         raise Invalid(None, f"{request.method} is not supported", 405, "system")
     row = _membership(request.GET, record_id)
-    attributes = _json(request).get("account_membership")
+    attributes = json_body(request).get("account_membership")
     if not isinstance(attributes, dict):
         raise Invalid(None, "Request body must contain a 'account_membership' object", 400, "system")
     changes: dict = {name: _rate(name, attributes[name]) for name in RATES if name in attributes}
@@ -362,7 +362,7 @@ def user(request: HttpRequest, record_id: str) -> HttpResponse:
         return JsonResponse(records.envelope("users", [row], None, included))
     if request.method != "PUT":
         raise Invalid(None, f"{request.method} is not supported", 405, "system")
-    changes = _clean_profile(_json(request).get("user"), row)
+    changes = _clean_profile(json_body(request).get("user"), row)
     if "email_address" in changes and row.data.get("account_membership_id"):
         membership_row_ = store.get(VENDOR, MEMBERSHIPS, row.data["account_membership_id"])
         if membership_row_ is not None:  # the sandbox's own index of addresses on the account

@@ -57,7 +57,7 @@ def create_or_update(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         raise Invalid(None, f"{request.method} is not supported for external_references/create_or_update", 405,
                       "system")  # fmt: skip
-    values = _clean(views._json(request).get("external_reference"))
+    values = _clean(views.json_body(request).get("external_reference"))
     subject = SUBJECTS[values["subject_type"]]
     if store.get(VENDOR, subject.key, values["subject_id"]) is None:
         raise Invalid("subject", "Subject must exist")

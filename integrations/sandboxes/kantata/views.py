@@ -27,7 +27,9 @@ def _resource(key: str) -> Resource:
     return resource
 
 
-def _json(request: HttpRequest) -> dict:
+def json_body(request: HttpRequest) -> dict:
+    """The request's JSON object (the sandbox's other modules read bodies through this too);
+    anything else is Kantata's 400."""
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
@@ -105,7 +107,7 @@ def collection(request: HttpRequest, key: str) -> HttpResponse:
         return JsonResponse(records.envelope(resource.key, rows, meta, included))
     if request.method != "POST" or not resource.creatable:
         raise Invalid(None, f"{request.method} is not supported for {resource.key}", 405, "system")
-    body = _json(request)
+    body = json_body(request)
     if resource.key in body:  # bulk create with the plural key
         items = body[resource.key]
         if not isinstance(items, list) or not 0 < len(items) <= BULK_MAX:
@@ -144,7 +146,7 @@ def item(request: HttpRequest, key: str, record_id: str) -> HttpResponse:
     if request.method == "PUT":
         if not resource.creatable:
             raise Invalid(None, f"{resource.key} cannot be changed through the API", 405, "system")
-        attributes = _json(request).get(resource.singular)
+        attributes = json_body(request).get(resource.singular)
         values = clean(resource, attributes, creating=False)
         _check_references(values)
         check_dates({**row.data, **values})
