@@ -17,55 +17,51 @@ crash never forgets that a request may have been sent — the next attempt looks
 ordinary synchronous commits: an acknowledged event is on disk."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from django.db import connections, transaction
 from django.db.backends.signals import connection_created
 
-_relaxed = {"on": False}
+_RELAXED = "durability.relaxed"  # the session hook's dispatch uid
 
 
 def relax_commits() -> None:
     """From now on, the PostgreSQL sessions this process opens commit asynchronously (a worker
     calls this at start). A session already open is left alone: in a pool process it is the
     parent's, inherited over fork, and must not be spoken to (Celery closes it)."""
-    _relaxed["on"] = True
-    connection_created.connect(on_connection_created, dispatch_uid="durability.relaxed")
+    connection_created.connect(_relax_session, dispatch_uid=_RELAXED)
 
 
-def on_connection_created(sender, connection, **kwargs) -> None:
-    """Django's connection_created signal: a new session of a relaxed process is relaxed too."""
-    if _relaxed["on"]:
-        _apply(connection)
+def restore_commits() -> None:
+    """Sessions opened from now on wait for the disk again (the default)."""
+    connection_created.disconnect(dispatch_uid=_RELAXED)
 
 
-def _apply(connection) -> None:
+def _relax_session(sender, connection, **kwargs) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET synchronous_commit TO off")
 
 
-@contextmanager
-def durable(using: str = "default") -> Iterator[None]:
+def durable(using: str = "default") -> AbstractContextManager[None]:
     """A transaction whose commit waits for the disk, whatever the session's setting (inside
     an outer transaction: that one's commit). On SQLite every commit is durable already."""
-    connection = connections[using]
-    with transaction.atomic(using=using):
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO on")
-        yield
+    return _committing(wait=True, using=using, leave_outer=False)
 
 
-@contextmanager
-def relaxed(using: str = "default") -> Iterator[None]:
+def relaxed(using: str = "default") -> AbstractContextManager[None]:
     """A transaction whose commit need not wait for the disk, in any process: for a write
     whose loss costs nothing but a repeat (a doorbell's "rung at" mark). Inside a caller's
     transaction it changes nothing: that commit is the caller's to make."""
+    return _committing(wait=False, using=using, leave_outer=True)
+
+
+@contextmanager
+def _committing(*, wait: bool, using: str, leave_outer: bool) -> Iterator[None]:
     connection = connections[using]
     outer = connection.in_atomic_block
     with transaction.atomic(using=using):
-        if connection.vendor == "postgresql" and not outer:
+        if connection.vendor == "postgresql" and not (leave_outer and outer):
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO off")
+                cursor.execute(f"SET LOCAL synchronous_commit TO {'on' if wait else 'off'}")
         yield

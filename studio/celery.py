@@ -15,6 +15,7 @@ from celery.signals import (
     worker_ready,
 )
 
+from integrations import durability
 from studio import kombu_redis_fix
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
@@ -68,9 +69,6 @@ def relax_worker_commits(**kwargs) -> None:
     """A worker's own bookkeeping commits without waiting for the disk; the claim of a
     delivery, before its request leaves, still waits (integrations/durability.py)."""
     from django.conf import settings
-
-    # lazy: studio/__init__.py loads this module before Django's app registry is ready
-    from integrations import durability
 
     if settings.SWITCHBOARD_WORKER_ASYNC_COMMIT:
         durability.relax_commits()

@@ -6,7 +6,8 @@ from celery import shared_task
 
 from integrations import backoff, leases
 from integrations.runs import claims, dispatch, doorbell, lanes, services, worker
-from integrations.runs.batch import accumulate, chunks, collect, held
+from integrations.runs.batch import accumulate, chunks, collect
+from integrations.runs.batch import held as held_writes
 from integrations.runs.choices import RunStatus
 from integrations.runs.inbox import bulk
 from integrations.runs.models import Run, RunChunk
@@ -86,7 +87,7 @@ def resume_stalled_bulk_jobs() -> int:
 def flush_due_batches() -> int:
     """One-record runs' batches, and batch flows' groups that stayed open across runs (and
     the writes held for a delivery that succeeded, if the release at its end was missed)."""
-    held.release_due()
+    held_writes.release_due()
     return collect.flush_due() + accumulate.flush_due()
 
 

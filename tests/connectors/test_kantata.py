@@ -33,12 +33,6 @@ def connector_for(origin: str, attempts: list | None = None, token: str | None =
     return KantataConnector(connection, on_attempt=attempts.append if attempts is not None else None)
 
 
-@pytest.fixture
-def kantata(sandbox_origin):
-    seed("test")
-    return connector_for(sandbox_origin)
-
-
 def workspace(**fields) -> dict:
     return {"title": "Globex - Cloud Migration", "creator_role": "maven", "price": "120000",
             "start_date": "2025-05-01", "due_date": "2025-09-30", **fields}  # fmt: skip

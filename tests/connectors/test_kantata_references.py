@@ -9,22 +9,11 @@ import pytest
 
 from integrations.connectors.kantata import KantataConnector
 from integrations.sandboxes import framework_records as store
-from integrations.sandboxes.credentials import sandbox_credentials
 from integrations.sandboxes.kantata import VENDOR
 from integrations.sandboxes.kantata.approvals import approve
-from integrations.sandboxes.kantata.seed import seed
-from tests.connectors.contract import make_connection
 from tests.connectors.shapes import refusal
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def kantata(sandbox_origin):
-    seed("test")
-    connection = make_connection(VENDOR, f"{sandbox_origin}/sandbox/{VENDOR}", {},
-                                 {"access_token": sandbox_credentials(VENDOR)["access_token"]})  # fmt: skip
-    return KantataConnector(connection)
 
 
 def api(kantata: KantataConnector, method: str, path: str, **kwargs) -> httpx.Response:

@@ -7,24 +7,12 @@ from __future__ import annotations
 import pytest
 
 from integrations.connectors.errors import ConnectorError
-from integrations.connectors.kantata import KantataConnector
 from integrations.sandboxes import framework_records as store
-from integrations.sandboxes.credentials import sandbox_credentials
 from integrations.sandboxes.kantata import VENDOR
-from integrations.sandboxes.kantata.seed import seed
 from integrations.sandboxes.models import SandboxFault, SandboxRequest
-from tests.connectors.contract import make_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NEW = "new.hire@firm.example"
-
-
-@pytest.fixture
-def kantata(sandbox_origin):
-    seed("test")
-    connection = make_connection(VENDOR, f"{sandbox_origin}/sandbox/{VENDOR}", {},
-                                 {"access_token": sandbox_credentials(VENDOR)["access_token"]})  # fmt: skip
-    return KantataConnector(connection)
 
 
 def member() -> dict:

@@ -8,6 +8,7 @@ import pytest
 
 from integrations.crosswalk.models import CrosswalkLink
 from integrations.deliveries.models import Delivery
+from integrations.flows import engine_api
 from integrations.gallery.catalog import BY_KEY
 from integrations.runs.models import Run, RunException
 from integrations.runs.services import create_run
@@ -111,8 +112,6 @@ def test_a_cost_rate_goes_to_the_kantata_membership_once_per_effective_date(rate
     """Test-run of the definition (nothing written): the PSA write carries the rate in cents,
     and its key the effective date, so a new effective date is a new write and a re-sent row
     the same one."""
-    from integrations.flows import engine_api
-
     row = {"Employee_ID": "21001", "Legal_Name": "Priya Raman", "Email_-_Work": "Priya.Raman@firm.example",
            "Business_Title": "Consultant", "Location": "London", "Hire_Date": "2024-02-01",
            "Worker_Status": "Active", "Last_Updated": "2026-01-05T09:00:00", "Cost_Rate": rate,

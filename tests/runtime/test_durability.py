@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from integrations import durability
+from integrations.connections.models import Connection
 from integrations.deliveries import ledger
 from integrations.deliveries.models import Delivery
 
@@ -30,7 +31,7 @@ def relaxed_process():
     try:
         yield
     finally:
-        durability._relaxed["on"] = False
+        durability.restore_commits()
         connection.close()
 
 
@@ -51,8 +52,6 @@ def test_a_web_session_waits_for_the_disk_and_a_relaxed_block_does_not_change_an
 
 
 def test_the_claim_of_a_delivery_waits_for_the_disk_in_a_worker(relaxed_process, erp_offline):
-    from integrations.connections.models import Connection
-
     delivery = Delivery.objects.create(
         idempotency_key="k-1",
         connection=Connection.objects.get(name="erp"),

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, NoReturn
 
-from ..errors import Classification, EngineError, ErrorKind, StepFailed
+from ..errors import Classification, EngineError, ErrorKind, StepFailed, TemplateFailure
 
 Control = Literal["next", "suspend", "halt", "jump", "finish"]
 _PLAIN = (str, int, bool, type(None))
@@ -71,3 +71,17 @@ def to_json(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [to_json(v) for v in value]
     raise ValueError(f"a {value.__class__.__name__} cannot be stored in a record")
+
+
+def render_fields(
+    step_id: str, kind: ErrorKind, templates: dict[str, Any], variables: Any, label: str
+) -> dict[str, Any]:
+    """{name: compiled template} rendered to JSON values (a lookup's `by`, a delivery's
+    `payload`); a failure is the step's error naming `<label>.<name>`."""
+    rendered = {}
+    for name, template in templates.items():
+        try:
+            rendered[name] = to_json(template(variables))
+        except (TemplateFailure, ValueError) as exc:
+            fail(step_id, kind, f"{label}.{name}: {exc}", f"{label}.{name}")
+    return rendered

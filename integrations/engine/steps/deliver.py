@@ -22,7 +22,7 @@ from ..effects import PENDING, DeliveryRequest, DeliveryResult
 from ..errors import EffectError, TemplateFailure
 from ..templating import CompiledTemplate
 from ..where import Where
-from .base import StepOutcome, fail, to_json
+from .base import StepOutcome, fail, render_fields, to_json
 
 
 @dataclass(frozen=True)
@@ -82,12 +82,7 @@ def build_request(step: Any, ctx: RunContext, item: Any = None, after: str | Non
     spec: DeliverSpec = step.spec
     variables = ctx.variables(item=item) if spec.each is not None else ctx.variables()
     if spec.payload is not None:
-        payload = {}
-        for name, template in spec.payload.items():
-            try:
-                payload[name] = to_json(template(variables))
-            except (TemplateFailure, ValueError) as exc:
-                fail(step.id, "delivery", f"payload.{name}: {exc}", f"payload.{name}")
+        payload = render_fields(step.id, "delivery", spec.payload, variables, "payload")
     elif not isinstance(ctx.record, dict):
         fail(step.id, "delivery", "the current record is not an object; map it before delivering")
     else:
@@ -106,6 +101,16 @@ def build_request(step: Any, ctx: RunContext, item: Any = None, after: str | Non
     )
 
 
+def send(step: Any, effects: Any, request: DeliveryRequest, which: str = "") -> Any:
+    """The runtime's answer to one write (PENDING or a DeliveryResult); its refusal to take
+    the write is the step's error (`which` names the write among several)."""
+    try:
+        return effects.deliver(step, request)
+    except EffectError as exc:
+        message = f"delivery to {request.connection} failed{which}: {exc}"
+        fail(step.id, "delivery", message, transient=exc.transient, retry_after=exc.retry_after)
+
+
 def _items(step: Any, ctx: RunContext) -> list[Any]:
     try:
         items = step.spec.each(ctx.variables())
@@ -122,11 +127,7 @@ def execute_each(step: Any, ctx: RunContext, effects: Any) -> StepOutcome:
     requests = [build_request(step, ctx, item, after) for item in _items(step, ctx)]
     pending = 0
     for request in requests:
-        try:
-            result = effects.deliver(step, request)
-        except EffectError as exc:
-            message = f"delivery to {request.connection} failed ({request.key}): {exc}"
-            fail(step.id, "delivery", message, transient=exc.transient, retry_after=exc.retry_after)
+        result = send(step, effects, request, f" ({request.key})")
         if result is PENDING:
             pending += 1
         elif result.status == "failed":
@@ -142,11 +143,7 @@ def execute(step: Any, ctx: RunContext, effects: Any) -> StepOutcome:
     if step.spec.each is not None:
         return execute_each(step, ctx, effects)
     request = build_request(step, ctx, after=_after_key(step, ctx))
-    try:
-        result = effects.deliver(step, request)
-    except EffectError as exc:
-        message = f"delivery to {request.connection} failed: {exc}"
-        fail(step.id, "delivery", message, transient=exc.transient, retry_after=exc.retry_after)
+    result = send(step, effects, request)
     if result is PENDING:
         meta = {k: v for k, v in request.as_dict().items() if k != "payload"}
         return StepOutcome(output={"status": "pending", **meta}, control="suspend", suspend_reason="delivery")

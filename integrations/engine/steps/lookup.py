@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..context import RunContext
-from ..errors import EffectError, TemplateFailure
+from ..errors import EffectError
 from ..templating import CompiledTemplate
 from ..where import Where
-from .base import StepOutcome, fail, to_json
+from .base import StepOutcome, fail, render_fields
 
 
 @dataclass(frozen=True)
@@ -33,13 +33,7 @@ def compile_step(raw: dict[str, Any], where: Where) -> LookupSpec | None:
 
 def build_request(step: Any, ctx: RunContext) -> dict[str, Any]:
     spec: LookupSpec = step.spec
-    variables = ctx.variables()
-    by = {}
-    for name, template in spec.by.items():
-        try:
-            by[name] = to_json(template(variables))
-        except (TemplateFailure, ValueError) as exc:
-            fail(step.id, "lookup", f"by.{name}: {exc}", f"by.{name}")
+    by = render_fields(step.id, "lookup", spec.by, ctx.variables(), "by")
     return {"connection": spec.connection, "object": spec.object, "by": by}
 
 

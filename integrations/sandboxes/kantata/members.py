@@ -52,7 +52,6 @@ from integrations.sandboxes.kantata.views import handled, json_body
 from integrations.sandboxes.models import SandboxRecord
 
 INVITATIONS, MEMBERSHIPS = "account_invitations", "account_memberships"
-ID_BASE = {INVITATIONS: 88_400, MEMBERSHIPS: 3_720_000}
 BULK_MAX = 50  # "This endpoint supports bulk creating up to 50 objects."
 # "Valid values include administrator, reports_viewer_with_cost, reports_viewer, project_lead,
 # project_creator, collaborator, and punch_clock."
@@ -63,17 +62,6 @@ PROFILE = ("email_address", "full_name", "headline")  # what PUT /users/{id} cha
 INVITER_ID = "20300"  # the sandbox firm's first user stands for the token's administrator
 INVITATION_DAYS = 30
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _next_id(key: str) -> str:
-    """Numeric ids from the sandbox's per-key sequence (the `_seq` rows records.py keeps)."""
-    with transaction.atomic():
-        row, _ = SandboxRecord.objects.select_for_update().get_or_create(
-            vendor=VENDOR, object_type="_seq", record_id=key, defaults={"data": {"n": 0}}
-        )
-        row.data = {"n": row.data.get("n", 0) + 1}
-        row.save(update_fields=["data", "updated_at"])
-    return str(ID_BASE[key] + row.data["n"])
 
 
 def membership_row(membership_id: str, user_id: str, email: str, stamp: str, **fields) -> tuple[str, dict, str]:
@@ -128,7 +116,7 @@ def _clean_invitation(attributes: object) -> dict:
 # --- account invitations -------------------------------------------------------------------------
 def _invite(values: dict) -> SandboxRecord:
     stamp = records.now_iso()
-    user_id, membership_id, invitation_id = records.next_id("users"), _next_id(MEMBERSHIPS), _next_id(INVITATIONS)
+    user_id, membership_id, invitation_id = (records.next_id(key) for key in ("users", MEMBERSHIPS, INVITATIONS))
     rates = {name: values[name] for name in RATES}
     try:
         with transaction.atomic():

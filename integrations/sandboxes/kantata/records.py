@@ -16,7 +16,7 @@ from integrations.sandboxes.models import SandboxRecord
 
 ID_BASE = {"workspaces": 41_290_000, "users": 20_300, "time_entries": 903_300_000, "stories": 778_800,
            "participations": 66_120_000, "external_references": 7_100_000, "expenses": 5_510_000,
-           "invoices": 3_310_000}  # fmt: skip
+           "invoices": 3_310_000, "account_invitations": 88_400, "account_memberships": 3_720_000}  # fmt: skip
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 20, 200
 ORDERABLE = ("id", "updated_at", "created_at", "date_performed", "title", "start_date")
 

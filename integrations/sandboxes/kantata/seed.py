@@ -27,14 +27,14 @@ def users(firm) -> list[tuple[str, dict, None]]:
         stamp = _stamp(c["hire_date"], n)
         rows.append((_id("users", n), {"id": _id("users", n), "full_name": f"{c['first_name']} {c['last_name']}",
                                        "email_address": c["email"], "headline": c["title"], "account_id": ACCOUNT_ID,
-                                       "account_membership_id": str(members.ID_BASE[members.MEMBERSHIPS] + n),
+                                       "account_membership_id": str(records.ID_BASE[members.MEMBERSHIPS] + n),
                                        "created_at": stamp, "updated_at": stamp}, None))  # fmt: skip
     return rows
 
 
 def memberships(firm) -> list[tuple[str, dict, str]]:
     """Each consultant's account membership (members.py), active."""
-    base = members.ID_BASE[members.MEMBERSHIPS]
+    base = records.ID_BASE[members.MEMBERSHIPS]
     return [members.membership_row(str(base + n), _id("users", n), c["email"], _stamp(c["hire_date"], n))
             for n, c in enumerate(firm.consultants, start=1)]  # fmt: skip
 
