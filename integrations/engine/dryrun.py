@@ -17,9 +17,15 @@ CrosswalkFn = Callable[[str, str, str], str | None]
 
 
 class DryRunEffects:
-    def __init__(self, lookup: LookupFn | None = None, crosswalk: CrosswalkFn | None = None):
+    def __init__(
+        self,
+        lookup: LookupFn | None = None,
+        crosswalk: CrosswalkFn | None = None,
+        linked_id: CrosswalkFn | None = None,
+    ):
         self._lookup = lookup
         self._crosswalk = crosswalk
+        self._linked_id = linked_id  # (object, canonical id, system) -> the system's id or None
         self.performs_lookups = lookup is not None
         self.deliveries: list[DeliveryRequest] = []  # what would have been written, in order
         self.approvals: list[ApprovalRequest] = []
@@ -31,6 +37,11 @@ class DryRunEffects:
         if self._crosswalk is not None:
             return self._crosswalk(object, system, external_id)
         return f"dry-run:{object}:{system}:{external_id}"
+
+    def linked_id(self, object: str, canonical_id: str, system: str) -> str | None:
+        if self._linked_id is not None:
+            return self._linked_id(object, canonical_id, system)
+        return f"dry-run:{object}:{canonical_id}:{system}"
 
     def deliver(self, step: Any, request: DeliveryRequest) -> DeliveryResult:
         self.deliveries.append(request)

@@ -90,6 +90,10 @@ class Effects(Protocol):
     def crosswalk(self, object: str, system: str, external_id: str) -> str | None:
         """Canonical id linked to `external_id` of `system`, or None."""
 
+    def linked_id(self, object: str, canonical_id: str, system: str) -> str | None:
+        """The id `system` has for the canonical record `canonical_id`, or None (the
+        crosswalk read the other way)."""
+
     def deliver(self, step: CompiledStep, request: DeliveryRequest) -> DeliveryResult | _Pending:
         """Write through the ledger; PENDING when queued for a worker. Raise EffectError on failure."""
 

@@ -13,6 +13,7 @@ only `repr()` of keys, indexes and field numbers, never analyst expressions."""
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,21 @@ from .base import StepOutcome, fail, to_json
 
 Getter = Callable[[Any], Any]
 
+# A crosswalk's system is a connection's name (Connection.name is a slug of at most 64).
+SYSTEM_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@dataclass(frozen=True)
+class CrosswalkPlan:
+    """`{"object", "system"}`: the system's id → the canonical id linked to it;
+    `{"object", "to"}`: the canonical id → the id `to` has for it. `optional`: no link leaves
+    the value missing (then `default` and `required` apply) instead of failing the record."""
+
+    object: str
+    system: str
+    to_system: bool
+    optional: bool
+
 
 @dataclass(frozen=True)
 class FieldPlan:
@@ -39,7 +55,7 @@ class FieldPlan:
     constant: Any
     template: Any
     value_map: str | None
-    crosswalk: dict[str, str] | None
+    crosswalk: CrosswalkPlan | None
     default: Any
     required: bool
     coerce: Callable[[Any], Any] | None
@@ -110,9 +126,7 @@ def _compile_field(i: int, field: dict[str, Any], where: Where, raw: dict[str, A
         where.error("constant", "use either from or constant, not both")
     getter = where.path("from", field["from"]) if "from" in field else None
     template = where.template("template", field["template"]) if "template" in field else None
-    xwalk = field.get("crosswalk")
-    if xwalk and xwalk.get("object") not in list_objects():
-        where.error("crosswalk.object", f"there is no canonical object {xwalk.get('object')!r}")
+    xwalk = _crosswalk_plan(field.get("crosswalk"), where)
     if len(where.errors) > errors_before:
         return None
     return FieldPlan(
@@ -128,6 +142,23 @@ def _compile_field(i: int, field: dict[str, Any], where: Where, raw: dict[str, A
         required=bool(field.get("required")),
         coerce=COERCIONS.get(field.get("type", "")),
     )
+
+
+def _crosswalk_plan(raw: Any, where: Where) -> CrosswalkPlan | None:
+    if not raw:
+        return None
+    obj = raw.get("object")
+    if obj not in list_objects():
+        where.error("crosswalk.object", f"there is no canonical object {obj!r}; known: {', '.join(list_objects())}")
+    if ("system" in raw) == ("to" in raw):
+        both = "not both" if "system" in raw else "one of them"
+        where.error("crosswalk", f"give system (its id → the canonical id) or to (the canonical id → its id), {both}")
+        return None
+    key = "system" if "system" in raw else "to"
+    system = raw[key]
+    if not isinstance(system, str) or not SYSTEM_NAME.fullmatch(system):
+        where.error(f"crosswalk.{key}", f"{system!r} is not a connection name (letters, digits, - and _)")
+    return CrosswalkPlan(str(obj), str(system), key == "to", bool(raw.get("optional")))
 
 
 def _check_targets(fields: list[FieldPlan], where: Where) -> None:
@@ -342,7 +373,8 @@ def _evaluate(plan: FieldPlan, record: Any, ctx: RunContext, effects: Any) -> An
         fallback = plan.default if plan.default is not None else NO_FALLBACK
         value = map_value(ctx.plan.value_maps, plan.value_map, value, fallback)
     if present and plan.crosswalk:
-        value = _crosswalk(plan, value, effects)
+        value = _crosswalk(plan.crosswalk, value, effects)
+        present = value is not MISSING
     if not present and plan.default is not None:
         value = copy.deepcopy(plan.default)
     if plan.coerce is not None and value is not MISSING and value is not None:
@@ -356,15 +388,21 @@ class _RequiredMissing(Exception):
     pass
 
 
-def _crosswalk(plan: FieldPlan, value: Any, effects: Any) -> str:
-    assert plan.crosswalk is not None
-    obj, system = plan.crosswalk["object"], plan.crosswalk["system"]
+def _crosswalk(xwalk: CrosswalkPlan, value: Any, effects: Any) -> Any:
+    """The linked id; MISSING for an optional crosswalk without a link."""
     if isinstance(value, dict | list):
         raise ValueError(f"a crosswalk needs a single id, got {'a list' if isinstance(value, list) else 'an object'}")
-    linked = effects.crosswalk(obj, system, str(value))
-    if linked is None:
-        raise ValueError(f"no {obj} is linked to {system} id {value!r} in the crosswalk")
-    return str(linked)
+    if xwalk.to_system:
+        linked = effects.linked_id(xwalk.object, str(value), xwalk.system)
+        missing = f"{xwalk.object} {value!r} has no {xwalk.system} id in the crosswalk"
+    else:
+        linked = effects.crosswalk(xwalk.object, xwalk.system, str(value))
+        missing = f"no {xwalk.object} is linked to {xwalk.system} id {value!r} in the crosswalk"
+    if linked is not None:
+        return str(linked)
+    if xwalk.optional:
+        return MISSING
+    raise ValueError(missing)
 
 
 def execute(step: Any, ctx: RunContext, effects: Any) -> StepOutcome:

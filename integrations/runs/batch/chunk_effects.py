@@ -45,6 +45,9 @@ class ChunkEffects:
     def crosswalk(self, object: str, system: str, external_id: str):
         return self._links.canonical_id(object, system, external_id)
 
+    def linked_id(self, object: str, canonical_id: str, system: str):
+        return self._links.linked_id(object, canonical_id, system)
+
     def deliver(self, step, request):
         try:
             ledger.validate_request(request.action, request.key, request.payload)
