@@ -12,6 +12,7 @@ from integrations.gallery.flows import (
     expenses,
     invoice_status,
     lead_to_project,
+    lead_to_project_hubspot,
     regional,
     time_to_billing,
 )
@@ -74,6 +75,11 @@ TEMPLATES: tuple[Template, ...] = (
              ("Salesforce opportunity won", "project", "route by region", "NetSuite EMEA or NA subsidiary",
               "Kantata workspace"),
              regional.DEFINITION, regional.__doc__ or ""),
+    Template("lead-to-project-hubspot", "Lead to project from HubSpot",
+             "A HubSpot deal moved to closed won becomes a project in the PSA and the ERP.",
+             ("HubSpot deal closed won", "project", "Kantata workspace", "NetSuite customer + job",
+              "ids back to the HubSpot deal"),
+             lead_to_project_hubspot.DEFINITION, lead_to_project_hubspot.__doc__ or ""),
 )  # fmt: skip
 BY_KEY = {t.key: t for t in TEMPLATES}
 

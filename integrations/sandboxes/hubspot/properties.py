@@ -19,7 +19,7 @@ class ObjectType:
     name: str  # deals
     singular: str  # Deal
     type_id: str  # 0-3
-    properties: dict[str, str]  # name -> string, number, datetime, enumeration, email
+    properties: dict[str, str]  # name -> string, number, date, datetime, enumeration, email
     defaults: tuple[str, ...]  # returned when the caller names no properties
     unique: str  # the property usable as idProperty besides hs_object_id
     required: tuple[str, ...] = ()
@@ -30,12 +30,19 @@ class ObjectType:
 
 
 _SYSTEM = {"hs_object_id": "number", "createdate": "datetime", "hs_lastmodifieddate": "datetime"}
+# The firm's custom deal properties (HubSpot: "you can also create and manage your own custom
+# properties", each with a `type` such as string, number or date —
+# https://developers.hubspot.com/docs/api/crm/properties): the ids lead to project writes back
+# and the last invoice that invoice status back reports. Values are strings like every property.
+DEAL_CUSTOM = {"psa_project_id": "string", "erp_project_id": "string", "last_invoice_number": "string",
+               "last_invoice_status": "string", "last_invoice_amount": "number", "last_invoice_currency": "string",
+               "last_invoice_date": "date", "last_invoice_paid_date": "date"}  # fmt: skip
 TYPES = {
     "deals": ObjectType(
         "deals", "Deal", "0-3",
         {"dealname": "string", "amount": "number", "dealstage": "enumeration", "pipeline": "string",
          "closedate": "datetime", "hubspot_owner_id": "string", "deal_currency_code": "string", "region": "string",
-         "psa_project_id": "string", "external_id": "string", **_SYSTEM},
+         "external_id": "string", **DEAL_CUSTOM, **_SYSTEM},
         defaults=("dealname", "amount", "dealstage", "pipeline", "closedate", "createdate", "hs_lastmodifieddate",
                   "hs_object_id"),
         unique="external_id",
@@ -100,7 +107,7 @@ def _problem(otype: ObjectType, name: str, value: str) -> tuple[str, str, str] |
             return name, "INVALID_DECIMAL", f"{value} was not a valid number."
     if kind == "enumeration" and name == "dealstage" and value not in DEAL_STAGES:
         return name, "INVALID_OPTION", f"{value} was not one of the allowed options: [{', '.join(DEAL_STAGES)}]"
-    if kind == "datetime" and not value.isdigit():
+    if kind in ("date", "datetime") and not value.isdigit():
         try:
             datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
