@@ -17,13 +17,12 @@ import base64
 import json
 import re
 import time
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from integrations.connectors.bamboohr_checks import bamboohr_checks
+from integrations.connectors.bamboohr_workers import WORKER_FIELDS, server_time, worker, worker_page
 from integrations.connectors.base import CheckResult, Connector, FieldSpec, ObjectSpec, Page, Token, WriteResult
 from integrations.connectors.errors import ConnectorError, EventInvalid, WebhookRejected
 from integrations.connectors.payloads import json_list, json_object
@@ -63,15 +62,6 @@ _SECONDS = re.compile(r"(\d+)\s*seconds?")
 PAGE_LIMIT = 100
 
 
-def server_time(response: httpx.Response) -> str | None:
-    """The response's `Date` as ISO-8601 UTC, in the form `changed` returns (`+00:00`)."""
-    try:
-        when = parsedate_to_datetime(response.headers.get("Date", ""))
-    except (TypeError, ValueError):
-        return None
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
-
-
 def normalise(record: dict[str, Any]) -> dict[str, Any]:
     """A List Employees item under the field names Get Employee uses."""
     return {_LIST_RENAMES.get(k, k): v for k, v in record.items() if k != "_restrictedFields"}
@@ -99,6 +89,13 @@ class BambooHRConnector(Connector):
             tuple(F(n, "date" if n.endswith("Date") else "string") for n in ("id", *EMPLOYEE_FIELDS)),
             actions=("read", "query", "create", "update", "upsert"),
             external_id_fields=("employeeNumber", "workEmail"),
+        ),
+        # Polling for an HR sync: each changed employee whole, with its compensation in force.
+        "worker_sync": ObjectSpec(
+            "worker_sync",
+            "Changed employees (HR sync)",
+            tuple(F(n, "date" if n.endswith("Date") else "string") for n in ("id", *WORKER_FIELDS, "compensation")),
+            actions=("query",),
         ),
     }
 
@@ -156,6 +153,8 @@ class BambooHRConnector(Connector):
 
     def read(self, object_name: str, remote_id: str) -> dict[str, Any]:
         self._check(object_name)
+        if object_name == "worker_sync":
+            return worker(self, remote_id)
         return json_object(
             self.request("GET", f"api/v1/employees/{remote_id}", params={"fields": ",".join(EMPLOYEE_FIELDS)})
         )
@@ -165,6 +164,8 @@ class BambooHRConnector(Connector):
     ) -> Page:
         self._check(object_name)
         limit = min(PAGE_LIMIT, page_size or PAGE_LIMIT)
+        if object_name == "worker_sync":
+            return worker_page(self, since, cursor, limit)
         if since:
             return self._changed_page(since, cursor, limit)
         return self._list_page(json.loads(cursor) if cursor else {}, limit)

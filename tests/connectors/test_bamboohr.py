@@ -87,7 +87,7 @@ def test_bad_api_key_is_permanent_with_bamboohr_message(origin):
 def test_read_employee_by_id(bamboo):
     record = bamboo.read("employees", "101")
     assert (
-        record["id"] == "101" and record["employeeNumber"] == "E-0001" and record["workEmail"].endswith("@firm.example")
+        record["id"] == "101" and record["employeeNumber"] == "21001" and record["workEmail"].endswith("@firm.example")
     )
     with pytest.raises(ConnectorError) as err:
         bamboo.read("employees", "99999")
@@ -156,7 +156,7 @@ def test_upsert_by_work_email_twice_gives_one_employee(bamboo):
 
 
 def test_upsert_by_employee_number_matches_through_the_dataset(bamboo):
-    result = bamboo.upsert("employees", "employeeNumber", "E-0003", {"firstName": "Renamed", "lastName": "Person"})
+    result = bamboo.upsert("employees", "employeeNumber", "21003", {"firstName": "Renamed", "lastName": "Person"})
     assert not result.created and result.remote_id == "103"
     assert store.get(VENDOR, "employee", "103").data["firstName"] == "Renamed"
     assert store.records(VENDOR, "employee").count() == 24

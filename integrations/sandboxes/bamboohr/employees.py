@@ -41,6 +41,9 @@ FIELDS = {
     "country": "str",
     "city": "str",
 }
+# Read-only fields Get Employee returns: the stamp BambooHR keeps of an employee's last change
+# (https://documentation.bamboohr.com/docs/list-of-field-names, "lastChanged").
+READ_ONLY = ("lastChanged",)
 # Aliases Get Employee also understands, mapped to the stored field.
 ALIASES = {"jobTitleName": "jobTitle", "reportsToId": "supervisorEId", "employmentStatus": "employmentHistoryStatus"}
 # List Employees optional fields (EmployeeOptionalField) -> stored field.
@@ -114,7 +117,7 @@ def get_view(row: SandboxRecord, fields: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {"id": row.record_id}
     for name in fields:
         stored = ALIASES.get(name, name)
-        if stored in FIELDS:
+        if stored in FIELDS or stored in READ_ONLY:
             out[name] = row.data.get(stored)
     return out
 

@@ -1,5 +1,7 @@
-"""The firm's consultants as BambooHR employees: employeeNumber = the firm's employee id,
-supervisorEId = the manager's BambooHR id; terminated people are Inactive."""
+"""The firm's consultants as BambooHR employees: employeeNumber = the firm's HR employee number
+(the number Workday shows as Employee_ID, and the NetSuite employees carry as externalId
+`W-<number>`), supervisorEId = the manager's BambooHR id; terminated people are Inactive.
+Each has one compensation row: the hourly cost rate in force since the hire date."""
 
 from __future__ import annotations
 
@@ -18,13 +20,26 @@ def bamboo_id(firm_employee_id: str) -> str:
     return str(100 + int(firm_employee_id.split("-")[1]))
 
 
+def employee_number(consultant: dict) -> str:
+    return consultant["worker_id"].split("-")[1]
+
+
+def compensation(firm):
+    """One hourly row per consultant (BambooHR rows carry the rate as "<amount> <currency>")."""
+    for n, e in enumerate(firm.consultants, start=1):
+        row = {"employeeId": bamboo_id(e["id"]), "startDate": e["hire_date"], "endDate": None,
+               "rate": f"{e['cost_rate']:.2f} USD", "type": "Hourly", "exempt": "Non-exempt", "reason": "New Hire",
+               "comment": "", "paidPer": "Hour", "paySchedule": None, "overtimeRate": None}  # fmt: skip
+        yield str(n), row, None
+
+
 def employees(firm):
     for e in firm.consultants:
         rid = bamboo_id(e["id"])
         yield (
             rid,
             {
-                "employeeNumber": e["id"],
+                "employeeNumber": employee_number(e),
                 "firstName": e["first_name"],
                 "lastName": e["last_name"],
                 "preferredName": e["first_name"],
@@ -87,7 +102,12 @@ def demo_subscription() -> None:
 
 def seed(size="test", seed_value: int = 42) -> dict:
     demo_subscription()
-    return {"employee": store.bulk_load(VENDOR, "employee", employees(generate_firm(seed_value, size))), "webhook": 1}
+    firm = generate_firm(seed_value, size)
+    return {
+        "employee": store.bulk_load(VENDOR, "employee", employees(firm)),
+        "compensation": store.bulk_load(VENDOR, "compensation", compensation(firm)),
+        "webhook": 1,
+    }
 
 
 def demo_connection(base_url: str) -> dict:
