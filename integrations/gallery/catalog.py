@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from integrations.gallery.flows import (
     consultant_sync,
+    consultant_sync_bamboohr,
     expenses,
     invoice_status,
     lead_to_project,
@@ -80,6 +81,10 @@ TEMPLATES: tuple[Template, ...] = (
              ("HubSpot deal closed won", "project", "Kantata workspace", "NetSuite customer + job",
               "ids back to the HubSpot deal"),
              lead_to_project_hubspot.DEFINITION, lead_to_project_hubspot.__doc__ or ""),
+    Template("consultant-master-sync-bamboohr", "Consultant master sync from BambooHR",
+             "Employees hired, changed or terminated in BambooHR are kept in step in the ERP and the PSA.",
+             ("BambooHR changed employees", "worker", "NetSuite employee", "Kantata user"),
+             consultant_sync_bamboohr.DEFINITION, consultant_sync_bamboohr.__doc__ or ""),
 )  # fmt: skip
 BY_KEY = {t.key: t for t in TEMPLATES}
 
