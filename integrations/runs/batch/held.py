@@ -12,7 +12,8 @@ wait for, and requested from the ledger in bulk once that delivery has SUCCEEDED
 - `release_after`: when a delivery SUCCEEDED (runs/batch/runs.on_delivery_finished, in the
   transaction that also sees whether the run is done, so the run then waits for them too);
 - `release_due`: periodic catch-up for a release whose hook was lost (a worker killed
-  between the delivery's commit and its hook).
+  between the delivery's commit and its hook); the same pass prunes released rows older
+  than their retention (retention.py).
 
 Exactly once: a row is released under its row lock (skip locked, released_at set in the
 same transaction), and the ledger inserts ON CONFLICT DO NOTHING on the write's own key. A
@@ -29,6 +30,7 @@ from django.utils import timezone
 
 from integrations.deliveries import services as ledger
 from integrations.deliveries.models import Delivery
+from integrations.runs.batch.retention import prune_released_holds_when_due
 from integrations.runs.models import HeldDelivery, Run
 
 SUCCEEDED = "SUCCEEDED"
@@ -128,4 +130,5 @@ def release_due() -> int:
             .order_by("pk")[:RELEASE_LIMIT]
         )
         _release(rows)
+    prune_released_holds_when_due()
     return len(rows)
