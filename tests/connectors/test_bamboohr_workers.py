@@ -37,6 +37,7 @@ def test_first_poll_reads_every_employee_whole_with_the_rate_in_force(bamboo):  
     rate = store.records(VENDOR, "compensation").get(data__employeeId="101").data["rate"]
     assert first["compensation"] == {"startDate": seeded["hireDate"], "rate": rate, "amount": rate.split()[0],
                                      "currency": "USD", "type": "Hourly", "paidPer": "Hour"}  # fmt: skip
+    assert bamboo.read("worker_sync", "101") == first  # one employee, as a look-up reads it
     rest = bamboo.query("worker_sync", cursor=page.next_cursor, page_size=10)
     more = bamboo.query("worker_sync", cursor=rest.next_cursor, page_size=10)
     ids = [r["id"] for r in page.records + rest.records + more.records]
