@@ -61,3 +61,18 @@ def test_a_company_known_to_the_erp_gets_no_new_customer():
     _, writes = dry_run(WON, known)
     assert ("netsuite", "customer") not in writes and ("hubspot", "companies") not in writes
     assert writes[("netsuite", "job")].payload["parent"] == {"externalId": "C-10003"}
+
+
+def test_a_deal_above_the_threshold_waits_for_a_delivery_lead_and_one_without_amount_is_refused():
+    big = {**DEAL, "properties": {**DEAL["properties"], "amount": "300000"}}
+    effects = engine_api.dry_run_effects(lookup=lambda step, request: {"deals": big, "companies": COMPANY}[
+        request["object"]])  # fmt: skip
+    outcome = engine_api.run(engine_api.compile_flow(BY_KEY["lead-to-project-hubspot"].definition), WON, effects)
+    assert {s.step_id: s.status for s in outcome.steps}["big_deal"] == "succeeded"  # test-run: "would wait"
+    free = {**DEAL, "properties": {**DEAL["properties"], "amount": ""}}
+    effects = engine_api.dry_run_effects(lookup=lambda step, request: {"deals": free, "companies": COMPANY}[
+        request["object"]])  # fmt: skip
+    outcome = engine_api.run(engine_api.compile_flow(BY_KEY["lead-to-project-hubspot"].definition), WON, effects)
+    assert outcome.status == "failed" and not effects.deliveries
+    assert {d["field"]: d["message"] for d in outcome.error.details} == {
+        "contract_value": "a won deal needs an amount above 0"}  # fmt: skip

@@ -49,7 +49,9 @@ def deal_to_project() -> list[dict]:
             {"to": "start_date", "from": "$.deal.properties.closedate", "type": "date", "required": True,
              "template": "{{ value | as_date }}"},
             {"to": "currency", "from": "$.deal.properties.deal_currency_code", "default": "USD"},
-            {"to": "contract_value", "from": "$.deal.properties.amount", "type": "money"},
+            # HubSpot keeps a cleared property as "": no amount, as an unset one.
+            {"to": "contract_value", "from": "$.deal.properties.amount", "type": "money",
+             "template": "{{ value or none }}"},
             {"to": "region", "from": "$.deal.properties.region", "value_map": "regions", "default": "NA"},
             {"to": "description", "template": "Won in HubSpot (deal {{ record.deal.id }})"}]},
     ]  # fmt: skip
