@@ -3,5 +3,6 @@
 from integrations.hooks import Hook
 
 # A delivery reached SUCCEEDED or DEAD; sent after the commit that recorded it, with
-# `delivery_id`. The runtime resumes (or fails) the run that waits for it.
+# `delivery_id` and `delivery` (the row as written, or None: read it). The runtime resumes
+# (or fails) the run that waits for it.
 delivery_finished = Hook("deliveries.delivery_finished")

@@ -109,8 +109,10 @@ def kill_lost(delivery: Delivery, fence: int, *, now: datetime) -> bool:
     return done
 
 
-def finish(delivery_id: int, fence: int, **fields: Any) -> bool:
-    """End the attempt holding `fence`. False (and nothing written) when the fence is stale."""
+def finish(delivery_id: int, fence: int, *, row: Delivery | None = None, **fields: Any) -> bool:
+    """End the attempt holding `fence`. False (and nothing written) when the fence is stale.
+    `row`, the caller's copy of the delivery, gets the written fields and goes to the hook's
+    listeners, which then need not read it again."""
     now = timezone.now()
     fields.setdefault("updated_at", now)
     if fields.get("state") == DeliveryState.SUCCEEDED:
@@ -132,15 +134,19 @@ def finish(delivery_id: int, fence: int, **fields: Any) -> bool:
             changes={"classification": [None, fields.get("classification")]},
             message=(fields.get("last_error") or "")[:500],
         )
+    if row is not None:
+        for name, value in {"lease_until": None, **fields}.items():
+            setattr(row, name, value)
     if fields.get("state") in (DeliveryState.SUCCEEDED, DeliveryState.DEAD):
-        notify_finished(delivery_id)
+        notify_finished(delivery_id, row)
     return True
 
 
-def notify_finished(delivery_id: int) -> None:
+def notify_finished(delivery_id: int, row: Delivery | None = None) -> None:
     """Announce the end of the delivery once this transaction commits (the runtime, when
-    installed, has connected the run that waits for it; without it the ledger stands alone)."""
-    transaction.on_commit(lambda: delivery_finished.send(delivery_id=delivery_id))
+    installed, has connected the run that waits for it; without it the ledger stands alone).
+    `row`, when given, is the delivery as written: listeners use it instead of reading it."""
+    transaction.on_commit(lambda: delivery_finished.send(delivery_id=delivery_id, delivery=row))
 
 
 def defer(delivery_id: int, seconds: float, *, now: datetime | None = None) -> bool:

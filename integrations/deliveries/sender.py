@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,7 +19,7 @@ from integrations.connectors.base import Connector
 from integrations.connectors.errors import ConnectorError
 from integrations.deliveries import circuit, conf, ledger, transport
 from integrations.deliveries.attempts import AttemptLog
-from integrations.deliveries.choices import Classification, DeliveryState, Outcome
+from integrations.deliveries.choices import DUE_STATES, Classification, DeliveryState, Outcome
 from integrations.deliveries.classify import is_throttled, judge
 from integrations.deliveries.holds import Hold, circuit_hold, schedule_hold
 from integrations.deliveries.models import Delivery, ThrottleEvent
@@ -36,8 +37,13 @@ class Chunk:
     """What the deliveries of one message share: hold checks and open connectors
     (one connection pool and TLS context per connection, not per delivery)."""
 
-    def __init__(self, task_id: str = "", *, redelivered: bool = False, hostname: str = ""):
+    def __init__(
+        self, task_id: str = "", *, redelivered: bool = False, hostname: str = "", runs: dict[int, Any] | None = None
+    ):
         self.task_id = task_id
+        # The runs whose deliveries these are, as the worker that executed them holds them
+        # (runs/worker.py): attached to their deliveries, so the hooks read neither again.
+        self.runs = runs or {}
         # The broker handed this message back (visibility timeout, or a worker lost with it).
         self.redelivered, self.hostname = redelivered, hostname
         self.holds: dict[int, Hold | None] = {}
@@ -45,6 +51,9 @@ class Chunk:
         # Connections whose limiter deferred a row of this chunk, with the delay it asked
         # for: their other rows are deferred at once instead of waiting again, each.
         self.throttled: dict[int, float] = {}
+        # Connections an attempt of this chunk did not succeed with: a caller that read its
+        # rows (and their circuits) up front sends them no more (runs/worker.py).
+        self.failing: set[int] = set()
 
     def hold(self, connection: Connection, now: datetime) -> Hold | None:
         if connection.pk not in self.holds:
@@ -83,19 +92,26 @@ def deliver_chunk(
     return counts
 
 
-def deliver_one(delivery_id: int, *, chunk: Chunk | None = None) -> str:
+def deliver_one(delivery_id: int, *, chunk: Chunk | None = None, row: Delivery | None = None) -> str:
+    """`row`: the delivery with its connection, as the caller read it a moment ago (the
+    worker's round, runs/worker.py); used if it was due then, else the row is read here."""
     if chunk is None:
         chunk = Chunk()
         try:
-            return deliver_one(delivery_id, chunk=chunk)
+            return deliver_one(delivery_id, chunk=chunk, row=row)
         finally:
             chunk.close()
     now = timezone.now()
-    delivery = Delivery.objects.select_related("connection").filter(ledger.due_filter(now), pk=delivery_id).first()
+    if row is not None and row.state in DUE_STATES and row.next_attempt_at is not None and row.next_attempt_at <= now:
+        delivery: Delivery | None = row  # the claim below takes it only if it is still due
+    else:
+        delivery = Delivery.objects.select_related("connection").filter(ledger.due_filter(now), pk=delivery_id).first()
     if delivery is None:
         if chunk.redelivered:
             ledger.note_if_leased(delivery_id, now=now, hostname=chunk.hostname)
         return "not_due"
+    if delivery.run_id in chunk.runs:
+        delivery.run = chunk.runs[delivery.run_id]
     connection = delivery.connection
     # The circuit is read from the row just loaded, not cached per chunk: it may open mid-chunk.
     if chunk.hold(connection, now) is not None or circuit_hold(connection, now) is not None:
@@ -119,7 +135,10 @@ def deliver_one(delivery_id: int, *, chunk: Chunk | None = None) -> str:
             if probe is not None:
                 circuit.give_back_probe(connection, probe)
             return "not_claimed"
-        return _attempt(claim, chunk, probe)
+        outcome = _attempt(claim, chunk, probe)
+        if outcome not in (Outcome.SUCCEEDED, Outcome.FOUND):
+            chunk.failing.add(connection.pk)
+        return outcome
     finally:
         get_throttle().release(permit)
 
@@ -172,6 +191,7 @@ def _attempt(claim: ledger.Claim, chunk: Chunk, probe: datetime | None = None) -
         done = ledger.finish(
             delivery.pk,
             fence,
+            row=delivery,
             state=DeliveryState.SUCCEEDED,
             remote_id=(sent.result.remote_id or "")[:255],
             last_status_code=sent.result.status_code,
@@ -219,6 +239,7 @@ def _failed(
         done = ledger.finish(
             delivery.pk,
             fence,
+            row=delivery,
             **refund,
             **unclear,
             state=verdict.state,

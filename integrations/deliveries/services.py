@@ -9,10 +9,12 @@ retry_delivery(delivery, *, payload=None, new_key_suffix=None, actor=None)
 
 import re
 import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any, Protocol
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -78,23 +80,33 @@ def request_delivery(
 ) -> Delivery:
     validate_request(action, key, payload)
     now = timezone.now()
-    delivery, created = Delivery.objects.get_or_create(
-        idempotency_key=key,
-        defaults={
-            "run": run,
-            "step_id": step_id or "",
-            "connection": connection,
-            "object": object,
-            "action": action,
-            "payload": payload,
-            "original_payload": payload,
-            "external_id_field": external_id_field or "",
-            "external_id": "" if external_id is None else str(external_id),
-            "next_attempt_at": now,
-            "enqueued_at": now if enqueue else None,
-        },
-    )
-    if created and enqueue:
+    existing = Delivery.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    fields = {
+        "run": run,
+        "step_id": step_id or "",
+        "connection": connection,
+        "object": object,
+        "action": action,
+        "payload": payload,
+        "original_payload": payload,
+        "external_id_field": external_id_field or "",
+        "external_id": "" if external_id is None else str(external_id),
+        "next_attempt_at": now,
+        "enqueued_at": now if enqueue else None,
+    }
+    try:
+        # Outside a transaction the INSERT is one statement of its own (no BEGIN/COMMIT around
+        # it, as get_or_create would add); inside one, a savepoint keeps the caller's alive.
+        with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
+            delivery = Delivery.objects.create(idempotency_key=key, **fields)
+    except IntegrityError:
+        found = Delivery.objects.filter(idempotency_key=key).first()
+        if found is None:
+            raise
+        return found  # the same key requested at the same moment: that row is the one
+    if enqueue:
         _enqueue_on_commit(delivery.pk, delivery.connection_id)
     return delivery
 
@@ -161,6 +173,10 @@ _buffer = threading.local()
 
 
 def _enqueue_on_commit(delivery_id: int, connection_id: int) -> None:
+    held = getattr(_buffer, "held", None)
+    if held is not None:  # the caller sends these itself (messages_held)
+        held.append((delivery_id, connection_id))
+        return
     pending = getattr(_buffer, "ids", None)
     if pending is None:
         pending = _buffer.ids = []
@@ -171,6 +187,32 @@ def _enqueue_on_commit(delivery_id: int, connection_id: int) -> None:
 def _flush() -> None:
     picked, _buffer.ids = getattr(_buffer, "ids", None) or [], []
     dispatcher.send_all(dispatcher.chunk_by_queue(picked, conf.MAX_CHUNK), dispatcher.enqueue_chunk)
+
+
+@contextmanager
+def messages_held() -> Iterator[list[tuple[int, int]]]:
+    """For a worker that sends the deliveries its runs request itself (runs/worker.py): their
+    queue messages are held back in the list this yields, as (delivery id, connection id),
+    for `ring` to send for whatever the worker did not attempt. The rows are marked enqueued
+    as always, so a worker that dies holding them leaves them to the dispatcher's redispatch,
+    like a lost message (docs/RELIABILITY.md §2)."""
+    outer, _buffer.held = getattr(_buffer, "held", None), []
+    try:
+        yield _buffer.held
+    finally:
+        _buffer.held = outer
+
+
+def unheld(delivery_ids: Iterable[int]) -> list[int]:
+    """Those of these deliveries whose messages are not held here: the others are on no queue
+    yet, so nobody else can have sent them."""
+    held = {pk for pk, _connection in getattr(_buffer, "held", None) or []}
+    return [pk for pk in delivery_ids if pk not in held]
+
+
+def ring(picked: Iterable[tuple[int, int]]) -> None:
+    """Send the queue messages for these (delivery id, connection id) pairs now."""
+    dispatcher.send_all(dispatcher.chunk_by_queue(list(picked), conf.MAX_CHUNK), dispatcher.enqueue_chunk)
 
 
 def retry_delivery(

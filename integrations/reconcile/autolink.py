@@ -20,12 +20,14 @@ LINKING_ACTIONS = ("create", "upsert")
 log = logging.getLogger(__name__)
 
 
-def on_delivery_finished(delivery_id: int, **_) -> None:
-    """deliveries/hooks.py, after the commit that ended the delivery."""
-    delivery = Delivery.objects.select_related("run__flow_version", "run__event", "connection").get(pk=delivery_id)
-    if str(delivery.state).upper() != "SUCCEEDED" or not delivery.remote_id or delivery.run is None:
+def on_delivery_finished(delivery_id: int, delivery: Delivery | None = None, **_) -> None:
+    """deliveries/hooks.py, after the commit that ended the delivery. `delivery`, when the
+    ledger passes it, is the row as written: what it says alone decides most deliveries."""
+    if delivery is not None and not _may_link(delivery):
         return
-    if delivery.action not in LINKING_ACTIONS:
+    if delivery is None or not (Delivery.run.is_cached(delivery) and Delivery.connection.is_cached(delivery)):
+        delivery = Delivery.objects.select_related("run__flow_version", "connection").get(pk=delivery_id)
+    if not _may_link(delivery) or delivery.run is None or not declares_link(delivery):
         return
     try:
         with transaction.atomic():
@@ -35,6 +37,22 @@ def on_delivery_finished(delivery_id: int, **_) -> None:
         # crosswalk page. Never fail the ledger's hook (it runs after the delivery's commit).
         log.warning("delivery %s: remote id %s not linked, its identity has another id in %s",
                     delivery.pk, delivery.remote_id, delivery.connection.name)  # fmt: skip
+
+
+def _may_link(delivery: Delivery) -> bool:
+    return (
+        str(delivery.state).upper() == "SUCCEEDED"
+        and bool(delivery.remote_id)
+        and delivery.run_id is not None
+        and delivery.action in LINKING_ACTIONS
+    )
+
+
+def declares_link(delivery) -> bool:
+    """The flow of the delivery's run links what this step writes (read before any transaction)."""
+    definition = delivery.run.flow_version.definition
+    target = declaration.link_of(definition, delivery.step_id)
+    return target is not None and declaration.declared(definition) is not None
 
 
 def link_delivery(delivery) -> str | None:

@@ -21,15 +21,26 @@ from integrations.runs.batch.collect import add_to_batch
 # Within one worker batch (worker.py `run_through`) each connection is read once, not once
 # per delivery: {name: Connection or None}.
 _batch_connections: ContextVar[dict | None] = ContextVar("batch_connections", default=None)
+# And the deliveries that succeeded in it, by key: a run resumed in the same batch finds its
+# delivery done without reading it again (a succeeded delivery never changes).
+_batch_succeeded: ContextVar[dict | None] = ContextVar("batch_succeeded", default=None)
 
 
 @contextmanager
-def connections_read_once() -> Iterator[None]:
-    token = _batch_connections.set({})
+def worker_batch() -> Iterator[None]:
+    tokens = _batch_connections.set({}), _batch_succeeded.set({})
     try:
         yield
     finally:
-        _batch_connections.reset(token)
+        _batch_connections.reset(tokens[0])
+        _batch_succeeded.reset(tokens[1])
+
+
+def remember_succeeded(delivery) -> None:
+    """A delivery of this batch succeeded (resume.py): its run's deliver step will ask."""
+    known = _batch_succeeded.get()
+    if known is not None:
+        known[delivery.idempotency_key] = delivery
 
 
 def _connection(name: str) -> Connection | None:
@@ -93,6 +104,9 @@ class RuntimeEffects:
             request = hold_back_non_owner_changes(self.run, step_id_of(step), request, kind_of=connection_kind)
             if request is None:
                 return DeliveryResult(status="succeeded", remote_id=None)
+        known = _batch_succeeded.get() or {}
+        if request.key in known:
+            return DeliveryResult(status="succeeded", remote_id=known[request.key].remote_id or None)
         try:
             delivery = ledger.request_delivery(
                 run=self.run,

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.deliveries.models import Delivery
-from integrations.runs import doorbell
+from integrations.runs import doorbell, effects
 from integrations.runs.batch import runs as batch_runs
 from integrations.runs.choices import RunStatus
 from integrations.runs.inbox.opening import open_for_delivery
@@ -18,10 +18,11 @@ from integrations.runs.models import Run
 FINISHED = ("SUCCEEDED", "DEAD")
 
 
-def wake(run_id: int, *, from_statuses) -> bool:
-    """A waiting run becomes due again (delivery done, approval decided)."""
+def wake(run_id: int, *, from_statuses, **only) -> bool:
+    """A waiting run becomes due again (delivery done, approval decided). `only`: further
+    conditions on the run's row."""
     # attempts count transient failures of one stretch of work; a wake starts a new one.
-    woke = Run.objects.filter(pk=run_id, status__in=from_statuses).update(
+    woke = Run.objects.filter(pk=run_id, status__in=from_statuses, **only).update(
         status=RunStatus.QUEUED, next_attempt_at=timezone.now(), lease_until=None, attempts=0
     )
     if woke:
@@ -34,8 +35,19 @@ def on_approval_decided(task, **_) -> None:
     wake(task.run_id, from_statuses=[RunStatus.WAITING_APPROVAL])
 
 
-def on_delivery_finished(delivery_id: int, **_) -> None:
+def on_delivery_finished(delivery_id: int, delivery: Delivery | None = None, **_) -> None:
     """deliveries/hooks.py, after the commit that ended the delivery (SUCCEEDED or DEAD)."""
+    # The common case in one statement, its own transaction: a one-record run waiting for this
+    # delivery is queued again. Anything else (a batch run's delivery, a run not waiting yet)
+    # reads the rows below.
+    if (
+        delivery is not None
+        and delivery.run_id
+        and str(delivery.state).upper() == "SUCCEEDED"
+        and wake(delivery.run_id, from_statuses=[RunStatus.WAITING_DELIVERY], chunked=False)
+    ):
+        effects.remember_succeeded(delivery)
+        return
     delivery = Delivery.objects.select_related("run").get(pk=delivery_id)
     run = delivery.run
     if run is None:
@@ -58,6 +70,8 @@ def on_delivery_finished(delivery_id: int, **_) -> None:
 def catch_up(delivery_ids) -> None:
     """The ledger may finish a delivery before its run is marked waiting (its hook then found
     the run still running and did nothing): resume for those now."""
+    if not delivery_ids:
+        return
     for delivery_id, state in Delivery.objects.filter(pk__in=delivery_ids).values_list("pk", "state"):
         if str(state).upper() in FINISHED:
             on_delivery_finished(delivery_id)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from integrations import leases, tracing
 from integrations.crosswalk import declaration
+from integrations.deliveries import services as ledger_services
 from integrations.flows import engine_api
 from integrations.flows.models import FlowVersion
 from integrations.flows.services import matching_versions
@@ -162,7 +163,7 @@ def execute_claimed(run: Run) -> Run | None:
     if outcomes.apply(run, outcome) is None:
         return None  # another execution claimed the run meanwhile: nothing was written
     if run.status == RunStatus.WAITING_DELIVERY:
-        resume.catch_up(effects.pending_delivery_ids)
+        resume.catch_up(ledger_services.unheld(effects.pending_delivery_ids))
     elif run.status == RunStatus.WAITING_BATCH:
         for batch_id in effects.batch_ids:
             collect.maybe_flush(batch_id)

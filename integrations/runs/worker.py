@@ -19,6 +19,7 @@ from time import monotonic
 
 from integrations import leases
 from integrations.deliveries import sender
+from integrations.deliveries import services as ledger_services
 from integrations.deliveries.choices import DUE_STATES
 from integrations.deliveries.conf import MAX_CHUNK
 from integrations.deliveries.models import Delivery
@@ -57,24 +58,30 @@ def execute_lane(lane: str, *, limit: int | None = None, task_id: str = "") -> i
 def run_through(runs: list[Run], *, task_id: str = "") -> None:
     """Execute claimed runs; send their deliveries here; resume the runs those woke, here."""
     budget_end = monotonic() + leases.task_budget_seconds()
-    with doorbell.ringing_later() as woken, effects.connections_read_once():
-        batch = runs
-        for _ in range(MAX_ROUNDS):
-            waiting = execute_each(batch, budget_end)
-            if not waiting or leases.stop_requested():
-                break
-            deliver_here(waiting, task_id=task_id)
-            ids = list(dict.fromkeys(woken))
-            woken.clear()
-            batch = claims.claim_ids(ids)
-            woken.extend(pk for pk in ids if pk not in {run.pk for run in batch})  # rung at the end
-            if not batch:
-                break
+    sent: set[int] = set()
+    # The deliveries these runs request are sent here: their queue messages are held back and
+    # sent at the end only for those this worker did not attempt.
+    with doorbell.ringing_later() as woken, effects.worker_batch(), ledger_services.messages_held() as requested:
+        try:
+            batch = runs
+            for _ in range(MAX_ROUNDS):
+                waiting = execute_each(batch, budget_end)
+                if not waiting or leases.stop_requested():
+                    break
+                sent |= deliver_here(waiting, task_id=task_id)
+                ids = list(dict.fromkeys(woken))
+                woken.clear()
+                batch = claims.claim_ids(ids)
+                woken.extend(pk for pk in ids if pk not in {run.pk for run in batch})  # rung at the end
+                if not batch:
+                    break
+        finally:
+            ledger_services.ring(pair for pair in requested if pair[0] not in sent)
 
 
-def execute_each(runs: list[Run], budget_end: float) -> list[int]:
-    """Execute each claimed run; returns the ids of those now waiting for deliveries. Past the
-    task budget, or once the worker is asked to stop, the runs not started are handed back."""
+def execute_each(runs: list[Run], budget_end: float) -> list[Run]:
+    """Execute each claimed run; returns those now waiting for deliveries. Past the task
+    budget, or once the worker is asked to stop, the runs not started are handed back."""
     waiting = []
     for n, run in enumerate(runs):
         if leases.stop_requested() or (n and monotonic() > budget_end):
@@ -82,28 +89,32 @@ def execute_each(runs: list[Run], budget_end: float) -> list[int]:
             break
         done = services.execute_traced(run)
         if done is not None and done.status == RunStatus.WAITING_DELIVERY:
-            waiting.append(run.pk)
+            waiting.append(done)
     return waiting
 
 
-def deliver_here(run_ids: list[int], *, task_id: str = "") -> int:
+def deliver_here(runs: list[Run], *, task_id: str = "") -> set[int]:
     """Send the due deliveries of these runs from this worker, for up to the time allowance and
-    only to connections that have not been failing. Each is on its connection's queue already
-    (requested with a doorbell): whatever this worker does not send, the queue does; whatever
-    it sends first, the queue's message finds done. Returns how many were attempted here."""
+    only to connections that have not been failing. Whatever this worker does not send goes to
+    its connection's queue (run_through rings for it); a delivery requested before this batch
+    is on its queue already, and whatever this worker sends first, the queue's message finds
+    done. Returns the ids attempted here."""
     here = list(
-        Delivery.objects.filter(run_id__in=run_ids, state__in=DUE_STATES, connection__circuit_failures=0)
-        .order_by("id")
-        .values_list("pk", flat=True)[:MAX_CHUNK]
+        Delivery.objects.select_related("connection")
+        .filter(run_id__in=[run.pk for run in runs], state__in=DUE_STATES, connection__circuit_failures=0)
+        .order_by("id")[:MAX_CHUNK]
     )
-    started, sent = monotonic(), 0
-    chunk = sender.Chunk(task_id)  # one open connector per connection for the round
+    started, sent = monotonic(), set()
+    # One open connector per connection for the round; the runs go with their deliveries.
+    chunk = sender.Chunk(task_id, runs={run.pk: run for run in runs})
     try:
-        for pk in here:
+        for row in here:
             if leases.stop_requested() or (sent and monotonic() - started > INLINE_DELIVERY_SECONDS):
                 break
-            sender.deliver_one(pk, chunk=chunk)
-            sent += 1
+            if row.connection_id in chunk.failing:
+                continue  # failing since the rows were read: left to its queue
+            sender.deliver_one(row.pk, chunk=chunk, row=row)
+            sent.add(row.pk)
     finally:
         chunk.close()
     return sent
