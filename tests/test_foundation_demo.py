@@ -56,7 +56,7 @@ def test_run_banner_prints_url_logins_and_password(monkeypatch, settings):
     assert "admin, analyst, approver, operator, viewer" in text
 
 
-def test_seed_demo_installs_the_six_reference_flows_and_history_once(db):
+def test_seed_demo_installs_the_gallery_flows_and_history_once(db):
     from integrations.crosswalk.models import CrosswalkLink
     from integrations.events.models import Event
     from integrations.flows.models import Flow
@@ -66,7 +66,14 @@ def test_seed_demo_installs_the_six_reference_flows_and_history_once(db):
     out = StringIO()
     call_command("seed_demo", stdout=out)
     flows = {f.key: (f.status, f.live_version.number) for f in Flow.objects.all()}
-    assert flows == {t.key: ("paused" if t.key == "lead-to-project-regional" else "active", 1) for t in TEMPLATES}
+    alternatives = {
+        "lead-to-project-regional",
+        "lead-to-project-hubspot",
+        "invoice-status-back-hubspot",
+        "consultant-master-sync-bamboohr",
+    }
+    assert flows == {t.key: ("paused" if t.key in alternatives else "active", 1) for t in TEMPLATES}
+    assert sum(1 for status, _number in flows.values() if status == "active") == 5
     # won opportunities posted to lead to project: runs queued for the worker, searchable by opportunity id
     events = list(Event.objects.filter(source="salesforce", type="opportunity.won").order_by("id"))
     assert len(events) == 9 and "9 won opportunities posted" in out.getvalue()

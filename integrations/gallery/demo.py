@@ -1,7 +1,10 @@
-"""`manage.py seed_demo`: the six reference flows, published over the sandbox connections
+"""`manage.py seed_demo`: the gallery's flows, published over the sandbox connections
 (integrations.connections.demo runs first). Lead to project reacts to `opportunity.won` from
 `salesforce`; its regional variant reacts to the same event, so it is published but paused
-(a firm runs one or the other). Idempotent: a flow that exists is left as it is."""
+(a firm runs one or the other). The demo firm's CRM is Salesforce and its HR system Workday:
+the HubSpot and BambooHR variants are published paused too, ready to switch on in place of
+theirs (run beside them, they would write the same projects, invoices and workers twice).
+Idempotent: a flow that exists is left as it is."""
 
 from django.db import transaction
 
@@ -13,7 +16,13 @@ from integrations.gallery.catalog import TEMPLATES
 from integrations.gallery.install import tag
 
 ACTOR = "system:seed_demo"
-PAUSED = {"lead-to-project-regional"}  # same event as lead-to-project: only one of the two runs
+# Alternatives to a flow the demo runs: only one of each pair runs.
+PAUSED = {
+    "lead-to-project-regional",  # the same event as lead-to-project
+    "lead-to-project-hubspot",  # the demo firm's CRM is Salesforce
+    "invoice-status-back-hubspot",
+    "consultant-master-sync-bamboohr",  # its HR system is Workday
+}
 
 
 def seed(stdout) -> None:
