@@ -50,6 +50,7 @@ SEARCH_OVERLAP_MS = 60_000
 # Where HubSpot's policies reset when no Retry-After is sent.
 POLICY_WINDOWS = {"SECONDLY": 1.0, "TEN_SECONDLY_ROLLING": 10.0}
 DAILY_RETRY_SECONDS = 3600.0
+WEBHOOK_BATCH_MAX = 100  # events per webhook request (https://developers.hubspot.com/docs/api/webhooks)
 
 OBJECTS = {
     "deals": ObjectSpec(
@@ -371,18 +372,19 @@ class HubSpotConnector(Connector):
         origin = getattr(settings, "SWITCHBOARD_PUBLIC_URL", "") or settings.SWITCHBOARD_SANDBOX_ORIGIN
         return f"{origin.rstrip('/')}/hooks/{self.connection.name}/"
 
-    def webhook_event(self, headers: Mapping[str, str], body: bytes) -> tuple[str, str, dict[str, Any]]:
-        """(type, dedupe id, payload) for the event intake. HubSpot posts a JSON array of
-        events and retries the same eventIds (attemptNumber + 1), so the ids are the key."""
+    def webhook_events(self, headers: Mapping[str, str], body: bytes) -> list[tuple[str, str, dict[str, Any]]]:
+        """(type, dedupe id, payload) per event in the request, for the event intake. HubSpot
+        posts a JSON array of up to 100 events and retries the same eventIds (attemptNumber + 1),
+        so each event is stored on its own under its eventId: a re-sent batch stores nothing
+        twice (https://developers.hubspot.com/docs/api/webhooks, "Webhook payloads")."""
         events = json.loads(body or b"null")
         if isinstance(events, dict):
             events = [events]
-        if not isinstance(events, list) or not events or not all(isinstance(e, dict) for e in events):
+        if not isinstance(events, list) or not events:
             raise EventInvalid("body", "must be a JSON array of HubSpot events")
-        kinds = {str(e.get("subscriptionType") or "webhook") for e in events}
-        key = ",".join(str(e.get("eventId", "")) for e in events)[:255]
-        payload = events[0] if len(events) == 1 else {"events": events}
-        return (kinds.pop() if len(kinds) == 1 else "hubspot.batch"), key, payload
+        if len(events) > WEBHOOK_BATCH_MAX:
+            raise EventInvalid("body", f"HubSpot sends at most {WEBHOOK_BATCH_MAX} events per request")
+        return [_webhook_entry(i, e) for i, e in enumerate(events)]
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, *, method: str = "POST",
                        url: str | None = None) -> None:  # fmt: skip
@@ -398,6 +400,15 @@ class HubSpotConnector(Connector):
         check_timestamp(stamp, milliseconds=True)
         if not matches_any(signature_v3(secret, method, uri, body, stamp or ""), [signature]):
             raise WebhookRejected("signature does not match")
+
+
+def _webhook_entry(index: int, entry: object) -> tuple[str, str, dict[str, Any]]:
+    if not isinstance(entry, dict):
+        raise EventInvalid(f"body[{index}]", "must be a HubSpot event object")
+    event_id = entry.get("eventId")
+    if event_id is None or isinstance(event_id, bool | dict | list) or not str(event_id).strip():
+        raise EventInvalid(f"body[{index}].eventId", "is required (HubSpot's id for the event)")
+    return str(entry.get("subscriptionType") or "webhook"), str(event_id), entry
 
 
 def _ms(started: float) -> int:

@@ -58,10 +58,14 @@ def _conflict(otype: ObjectType, properties: dict) -> None:
             raise Invalid(f"{otype.singular} already exists. Existing ID: {other.record_id}", 409, "CONFLICT")
 
 
-def _notify(otype: ObjectType, record_id: str, before: dict | None, after: dict) -> None:
-    if otype.name == "deals":
-        sync = getattr(settings, "SWITCHBOARD_SANDBOX_WEBHOOKS_SYNC", False)
-        webhooks.send(webhooks.deal_changed(record_id, before, after), wait=sync)
+def _changes(otype: ObjectType, record_id: str, before: dict | None, after: dict) -> list[dict]:
+    return webhooks.deal_changed(record_id, before, after) if otype.name == "deals" else []
+
+
+def _notify(events: list[dict]) -> None:
+    """One signed request for the events of one API call: HubSpot batches the events it
+    has for a subscriber into one request (https://developers.hubspot.com/docs/api/webhooks)."""
+    webhooks.send(events, wait=getattr(settings, "SWITCHBOARD_SANDBOX_WEBHOOKS_SYNC", False))
 
 
 def handled(view):
@@ -97,7 +101,7 @@ def collection(request: HttpRequest, object_name: str) -> HttpResponse:
         properties = _validated(otype, body.get("properties"), creating=True)
         _conflict(otype, properties)
         row = records.create(otype, properties, _associations(body.get("associations")))
-        _notify(otype, row.record_id, None, row.data["properties"])
+        _notify(_changes(otype, row.record_id, None, row.data["properties"]))
         return JsonResponse(records.shape(otype, row, list(properties)), status=201)
     if request.method != "GET":
         raise Invalid("Method not allowed", 405, "METHOD_NOT_ALLOWED")
@@ -160,7 +164,7 @@ def item(request: HttpRequest, object_name: str, object_id: str) -> HttpResponse
                 raise Invalid(f"{otype.singular} already exists. Existing ID: {other.record_id}", 409, "CONFLICT")
         before = dict(row.data["properties"])
         row = records.update(otype, row, properties)
-        _notify(otype, row.record_id, before, row.data["properties"])
+        _notify(_changes(otype, row.record_id, before, row.data["properties"]))
         return JsonResponse(records.shape(otype, row, list(properties)))
     if request.method == "DELETE":
         row.delete()
@@ -233,19 +237,20 @@ def batch_upsert(request: HttpRequest, object_name: str) -> HttpResponse:
     request.sandbox_external_id = ",".join(sorted(seen))[:255]
     if errors and len(errors) == len(plans):  # nothing to write: the first error, as a plain 400
         return hs_error(400, errors[0]["message"], "VALIDATION_ERROR", errors=errors[0]["errors"])
-    results = []
+    results, events = [], []
     for value, row, properties in plans:
         if properties is None:
             continue
         if row is None:
             row = records.create(otype, {**properties, otype.unique: value})
-            _notify(otype, row.record_id, None, row.data["properties"])
+            events += _changes(otype, row.record_id, None, row.data["properties"])
             results.append({**records.shape(otype, row, [*properties, otype.unique]), "new": True})
         else:
             before = dict(row.data["properties"])
             row = records.update(otype, row, properties)
-            _notify(otype, row.record_id, before, row.data["properties"])
+            events += _changes(otype, row.record_id, before, row.data["properties"])
             results.append({**records.shape(otype, row, [*properties, otype.unique]), "new": False})
+    _notify(events)
     body = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": records.now_iso()}
     if errors:  # some inputs written, some not: 207 Multi-Status with one error per failed input
         return JsonResponse({**body, "numErrors": len(errors), "errors": errors}, status=207)

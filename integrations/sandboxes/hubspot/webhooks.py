@@ -16,6 +16,7 @@ from integrations.sandboxes.framework_webhooks import emit_webhook, target_for
 from integrations.sandboxes.hubspot import APP_ID, PORTAL_ID, VENDOR, records
 
 SUBSCRIPTION_IDS = {"deal.creation": 4320, "deal.propertyChange": 4321}
+BATCH_MAX = 100  # events in one webhook request
 
 
 def app_secret() -> str:
@@ -41,13 +42,17 @@ def event(subscription: str, object_id: str, **fields) -> dict:
 
 
 def send(events: list[dict], *, wait: bool = False) -> bool:
-    """POST the events to the configured target after commit; False when none is set."""
+    """POST the events to the configured target after commit, up to 100 in one request as
+    HubSpot batches them ("Webhook payloads": a JSON array of up to 100 events,
+    https://developers.hubspot.com/docs/api/webhooks); False when no target is set."""
     target = target_for(VENDOR)
     if not target or not events:
         return False
-    body = json.dumps(events, separators=(",", ":")).encode()
-    headers = sign(app_secret(), "POST", target, body, str(int(time.time() * 1000)))
-    return emit_webhook(VENDOR, None, headers, target=target, body=body, wait=wait)
+    for start in range(0, len(events), BATCH_MAX):
+        body = json.dumps(events[start : start + BATCH_MAX], separators=(",", ":")).encode()
+        headers = sign(app_secret(), "POST", target, body, str(int(time.time() * 1000)))
+        emit_webhook(VENDOR, None, headers, target=target, body=body, wait=wait)
+    return True
 
 
 def deal_changed(deal_id: str, before: dict | None, after: dict) -> list[dict]:
