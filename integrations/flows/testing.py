@@ -8,7 +8,7 @@ from time import perf_counter
 from integrations.connections.models import Connection
 from integrations.connectors.errors import ConnectorError
 from integrations.connectors.registry import get_connector
-from integrations.crosswalk.services import canonical_id
+from integrations.crosswalk.services import canonical_id, external_id
 from integrations.flows import engine_api
 from integrations.flows.outcome_json import jsonable, outcome_dict
 from integrations.flows.services import DraftInvalid, draft_of
@@ -38,7 +38,7 @@ def run_definition(definition: dict, record: dict) -> dict:
     page = _page_of(definition, record)
     sample = page[0] if page else record  # a batch flow's page: its first record is shown
     reads = ReadOnlyLookups()
-    effects = engine_api.dry_run_effects(lookup=reads.lookup, crosswalk=canonical_id)
+    effects = engine_api.dry_run_effects(lookup=reads.lookup, crosswalk=canonical_id, linked_id=external_id)
     started = perf_counter()
     try:
         outcome = engine_api.run(plan, sample, effects, dry_run=True)

@@ -8,7 +8,7 @@ between what was posted and what the new version would send); pending/dead → t
 decides when it is retried."""
 
 from integrations.audit.services import diff
-from integrations.crosswalk.services import canonical_id
+from integrations.crosswalk.services import canonical_id, external_id
 from integrations.deliveries.models import Delivery
 from integrations.flows import engine_api
 from integrations.flows.engine_api import PENDING, DryRunEffects, is_batch_flow, records_of
@@ -25,10 +25,10 @@ def preview_replay(events, *, flow=None) -> list[dict]:
         versions = [flow.live_version] if flow else matching_versions(event.source, event.type)
         for version in versions:
             if is_batch_flow(version.definition):
-                effects = PageEffects(lookup=reads.lookup, crosswalk=canonical_id)
+                effects = PageEffects(lookup=reads.lookup, crosswalk=canonical_id, linked_id=external_id)
                 status, error, extra = dry_run_page(version, event.payload, effects)
             else:
-                effects = engine_api.dry_run_effects(lookup=reads.lookup, crosswalk=canonical_id)
+                effects = engine_api.dry_run_effects(lookup=reads.lookup, crosswalk=canonical_id, linked_id=external_id)
                 outcome = engine_api.run(engine_api.plan_for(version), event.payload, effects, dry_run=True)
                 status, error, extra = outcome.status, outcome.error.message if outcome.error else None, {}
             rows.append({

@@ -10,7 +10,7 @@ delivery's payload by connection/object/key."""
 import time
 from dataclasses import dataclass, field
 
-from integrations.crosswalk.services import canonical_id
+from integrations.crosswalk.services import canonical_id, external_id
 from integrations.events.models import Event
 from integrations.flows import engine_api
 from integrations.flows.models import Flow, FlowVersion
@@ -72,10 +72,10 @@ class SharedReads:
 
 def output_of(version: FlowVersion, payload, reads: SharedReads) -> dict:
     if engine_api.is_batch_flow(version.definition):
-        effects = PageEffects(lookup=reads.lookup, crosswalk=canonical_id)
+        effects = PageEffects(lookup=reads.lookup, crosswalk=canonical_id, linked_id=external_id)
         status, error, _ = dry_run_page(version, payload, effects)
     else:
-        effects = engine_api.dry_run_effects(lookup=reads.lookup, crosswalk=canonical_id)
+        effects = engine_api.dry_run_effects(lookup=reads.lookup, crosswalk=canonical_id, linked_id=external_id)
         outcome = engine_api.run(engine_api.plan_for(version), payload, effects, dry_run=True)
         status, error = outcome.status, (outcome.error.message if outcome.error else None)
     out: dict = {"status": status}

@@ -16,7 +16,7 @@ from integrations.flows import editing
 from studio.htmx import htmx_partial
 from studio.permissions import capability_required
 from studio.ui.flows.panels.common import StepContext, draft_errors, load, load_by_key, save_step
-from studio.ui.flows.panels.map_form import CONVERSIONS, pairs_text, parse_row, row_values
+from studio.ui.flows.panels.map_form import CONVERSIONS, XW_DIRECTIONS, pairs_text, parse_row, row_values
 from studio.ui.flows.panels.map_rows import (
     KINDS,
     TO,
@@ -163,6 +163,7 @@ def _render_row(request, ctx: StepContext, row: Row, *, editing_row: bool, value
         "r": shown_row(row),
         "kinds": KINDS,
         "conversions": CONVERSIONS,
+        "xw_directions": XW_DIRECTIONS,
         "values": values or row_values(row.field),
         "value_maps": sorted((ctx.definition.get("value_maps") or {}).keys()),
         "can_edit": ctx.can_edit,

@@ -13,6 +13,7 @@ CONVERSIONS = ("", "string", "integer", "number", "boolean", "date", "datetime",
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 LIMITS = {"from": 500, "template": 20_000, "constant": 10_000, "default": 10_000, "pairs": 50_000}
 MAX_PAIRS = 500
+XW_DIRECTIONS = {"system": "system id → canonical id", "to": "canonical id → system id"}
 _TRUE, _FALSE = {"true", "yes", "y", "1", "on"}, {"false", "no", "n", "0", "off"}
 
 
@@ -108,11 +109,7 @@ def parse_row(data, target_type: str = "") -> tuple[dict, dict | None, dict]:
 
 def _lookup(data, field: dict, errors: dict, text) -> dict | None:
     if data.get("lookup") == "crosswalk":
-        obj, system = text("xw_object", "Crosswalk object", True), text("xw_system", "System", True)
-        for name, value in (("xw_object", obj), ("xw_system", system)):
-            if value and not NAME.match(value):
-                errors[name] = "letters, digits and _ only"
-        field["crosswalk"] = {"object": obj, "system": system}
+        field["crosswalk"] = _crosswalk(data, errors, text)
         return None
     if data.get("lookup") != "value_map":
         errors["lookup"] = "Lookup: choose a value map or the crosswalk"
@@ -128,6 +125,22 @@ def _lookup(data, field: dict, errors: dict, text) -> dict | None:
     if error:
         errors["pairs"] = f"Value map: {error}"
     return pairs
+
+
+def _crosswalk(data, errors: dict, text) -> dict:
+    """`{object, system}` reads a system's id as the canonical id; `{object, to}` the other way
+    (docs/FLOW_DEFINITION.md, map step); `optional` leaves the value missing without a link."""
+    obj, system = text("xw_object", "Crosswalk object", True), text("xw_system", "System", True)
+    for name, value in (("xw_object", obj), ("xw_system", system)):
+        if value and not NAME.match(value):
+            errors[name] = "letters, digits and _ only"
+    direction = data.get("xw_direction") or "system"
+    if direction not in XW_DIRECTIONS:
+        errors["xw_direction"] = "Direction: choose one of " + ", ".join(f"“{d}”" for d in XW_DIRECTIONS.values())
+    crosswalk = {"object": obj, ("to" if direction == "to" else "system"): system}
+    if data.get("xw_optional") in ("on", "true", "1"):
+        crosswalk["optional"] = True
+    return crosswalk
 
 
 def pairs_text(pairs) -> str:
@@ -148,7 +161,9 @@ def row_values(mapping: dict | None) -> dict:
         "lookup": "crosswalk" if xwalk else "value_map",
         "value_map": mapping.get("value_map", ""),
         "xw_object": xwalk.get("object", ""),
-        "xw_system": xwalk.get("system", ""),
+        "xw_system": xwalk.get("to", "") if "to" in xwalk else xwalk.get("system", ""),
+        "xw_direction": "to" if "to" in xwalk else "system",
+        "xw_optional": bool(xwalk.get("optional")),
     }
 
 

@@ -41,10 +41,13 @@ def _via(mapping: dict) -> str:
     if mapping.get("value_map"):
         return f"via value map {mapping['value_map']}"
     crosswalk = mapping.get("crosswalk")
-    if crosswalk:
-        known = crosswalk if isinstance(crosswalk, dict) else {}
-        return f"via crosswalk {known.get('object', '')}/{known.get('system', '')}"
-    return ""
+    if not crosswalk:
+        return ""
+    known = crosswalk if isinstance(crosswalk, dict) else {}
+    optional = " (optional)" if known.get("optional") else ""
+    if "to" in known:  # the reverse form: a canonical id → that system's id
+        return f"canonical {known.get('object', '')} → {known.get('to', '')} id via crosswalk{optional}"
+    return f"via crosswalk {known.get('object', '')}/{known.get('system', '')}{optional}"
 
 
 def shown_row(row: Row) -> dict:
