@@ -31,6 +31,11 @@ on the users index (`by_email_address`, `on_my_account`), else a disabled one th
 inactive memberships, the address checked on each record — is updated, else invited;
 `disabled: true` disables the membership and finds nothing to do for an address Kantata
 does not know (a leaver is never invited); `disabled: false` enables a disabled one (a rehire).
+`update` by the user's id (a worker the crosswalk already links to a Kantata user) changes that
+user the same way, and an `email_address` that differs from the user's is changed on its
+profile: `PUT /users/{id}` takes "name, headline, or email address" (the update-user page and
+the managing-users article above), so a changed work e-mail moves with the user instead of
+inviting a second one.
 """
 
 from __future__ import annotations
@@ -68,7 +73,7 @@ PERMISSIONS = ("administrator", "reports_viewer_with_cost", "reports_viewer", "p
                "collaborator", "punch_clock")  # fmt: skip
 # What a user's account membership carries; the rest of a users record is the invitation's.
 MEMBERSHIP_FIELDS = ("permission", "cost_rate_in_cents", "bill_rate_in_cents")
-PROFILE_FIELDS = ("full_name", "headline")  # PUT /users/{id}; the address is the upsert's key
+PROFILE_FIELDS = ("full_name", "headline")  # PUT /users/{id}, with `email_address` (compared case-blind)
 INVITATION_FIELDS = ("email_address", *PROFILE_FIELDS, *MEMBERSHIP_FIELDS)
 OBJECTS = {
     "workspaces": ObjectSpec("workspaces", "Workspaces (projects)", (
@@ -114,7 +119,7 @@ OBJECTS = {
         FieldSpec("disabled", "boolean", help="true: the account membership is disabled, the user can no longer sign "
                                               "in; false: a disabled membership is enabled again."),
         FieldSpec("account_membership_id", help="Read only."), *_STAMPS,
-    ), actions=("read", "query", "create", "upsert"), external_id_fields=("email_address",)),
+    ), actions=("read", "query", "create", "update", "upsert"), external_id_fields=("email_address",)),
 }  # fmt: skip
 SINGULAR = {
     "workspaces": "workspace", "time_entries": "time_entry", "stories": "story", "participations": "participation",
@@ -252,8 +257,9 @@ class KantataConnector(Connector):
 
     def update(self, object_name: str, remote_id: str, record: dict[str, Any]) -> WriteResult:
         if object_name == "users":
+            # the member with the user's present address: its membership, and whether it is active
             user = self._member_by_email("email_address", self.read("users", remote_id).get("email_address") or "")
-            if user is None:
+            if user is None or str(user[0].get("id")) != str(remote_id):
                 raise ConnectorError(f"Kantata user {remote_id} is not a member of this account.", kind="permanent",
                                      vendor_code="NOT_A_MEMBER")  # fmt: skip
             return self._update_member(*user, record)
@@ -372,11 +378,14 @@ class KantataConnector(Connector):
         return WriteResult(str(invitee), True, response.status_code, self.excerpt(response))
 
     def _update_member(self, user: dict[str, Any], active: bool, record: dict[str, Any]) -> WriteResult:
-        """A changed name or headline on the profile (`PUT /users/{id}`); `disabled: false` on a
-        disabled member enables it first (a rehire); rates and permission on an active
-        membership; `disabled: true` disables it. Only what differs is sent."""
+        """A changed name, headline or address on the profile (`PUT /users/{id}`); `disabled:
+        false` on a disabled member enables it first (a rehire); rates and permission on an
+        active membership; `disabled: true` disables it. Only what differs is sent."""
         user_id, membership = str(user["id"]), user.get("account_membership_id")
         profile = {k: record[k] for k in PROFILE_FIELDS if record.get(k) is not None and record[k] != user.get(k)}
+        address = str(record.get("email_address") or "").strip().lower()
+        if address and address != _address(user):  # Kantata may keep the case it was given
+            profile["email_address"] = address
         changes = {k: record[k] for k in MEMBERSHIP_FIELDS if record.get(k) is not None}
         disable, enable = record.get("disabled") is True and active, record.get("disabled") is False and not active
         if (changes or disable or enable) and not membership:

@@ -95,3 +95,35 @@ def test_an_invitation_whose_answer_was_lost_is_found_by_address_not_sent_twice(
     found = kantata.find_by_external_ref("users", "email_address", NEW)  # what the ledger does next
     assert found is not None and store.records(VENDOR, "account_invitations").count() == 1
     assert SandboxRequest.objects.filter(vendor=VENDOR, method="POST").count() == 1
+
+
+def test_a_linked_user_is_updated_by_id_and_its_changed_address_moves_with_it(kantata):
+    """A worker the crosswalk links to a Kantata user whose work e-mail changed: `update` by the
+    user's id changes its address on the profile (PUT /users/{id}), no look-up by the new
+    address, no invitation; the old address no longer finds anyone."""
+    user = member()
+    record = {"full_name": user["full_name"], "email_address": "Moved.Person@firm.example", "headline": "Principal",
+              "cost_rate_in_cents": 12500, "disabled": False}  # fmt: skip
+    result = kantata.update("users", user["id"], record)
+    assert (result.remote_id, result.created) == (user["id"], False)
+    profile = store.get(VENDOR, "users", user["id"]).data
+    assert (profile["email_address"], profile["headline"]) == ("moved.person@firm.example", "Principal")
+    assert membership(user["id"])["cost_rate_in_cents"] == 12500
+    assert kantata.find_by_external_ref("users", "email_address", "moved.person@firm.example").remote_id == user["id"]
+    assert kantata.find_by_external_ref("users", "email_address", user["email_address"]) is None
+    assert not store.records(VENDOR, "account_invitations").exists()
+    # the same profile again: the address is already the user's (compared case-blind), nothing is sent
+    before = SandboxRequest.objects.filter(vendor=VENDOR, method="PUT").count()
+    kantata.update("users", user["id"], {k: v for k, v in record.items() if k != "cost_rate_in_cents"})
+    assert SandboxRequest.objects.filter(vendor=VENDOR, method="PUT").count() == before
+    # an address another member has is Kantata's 422 on email_address, and nothing changes
+    other = store.records(VENDOR, "users").order_by("record_id")[1].data["email_address"]
+    with pytest.raises(ConnectorError) as err:
+        kantata.update("users", user["id"], {"email_address": other})
+    assert err.value.status_code == 422 and "email_address" in err.value.message
+    assert store.get(VENDOR, "users", user["id"]).data["email_address"] == "moved.person@firm.example"
+    # a disabled member moves too (found among the inactive memberships by its present address)
+    kantata.update("users", user["id"], {"disabled": True})
+    kantata.update("users", user["id"], {"email_address": "moved.again@firm.example"})
+    assert store.get(VENDOR, "users", user["id"]).data["email_address"] == "moved.again@firm.example"
+    assert membership(user["id"])["disabled_at"] is not None

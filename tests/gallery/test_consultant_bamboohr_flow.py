@@ -14,8 +14,12 @@ ROW = {"id": "101", "employeeNumber": " 21001 ", "firstName": "Priya", "lastName
                         "type": "Hourly", "paidPer": "Hour"}}  # fmt: skip
 
 
-def writes(record: dict) -> dict:
-    effects = engine_api.dry_run_effects(crosswalk=lambda o, s, e: None)
+def writes(record: dict, linked: str | None = None) -> dict:
+    """The writes of one employee; `linked`: the Kantata user the crosswalk links the worker to."""
+    identity = {("bamboohr", record["id"]): "c-101"} if linked else {}
+    links = {("c-101", "kantata"): linked}
+    effects = engine_api.dry_run_effects(crosswalk=lambda o, s, e: identity.get((s, e)),
+                                         linked_id=lambda o, c, s: links.get((c, s)))  # fmt: skip
     definition = BY_KEY["consultant-master-sync-bamboohr"].definition
     outcome = engine_api.run(engine_api.compile_flow(definition), record, effects)
     assert outcome.status == "completed", outcome
@@ -35,11 +39,14 @@ def test_an_employee_becomes_the_netsuite_employee_and_kantata_user_the_workday_
         "email_address",
         "priya.raman@firm.example",
     )
-    assert psa.payload == {"full_name": "Priya Raman", "headline": "Consultant", "cost_rate_in_cents": 15250,
-                           "disabled": False}  # fmt: skip
+    assert psa.payload == {"full_name": "Priya Raman", "email_address": "priya.raman@firm.example",
+                           "headline": "Consultant", "cost_rate_in_cents": 15250, "disabled": False}  # fmt: skip
     # the same targets, ownership mapping and key shape as the Workday flow
     workday = {s["id"]: s for s in BY_KEY["consultant-master-sync"].definition["steps"]}
     for step in BY_KEY["consultant-master-sync-bamboohr"].definition["steps"][1:]:
+        if step["id"] == "psa_worker":  # each source's own id leads to the canonical identity
+            assert step["fields"][0]["crosswalk"]["system"] == "bamboohr"
+            continue
         assert {k: v for k, v in step.items() if k != "key"} == {k: v for k, v in workday[step["id"]].items()
                                                                  if k != "key"}  # fmt: skip
     assert erp.key.startswith("erp-employee:W-21001:") and psa.key.startswith("psa-user:W-21001:")
@@ -75,3 +82,13 @@ def test_an_employee_without_an_employee_number_fails_naming_the_field():
     outcome = engine_api.run(engine_api.compile_flow(definition), {**ROW, "employeeNumber": ""}, effects)
     assert outcome.status == "failed" and outcome.error.field == "id" and "employeeNumber" in outcome.error.message
     assert effects.deliveries == []
+
+
+def test_an_employee_linked_to_a_kantata_user_updates_that_user_with_its_new_address():
+    """BambooHR gets the Workday flow's linked write from the shared builder: the user the
+    crosswalk links is updated by its id, the changed work e-mail in the payload, never looked up."""
+    unlinked = writes({**ROW, "workEmail": "P.Raman@firm.example"})["kantata"]
+    psa = writes({**ROW, "workEmail": "P.Raman@firm.example"}, linked="20301")["kantata"]
+    assert (psa.object, psa.action, psa.external_id) == ("users", "update", "20301")
+    assert psa.payload == {**unlinked.payload, "email_address": "p.raman@firm.example"}
+    assert psa.key == unlinked.key  # one change of the worker is one write, whichever way it goes

@@ -177,3 +177,18 @@ def test_a_profile_update_changes_name_and_headline_and_checks_them(kantata):
     assert taken.status_code == 422 and taken.json()["errors"][0]["field"] == "email_address"
     assert kantata("PUT", "users/1.json", {"user": {"full_name": "x"}}).status_code == 404
     assert kantata("POST", "users.json", {"user": {"full_name": "x"}}).status_code == 405
+
+
+def test_a_changed_email_address_moves_the_member_to_it(kantata):
+    """PUT /users/{id} with `email_address` ("name, headline, or email address"): the user is
+    found by its new address, the old one is free for an invitation, the new one is not."""
+    user = store.records(VENDOR, "users").order_by("record_id").first().data
+    answer = kantata("PUT", f"users/{user['id']}.json", {"user": {"email_address": "Moved.Person@example.com"}})
+    assert answer.status_code == 200
+    assert answer.json()["users"][user["id"]]["email_address"] == "Moved.Person@example.com"
+    found = kantata("GET", "users.json", by_email_address="moved.person@example.com", on_my_account="true").json()
+    assert [r["id"] for r in found["results"]] == [user["id"]]
+    assert invite(kantata, email_address="moved.person@example.com").status_code == 422
+    assert invite(kantata, email_address=user["email_address"]).status_code == 200
+    bad = kantata("PUT", f"users/{user['id']}.json", {"user": {"email_address": "not an address"}})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "email_address"

@@ -7,10 +7,12 @@ Workday Employee_ID, the id the firm's NetSuite employees carry) → Kantata use
 work e-mail: the account member with that address gets a changed name or headline on its
 profile and the cost rate on its account membership, a new address is invited to the account
 (the invitation's pending user is the PSA user), a terminated worker's membership is disabled
-and a rehired one's enabled again. The id Kantata returns (the user's)
-is linked to the worker in the crosswalk. HR owns name, status and cost centre. A cost rate
-is written only when the report carries one (`Cost_Rate`), with its effective date in the
-idempotency keys, so each effective-dated change is one write to each system."""
+and a rehired one's enabled again. The id Kantata returns (the user's) is linked to the
+worker in the crosswalk; from then on the write goes to that user by its id, so a changed
+work e-mail changes the user's address instead of inviting a second user. HR owns name,
+status and cost centre. A cost rate is written only when the report carries one
+(`Cost_Rate`), with its effective date in the idempotency keys, so each effective-dated
+change is one write to each system."""
 
 from integrations.gallery.flows.consultant_sync_targets import (
     CANONICAL_FIELDS,
@@ -57,5 +59,5 @@ DEFINITION = {
                 "page_size": 200},
     "canonical": {"object": "worker", "source": "workday", "id": "$.Employee_ID"},
     "value_maps": {**OFFICE_SUBSIDIARY, **WORKER_STATUS},
-    "steps": [WORKER_FROM_WORKDAY, *target_steps(VERSION)],
+    "steps": [WORKER_FROM_WORKDAY, *target_steps(VERSION, "workday", "{{ input.Employee_ID }}")],
 }  # fmt: skip

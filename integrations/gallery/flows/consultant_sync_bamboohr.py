@@ -7,7 +7,8 @@ watermark, each employee read whole with its compensation row in force) → cano
 → NetSuite employee upserted by externalId = the canonical worker id `W-<employeeNumber>`: the
 employee number is the firm's HR number (the one Workday calls Employee_ID), so both HR
 sources give a consultant the same id and find the same NetSuite employee → Kantata user
-upserted by work e-mail. Status `Inactive` is a terminated worker (NetSuite isJobResource
+upserted by work e-mail (or, once linked in the crosswalk, updated by its id, a changed work
+e-mail included). Status `Inactive` is a terminated worker (NetSuite isJobResource
 false, Kantata membership disabled). The cost rate is the hourly compensation row in force
 (`paidPer` Hour: "152.50 USD" → 152.50, USD); a salaried row leaves the cost rate alone. Its
 `startDate` is its effective date and is in the idempotency keys with the employee's
@@ -55,5 +56,5 @@ DEFINITION = {
                 "page_size": 50},
     "canonical": {"object": "worker", "source": "bamboohr", "id": "$.id"},
     "value_maps": {**OFFICE_SUBSIDIARY, **WORKER_STATUS},
-    "steps": [WORKER_FROM_BAMBOOHR, *target_steps(VERSION)],
+    "steps": [WORKER_FROM_BAMBOOHR, *target_steps(VERSION, "bamboohr", "{{ input.id }}")],
 }  # fmt: skip
