@@ -13,7 +13,7 @@ from integrations.connections.models import Connection
 from integrations.connectors.errors import ConnectorError
 from integrations.connectors.registry import get_connector
 from integrations.crosswalk.enforcement import hold_back_non_owner_changes
-from integrations.crosswalk.services import canonical_id
+from integrations.crosswalk.services import canonical_id, external_id
 from integrations.deliveries import services as ledger
 from integrations.flows.engine_api import PENDING, ApprovalDecision, DeliveryResult, EffectError, step_id_of
 from integrations.runs.batch.collect import add_to_batch
@@ -95,6 +95,9 @@ class RuntimeEffects:
 
     def crosswalk(self, object: str, system: str, external_id: str):
         return canonical_id(object, system, external_id)
+
+    def linked_id(self, object: str, canonical_id: str, system: str):
+        return external_id(object, canonical_id, system)
 
     def deliver(self, step, request):
         # System-of-record ownership: fields the flow's source does not own are held back

@@ -1,10 +1,23 @@
 """Invoice status back's CRM steps in a test-run (nothing written): which invoices read an
-opportunity, what the opportunity gets, and a late run that would move a paid invoice back."""
+opportunity (the project's own id, or the one a PRJ-… project is linked to in the crosswalk),
+what the opportunity gets, and a late run that would move a paid invoice back."""
 
+from integrations.flows import engine_api
+from integrations.gallery.catalog import BY_KEY
 from integrations.sandboxes.salesforce.ids import make_id
 from tests.gallery.test_catalog import dry_run
 
 OPPORTUNITY = make_id("Opportunity", 7)
+PROJECT = "PRJ-2025-0001"
+
+
+def dry_run_linked(record: dict, read, links: dict):
+    """A test-run whose crosswalk knows `links` {(object, canonical id, system): the system's id}."""
+    effects = engine_api.dry_run_effects(
+        lookup=lambda step, request: read(request), crosswalk=lambda *_: None,
+        linked_id=lambda o, c, s: links.get((o, c, s)))  # fmt: skip
+    outcome = engine_api.run(engine_api.compile_flow(BY_KEY["invoice-status-back"].definition), record, effects)
+    return outcome, {(d.connection, d.object): d for d in effects.deliveries}
 
 
 def invoice(status: str = "A", job: str | None = "4000") -> dict:
@@ -53,11 +66,32 @@ def test_a_late_issued_run_never_moves_a_paid_invoice_back():
     assert writes[("salesforce", "Opportunity")].payload["Last_Invoice_Status__c"] == "Issued"
 
 
-def test_no_opportunity_is_read_for_a_project_that_is_not_one_nor_for_an_invoice_without_a_project():
-    read, asked = reader("PRJ-2025-0001")
-    outcome, writes = dry_run("invoice-status-back", invoice("A"), read)
+def test_a_prj_project_writes_to_the_opportunity_it_is_linked_to_in_the_crosswalk():
+    read, asked = reader(PROJECT, ("INV-0", "Paid"))
+    outcome, writes = dry_run_linked(invoice("B"), read, {("project", PROJECT, "salesforce"): OPPORTUNITY})
+    assert outcome.status == "completed"
+    assert {"object": "Opportunity", "by": {"id": OPPORTUNITY}} in [
+        {k: r[k] for k in ("object", "by")} for r in asked]  # fmt: skip
+    crm = writes[("salesforce", "Opportunity")]
+    assert (crm.action, crm.external_id, crm.key) == ("update", OPPORTUNITY, f"crm-invoice:{OPPORTUNITY}:INV-1:B")
+    assert crm.payload["Last_Invoice_Number__c"] == "INV-1" and crm.payload["Last_Invoice_Status__c"] == "Paid"
+    # a link to something that is not an opportunity id is not read as one
+    read, asked = reader(PROJECT)
+    outcome, writes = dry_run_linked(invoice("B"), read, {("project", PROJECT, "salesforce"): "a0B000000000001"})
+    assert outcome.status == "completed" and ("salesforce", "Opportunity") not in writes
+    assert "Opportunity" not in [r["object"] for r in asked]
+
+
+def test_no_opportunity_is_read_for_a_prj_project_without_a_link_nor_for_an_invoice_without_a_project():
+    read, asked = reader(PROJECT)
+    outcome, writes = dry_run_linked(invoice("A"), read, {("project", "PRJ-2025-0002", "salesforce"): OPPORTUNITY})
     assert outcome.status == "completed" and ("kantata", "stories") in writes
     assert "Opportunity" not in [r["object"] for r in asked] and ("salesforce", "Opportunity") not in writes
+    assert [s.status for s in outcome.steps if s.step_id in ("crm_link", "opportunity", "crm")] == [
+        "succeeded", "skipped", "skipped"]  # fmt: skip
+    # a test-run not given a crosswalk reader reads no opportunity either
+    outcome, writes = dry_run("invoice-status-back", invoice("A"), reader(PROJECT)[0])
+    assert outcome.status == "completed" and ("salesforce", "Opportunity") not in writes
     read, asked = reader(OPPORTUNITY)
     outcome, writes = dry_run("invoice-status-back", invoice("A", job=None), read)
     assert outcome.status == "completed" and writes == {}

@@ -1,10 +1,11 @@
 """Invoice status back, CRM side, end to end through a real worker against the sandboxes: an
 invoice issued then paid in NetSuite shows on the project's Salesforce opportunity field by
 field (and still as a milestone in Kantata), a re-read invoice writes nothing again, an invoice
-whose project has no opportunity writes nothing to the CRM, and a field the CRM was made to
-own is held back as a conflict."""
+whose project has no opportunity writes nothing to the CRM, one of a project the firm numbers
+itself (PRJ-…) reaches the opportunity it is linked to in the crosswalk, and a field the CRM
+was made to own is held back as a conflict."""
 
-from integrations.crosswalk.models import OwnershipRule
+from integrations.crosswalk.models import CrosswalkLink, OwnershipRule
 from integrations.deliveries.models import Delivery
 from integrations.runs.models import Run, RunException
 from integrations.sandboxes.salesforce import ids
@@ -57,6 +58,19 @@ def test_an_invoice_issued_then_paid_in_netsuite_shows_on_the_opportunity_in_sal
     invoice = netsuite.create("invoice", {"entity": {"id": customer}, "job": {"id": job}, "tranId": "INV-9001",
                                           "tranDate": "2026-04-01", "dueDate": "2026-05-01", "total": 12500.5,
                                           "currency": {"id": "2"}, "status": {"id": "A"}}).remote_id  # fmt: skip
+    # Projects the firm numbers itself: PRJ-2026-9001 is linked to its opportunity in the
+    # crosswalk (its invoice updates that opportunity), PRJ-2026-9002 has no link (no CRM write).
+    linked = salesforce.create("Opportunity", {
+        "Name": "Initech rollout", "AccountId": salesforce.query("Account").records[0]["Id"],
+        "StageName": "Closed Won", "CloseDate": "2026-02-01", "Amount": 9000}).remote_id  # fmt: skip
+    CrosswalkLink.objects.create(object="project", canonical_id="PRJ-2026-9001", system="salesforce",
+                                 external_id=linked)  # fmt: skip
+    for project, tranid in (("PRJ-2026-9001", "INV-9200"), ("PRJ-2026-9002", "INV-9300")):
+        prj_job = netsuite.upsert("job", "externalId", project, {"companyName": project, "parent": {"id": customer},
+                                                                  "subsidiary": {"id": "1"}}).remote_id  # fmt: skip
+        netsuite.create("invoice", {"entity": {"id": customer}, "job": {"id": prj_job}, "tranId": tranid,
+                                    "tranDate": "2026-04-03", "dueDate": "2026-05-03", "total": 640.0,
+                                    "currency": {"id": "1"}, "status": {"id": "A"}})  # fmt: skip
     before = salesforce.read("Opportunity", opportunity)
     assert invoice_fields(before) == (None,) * 6
     workers()
@@ -70,10 +84,16 @@ def test_an_invoice_issued_then_paid_in_netsuite_shows_on_the_opportunity_in_sal
     assert {k: issued[k] for k in ("Name", "StageName", "Amount", "CurrencyIsoCode", "CloseDate")} == {
         "Name": "Globex data platform", "StageName": "Closed Won", "Amount": 48000.0, "CurrencyIsoCode": "EUR",
         "CloseDate": "2026-03-01"}  # fmt: skip
-    # one CRM write in the whole poll (300 firm invoices have PRJ-… project ids; the orphan none)
+    # the linked PRJ project's opportunity has its invoice; the rest of it is as it was
+    prj = salesforce.read("Opportunity", linked)
+    assert invoice_fields(prj) == ("INV-9200", "Issued", 640.0, "USD", "2026-04-03", None)
+    assert (prj["Name"], prj["Amount"], prj["StageName"]) == ("Initech rollout", 9000.0, "Closed Won")
+    # two CRM writes in the whole poll: 300 firm invoices have PRJ-… project ids without a
+    # Salesforce link (as has PRJ-2026-9002), the orphan names no opportunity that exists
     writes = crm_writes()
-    assert [(w.object, w.action, w.external_id, str(w.state).lower()) for w in writes] == [
-        ("Opportunity", "update", opportunity, "succeeded")]  # fmt: skip
+    assert sorted((w.object, w.action, w.external_id, str(w.state).lower()) for w in writes) == sorted(
+        ("Opportunity", "update", opp, "succeeded") for opp in (opportunity, linked)
+    )
     assert kantata.find_by_external_ref("stories", "task", "invoice:INV-9100") is not None  # the orphan's milestone
     milestone = kantata.find_by_external_ref("stories", "task", "invoice:INV-9001")
     story = kantata.read("stories", milestone.remote_id)
@@ -82,7 +102,7 @@ def test_an_invoice_issued_then_paid_in_netsuite_shows_on_the_opportunity_in_sal
     # Read again (a memo changed, the status did not): a run, and nothing written to Salesforce.
     netsuite.update("invoice", invoice, {"memo": "reminder sent"})
     run_flow(FLOW, 1)
-    assert len(crm_writes()) == 1
+    assert len(crm_writes()) == 2
     assert salesforce.read("Opportunity", opportunity)["LastModifiedDate"] == issued["LastModifiedDate"]
 
     # Paid in full: written once more, with the date it was paid.
@@ -91,13 +111,13 @@ def test_an_invoice_issued_then_paid_in_netsuite_shows_on_the_opportunity_in_sal
     paid_on = netsuite.read("invoice", invoice)["lastModifiedDate"][:10]
     paid = salesforce.read("Opportunity", opportunity)
     assert invoice_fields(paid) == ("INV-9001", "Paid", 12500.5, "EUR", "2026-04-01", paid_on)
-    assert len(crm_writes()) == 2
+    assert len(crm_writes()) == 3
     story = kantata.read("stories", milestone.remote_id)
     assert (story["workspace_id"], story["title"], story["state"]) == (workspace, "Invoice INV-9001: paid", "completed")
 
     # A second poll with nothing new: no run, no write.
     run_flow(FLOW, 0)
-    assert len(crm_writes()) == 2
+    assert len(crm_writes()) == 3
     assert salesforce.read("Opportunity", opportunity)["LastModifiedDate"] == paid["LastModifiedDate"]
     assert not RunException.objects.filter(flow=flow).exists()
 

@@ -4,12 +4,14 @@ NetSuite invoices (SuiteQL poll on lastmodifieddate) → the customer and job re
 canonical ids (externalIds) → canonical invoice_event@1 (issued / paid from the status) →
 the project's Kantata workspace found by its external reference (the canonical project id the
 lead-to-project flow gave it) → a milestone in that workspace per invoice, completed when paid
-→ the project's Salesforce opportunity (lead to project makes the opportunity id the canonical
-project id, so the job's externalId is that id) read by its id → its invoice fields updated
-with the invoice event (number, status, amount, currency, invoice date, date paid).
+→ the project's Salesforce opportunity read by its id → its invoice fields updated with the
+invoice event (number, status, amount, currency, invoice date, date paid). Lead to project
+makes the opportunity id the canonical project id (the job's externalId is that id); a project
+the firm numbers itself (PRJ-2025-0001) finds its opportunity through its crosswalk link to
+`salesforce` (reconcile/firm.py seed_links, or linked by hand).
 An invoice of a project that has no Kantata workspace of ours gets no milestone; one whose
-project id is not an opportunity, or names an opportunity that does not exist, gets no CRM
-write. Neither is an error.
+project has no opportunity id and no Salesforce link, or names an opportunity that does not
+exist, gets no CRM write. Neither is an error.
 
 The ERP owns every invoice_event field (docs/PS_MODEL.md): the CRM write says which canonical
 field each opportunity field carries (`canonical_fields`), so a changed ownership rule holds
@@ -23,11 +25,21 @@ CRM_STATUSES = {
                            "overdue": "Overdue", "voided": "Voided", "credited": "Credited"}
 }  # fmt: skip
 
-# A project id that can be an opportunity's: a Salesforce id (15 or 18 characters) with the
-# Opportunity key prefix 006 (describe's keyPrefix). Projects the firm set up elsewhere have
-# other ids (PRJ-2025-0001): reading those as an Opportunity would be a MALFORMED_ID error.
-IS_OPPORTUNITY_ID = (
-    "steps.event.project_id and steps.event.project_id[:3] == '006' and steps.event.project_id | length in [15, 18]"
+
+def is_opportunity_id(value: str) -> str:
+    """A condition: `value` can be an opportunity's id, a Salesforce id (15 or 18 characters)
+    with the Opportunity key prefix 006 (describe's keyPrefix). Projects the firm set up
+    elsewhere have other ids (PRJ-2025-0001): reading those as an Opportunity would be a
+    MALFORMED_ID error."""
+    return f"{value} and {value}[:3] == '006' and {value} | length in [15, 18]"
+
+
+IS_OPPORTUNITY_ID = is_opportunity_id("steps.event.project_id")
+# Any other project id: the opportunity linked to the project in the crosswalk (none: left out).
+TO_OPPORTUNITY = f"steps.event.project_id and not ({IS_OPPORTUNITY_ID})"
+OPPORTUNITY_ID = (
+    "(steps.crm_link.opportunity_id if steps.crm_link is defined and steps.crm_link.opportunity_id is defined"
+    " else steps.event.project_id)"
 )
 # The same invoice is never moved back from Paid to an earlier status by a late run.
 NOT_BACKWARDS = (
@@ -85,9 +97,14 @@ DEFINITION = {
         {"id": "psa", "type": "deliver", "name": "Kantata milestone", "when": HAS_WORKSPACE,
          "connection": "kantata", "object": "stories", "action": "upsert", "external_id_field": "task",
          "external_id": "invoice:{{ steps.event.invoice_number }}", "key": "psa-invoice:{{ steps.event.id }}"},
+        {"id": "crm_link", "type": "map", "name": "A PRJ project's Salesforce opportunity (crosswalk)",
+         "when": TO_OPPORTUNITY, "fields": [
+            {"to": "opportunity_id", "template": "{{ steps.event.project_id }}",
+             "crosswalk": {"object": "project", "to": "salesforce", "optional": True}}]},
+        # The linked id is checked like the project's own: only an opportunity id is read.
         {"id": "opportunity", "type": "lookup", "name": "The project's Salesforce opportunity",
-         "when": IS_OPPORTUNITY_ID, "connection": "salesforce", "object": "Opportunity",
-         "by": {"id": "{{ steps.event.project_id }}"}, "required": False},
+         "when": is_opportunity_id(OPPORTUNITY_ID), "connection": "salesforce", "object": "Opportunity",
+         "by": {"id": "{{ " + OPPORTUNITY_ID + " }}"}, "required": False},
         {"id": "invoice_fields", "type": "map", "name": "Invoice event → the opportunity's invoice fields",
          "when": ON_OPPORTUNITY, "fields": [
             {"to": "Last_Invoice_Number__c", "template": "{{ steps.event.invoice_number }}"},
