@@ -386,6 +386,8 @@ class HeldDelivery(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["after_key"], condition=Q(released_at__isnull=True), name="held_delivery_waiting"),
+            # Retention finds the released rows past their time oldest first (batch/retention.py).
+            models.Index(fields=["released_at"], condition=Q(released_at__isnull=False), name="held_delivery_released"),
         ]
 
     def __str__(self) -> str:
