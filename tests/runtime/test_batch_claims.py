@@ -131,3 +131,61 @@ def test_a_message_whose_runs_were_taken_already_claims_nothing(crm, doorbells):
     assert tasks.execute_runs.apply(args=([taken], "bulk")).get() == 0
     # The other runs are left to their own doorbells: this late one did no claim.
     assert Run.objects.filter(pk__in=others, status=RunStatus.QUEUED).count() == 3
+
+
+@pytest.fixture
+def queue_messages(monkeypatch):
+    """Delivery ids sent to connection queues (the ledger's Celery messages), per message."""
+    sent: list[list[int]] = []
+    monkeypatch.setattr("integrations.deliveries.dispatcher.enqueue_chunk", lambda ids, queue: sent.append(list(ids)))
+    return sent
+
+
+def invoices(count: int) -> list[int]:
+    return [
+        ingest_event(source="crm", type="invoice.approved", external_id=f"e-{i}", payload={"id": f"I-{i}", "amount": i})
+        .runs[0]
+        .pk
+        for i in range(count)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_the_worker_sends_itself_rings_no_queue(invoice_flow, erp, sim, doorbells, queue_messages):
+    ids = invoices(3)
+    queue_messages.clear()
+    tasks.execute_runs.apply(args=[ids, "default"])
+    assert set(Run.objects.values_list("status", flat=True)) == {RunStatus.SUCCEEDED}
+    assert sorted(p["external_ref"] for p in sim.postings()) == ["I-0", "I-1", "I-2"]
+    # Requested, sent and finished here: no message for its queue, held or flushed.
+    assert queue_messages == [] and doorbells["deliveries"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_the_worker_does_not_send_is_rung_for_on_its_queue(
+    invoice_flow, erp, sim, doorbells, queue_messages
+):
+    erp.circuit_failures = 1  # failing lately: its deliveries keep to its own queue
+    erp.save(update_fields=["circuit_failures"])
+    [run_id] = invoices(1)
+    queue_messages.clear()
+    tasks.execute_runs.apply(args=[[run_id], "default"])
+    delivery = Delivery.objects.get()
+    assert (Run.objects.get().status, delivery.state) == (RunStatus.WAITING_DELIVERY, "PENDING")
+    assert delivery.enqueued_at is not None and queue_messages == [[delivery.pk]]
+    assert sim.postings() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_failed_attempt_the_rest_of_that_connections_rows_go_to_its_queue(
+    invoice_flow, erp, sim, doorbells, queue_messages
+):
+    sim.config(script={"I-0": ["503"]})
+    ids = invoices(3)
+    queue_messages.clear()
+    tasks.execute_runs.apply(args=[ids, "default"])
+    first, *rest = Delivery.objects.order_by("id")
+    assert (first.state, first.attempts) == ("FAILED_RETRYABLE", 1)  # tried once here; the ledger retries it
+    assert all(d.state == "PENDING" and d.attempts == 0 for d in rest)  # not tried after the failure
+    assert queue_messages == [[d.pk for d in rest]]
+    assert sim.postings() == []
