@@ -76,6 +76,8 @@ def deliver_chunk(
     """Attempt each delivery once; returns a count per result (for logs and tests)."""
     counts: dict[str, int] = {}
     chunk, started = Chunk(task_id, redelivered=redelivered, hostname=hostname), time.monotonic()
+    # The message's rows in one query; each is still claimed on its own, only if it is due.
+    rows = Delivery.objects.select_related("connection").in_bulk(list(delivery_ids))
     try:
         for n, delivery_id in enumerate(delivery_ids):
             if leases.stop_requested() or (n and time.monotonic() - started > conf.chunk_budget_seconds()):
@@ -85,7 +87,7 @@ def deliver_chunk(
                 ledger.release_to_dispatcher(delivery_ids[n:])
                 counts["released"] = len(delivery_ids) - n
                 break
-            result = deliver_one(delivery_id, chunk=chunk)
+            result = deliver_one(delivery_id, chunk=chunk, row=rows.get(delivery_id))
             counts[result] = counts.get(result, 0) + 1
     finally:
         chunk.close()
@@ -93,8 +95,10 @@ def deliver_chunk(
 
 
 def deliver_one(delivery_id: int, *, chunk: Chunk | None = None, row: Delivery | None = None) -> str:
-    """`row`: the delivery with its connection, as the caller read it a moment ago (the
-    worker's round, runs/worker.py); used if it was due then, else the row is read here."""
+    """`row`: the delivery with its connection, as the caller read it a moment ago (its
+    message's rows, or the worker's round: runs/worker.py); used if it was due then and its
+    connection has not failed in this chunk since (its circuit is read again), else the row
+    is read here."""
     if chunk is None:
         chunk = Chunk()
         try:
@@ -102,7 +106,13 @@ def deliver_one(delivery_id: int, *, chunk: Chunk | None = None, row: Delivery |
         finally:
             chunk.close()
     now = timezone.now()
-    if row is not None and row.state in DUE_STATES and row.next_attempt_at is not None and row.next_attempt_at <= now:
+    if (
+        row is not None
+        and row.connection_id not in chunk.failing
+        and row.state in DUE_STATES
+        and row.next_attempt_at is not None
+        and row.next_attempt_at <= now
+    ):
         delivery: Delivery | None = row  # the claim below takes it only if it is still due
     else:
         delivery = Delivery.objects.select_related("connection").filter(ledger.due_filter(now), pk=delivery_id).first()

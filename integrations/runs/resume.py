@@ -36,29 +36,32 @@ def on_approval_decided(task, **_) -> None:
 
 
 def on_delivery_finished(delivery_id: int, delivery: Delivery | None = None, **_) -> None:
-    """deliveries/hooks.py, after the commit that ended the delivery (SUCCEEDED or DEAD)."""
+    """deliveries/hooks.py, after the commit that ended the delivery (SUCCEEDED or DEAD).
+    `delivery` is the row as the ledger wrote it (None: read here)."""
+    if delivery is None:
+        delivery = Delivery.objects.filter(pk=delivery_id).first()
+    if delivery is None or not delivery.run_id:
+        return
+    succeeded = str(delivery.state).upper() == "SUCCEEDED"
     # The common case in one statement, its own transaction: a one-record run waiting for this
-    # delivery is queued again. Anything else (a batch run's delivery, a run not waiting yet)
-    # reads the rows below.
-    if (
-        delivery is not None
-        and delivery.run_id
-        and str(delivery.state).upper() == "SUCCEEDED"
-        and wake(delivery.run_id, from_statuses=[RunStatus.WAITING_DELIVERY], chunked=False)
-    ):
+    # delivery is queued again. Anything else (a batch run's delivery, a run not waiting yet, a
+    # dead delivery) reads the run below.
+    if succeeded and wake(delivery.run_id, from_statuses=[RunStatus.WAITING_DELIVERY], chunked=False):
         effects.remember_succeeded(delivery)
         return
-    delivery = Delivery.objects.select_related("run").get(pk=delivery_id)
-    run = delivery.run
+    if succeeded:
+        # Its flags only: a batch run's record and state hold a whole page of records.
+        run = Run.objects.only("pk", "chunked", "status").filter(pk=delivery.run_id).first()
+    else:
+        run = Run.objects.filter(pk=delivery.run_id).first()  # whole: an exception is opened on it
     if run is None:
         return
     if run.chunked:
         batch_runs.on_delivery_finished(run, delivery)
         return
+    if succeeded:
+        return  # not waiting for it (yet): catch_up resumes it once it is
     with transaction.atomic():
-        if str(delivery.state).upper() == "SUCCEEDED":
-            wake(run.pk, from_statuses=[RunStatus.WAITING_DELIVERY])
-            return
         failed = Run.objects.filter(pk=run.pk, status=RunStatus.WAITING_DELIVERY).update(
             status=RunStatus.FAILED, finished_at=timezone.now(), error=_delivery_error(delivery)
         )
