@@ -74,10 +74,14 @@ def _apply(run: Run, outcome) -> None:
     StepRun.objects.bulk_create(step_rows(run, outcome.steps))
     state = jsonable(outcome.state)
     if outcome.status == "completed":
+        # Only a retry, or a run that failed before (a dead delivery re-sent from the inbox),
+        # can carry an exception being retried: the others need not look for one.
+        retrying = run.retry_of_id is not None or run.error is not None
         guarded(
             run, status=RunStatus.SUCCEEDED, state=state, output=state, finished_at=now, lease_until=None, error=None
         )
-        resolve_after_successful_retry(run)
+        if retrying:
+            resolve_after_successful_retry(run)
     elif outcome.status == "suspended":
         guarded(
             run,
