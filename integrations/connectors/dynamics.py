@@ -124,6 +124,21 @@ _ENTITIES = dict(
             ],
             ("sb_externalref",),
         ),
+        _entity(
+            "salesorderdetails",
+            "Project contract lines (billing method)",
+            "salesorderdetailid",
+            [
+                ("salesorderdetailid", "string"),
+                ("productdescription", "string"),
+                ("msdyn_billingmethod", "integer"),
+                ("priceperunit", "number"),
+                ("_msdyn_project_value", "string"),
+                ("sb_externalref", "string"),
+                ("modifiedon", "datetime"),
+            ],
+            ("sb_externalref",),
+        ),
     )
 )
 _ENTITY_ID = re.compile(r"\(([0-9a-fA-F-]{36})\)\s*$")
@@ -134,6 +149,7 @@ LOGICAL = {
     "opportunities": "opportunity",
     "msdyn_projects": "msdyn_project",
     "msdyn_timeentries": "msdyn_timeentry",
+    "salesorderdetails": "salesorderdetail",
 }
 WON = 1  # opportunity statecode Won
 WON_STATUS = 3  # its default status reason
@@ -146,6 +162,18 @@ def parse_pairs(text: Any) -> dict[str, str]:
         name, sep, value = item.partition("=")
         if sep and name.strip() and value.strip():
             out[name.strip()] = value.strip()
+    return out
+
+
+def with_binds(record: dict[str, Any]) -> dict[str, Any]:
+    """A lookup a flow sets as `<navigation property>.bind` (a map step's `to` is a dotted
+    path of names, so it cannot say `@odata.bind`) arrives as {"nav": {"bind": "/accounts(…)"}}
+    and is sent as the `nav@odata.bind` Dataverse reads lookups from."""
+    out = dict(record)
+    for name, value in record.items():
+        if isinstance(value, dict) and set(value) == {"bind"}:
+            del out[name]
+            out[f"{name}@odata.bind"] = value["bind"]
     return out
 
 
@@ -303,7 +331,7 @@ class DynamicsConnector(Connector):
     # --- writes -----------------------------------------------------------------------
     def create(self, object_name: str, record: dict[str, Any], *, idempotency_key: str | None = None) -> WriteResult:
         self._set(object_name)
-        record, win = self._split_win(object_name, record)
+        record, win = self._split_win(object_name, with_binds(record))
         response = self.request("POST", f"{self.api}/{object_name}", json=record)
         match = _ENTITY_ID.search(response.headers.get("OData-EntityId", ""))
         if not match:
@@ -319,7 +347,7 @@ class DynamicsConnector(Connector):
 
     def update(self, object_name: str, remote_id: str, record: dict[str, Any]) -> WriteResult:
         self._set(object_name)
-        record, win = self._split_win(object_name, record)
+        record, win = self._split_win(object_name, with_binds(record))
         status = 204
         excerpt = ""
         if record or win is None:
@@ -383,6 +411,7 @@ class DynamicsConnector(Connector):
         idempotency_key: str | None = None,
     ) -> WriteResult:
         spec, key = self._set(object_name)
+        record = with_binds(record)
         if external_id_field not in spec.external_id_fields or external_id_field not in self.alternate_keys(
             object_name
         ):

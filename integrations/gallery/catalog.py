@@ -14,6 +14,7 @@ from integrations.gallery.flows import (
     invoice_status,
     invoice_status_hubspot,
     lead_to_project,
+    lead_to_project_dynamics,
     lead_to_project_hubspot,
     regional,
     time_to_billing,
@@ -90,6 +91,11 @@ TEMPLATES: tuple[Template, ...] = (
              "Employees hired, changed or terminated in BambooHR are kept in step in the ERP and the PSA.",
              ("BambooHR changed employees", "worker", "NetSuite employee", "Kantata user"),
              consultant_sync_bamboohr.DEFINITION, consultant_sync_bamboohr.__doc__ or ""),
+    Template("lead-to-project-dynamics", "Lead to project with Dynamics 365",
+             "A won opportunity becomes a project in the PSA and in Dynamics 365 Project Operations.",
+             ("Salesforce opportunity won", "project", "Kantata workspace",
+              "Dynamics account + project + contract line", "ids back to Salesforce"),
+             lead_to_project_dynamics.DEFINITION, lead_to_project_dynamics.__doc__ or ""),
 )  # fmt: skip
 BY_KEY = {t.key: t for t in TEMPLATES}
 

@@ -22,6 +22,7 @@ PAUSED = {
     "lead-to-project-hubspot",  # the demo firm's CRM is Salesforce
     "invoice-status-back-hubspot",
     "consultant-master-sync-bamboohr",  # its HR system is Workday
+    "lead-to-project-dynamics",  # its ERP is NetSuite
 }
 
 

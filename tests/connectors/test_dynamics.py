@@ -217,6 +217,38 @@ def test_lookups_bind_by_odata_bind_and_filter_by_value_column(dataverse):
     assert err.value.status_code == 404 and "Does Not Exist" in err.value.message
 
 
+def test_a_project_and_its_contract_line_bind_their_lookups_by_alternate_key(dataverse):
+    """A flow sets a lookup as `<nav>.bind` (a map step cannot write `@odata.bind`); the
+    lookup names its record by an alternate key, as a flow knows it, not by GUID."""
+    account = store.get_by_external_id(VENDOR, "accounts", "C-10003").record_id
+    project = dataverse.upsert(
+        "msdyn_projects",
+        "sb_externalref",
+        "006-opp-1",
+        {"msdyn_subject": "Data Platform", "msdyn_customer_account": {"bind": "/accounts(accountnumber='C-10003')"}},
+    ).remote_id
+    line = dataverse.upsert(
+        "salesorderdetails",
+        "sb_externalref",
+        "006-opp-1",
+        {"msdyn_billingmethod": 192350001, "msdyn_Project": {"bind": "/msdyn_projects(sb_externalref='006-opp-1')"}},
+    ).remote_id
+    assert dataverse.read("msdyn_projects", project)["_msdyn_customer_value"] == account
+    written = dataverse.read("salesorderdetails", line)
+    assert (written["msdyn_billingmethod"], written["_msdyn_project_value"]) == (192350001, project)
+    with pytest.raises(ConnectorError) as err:  # no such account number: nothing is written
+        dataverse.upsert(
+            "msdyn_projects", "sb_externalref", "006-opp-2",
+            {"msdyn_subject": "Other", "msdyn_customer_account": {"bind": "/accounts(accountnumber='NOPE')"}},
+        )  # fmt: skip
+    assert err.value.status_code == 404 and "accountnumber = NOPE Does Not Exist" in err.value.message
+    assert dataverse.find_by_external_ref("msdyn_projects", "sb_externalref", "006-opp-2") is None
+    with pytest.raises(ConnectorError) as err:  # a billing method Project Operations does not have
+        dataverse.update("salesorderdetails", line, {"msdyn_billingmethod": 3})
+    assert err.value.status_code == 400 and "'msdyn_billingmethod'" in err.value.message
+    assert "outside the valid range" in err.value.message
+
+
 def test_dropped_answer_then_retried_upsert_writes_one_record(dataverse):
     SandboxFault.objects.create(vendor=VENDOR, kind="drop_after_commit", writes_only=True)
     with pytest.raises(ConnectorError) as err:

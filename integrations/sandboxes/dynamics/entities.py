@@ -122,10 +122,38 @@ SETS: dict[str, EntitySet] = {
             },
             {"msdyn_project": "msdyn_projects", "msdyn_bookableresource": "bookableresources"},
         ),
+        # Project contract lines (the Order Product table): Project Operations keeps a
+        # project's billing structure here, not on msdyn_project — "Billing Method … the two
+        # main contracting models supported by Project Operations: Fixed Price, Time and
+        # Material" (https://learn.microsoft.com/en-us/dynamics365/project-operations/pro/sales/manage-contract-values-project-based-sales);
+        # msdyn_billingmethod 192350000 Time and Material, 192350001 Fixed Price, and the
+        # line's project lookup msdyn_Project, as the Web API reference lists them for project
+        # lines (opportunityproduct, the line a contract line is made from). The contract
+        # (salesorder) header is not simulated.
+        EntitySet(
+            "salesorderdetails",
+            "salesorderdetail",
+            "salesorderdetailid",
+            "sb_externalref",
+            {
+                "productdescription": 500,
+                "msdyn_billingmethod": "int",
+                "priceperunit": "money",
+                "sb_externalref": 100,
+                **_SYSTEM,
+            },
+            {"msdyn_Project": "msdyn_projects"},
+        ),
     )
 }
+# Option-set columns and the values Dataverse accepts in them.
+CHOICES = {("salesorderdetails", "msdyn_billingmethod"): {192350000, 192350001}}
 # Lookup columns are exposed as _<navigation>_value; contacts/projects use the customer nav name.
-_VALUE_NAME = {"parentcustomerid_account": "parentcustomerid", "msdyn_customer_account": "msdyn_customer"}
+_VALUE_NAME = {
+    "parentcustomerid_account": "parentcustomerid",
+    "msdyn_customer_account": "msdyn_customer",
+    "msdyn_Project": "msdyn_project",
+}
 
 
 def value_column(nav: str) -> str:
@@ -157,6 +185,15 @@ def check_known(es: EntitySet, names: set[str]) -> None:
 
 def _check_value(es: EntitySet, name: str, value: Any) -> None:
     kind = es.columns.get(name)
+    choices = CHOICES.get((es.name, name))
+    if choices and value is not None and value not in choices:
+        # [unverified] code and wording of Dataverse's answer to a value outside a choice column.
+        raise DataverseError(
+            400,
+            "0x8004431a",
+            f"A validation error occurred. The value {value} of '{name}' on record of type "
+            f"'{es.logical}' is outside the valid range. Accepted Values: {','.join(map(str, sorted(choices)))}",
+        )
     if isinstance(kind, int) and value is not None:
         if not isinstance(value, str):
             raise DataverseError(

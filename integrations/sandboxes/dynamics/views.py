@@ -65,7 +65,18 @@ def _missing(es: EntitySet, key) -> DataverseError:
 
 def _resolve_lookup(target: str, ref: str) -> str:
     set_name, key = odata.parse_key_segment(str(ref).strip("/").rsplit("/", 1)[-1])
-    if set_name != target or not isinstance(key, str):
+    if set_name != target or key is None:
+        raise DataverseError(400, "0x80060888", f"The URI '{ref}' is not valid for a lookup to '{target}'.")
+    if isinstance(key, dict) and target in SETS:
+        # A lookup may name its record by an alternate key, `/accounts(accountnumber='ABC123')`
+        # ("You also use URLs to set values for single-valued navigation properties using the
+        # @odata.bind syntax"), only one the table defines:
+        # https://learn.microsoft.com/en-us/power-apps/developer/data-platform/use-alternate-key-reference-record
+        row = _find(SETS[target], key)
+        if row is None:
+            raise _missing(SETS[target], key)
+        return row.record_id
+    if not isinstance(key, str):
         raise DataverseError(400, "0x80060888", f"The URI '{ref}' is not valid for a lookup to '{target}'.")
     if target in SETS and not store.get(VENDOR, target, key):
         raise DataverseError(404, "0x80040217", f"Entity '{target.rstrip('s')}' With Id = {key} Does Not Exist")
