@@ -72,6 +72,7 @@ def test_seed_demo_installs_the_gallery_flows_and_history_once(db):
         "invoice-status-back-hubspot",
         "consultant-master-sync-bamboohr",
         "lead-to-project-dynamics",
+        "time-to-billing-dynamics",
     }
     assert flows == {t.key: ("paused" if t.key in alternatives else "active", 1) for t in TEMPLATES}
     assert sum(1 for status, _number in flows.values() if status == "active") == 5

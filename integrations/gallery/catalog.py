@@ -18,6 +18,7 @@ from integrations.gallery.flows import (
     lead_to_project_hubspot,
     regional,
     time_to_billing,
+    time_to_billing_dynamics,
 )
 
 
@@ -96,6 +97,11 @@ TEMPLATES: tuple[Template, ...] = (
              ("Salesforce opportunity won", "project", "Kantata workspace",
               "Dynamics account + project + contract line", "ids back to Salesforce"),
              lead_to_project_dynamics.DEFINITION, lead_to_project_dynamics.__doc__ or ""),
+    Template("time-to-billing-dynamics", "Time to billing with Dynamics 365",
+             "Approved time is checked, batched per project and month, and posted to Dynamics 365 exactly once.",
+             ("Kantata approved time", "timesheet", "policy checks", "batch per project and month",
+              "Dynamics time entries"),
+             time_to_billing_dynamics.DEFINITION, time_to_billing_dynamics.__doc__ or ""),
 )  # fmt: skip
 BY_KEY = {t.key: t for t in TEMPLATES}
 

@@ -23,6 +23,7 @@ PAUSED = {
     "invoice-status-back-hubspot",
     "consultant-master-sync-bamboohr",  # its HR system is Workday
     "lead-to-project-dynamics",  # its ERP is NetSuite
+    "time-to-billing-dynamics",
 }
 
 
