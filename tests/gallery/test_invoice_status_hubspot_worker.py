@@ -4,6 +4,8 @@ invoice issued then paid in NetSuite shows on the project's HubSpot deal propert
 no deal, or a deal that does not exist, writes nothing to HubSpot."""
 
 from integrations.deliveries.models import Delivery
+from integrations.flows.models import Flow
+from integrations.flows.services import set_status
 from integrations.runs.models import Run, RunException
 from tests.gallery.conftest import connector
 from tests.gallery.test_lead_to_project_hubspot_worker import hubspot_connection, new_deal
@@ -38,6 +40,7 @@ def project(kantata, netsuite, customer: str, project_id: str, name: str) -> tup
 def test_an_invoice_issued_then_paid_in_netsuite_shows_on_the_hubspot_deal(sandboxes, workers, settings):
     hubspot_connection(settings)
     sandboxes()
+    set_status(Flow.objects.get(key=FLOW), "system:test", "active")  # the demo publishes it paused
     hubspot, kantata, netsuite = connector("hubspot"), connector("kantata"), connector("netsuite")
     _, deal = new_deal(hubspot, stage="closedwon")
     customer = netsuite.query("customer").records[0]["id"]

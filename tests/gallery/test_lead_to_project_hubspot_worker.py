@@ -9,6 +9,8 @@ from integrations.connections.demo import demo_values
 from integrations.connections.services import create_connection
 from integrations.crosswalk.models import CrosswalkLink
 from integrations.deliveries.models import Delivery
+from integrations.flows.models import Flow
+from integrations.flows.services import set_status
 from integrations.runs.models import Run
 from tests.gallery.conftest import connector, settle
 from tests.gallery.test_lead_to_project_worker import ended
@@ -44,6 +46,7 @@ def runs_of_the_flow():
 def test_a_deal_moved_to_closed_won_becomes_a_project_in_the_psa_and_the_erp(sandboxes, workers, settings):
     hubspot_connection(settings)
     sandboxes()  # publishes the gallery's flows, this one too now that a hubspot connection exists
+    set_status(Flow.objects.get(key=KEY), "system:test", "active")  # the demo publishes it paused
     hubspot = connector("hubspot")
     company, deal = new_deal(hubspot)
     workers()
