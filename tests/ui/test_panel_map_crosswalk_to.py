@@ -56,3 +56,12 @@ def test_the_direction_and_the_optional_flag_can_be_changed(reverse_row, client_
     bad = hx(c, "post", PANEL + "map/row/save/", {**row, "xw_direction": "sideways"})
     assert bad.status_code == 422 and "Direction: choose one of" in bad.content.decode()
     assert fields_of(reverse_row)["client_id"]["crosswalk"] == {"object": "client", "system": "salesforce"}
+
+
+def test_a_template_row_through_the_crosswalk_says_so(panel_flow, personas, client_for):  # noqa: F811
+    """Invoice status back's `crm_link`: a template whose value goes through the crosswalk."""
+    row = {"to": "opportunity_id", "template": "{{ input.Id }}",
+           "crosswalk": {"object": "project", "to": "salesforce", "optional": True}}  # fmt: skip
+    editing.replace_step(panel_flow, personas["analyst"], 0, {"id": "crm_link", "type": "map", "fields": [row]})
+    html = client_for("analyst").get(PANEL).content.decode()
+    assert "canonical project → salesforce id via crosswalk (optional)" in html

@@ -66,6 +66,6 @@ def shown_row(row: Row) -> dict:
         "label": KINDS[kind] if kind else "",
         "badge": BADGES[kind] if kind else "",
         "source": clip(row.shown, SOURCE_CHARS) if kind else "",
-        "via": _via(mapping) if kind == "lookup" else "",
+        "via": _via(mapping) if kind else "",  # a template or field row may go through one too
         "convert": str(mapping.get("type") or ""),
     }
