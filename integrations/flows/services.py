@@ -7,7 +7,7 @@ the runtime forgets its cached live version)."""
 import hashlib
 import json
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
@@ -161,21 +161,56 @@ def set_status(flow: Flow, user, status: str) -> Flow:
     return flow
 
 
+# The trigger of a version, by database: the query below narrows by source in SQL and the
+# exact match is checked in Python (`_triggered_by`), as before.
+_TRIGGER_FIELD = {
+    "postgresql": "v.definition -> 'trigger' ->> '{key}'",
+    "sqlite": "json_extract(v.definition, '$.trigger.{key}')",
+}
+_MATCHING_SQL = """
+SELECT v.* FROM {versions} v JOIN {flows} f ON f.id = v.flow_id
+WHERE v.state = %s AND f.status = %s AND {type} = 'event' AND {connection} = %s
+  AND v.number = (SELECT MAX(n.number) FROM {versions} n WHERE n.flow_id = v.flow_id AND n.state = %s)
+ORDER BY f.key"""
+
+
 def matching_versions(source: str, event_type: str) -> list[FlowVersion]:
     """Live versions of active flows whose event trigger matches this source and type.
 
     One query for every flow (it is asked once per event received): the newest published
-    version of each active flow whose trigger is an event of this source."""
-    newest = (
-        FlowVersion.objects.filter(flow=OuterRef("flow"), state=VersionState.PUBLISHED)
-        .order_by("-number")
-        .values("number")[:1]
+    version of each active flow whose trigger is an event of this source. Written in SQL
+    because building the same query with the ORM (a subquery and JSON key lookups) cost
+    over a millisecond of CPU per event, most of the intake's own work."""
+    field = _TRIGGER_FIELD.get(connection.vendor)
+    if field is None:  # another database: the ORM builds it
+        newest = (
+            FlowVersion.objects.filter(flow=OuterRef("flow"), state=VersionState.PUBLISHED)
+            .order_by("-number")
+            .values("number")[:1]
+        )
+        live = FlowVersion.objects.filter(
+            state=VersionState.PUBLISHED,
+            flow__status=FlowStatus.ACTIVE,
+            number=Subquery(newest),
+            definition__trigger__type="event",
+            definition__trigger__connection=source,
+        ).order_by("flow__key")
+    else:
+        sql = _MATCHING_SQL.format(
+            versions=connection.ops.quote_name(FlowVersion._meta.db_table),
+            flows=connection.ops.quote_name(Flow._meta.db_table),
+            type=field.format(key="type"),
+            connection=field.format(key="connection"),
+        )
+        params = [VersionState.PUBLISHED, FlowStatus.ACTIVE, source, VersionState.PUBLISHED]
+        live = FlowVersion.objects.raw(sql, params)
+    return [v for v in live if _triggered_by(v.definition, source, event_type)]
+
+
+def _triggered_by(definition, source: str, event_type: str) -> bool:
+    trigger = (definition or {}).get("trigger") or {}
+    return (
+        trigger.get("type") == "event"
+        and trigger.get("connection") == source
+        and trigger.get("event") in (None, "*", event_type)
     )
-    live = FlowVersion.objects.filter(
-        state=VersionState.PUBLISHED,
-        flow__status=FlowStatus.ACTIVE,
-        number=Subquery(newest),
-        definition__trigger__type="event",
-        definition__trigger__connection=source,
-    ).order_by("flow__key")
-    return [v for v in live if (v.definition.get("trigger") or {}).get("event") in (None, "*", event_type)]
