@@ -29,7 +29,7 @@ def dispatch_due(now=None) -> int:
         status=RunStatus.QUEUED,
     ).order_by("next_attempt_at", "id")
     ids = list(due.values_list("id", flat=True)[:CHUNK])
-    doorbell.enqueue_runs(ids)
+    doorbell.enqueue_runs(ids, force=True)
     return len(ids)
 
 

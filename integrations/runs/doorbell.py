@@ -5,11 +5,20 @@ a lost one costs nothing, because the periodic dispatchers find the queued rows 
 ringing never fails the caller: if the broker is down the row stays queued.
 
 Messages are sent by task name (the tasks are defined in runs/tasks.py, which sits on top
-of the app and imports the code they run; this module is at the bottom and imports none)."""
+of the app and imports the code they run; this module is at the bottom and imports none).
+
+Run doorbells are coalesced per lane (docs/RELIABILITY.md §3, "Coalesced doorbells"): a
+message already stands for its lane's due runs, so a ring finds out first (one Redis
+`SET NX` on a per-lane mark) whether a message of that lane is waiting unconsumed, and sends
+nothing if one is. The worker deletes the mark before it claims (`answered`), so a run that
+commits after the delete rings again, and one that committed before it is seen by that
+claim; a batch that came back full rings again for the rest. Without REDIS_URL (the embedded
+filesystem broker) there is no mark and every ring sends, as before."""
 
 import logging
 from contextlib import contextmanager
 
+import redis
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
@@ -27,9 +36,55 @@ EXECUTE_CHUNKS = "integrations.runs.tasks.execute_chunks"
 PROCESS_BULK_JOB = "integrations.runs.tasks.process_bulk_job"
 CHUNKS_PER_MESSAGE = 1  # one chunk is already hundreds of records; one per message spreads them over workers
 
+# The mark "a doorbell of this lane is waiting". Its expiry is only the safety net for a
+# message that never comes (the ringer died between setting it and sending, or the message
+# was lost): rings coalesce onto a lost message for at most this long, and those runs are
+# sent by the dispatcher after its redispatch interval, as any run whose doorbell was lost.
+# A mark that expires while its message still waits (a backlog) costs one more message.
+PENDING_SECONDS = 5
+PENDING_KEY = "sb:doorbell:runs:{lane}"
+_stores: dict[str, redis.Redis] = {}
+
 
 def _send(task: str, args: tuple, **options) -> None:
     current_app.send_task(task, args=args, **options)
+
+
+def _store() -> redis.Redis | None:
+    url = getattr(settings, "REDIS_URL", "") or ""
+    if not url:
+        return None
+    if url not in _stores:  # redis-py's pool notices a fork and reconnects in the child
+        _stores[url] = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    return _stores[url]
+
+
+def _must_send(lane: str, *, force: bool = False) -> bool:
+    """Set the lane's mark; True if this ring must send a message (it set the mark, or there
+    is no mark to read), False if a message of the lane is waiting and stands for it."""
+    store = _store()
+    if store is None:
+        return True
+    try:
+        if force:
+            store.set(PENDING_KEY.format(lane=lane), 1, ex=PENDING_SECONDS)
+            return True
+        return bool(store.set(PENDING_KEY.format(lane=lane), 1, nx=True, ex=PENDING_SECONDS))
+    except (redis.RedisError, OSError):  # no mark to trust: send, as without coalescing
+        return True
+
+
+def answered(lane: str) -> None:
+    """A worker took a doorbell of `lane` and is about to claim: later rings must send again.
+    Deleting a mark is always safe (at worst one message more); only a mark nobody will
+    answer could delay a run, and it expires."""
+    store = _store()
+    if store is None:
+        return
+    try:
+        store.delete(PENDING_KEY.format(lane=lane))
+    except (redis.RedisError, OSError):
+        log.warning("could not clear the doorbell mark of lane %s; it expires in %s s", lane, PENDING_SECONDS)
 
 
 # While a worker finishes runs itself (worker.py `ringing_later`), the runs it wakes are
@@ -53,9 +108,16 @@ def ringing_later():
             enqueue_runs(list(dict.fromkeys(woken)))
 
 
-def enqueue_runs_on_commit(runs) -> None:
+def rings_on_commit() -> bool:
+    """True if runs created now are rung when the transaction commits (not collected by a
+    worker that runs them itself): their `enqueued_at` can be written with the row."""
+    return not _held_back
+
+
+def enqueue_runs_on_commit(runs, *, stamped: bool = False) -> None:
     """Ring for these runs (Run rows or ids) once the transaction commits. Rows carry their
-    lane, so ringing for new runs costs no query."""
+    lane, so ringing for new runs costs no query. `stamped`: the rows were inserted with
+    `enqueued_at` already (rings_on_commit), so the ring writes nothing unless it fails."""
     ids = [getattr(r, "pk", r) for r in runs]
     if not ids:
         return
@@ -63,35 +125,58 @@ def enqueue_runs_on_commit(runs) -> None:
         _held_back[-1].extend(ids)
         return
     lanes = {r.pk: r.lane for r in runs if isinstance(r, Run)}
-    transaction.on_commit(lambda: enqueue_runs(ids, lanes=lanes if len(lanes) == len(ids) else None))
+    transaction.on_commit(lambda: enqueue_runs(ids, lanes=lanes if len(lanes) == len(ids) else None, stamped=stamped))
 
 
-def enqueue_runs(run_ids, *, lanes: dict[int, str] | None = None) -> None:
-    """Ring for the runs: one message per batch of ids of the same lane (a message is a
-    doorbell for its lane: the worker claims that lane's due runs, claims.py). If the broker
-    is down the dispatcher finds the queued rows later. `lanes`: {id: lane} when the caller
-    knows them (new runs), else they are read."""
+def enqueue_runs(
+    run_ids,
+    *,
+    lanes: dict[int, str] | None = None,
+    stamped: bool = False,
+    force: bool = False,
+    lane: str | None = None,
+) -> None:
+    """Ring for the runs: per lane, nothing if a message of that lane is waiting (it stands
+    for them), else one message per batch of ids (a message is a doorbell for its lane: the
+    worker claims that lane's due runs, claims.py). If the broker is down the dispatcher
+    finds the queued rows later.
+
+    `lanes`: {id: lane} when the caller knows them (new runs), else they are read.
+    `enqueued_at` is written before sending (or already was, with the row: `stamped`) and
+    cleared for the runs whose message could not be sent, so the dispatcher's next pass
+    sends them.
+    `force`: send even if a message of the lane is waiting (the dispatcher: its runs' doorbell
+    may be the one that was lost). `lane`: ring this lane even if no id is left (a full batch)."""
     ids = list(run_ids)
     if lanes is None:
-        lanes = dict(Run.objects.filter(pk__in=ids).values_list("pk", "lane"))
-    by_lane: dict[str, list[int]] = {}
+        lanes = dict(Run.objects.filter(pk__in=ids).values_list("pk", "lane")) if ids else {}
+    by_lane: dict[str, list[int]] = {lane: []} if lane else {}
     for run_id in ids:
         if run_id in lanes:
             by_lane.setdefault(lanes[run_id], []).append(run_id)
-    size, sent = batch_size(), []
-    for lane, lane_ids in by_lane.items():
-        for i in range(0, len(lane_ids), size):
+    named = [run_id for lane_ids in by_lane.values() for run_id in lane_ids]
+    if named and not stamped:
+        # Marked before sending, so the row is not locked by this write when the message's
+        # worker claims (a claim skips locked rows). Losing the mark costs at most a second
+        # doorbell: it need not wait for the disk.
+        with durability.relaxed():
+            Run.objects.filter(pk__in=named).update(enqueued_at=timezone.now())
+    size, unsent = batch_size(), []
+    for lane_name, lane_ids in by_lane.items():
+        if not _must_send(lane_name, force=force):
+            continue  # the waiting message's claim will see them: they committed before this ring
+        for i in range(0, max(len(lane_ids), 1), size):
             batch = lane_ids[i : i + size]
             try:
-                _send(EXECUTE_RUNS, (batch, lane), queue=lane, expires=settings.SWITCHBOARD_LEASE_SECONDS)
+                _send(EXECUTE_RUNS, (batch, lane_name), queue=lane_name, expires=settings.SWITCHBOARD_LEASE_SECONDS)
             except Exception:  # broker unavailable: the rows stay queued and are dispatched later
                 log.warning("could not enqueue runs %s…; the dispatcher will pick them up", batch[:3])
+                answered(lane_name)  # no message stands behind the mark: later rings must send
+                unsent += lane_ids[i:]
                 break
-            sent += batch
-    if sent:
-        # Losing this mark costs at most a second doorbell: it need not wait for the disk.
+    if unsent:  # released for the dispatcher's next pass
         with durability.relaxed():
-            Run.objects.filter(pk__in=sent).update(enqueued_at=timezone.now())
+            Run.objects.filter(pk__in=unsent).update(enqueued_at=None)
 
 
 def enqueue_chunks_on_commit(chunk_ids) -> None:

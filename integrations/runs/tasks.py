@@ -29,24 +29,31 @@ def _ring_released(held: leases.Holding) -> None:
 @shared_task(acks_late=True, bind=True)
 def execute_runs(self, run_ids: list[int], lane: str = lanes.INTERACTIVE) -> int:
     """A doorbell for `lane`: claim a batch of its due runs (fairly across flows, whichever
-    ids the message names) and take them as far as this worker can (worker.py)."""
+    ids the message names) and take them as far as this worker can (worker.py).
+
+    It always claims, also when the runs it names were taken already: rings for other runs
+    may have coalesced onto it (doorbell.py), and it is the message those runs wait for."""
     if lane not in lanes.RUN_LANES:
         lane = lanes.INTERACTIVE
     with leases.holding(retry_at=backoff.next_attempt_at) as held:
-        # Rung for runs the batches before it took already: nothing of its own to do.
-        stale = bool(run_ids) and not claims.due_of(run_ids)
-        claimed = 0 if stale else worker.execute_lane(lane, task_id=self.request.id or "")
-        # A batch is sized by time: the runs this message named that it had no room for
-        # ring again now, instead of waiting for the dispatcher's redispatch interval.
-        left = claims.due_of(run_ids) if claimed and not leases.stop_requested() else []
+        # Before the claim: a run committed after this rings again (and sends, the mark being
+        # gone); one committed before it is seen by the claim below.
+        doorbell.answered(lane)
+        limit = worker.batch_limit()
+        claimed = worker.execute_lane(lane, limit=limit, task_id=self.request.id or "")
+        # A full batch may have left runs behind whose rings coalesced onto this message:
+        # ring again for the lane (naming those of its own still due) rather than leave them
+        # to the dispatcher's redispatch interval.
+        full = claimed >= limit
+        left = claims.due_of(run_ids) if full and run_ids else []
         if not claimed and _redelivered(self.request):
             for run_id in run_ids[:10]:
                 services.note_if_leased(
                     Run, "run", run_id, running=RunStatus.RUNNING, hostname=self.request.hostname or ""
                 )
     _ring_released(held)
-    if left:
-        doorbell.enqueue_runs(left)
+    if full:
+        doorbell.enqueue_runs(left, lanes=dict.fromkeys(left, lane), lane=lane)
     return claimed
 
 
