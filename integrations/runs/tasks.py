@@ -3,6 +3,7 @@
 below it rings these tasks by name (doorbell.py), so nothing imports it back."""
 
 from celery import shared_task
+from django.utils import timezone
 
 from integrations import backoff, leases
 from integrations.runs import claims, dispatch, doorbell, lanes, services, worker
@@ -26,6 +27,10 @@ def _ring_released(held: leases.Holding) -> None:
         doorbell.enqueue_chunks(held.released_ids(RunChunk))
 
 
+def _more_due_than(lane: str, limit: int) -> bool:
+    return bool(claims.due_in_lane(lane, timezone.now()).values_list("pk", flat=True)[limit : limit + 1])
+
+
 @shared_task(acks_late=True, bind=True)
 def execute_runs(self, run_ids: list[int], lane: str = lanes.INTERACTIVE) -> int:
     """A doorbell for `lane`: claim a batch of its due runs (fairly across flows, whichever
@@ -40,10 +45,15 @@ def execute_runs(self, run_ids: list[int], lane: str = lanes.INTERACTIVE) -> int
         # gone); one committed before it is seen by the claim below.
         doorbell.answered(lane)
         limit = worker.batch_limit()
+        if _more_due_than(lane, limit):
+            # Ring for the rest now, not when this batch is done: another worker process
+            # starts on them while this one runs its batch (claims skip each other's rows).
+            doorbell.enqueue_runs([], lane=lane)
         claimed = worker.execute_lane(lane, limit=limit, task_id=self.request.id or "")
-        # A full batch may have left runs behind whose rings coalesced onto this message:
-        # ring again for the lane (naming those of its own still due) rather than leave them
-        # to the dispatcher's redispatch interval.
+        # A full batch may have left runs behind whose rings coalesced onto this message
+        # (some committed after the look above, or skipped by another worker's claim while
+        # this one held them): ring again for the lane, naming those of its own still due.
+        # Usually the ring above stands for them and this one sends nothing.
         full = claimed >= limit
         left = claims.due_of(run_ids) if full and run_ids else []
         if not claimed and _redelivered(self.request):

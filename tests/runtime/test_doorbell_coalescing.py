@@ -97,6 +97,25 @@ def test_a_full_batch_rings_again_for_the_runs_coalesced_behind_it(
     assert Run.objects.filter(pk__in=ids, status=RunStatus.SUCCEEDED).count() == 12
 
 
+def test_a_backlog_larger_than_a_batch_rings_for_the_next_batch_before_this_one_runs(
+    version, messages, monkeypatch, django_capture_on_commit_callbacks
+):
+    """So another worker process starts on the rest at once, instead of one batch after another."""
+    ingest(django_capture_on_commit_callbacks, [f"b{i}" for i in range(8)])
+    monkeypatch.setattr(worker, "batch_limit", lambda: 5)
+    rung_when_running = []
+    run_through = worker.run_through
+
+    def noting(runs, **kw):
+        rung_when_running.append(len(messages))
+        return run_through(runs, **kw)
+
+    monkeypatch.setattr(worker, "run_through", noting)
+    assert deliver(messages[0]) == 5
+    assert rung_when_running == [2]  # the next message was out before the batch ran
+    assert len(messages) == 2  # and the full batch's own ring found it waiting: nothing more
+
+
 def test_a_message_whose_own_runs_were_taken_still_claims_those_rung_behind_it(
     version, messages, django_capture_on_commit_callbacks
 ):
