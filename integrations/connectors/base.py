@@ -156,6 +156,9 @@ class Connector:
                 http.add_secret(value)
         self.http = http
         self._token: Token | None = None
+        # fetch_token gave None: static credentials, so no token is looked for again (a cache
+        # read and a key digest per request, for nothing).
+        self._static_credentials = False
 
     # --- declarations -----------------------------------------------------------------
     def object_spec(self, name: str) -> ObjectSpec:
@@ -203,6 +206,8 @@ class Connector:
 
     def authenticate(self, *, refresh: bool = False) -> Token | None:
         """The current token (cached across processes, encrypted at rest), fetching one if needed."""
+        if self._static_credentials and not refresh:
+            return None
         key = self._token_cache_key()
         if refresh:
             cache.delete(key)
@@ -217,6 +222,7 @@ class Connector:
                 self._token = Token(data["access_token"], data.get("expires_in"), data.get("extra") or {})
         if self._token is None:
             self._token = self.fetch_token()
+            self._static_credentials = self._token is None
             if self._token is not None:
                 ttl = self._token.expires_in or self.default_token_ttl
                 payload = {"access_token": self._token.access_token, "expires_in": ttl, "extra": self._token.extra}
