@@ -146,10 +146,15 @@ def claim_many(
     queued: Sequence[str],
     running: str,
     also: Mapping[str, str] | None = None,
+    state_field: str = "status",
+    returning: Sequence[str] = (),
+    on_release: Mapping[str, str] | None = None,
+    interrupted_delay: float = 0.0,
 ) -> dict[int, Claimed]:
     """`claim` for many rows in one UPDATE … RETURNING (a batch claim): {pk: Claimed} for the
     rows that were queued and due; each keeps its own lease and fence, exactly as if claimed
-    alone. Rows another worker took first are simply missing from the answer."""
+    alone. Rows another worker took first are simply missing from the answer. `state_field`,
+    `returning`, `on_release` and `interrupted_delay` as for `claim`."""
     if not pks:
         return {}
     db = router.db_for_write(model)
@@ -171,25 +176,83 @@ def claim_many(
     for n, pk in enumerate(pks):
         params[f"id{n}"] = int(pk)
         id_names.append(f"%(id{n})s")
+    state = quote(state_field)
     sets = [f"{quote(column)} = {expression}" for column, expression in (also or {}).items()]
-    sets += ["status = %(running)s", "lease_until = %(lease_until)s", "fence = fence + 1", "attempts = attempts + 1"]
+    sets += [f"{state} = %(running)s", "lease_until = %(lease_until)s", "fence = fence + 1", "attempts = attempts + 1"]
     pk_column = quote(model._meta.pk.column)
+    columns = ", ".join([pk_column, "fence", "attempts", *(quote(c) for c in returning)])
     sql = (
         f"UPDATE {quote(model._meta.db_table)} SET {', '.join(sets)} "  # noqa: S608 (names and fixed SQL only)
-        f"WHERE {pk_column} IN ({', '.join(id_names)}) AND status IN ({', '.join(queued_names)}) "
-        f"AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s) RETURNING {pk_column}, fence, attempts"
+        f"WHERE {pk_column} IN ({', '.join(id_names)}) AND {state} IN ({', '.join(queued_names)}) "
+        f"AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s) RETURNING {columns}"
     )
-    holds = {pk: Hold(model, pk, lease, "status", str(running), str(queued[0]), {}) for pk in pks}
+    given_back = dict(on_release or {})
+    holds = {
+        pk: Hold(model, pk, lease, state_field, str(running), str(queued[0]), given_back, interrupted_delay)
+        for pk in pks
+    }
     for hold in holds.values():
         track(hold)  # before the UPDATE, as in `claim`
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    claimed = {row[0]: Claimed(fence=row[1], attempts=row[2]) for row in rows}
+    claimed = {row[0]: Claimed(fence=row[1], attempts=row[2], values=tuple(row[3:])) for row in rows}
     for pk, hold in holds.items():
         if pk not in claimed:
             untrack(hold)
     return claimed
+
+
+def write_fenced_many(
+    model: type[Model],
+    writes: Sequence[tuple[int, int, Mapping[str, object]]],
+    *,
+    running: str,
+    state_field: str = "status",
+) -> set[int]:
+    """The fenced write that ends many executions at once: for each (pk, fence, {field:
+    value}), the fields are written only where the row is still `running` under that fence,
+    exactly as `filter(pk=, fence=, <state>=running).update(**fields)` row by row would.
+    Returns the pks written; a row another execution took since is left alone.
+
+    PostgreSQL: one `UPDATE … FROM (VALUES …) … RETURNING` per set of field names, so a
+    worker's batch pays one round trip where it paid one per row. Elsewhere (SQLite, whose
+    round trips cost nothing): row by row."""
+    written: set[int] = set()
+    if not writes:
+        return written
+    db = router.db_for_write(model)
+    connection = connections[db]
+    if connection.vendor != "postgresql":
+        for pk, fence, fields in writes:
+            if model._default_manager.filter(pk=pk, fence=fence, **{state_field: running}).update(**fields):
+                written.add(pk)
+        return written
+    groups: dict[tuple[str, ...], list[tuple[int, int, Mapping[str, object]]]] = {}
+    for write in writes:
+        groups.setdefault(tuple(write[2]), []).append(write)
+    quote = connection.ops.quote_name
+    table, pk_column = quote(model._meta.db_table), quote(model._meta.pk.column)
+    for names, rows in groups.items():
+        fields = [model._meta.get_field(name) for name in names]
+        columns = [quote(field.column) for field in fields]  # type: ignore[union-attr]
+        # Every value is a parameter, cast to its column's type (a NULL in VALUES has none).
+        row_sql = "(" + ", ".join(["%s::bigint", "%s::bigint", *(f"%s::{f.db_type(connection)}" for f in fields)]) + ")"
+        params: list[object] = []
+        for pk, fence, values in rows:
+            params += [pk, fence]
+            params += [f.get_db_prep_save(values[n], connection) for f, n in zip(fields, names, strict=True)]  # type: ignore[union-attr]
+        params.append(str(running))
+        sql = (
+            f"UPDATE {table} AS t SET {', '.join(f'{c} = v.{c}' for c in columns)} "  # noqa: S608 (names only)
+            f"FROM (VALUES {', '.join([row_sql] * len(rows))}) AS v(sb_pk, sb_fence, {', '.join(columns)}) "
+            f"WHERE t.{pk_column} = v.sb_pk AND t.fence = v.sb_fence AND t.{quote(state_field)} = %s "
+            f"RETURNING t.{pk_column}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            written |= {row[0] for row in cursor.fetchall()}
+    return written
 
 
 def hand_back(model: type[Model], pks: Sequence[int]) -> list[int]:

@@ -26,9 +26,15 @@ class AttemptLog:
         self.calls.append(call)
 
     def save(self, outcome: str, *, status_code: int | None = None, error: str = "") -> DeliveryAttempt:
+        attempt = self.row(outcome, status_code=status_code, error=error)
+        attempt.save(force_insert=True)
+        return attempt
+
+    def row(self, outcome: str, *, status_code: int | None = None, error: str = "") -> DeliveryAttempt:
+        """The attempt's row, not saved yet (a round's attempts are inserted together)."""
         last = self.calls[-1] if self.calls else None
         finished = timezone.now()
-        return DeliveryAttempt.objects.create(
+        return DeliveryAttempt(
             delivery=self.delivery,
             fence=self.fence,
             started_at=self.started_at,

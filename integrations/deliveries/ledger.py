@@ -18,7 +18,7 @@ from integrations import durability, leases
 from integrations.audit.services import record
 from integrations.deliveries import conf, transport
 from integrations.deliveries.choices import DUE_STATES, Classification, DeliveryState
-from integrations.deliveries.hooks import delivery_finished
+from integrations.deliveries.hooks import deliveries_succeeded, delivery_finished
 from integrations.deliveries.models import Delivery
 from integrations.health.services import note_redelivery
 
@@ -63,6 +63,53 @@ def claim(delivery_id: int, *, now: datetime | None = None, delivery: Delivery |
         kill_lost(delivery, delivery.fence, now=now)
         return None
     return Claim(delivery, delivery.fence)
+
+
+def claim_many(rows: list[Delivery], *, now: datetime | None = None) -> dict[int, Claim]:
+    """`claim` for the due rows a worker's round sends itself (runs/worker.py), one durable
+    UPDATE per connection instead of a transaction each: {pk: Claim} for those still due.
+    Rows in flight are not taken over here (`claim` does that, one by one); each claimed
+    row, updated in place, keeps its own lease and fence."""
+    now = now or timezone.now()
+    by_connection: dict[int, list[Delivery]] = {}
+    for row in rows:
+        by_connection.setdefault(row.connection_id, []).append(row)
+    claims: dict[int, Claim] = {}
+    for group in by_connection.values():
+        with durability.durable():  # before any request leaves, as in `claim`
+            claimed = leases.claim_many(
+                Delivery,
+                [row.pk for row in group],
+                now=now,
+                queued=DUE_STATES,
+                running=DeliveryState.IN_FLIGHT,
+                state_field="state",
+                also={"updated_at": "%(now)s"},
+                returning=("worker_losses", "needs_lookup"),
+                on_release={"needs_lookup": "%(true)s", "updated_at": "%(now)s"},
+                interrupted_delay=transport.settle_seconds(group[0].connection),
+            )
+        for row in group:
+            got = claimed.get(row.pk)
+            if got is None:
+                continue
+            row.fence, row.attempts, row.state = got.fence, got.attempts, DeliveryState.IN_FLIGHT
+            row.worker_losses, row.needs_lookup = cast(int, got.values[0]), bool(got.values[1])
+            claims[row.pk] = Claim(row, got.fence)
+    return claims
+
+
+def give_back_unsent(pks: list[int], *, claimed_at: datetime) -> list[int]:
+    """Rows `claim_many` took at `claimed_at` that were not sent after all: due again now,
+    lease cleared, attempt refunded, fence bumped (nothing was sent: no lookup needed).
+    Returns those given back."""
+    lease = leases.lease_until(claimed_at)
+    back = []
+    for pk in pks:
+        hold = leases.Hold(Delivery, pk, lease, "state", DeliveryState.IN_FLIGHT, DUE_STATES[0], {})
+        if leases.release(hold):
+            back.append(pk)
+    return back
 
 
 def _claim(delivery_id: int, delivery: Delivery, now: datetime) -> leases.Claimed | None:
@@ -140,6 +187,38 @@ def finish(delivery_id: int, fence: int, *, row: Delivery | None = None, **field
     if fields.get("state") in (DeliveryState.SUCCEEDED, DeliveryState.DEAD):
         notify_finished(delivery_id, row)
     return True
+
+
+def finish_succeeded_many(landed: list[tuple[Delivery, int, dict[str, Any]]]) -> set[int]:
+    """`finish` with state SUCCEEDED for many attempts of one round, in one fenced UPDATE per
+    set of fields: (row, fence, {field: value}) each. Returns the pks written (a stale fence
+    writes nothing, as in `finish`); the rows get the written fields, and once the caller's
+    transaction commits they are announced together (hooks.deliveries_succeeded)."""
+    now = timezone.now()
+    writes = []
+    for row, fence, fields in landed:
+        fields = {
+            "state": DeliveryState.SUCCEEDED,
+            "succeeded_at": now,
+            "updated_at": now,
+            "lease_until": None,
+            **fields,
+        }
+        writes.append((row, fence, fields))
+    done = leases.write_fenced_many(
+        Delivery, [(row.pk, fence, f) for row, fence, f in writes], running=DeliveryState.IN_FLIGHT, state_field="state"
+    )
+    finished = []
+    for row, fence, fields in writes:
+        if row.pk not in done:
+            logger.warning("delivery %s: stale fence %s, result discarded", row.pk, fence)
+            continue
+        for name, value in fields.items():
+            setattr(row, name, value)
+        finished.append(row)
+    if finished:
+        transaction.on_commit(lambda: deliveries_succeeded.send(deliveries=finished))
+    return done
 
 
 def notify_finished(delivery_id: int, row: Delivery | None = None) -> None:

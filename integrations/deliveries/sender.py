@@ -6,7 +6,8 @@ message is dropped or a process dies; the dispatcher and sweeper pick the row up
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,10 +20,10 @@ from integrations.connectors.base import Connector
 from integrations.connectors.errors import ConnectorError
 from integrations.deliveries import circuit, conf, ledger, transport
 from integrations.deliveries.attempts import AttemptLog
-from integrations.deliveries.choices import DUE_STATES, Classification, DeliveryState, Outcome
+from integrations.deliveries.choices import DUE_STATES, Classification, Outcome
 from integrations.deliveries.classify import is_throttled, judge
 from integrations.deliveries.holds import Hold, circuit_hold, schedule_hold
-from integrations.deliveries.models import Delivery, ThrottleEvent
+from integrations.deliveries.models import Delivery, DeliveryAttempt, ThrottleEvent
 from integrations.deliveries.throttle import SLOT_BUSY_WAIT, Permit, ThrottleUnavailable, get_throttle
 
 logger = logging.getLogger("integrations.deliveries")
@@ -153,6 +154,104 @@ def deliver_one(delivery_id: int, *, chunk: Chunk | None = None, row: Delivery |
         get_throttle().release(permit)
 
 
+# A round claims, sends and records its deliveries this many at a time: one durable claim
+# and one write of the successes per slice, while a worker killed mid-round leaves at most
+# this many rows in flight for the sweeper (each counting a worker loss, docs/RELIABILITY.md
+# §11.3) and a sent row's run waits for its record at most a slice's sends.
+ROUND_SLICE = 10
+
+
+def deliver_round(rows: list[Delivery], chunk: Chunk, *, seconds: float) -> set[int]:
+    """The deliveries a worker's round sends itself (runs/worker.py), rows read with their
+    connections a moment ago, for up to `seconds`: a slice at a time claimed together (one
+    durable UPDATE per connection), sent one by one, their successes written together
+    (`record_landed`). A row whose connection is held, half-open or throttled takes
+    `deliver_one`'s path alone. Claimed rows left unsent — out of time, asked to stop, their
+    connection failing or throttled since — are given back at once, due now, their attempt
+    refunded. Returns the ids attempted here; the caller rings for the others."""
+    started, now = time.monotonic(), timezone.now()
+    plain, alone = [], []
+    for row in rows:
+        connection = row.connection
+        special = (
+            chunk.hold(connection, now) is not None
+            or circuit_hold(connection, now) is not None
+            or connection.pk in chunk.throttled
+            or circuit.is_half_open(connection, now)
+        )
+        (alone if special else plain).append(row)
+    attempted: set[int] = set()
+
+    def out_of_time() -> bool:
+        return leases.stop_requested() or bool(attempted and time.monotonic() - started > seconds)
+
+    for i in range(0, len(plain), ROUND_SLICE):
+        if out_of_time():
+            break
+        _deliver_slice([r for r in plain[i : i + ROUND_SLICE] if r.connection_id not in chunk.failing], chunk,
+                       attempted, out_of_time)  # fmt: skip
+    for row in alone:
+        if out_of_time():
+            break
+        if row.connection_id not in chunk.failing:
+            deliver_one(row.pk, chunk=chunk, row=row)
+            attempted.add(row.pk)
+    return attempted
+
+
+def _deliver_slice(rows: list[Delivery], chunk: Chunk, attempted: set[int], out_of_time: Callable[[], bool]) -> None:
+    now = timezone.now()
+    claims = ledger.claim_many(rows, now=now)
+    unsent = [row.pk for row in rows if row.pk in claims]
+    landed: list[Landed] = []
+    try:
+        for row in rows:
+            claim = claims.get(row.pk)
+            if claim is None or out_of_time() or row.connection_id in chunk.failing:
+                continue  # not claimed, or given back below
+            if claim.delivery.worker_losses >= conf.MAX_WORKER_LOSSES:
+                unsent.remove(row.pk)
+                ledger.kill_lost(claim.delivery, claim.fence, now=now)
+                continue
+            permit = _permit_claimed(row, chunk)
+            if permit is None:
+                continue  # throttled: given back below, its queue's message waits its turn
+            try:
+                unsent.remove(row.pk)
+                attempted.add(row.pk)
+                result = _send(claim, chunk)
+            finally:
+                get_throttle().release(permit)
+            if isinstance(result, Landed):
+                landed.append(result)
+            else:
+                chunk.failing.add(row.connection_id)
+    finally:
+        record_landed(landed)
+        if unsent:
+            ledger.give_back_unsent(unsent, claimed_at=now)
+
+
+def _permit_claimed(delivery: Delivery, chunk: Chunk) -> Permit | None:
+    """A throttle permit for a row already claimed, sleeping through short waits; None when
+    the limiter asks for longer (the connection is marked throttled for this chunk)."""
+    throttle, waited, connection = get_throttle(), 0.0, delivery.connection
+    while True:
+        try:
+            answer = throttle.acquire(connection)
+        except ThrottleUnavailable as exc:
+            logger.warning("throttle unavailable (%s); delivery %s given back", exc, delivery.pk)
+            chunk.throttled[connection.pk] = 1.0
+            return None
+        if isinstance(answer, Permit):
+            return answer
+        if waited + answer > (MAX_SLOT_WAIT if answer == SLOT_BUSY_WAIT else MAX_INLINE_WAIT):
+            chunk.throttled[connection.pk] = max(answer, 0.05)
+            return None
+        time.sleep(answer)
+        waited += answer
+
+
 def _permit(delivery: Delivery, connection: Connection, chunk: Chunk) -> Permit | None:
     """A throttle permit, sleeping through short waits; None after deferring the delivery."""
     throttle, waited = get_throttle(), 0.0
@@ -178,7 +277,24 @@ def _defer(delivery: Delivery, seconds: float) -> None:
     ThrottleEvent.objects.create(connection_id=delivery.connection_id)
 
 
+@dataclass
+class Landed:
+    """A request the target accepted, its record not written yet (`record_landed`)."""
+
+    claim: ledger.Claim
+    log: AttemptLog
+    sent: transport.Sent
+    probe: datetime | None
+
+
 def _attempt(claim: ledger.Claim, chunk: Chunk, probe: datetime | None = None) -> str:
+    landed = _send(claim, chunk, probe)
+    return landed if isinstance(landed, str) else record_landed([landed])[0]
+
+
+def _send(claim: ledger.Claim, chunk: Chunk, probe: datetime | None = None) -> Landed | str:
+    """Send one claimed delivery. A failure is recorded here (its outcome returned); a
+    success is returned for `record_landed` to write."""
     delivery, fence, connection = claim.delivery, claim.fence, claim.delivery.connection
     log = AttemptLog(delivery, fence, chunk.task_id)
     try:
@@ -196,22 +312,46 @@ def _attempt(claim: ledger.Claim, chunk: Chunk, probe: datetime | None = None) -
         error = ConnectorError(f"Unexpected error: {type(exc).__name__}", kind="transient", ambiguous=True)
         # Our bug says nothing about the target: it neither trips nor closes the circuit.
         return _failed(delivery, fence, log, connection, error, probe, target_failed=False)
-    outcome = Outcome.FOUND if sent.found else Outcome.SUCCEEDED
+    return Landed(claim, log, sent, probe)
+
+
+def record_landed(landed: list[Landed]) -> list[str]:
+    """Write the successes of a round in one transaction (one fenced UPDATE, one INSERT of
+    their attempts); their outcomes in order (STALE where another execution took the row)."""
+    if not landed:
+        return []
+    fields = [
+        {
+            "remote_id": (item.sent.result.remote_id or "")[:255],
+            "last_status_code": item.sent.result.status_code,
+            "last_error": "",
+            "classification": "",
+            "needs_lookup": False,
+        }
+        for item in landed
+    ]
     with transaction.atomic():
-        done = ledger.finish(
-            delivery.pk,
-            fence,
-            row=delivery,
-            state=DeliveryState.SUCCEEDED,
-            remote_id=(sent.result.remote_id or "")[:255],
-            last_status_code=sent.result.status_code,
-            last_error="",
-            classification="",
-            needs_lookup=False,
+        done = ledger.finish_succeeded_many(
+            [(item.claim.delivery, item.claim.fence, f) for item, f in zip(landed, fields, strict=True)]
         )
-        log.save(outcome if done else Outcome.STALE, status_code=sent.result.status_code)
-    circuit.succeeded(connection, probe)
-    return outcome if done else Outcome.STALE
+        outcomes = [
+            (Outcome.FOUND if item.sent.found else Outcome.SUCCEEDED)
+            if item.claim.delivery.pk in done
+            else Outcome.STALE
+            for item in landed
+        ]
+        attempts = [
+            item.log.row(outcome, status_code=item.sent.result.status_code)
+            for item, outcome in zip(landed, outcomes, strict=True)
+        ]
+        DeliveryAttempt.objects.bulk_create(attempts)
+    closed: set[int] = set()
+    for item in landed:
+        connection = item.claim.delivery.connection
+        if item.probe is not None or connection.pk not in closed:
+            circuit.succeeded(connection, item.probe)
+            closed.add(connection.pk)
+    return [str(outcome) for outcome in outcomes]
 
 
 def _failed(

@@ -111,6 +111,61 @@ def request_delivery(
     return delivery
 
 
+def request_many(requests: list[tuple[RunRow | None, str, Connection, WriteRequest]]) -> dict[str, Delivery]:
+    """`request_delivery` for the deliveries a worker's batch of runs asked for, as (run,
+    step id, connection, request): one INSERT … ON CONFLICT DO NOTHING for all of them and
+    one read of their rows by key, instead of a look and an INSERT each. A key already in
+    the ledger keeps its row, as one at a time (the first request wins). Returns {key: row}
+    with the fields a run needs to go on (state, remote id, error); rows made here are
+    enqueued as `request_delivery` enqueues them (held by a worker that sends them itself)."""
+    now = timezone.now()
+    fresh: dict[str, Delivery] = {}
+    for run, step_id, connection, req in requests:
+        validate_request(req.action, req.key, req.payload)
+        fresh.setdefault(
+            req.key,
+            Delivery(
+                idempotency_key=req.key,
+                run=run,
+                step_id=step_id or "",
+                connection=connection,
+                object=req.object,
+                action=req.action,
+                payload=req.payload,
+                original_payload=req.payload,
+                external_id_field=req.external_id_field or "",
+                external_id="" if req.external_id is None else str(req.external_id),
+                next_attempt_at=now,
+                enqueued_at=now,
+            ),
+        )
+    if not fresh:
+        return {}
+    Delivery.objects.bulk_create(list(fresh.values()), batch_size=500, ignore_conflicts=True)
+    keys, rows = list(fresh), {}
+    for i in range(0, len(keys), 500):  # SQLite caps the variables of one statement
+        found = Delivery.objects.filter(idempotency_key__in=keys[i : i + 500]).only(*NEEDED_TO_GO_ON)
+        rows.update((row.idempotency_key, row) for row in found)
+    for row in sorted(rows.values(), key=lambda row: row.pk):
+        # Made by this call: what `request_delivery` would have enqueued (another request's
+        # row with the same stamp would only get a second, harmless message).
+        if row.state == DeliveryState.PENDING and row.enqueued_at == now:
+            _enqueue_on_commit(row.pk, row.connection_id)
+    return rows
+
+
+NEEDED_TO_GO_ON = (
+    "id",
+    "idempotency_key",
+    "state",
+    "remote_id",
+    "last_error",
+    "connection_id",
+    "run_id",
+    "enqueued_at",
+)
+
+
 def request_deliveries(
     *, run: RunRow, connections: dict[str, Connection], requests: list[tuple[str, WriteRequest]]
 ) -> list[int]:

@@ -5,7 +5,7 @@ sits above both the crosswalk and the runs (docs/PS_MODEL.md)."""
 from django.apps import AppConfig
 
 from integrations.crosswalk.hooks import ownership_conflict
-from integrations.deliveries.hooks import delivery_finished
+from integrations.deliveries.hooks import deliveries_succeeded, delivery_finished
 
 
 class ReconcileConfig(AppConfig):
@@ -18,3 +18,4 @@ class ReconcileConfig(AppConfig):
 
         ownership_conflict.connect(conflicts.on_ownership_conflict)
         delivery_finished.connect(autolink.on_delivery_finished)
+        deliveries_succeeded.connect(autolink.on_deliveries_succeeded)

@@ -39,6 +39,12 @@ def on_delivery_finished(delivery_id: int, delivery: Delivery | None = None, **_
                     delivery.pk, delivery.remote_id, delivery.connection.name)  # fmt: skip
 
 
+def on_deliveries_succeeded(deliveries: list[Delivery], **_) -> None:
+    """deliveries/hooks.py: a worker round's successes, each linked as on its own."""
+    for delivery in deliveries:
+        on_delivery_finished(delivery.pk, delivery)
+
+
 def _may_link(delivery: Delivery) -> bool:
     return (
         str(delivery.state).upper() == "SUCCEEDED"

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 
 from integrations.approvals.hooks import approval_decided
-from integrations.deliveries.hooks import delivery_finished
+from integrations.deliveries.hooks import deliveries_succeeded, delivery_finished
 from integrations.events.hooks import event_stored
 from integrations.flows.hooks import settings_changed, status_changed, version_published
 
@@ -19,6 +19,7 @@ class RunsConfig(AppConfig):
 
         event_stored.connect(services.start_runs_for_event)
         delivery_finished.connect(resume.on_delivery_finished)
+        deliveries_succeeded.connect(resume.on_deliveries_succeeded)
         approval_decided.connect(resume.on_approval_decided)
         for hook in (version_published, status_changed, settings_changed):
             hook.connect(invoke.forget_on_commit)

@@ -80,8 +80,10 @@ def claim_batch(lane: str, limit: int | None = None, *, now=None) -> list[Run]:
     return claimed
 
 
-def claim_ids(ids, *, now=None) -> list[Run]:
-    """Claim these runs if they are queued and due (a batch of the runs a task just woke)."""
+def claim_ids(ids, *, now=None, known: dict[int, Run] | None = None) -> list[Run]:
+    """Claim these runs if they are queued and due (a batch of the runs a task just woke).
+    `known`: the runs as this worker last wrote them (its batch, woken since by their
+    deliveries): those it claims are brought up to date in memory instead of read again."""
     now = now or timezone.now()
     claimed = leases.claim_many(
         Run,
@@ -94,5 +96,14 @@ def claim_ids(ids, *, now=None) -> list[Run]:
     )
     if not claimed:
         return []
-    runs = {run.pk: run for run in Run.objects.select_related("flow_version__flow", "event").filter(pk__in=claimed)}
+    known = known or {}
+    missing = [pk for pk in claimed if pk not in known]
+    runs = {run.pk: run for run in Run.objects.select_related("flow_version__flow", "event").filter(pk__in=missing)}
+    for pk, claim in claimed.items():
+        run = known.get(pk)
+        if run is not None:  # what the wake and this claim wrote, on the row as it was written
+            run.status, run.fence, run.attempts = RunStatus.RUNNING, claim.fence, claim.attempts
+            run.lease_until, run.next_attempt_at, run.lane = leases.lease_until(now), now, INTERACTIVE
+            run.started_at = run.started_at or now
+            runs[pk] = run
     return [runs[pk] for pk in ids if pk in runs]

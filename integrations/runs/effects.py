@@ -7,6 +7,7 @@ the same effect again and it now finds the delivery done or the approval decided
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from integrations.approvals.services import open_task
 from integrations.connections.models import Connection
@@ -24,6 +25,9 @@ _batch_connections: ContextVar[dict | None] = ContextVar("batch_connections", de
 # And the deliveries that succeeded in it, by key: a run resumed in the same batch finds its
 # delivery done without reading it again (a succeeded delivery never changes).
 _batch_succeeded: ContextVar[dict | None] = ContextVar("batch_succeeded", default=None)
+# And while the engine passes over the batch's runs, the deliveries they ask for are gathered
+# here, to be filed in the ledger together (`file_gathered`).
+_gathered: ContextVar[list | None] = ContextVar("gathered_requests", default=None)
 
 
 @contextmanager
@@ -41,6 +45,44 @@ def remember_succeeded(delivery) -> None:
     known = _batch_succeeded.get()
     if known is not None:
         known[delivery.idempotency_key] = delivery
+
+
+@dataclass
+class Gathered:
+    effects: "RuntimeEffects"
+    step_id: str
+    connection: Connection
+    request: object  # the engine's DeliveryRequest
+
+
+@contextmanager
+def gathering(into: list[Gathered]) -> Iterator[None]:
+    """While the engine passes over a run of a worker's batch: the deliveries it asks for
+    are gathered `into` the batch's list, the run told PENDING, until `file_gathered`."""
+    token = _gathered.set(into)
+    try:
+        yield
+    finally:
+        _gathered.reset(token)
+
+
+def file_gathered(gathered: list[Gathered]) -> list["RuntimeEffects"]:
+    """File the gathered deliveries in the ledger at once (ledger.request_many). A run whose
+    delivery was already in the ledger and ended (another run's, with the same key) was told
+    PENDING wrongly: its effects are returned, for the caller to run it again, when the
+    delivery step finds the row as it is (done, or dead)."""
+    rows = ledger.request_many([(g.effects.run, g.step_id, g.connection, g.request) for g in gathered])
+    again: list[RuntimeEffects] = []
+    for g in gathered:
+        row = rows[g.request.key]
+        if str(row.state).upper() == "SUCCEEDED":
+            remember_succeeded(row)
+        if str(row.state).upper() in ("SUCCEEDED", "DEAD"):
+            if g.effects not in again:
+                again.append(g.effects)
+        else:
+            g.effects.pending_delivery_ids.append(row.pk)
+    return again
 
 
 def _connection(name: str) -> Connection | None:
@@ -110,6 +152,14 @@ class RuntimeEffects:
         known = _batch_succeeded.get() or {}
         if request.key in known:
             return DeliveryResult(status="succeeded", remote_id=known[request.key].remote_id or None)
+        gathered = _gathered.get()
+        if gathered is not None and self.run is not None:
+            try:
+                ledger.validate_request(request.action, request.key, request.payload)
+            except ledger.DeliveryError as exc:
+                raise EffectError(f"{exc.field}: {exc.message}") from exc
+            gathered.append(Gathered(self, step_id_of(step), connection_named(request.connection), request))
+            return PENDING
         try:
             delivery = ledger.request_delivery(
                 run=self.run,

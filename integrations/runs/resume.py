@@ -5,7 +5,7 @@ SUCCEEDED delivery → the run is queued again and resumes at the deliver step, 
 now finds the delivery done. DEAD delivery → the run fails with an exception that carries
 the connector's classification and message. A delivery of a batch run is its own item."""
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from integrations.deliveries.models import Delivery
@@ -49,6 +49,44 @@ def on_delivery_finished(delivery_id: int, delivery: Delivery | None = None, **_
     if succeeded and wake(delivery.run_id, from_statuses=[RunStatus.WAITING_DELIVERY], chunked=False):
         effects.remember_succeeded(delivery)
         return
+    _not_woken(delivery, succeeded)
+
+
+def on_deliveries_succeeded(deliveries: list[Delivery], **_) -> None:
+    """deliveries/hooks.py, after the commit that recorded a worker round's successes: the
+    one-record runs waiting for them are queued again in one statement; any other run (a
+    batch run's, one not waiting yet) is looked at one by one, as for a single delivery."""
+    with_run = [delivery for delivery in deliveries if delivery.run_id]
+    woken = _wake_waiting_one_record_runs({delivery.run_id for delivery in with_run})
+    if woken:
+        doorbell.enqueue_runs_on_commit(sorted(woken))
+    for delivery in with_run:
+        if delivery.run_id in woken:
+            effects.remember_succeeded(delivery)
+        else:
+            _not_woken(delivery, True)
+
+
+def _wake_waiting_one_record_runs(run_ids: set[int]) -> set[int]:
+    """`wake` for many one-record runs waiting for deliveries, one UPDATE … RETURNING (the
+    ORM's update() says how many, not which)."""
+    if not run_ids:
+        return set()
+    connection = connections[router.db_for_write(Run)]
+    ops = connection.ops
+    ids = sorted(run_ids)
+    sql = (
+        f"UPDATE {ops.quote_name(Run._meta.db_table)} SET status = %s, next_attempt_at = %s, "  # noqa: S608 (names only)
+        f"lease_until = NULL, attempts = 0 WHERE id IN ({', '.join(['%s'] * len(ids))}) "
+        "AND status = %s AND chunked = %s RETURNING id"
+    )
+    params = [str(RunStatus.QUEUED), ops.adapt_datetimefield_value(timezone.now()), *ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, str(RunStatus.WAITING_DELIVERY), False])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _not_woken(delivery: Delivery, succeeded: bool) -> None:
     if succeeded:
         # Its flags only: a batch run's record and state hold a whole page of records.
         run = Run.objects.only("pk", "chunked", "status").filter(pk=delivery.run_id).first()

@@ -159,8 +159,32 @@ def execute_traced(run: Run) -> Run | None:
 
 def execute_claimed(run: Run) -> Run | None:
     """The execution of a run this worker has just claimed (execute_run, worker.py)."""
-    if run.chunked or (not run.item and engine_api.is_batch_flow(run.flow_version.definition)):
+    if is_batch_run(run):
         return batch_runs.execute(run)
+    ran = run_engine(run)
+    if not isinstance(ran, Ran):
+        return ran
+    if outcomes.apply(run, ran.outcome) is None:
+        return None  # another execution claimed the run meanwhile: nothing was written
+    return after_written(run, ran.effects)
+
+
+class Ran:
+    """The engine's pass over a claimed run, not written yet (outcomes.apply, apply_many)."""
+
+    __slots__ = ("effects", "outcome", "run")
+
+    def __init__(self, run: Run, outcome, effects: RuntimeEffects):
+        self.run, self.outcome, self.effects = run, outcome, effects
+
+
+def is_batch_run(run: Run) -> bool:
+    return run.chunked or (not run.item and engine_api.is_batch_flow(run.flow_version.definition))
+
+
+def run_engine(run: Run) -> Ran | Run | None:
+    """The engine over a claimed one-record run. A crash is written at once (the run, or None
+    if its fence went stale); otherwise the outcome is for the caller to write."""
     effects = RuntimeEffects(run)
     try:
         plan = engine_api.plan_for(run.flow_version)
@@ -174,8 +198,12 @@ def execute_claimed(run: Run) -> Run | None:
     except Exception as exc:  # an engine or effect bug must become an exception, not a lost run
         log.exception("run %s crashed", run.pk)
         return outcomes.crash(run, exc)
-    if outcomes.apply(run, outcome) is None:
-        return None  # another execution claimed the run meanwhile: nothing was written
+    return Ran(run, outcome, effects)
+
+
+def after_written(run: Run, effects: RuntimeEffects) -> Run:
+    """What follows a written outcome: a delivery that finished before the run was marked
+    waiting resumes it now; a batch it joined may be due to flush."""
     if run.status == RunStatus.WAITING_DELIVERY:
         resume.catch_up(ledger_services.unheld(effects.pending_delivery_ids))
     elif run.status == RunStatus.WAITING_BATCH:

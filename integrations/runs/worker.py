@@ -17,13 +17,13 @@ died, found by the dispatcher)."""
 
 from time import monotonic
 
-from integrations import leases
+from integrations import leases, tracing
 from integrations.deliveries import sender
 from integrations.deliveries import services as ledger_services
 from integrations.deliveries.choices import DUE_STATES
 from integrations.deliveries.conf import MAX_CHUNK
 from integrations.deliveries.models import Delivery
-from integrations.runs import claims, doorbell, effects, services
+from integrations.runs import claims, doorbell, effects, outcomes, services
 from integrations.runs.choices import RunStatus
 from integrations.runs.models import Run
 
@@ -71,7 +71,7 @@ def run_through(runs: list[Run], *, task_id: str = "") -> None:
                 sent |= deliver_here(waiting, task_id=task_id)
                 ids = list(dict.fromkeys(woken))
                 woken.clear()
-                batch = claims.claim_ids(ids)
+                batch = claims.claim_ids(ids, known={run.pk: run for run in waiting})
                 woken.extend(pk for pk in ids if pk not in {run.pk for run in batch})  # rung at the end
                 if not batch:
                     break
@@ -80,17 +80,40 @@ def run_through(runs: list[Run], *, task_id: str = "") -> None:
 
 
 def execute_each(runs: list[Run], budget_end: float) -> list[Run]:
-    """Execute each claimed run; returns those now waiting for deliveries. Past the task
-    budget, or once the worker is asked to stop, the runs not started are handed back."""
-    waiting = []
+    """Execute each claimed run, file the deliveries they asked for together, then write
+    their outcomes together (outcomes.apply_many); returns those now waiting for
+    deliveries. Past the task budget, or once the worker is asked to stop, the runs not
+    started are handed back."""
+    waiting, ran, gathered = [], [], []
     for n, run in enumerate(runs):
         if leases.stop_requested() or (n and monotonic() > budget_end):
             leases.hand_back(Run, [r.pk for r in runs[n:]])
             break
-        done = services.execute_traced(run)
-        if done is not None and done.status == RunStatus.WAITING_DELIVERY:
+        if services.is_batch_run(run):  # splits into chunks or finishes, writing as it goes
+            done = services.execute_traced(run)
+        else:
+            with effects.gathering(gathered):
+                done = run_engine(run)
+        if isinstance(done, services.Ran):
+            ran.append(done)
+        elif done is not None and done.status == RunStatus.WAITING_DELIVERY:
             waiting.append(done)
+    # A run told PENDING for a delivery another run had already finished goes again now.
+    again = {id(e) for e in effects.file_gathered(gathered)}
+    ran = [r if id(r.effects) not in again else run_engine(r.run) for r in ran]
+    ran = [r for r in ran if isinstance(r, services.Ran)]  # a crash was written at once
+    effects_of = {r.run.pk: r.effects for r in ran}
+    for run in outcomes.apply_many([(r.run, r.outcome) for r in ran]):
+        services.after_written(run, effects_of[run.pk])
+        if run.status == RunStatus.WAITING_DELIVERY:
+            waiting.append(run)
     return waiting
+
+
+def run_engine(run: Run):
+    # One span per execution, in the run's own trace (integrations/tracing.py).
+    with tracing.run_span("run.execute", run.pk, flow=run.flow_version.flow.key, attempt=run.attempts):
+        return services.run_engine(run)
 
 
 def deliver_here(runs: list[Run], *, task_id: str = "") -> set[int]:
@@ -104,17 +127,12 @@ def deliver_here(runs: list[Run], *, task_id: str = "") -> set[int]:
         .filter(run_id__in=[run.pk for run in runs], state__in=DUE_STATES, connection__circuit_failures=0)
         .order_by("id")[:MAX_CHUNK]
     )
-    started, sent = monotonic(), set()
     # One open connector per connection for the round; the runs go with their deliveries.
     chunk = sender.Chunk(task_id, runs={run.pk: run for run in runs})
+    for row in here:
+        if row.run_id in chunk.runs:
+            row.run = chunk.runs[row.run_id]
     try:
-        for row in here:
-            if leases.stop_requested() or (sent and monotonic() - started > INLINE_DELIVERY_SECONDS):
-                break
-            if row.connection_id in chunk.failing:
-                continue  # failing since the rows were read: left to its queue
-            sender.deliver_one(row.pk, chunk=chunk, row=row)
-            sent.add(row.pk)
+        return sender.deliver_round(here, chunk, seconds=INLINE_DELIVERY_SECONDS)
     finally:
         chunk.close()
-    return sent

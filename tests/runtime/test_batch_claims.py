@@ -83,7 +83,7 @@ def test_a_stopping_worker_hands_back_the_runs_of_its_batch_it_has_not_started(c
         leases.request_stop()  # SIGTERM arrives while the first run executes
         return None
 
-    monkeypatch.setattr(worker.services, "execute_traced", execute_one)
+    monkeypatch.setattr(worker.services, "run_engine", execute_one)
     with leases.holding() as held:
         assert worker.execute_lane("bulk", limit=5) == 5
     assert executed == ids[:1] and held.stopped

@@ -85,8 +85,13 @@ def test_three_database_outages_while_recording_a_posted_delivery_cost_no_worker
 def test_a_database_error_during_a_run_gives_the_run_back_without_a_worker_loss(invoice_flow, erp, doorbells):
     ingest_event(source="crm", type="invoice.approved", external_id="evt-1", payload={"id": "INV-1", "amount": 5})
     run = Run.objects.get()
-    # The run's fenced outcome write (not the claim, which is an UPDATE … RETURNING).
-    outage = Outage(lambda sql, params: sql.startswith("UPDATE") and '"runs_run"' in sql and "RETURNING" not in sql)
+    # The run's fenced outcome write, alone or a batch's (not the claim, an UPDATE … RETURNING
+    # without a FROM).
+    outage = Outage(
+        lambda sql, params: (
+            sql.startswith("UPDATE") and '"runs_run"' in sql and ("RETURNING" not in sql or "FROM (VALUES" in sql)
+        )
+    )
     with connection.execute_wrapper(outage):
         for n in range(1, 4):
             outage.on = True
