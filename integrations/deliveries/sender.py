@@ -170,7 +170,8 @@ def deliver_round(rows: list[Delivery], chunk: Chunk, *, seconds: float) -> set[
     connection failing or throttled since — are given back at once, due now, their attempt
     refunded. Returns the ids attempted here; the caller rings for the others."""
     started, now = time.monotonic(), timezone.now()
-    plain, alone = [], []
+    plain: list[Delivery] = []
+    alone: list[Delivery] = []
     for row in rows:
         connection = row.connection
         special = (

@@ -142,7 +142,8 @@ def request_many(requests: list[tuple[RunRow | None, str, Connection, WriteReque
     if not fresh:
         return {}
     Delivery.objects.bulk_create(list(fresh.values()), batch_size=500, ignore_conflicts=True)
-    keys, rows = list(fresh), {}
+    keys = list(fresh)
+    rows: dict[str, Delivery] = {}
     for i in range(0, len(keys), 500):  # SQLite caps the variables of one statement
         found = Delivery.objects.filter(idempotency_key__in=keys[i : i + 500]).only(*NEEDED_TO_GO_ON)
         rows.update((row.idempotency_key, row) for row in found)
