@@ -13,7 +13,8 @@ message already stands for its lane's due runs, so a ring finds out first (one R
 nothing if one is. The worker deletes the mark before it claims (`answered`), so a run that
 commits after the delete rings again, and one that committed before it is seen by that
 claim; a batch that came back full rings again for the rest. Without REDIS_URL (the embedded
-filesystem broker) there is no mark and every ring sends, as before."""
+filesystem broker), or with SWITCHBOARD_COALESCE_DOORBELLS = False, there is no mark and
+every ring sends, as before."""
 
 import logging
 from contextlib import contextmanager
@@ -41,7 +42,9 @@ CHUNKS_PER_MESSAGE = 1  # one chunk is already hundreds of records; one per mess
 # was lost): rings coalesce onto a lost message for at most this long, and those runs are
 # sent by the dispatcher after its redispatch interval, as any run whose doorbell was lost.
 # A mark that expires while its message still waits (a backlog) costs one more message.
-PENDING_SECONDS = 5
+# Short, because a message can also sit unconsumed in a worker that is shutting down (the
+# rolling-restart test measured p99 1.3 s with 5 s, 0.96 s with 1 s, 0.18 s without marks).
+PENDING_SECONDS = 1
 PENDING_KEY = "sb:doorbell:runs:{lane}"
 _stores: dict[str, redis.Redis] = {}
 
@@ -52,7 +55,7 @@ def _send(task: str, args: tuple, **options) -> None:
 
 def _store() -> redis.Redis | None:
     url = getattr(settings, "REDIS_URL", "") or ""
-    if not url:
+    if not url or not getattr(settings, "SWITCHBOARD_COALESCE_DOORBELLS", True):
         return None
     if url not in _stores:  # redis-py's pool notices a fork and reconnects in the child
         _stores[url] = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)

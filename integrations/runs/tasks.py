@@ -3,6 +3,7 @@
 below it rings these tasks by name (doorbell.py), so nothing imports it back."""
 
 from celery import shared_task
+from celery.signals import task_received
 from django.utils import timezone
 
 from integrations import backoff, leases
@@ -65,6 +66,21 @@ def execute_runs(self, run_ids: list[int], lane: str = lanes.INTERACTIVE) -> int
     if full:
         doorbell.enqueue_runs(left, lanes=dict.fromkeys(left, lane), lane=lane)
     return claimed
+
+
+@task_received.connect
+def answer_on_receipt(request=None, **_) -> None:
+    """A worker that takes a run message from the broker answers its lane's doorbell at once
+    (in the worker's main process), not only when a pool process starts the task: rings after
+    that send a message of their own. So a message that goes back to the broker unstarted (a
+    stopping worker hands back what it had reserved, about half a second later) holds back
+    only the runs that rang before it was taken, not every run that rang until it comes
+    round again. The task answers again before it claims."""
+    if request is None or request.name != execute_runs.name:
+        return
+    args, kwargs = request.args or (), request.kwargs or {}
+    lane = args[1] if len(args) > 1 else kwargs.get("lane", lanes.INTERACTIVE)
+    doorbell.answered(lane if lane in lanes.RUN_LANES else lanes.INTERACTIVE)
 
 
 @shared_task(acks_late=True, bind=True)

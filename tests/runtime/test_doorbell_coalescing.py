@@ -179,8 +179,12 @@ def test_runs_of_another_lane_ring_their_own_lane(version, messages, django_capt
     assert messages == [([event_run], "default"), ([polled.pk], "bulk")]
 
 
-def test_without_redis_every_ring_sends(version, messages, settings, django_capture_on_commit_callbacks):
-    settings.REDIS_URL = ""  # the embedded setup: filesystem broker, no mark to share
+@pytest.mark.parametrize("setup", ["embedded", "switched off"])
+def test_without_marks_every_ring_sends(version, messages, settings, setup, django_capture_on_commit_callbacks):
+    if setup == "embedded":
+        settings.REDIS_URL = ""  # filesystem broker, no mark to share
+    else:
+        settings.SWITCHBOARD_COALESCE_DOORBELLS = False
     ids = ingest(django_capture_on_commit_callbacks, ["f1", "f2"])
     assert messages == [([ids[0]], "default"), ([ids[1]], "default")]
 
@@ -195,3 +199,24 @@ def test_a_worker_that_died_after_answering_leaves_its_runs_to_the_dispatcher(
     later = timezone.now() + timezone.timedelta(seconds=120)
     assert dispatch_due(now=later) == 2
     assert messages[-1] == (ids, "default")
+
+
+class Received:
+    """What Celery's task_received signal carries: the request of a message a worker took."""
+
+    def __init__(self, name, args, kwargs=None):
+        self.name, self.args, self.kwargs = name, args, kwargs or {}
+
+
+def test_a_worker_answers_a_doorbell_as_it_takes_the_message_not_only_when_it_starts_it(
+    version, messages, marks, django_capture_on_commit_callbacks
+):
+    """A message that goes back to the broker unstarted (a stopping worker hands back what it
+    had reserved) must not hold back the runs that ring after it was taken."""
+    [first] = ingest(django_capture_on_commit_callbacks, ["r1"])
+    tasks.answer_on_receipt(request=Received("integrations.health.tasks.heartbeat", []))
+    tasks.answer_on_receipt(request=Received(doorbell.EXECUTE_RUNS, [[first], "bulk"]))
+    assert marks.exists(doorbell.PENDING_KEY.format(lane="default"))  # another task, another lane: kept
+    tasks.answer_on_receipt(request=Received(doorbell.EXECUTE_RUNS, [[first], "default"]))
+    [second] = ingest(django_capture_on_commit_callbacks, ["r2"])
+    assert messages == [([first], "default"), ([second], "default")]
