@@ -24,7 +24,7 @@ from integrations.deliveries.choices import DUE_STATES, Classification, Outcome
 from integrations.deliveries.classify import is_throttled, judge
 from integrations.deliveries.holds import Hold, circuit_hold, schedule_hold
 from integrations.deliveries.models import Delivery, DeliveryAttempt, ThrottleEvent
-from integrations.deliveries.throttle import SLOT_BUSY_WAIT, Permit, ThrottleUnavailable, get_throttle
+from integrations.deliveries.throttle import SLOT_BUSY_WAIT, Limits, Permit, ThrottleUnavailable, get_throttle
 
 logger = logging.getLogger("integrations.deliveries")
 
@@ -205,6 +205,10 @@ def _deliver_slice(rows: list[Delivery], chunk: Chunk, attempted: set[int], out_
     claims = ledger.claim_many(rows, now=now)
     unsent = [row.pk for row in rows if row.pk in claims]
     landed: list[Landed] = []
+    # This process sends one request at a time, so one concurrency slot per connection covers
+    # the slice: kept from send to send where the connection has no rate limit (a rate limit
+    # takes a token per request, so there each send asks the throttle).
+    slots: dict[int, Permit] = {}
     try:
         for row in rows:
             claim = claims.get(row.pk)
@@ -214,7 +218,8 @@ def _deliver_slice(rows: list[Delivery], chunk: Chunk, attempted: set[int], out_
                 unsent.remove(row.pk)
                 ledger.kill_lost(claim.delivery, claim.fence, now=now)
                 continue
-            permit = _permit_claimed(row, chunk)
+            keep = Limits.of(row.connection).rate == 0
+            permit = slots.pop(row.connection_id, None) or _permit_claimed(row, chunk)
             if permit is None:
                 continue  # throttled: given back below, its queue's message waits its turn
             try:
@@ -222,12 +227,17 @@ def _deliver_slice(rows: list[Delivery], chunk: Chunk, attempted: set[int], out_
                 attempted.add(row.pk)
                 result = _send(claim, chunk)
             finally:
-                get_throttle().release(permit)
+                if keep:
+                    slots[row.connection_id] = permit
+                else:
+                    get_throttle().release(permit)
             if isinstance(result, Landed):
                 landed.append(result)
             else:
                 chunk.failing.add(row.connection_id)
     finally:
+        for permit in slots.values():
+            get_throttle().release(permit)
         record_landed(landed)
         if unsent:
             ledger.give_back_unsent(unsent, claimed_at=now)

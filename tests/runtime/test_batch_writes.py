@@ -129,3 +129,17 @@ def test_a_run_asking_for_a_delivery_that_is_dead_fails_with_an_exception(invoic
     run = Run.objects.get(pk=second)
     assert run.status == RunStatus.FAILED and "dead" in run.error["message"], run.error
     assert run.exceptions.count() == 1
+
+
+def test_a_round_keeps_to_its_connections_rate_limit_and_gives_the_rest_back(erp, sim):
+    erp.rate_limit_requests, erp.rate_limit_interval_seconds = 20, 60  # bursts of 2
+    erp.save()
+    rows = request_postings(erp, 5, prefix="rl")
+    here = list(Delivery.objects.select_related("connection").filter(pk__in=[d.pk for d in rows]).order_by("id"))
+    chunk = sender.Chunk()
+    with leases.holding():
+        attempted = sender.deliver_round(here, chunk, seconds=5.0)
+    chunk.close()
+    assert len(attempted) == 2 and len(sim.postings()) == 2
+    left = Delivery.objects.exclude(pk__in=attempted)
+    assert set(left.values_list("state", "attempts", "lease_until")) == {(DeliveryState.PENDING, 0, None)}
