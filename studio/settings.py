@@ -221,6 +221,9 @@ SWITCHBOARD_REDISPATCH_SECONDS = env.int("SWITCHBOARD_REDISPATCH_SECONDS", defau
 # A worker's bookkeeping commits without waiting for the disk (integrations/durability.py);
 # off = every commit waits, as in the web process.
 SWITCHBOARD_WORKER_ASYNC_COMMIT = env.bool("SWITCHBOARD_WORKER_ASYNC_COMMIT", default=True)
+# A new run rings only if no doorbell of its lane is waiting (integrations/runs/doorbell.py,
+# docs/RELIABILITY.md §3); off = one message per ring, as before.
+SWITCHBOARD_COALESCE_DOORBELLS = env.bool("SWITCHBOARD_COALESCE_DOORBELLS", default=True)
 # A poll stops reading pages while its flow has this many unfinished runs, and carries on from
 # its stored cursor when they drain (integrations/triggers/polls.py).
 SWITCHBOARD_POLL_BACKLOG = env.int("SWITCHBOARD_POLL_BACKLOG", default=500)

@@ -39,6 +39,23 @@ INVOICE_FLOW = {
 }
 
 
+@pytest.fixture(autouse=True)
+def no_doorbell_marks(settings):
+    """A lane's doorbell mark (integrations/runs/doorbell.py) left by an earlier test would
+    coalesce this test's rings onto a message nobody sends: each test starts without one."""
+    import redis
+
+    from integrations.runs.doorbell import PENDING_KEY
+
+    if settings.REDIS_URL:
+        try:
+            redis.Redis.from_url(settings.REDIS_URL).delete(
+                *(PENDING_KEY.format(lane=lane) for lane in ("default", "bulk"))
+            )
+        except (redis.RedisError, OSError):
+            pass  # no Redis: the tests that need it are skipped
+
+
 @pytest.fixture
 def doorbells(monkeypatch):
     """Run ids the runtime would have enqueued (and delivery ids the ledger would have)."""
