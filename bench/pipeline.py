@@ -20,13 +20,16 @@ alternating, `--rounds` times each, on PostgreSQL + Redis:
 - in-process: one Python process ingests the events, executes every run, sends the
   deliveries (chunks of 100) and resumes the runs, calling the services directly;
 - worker: this process only ingests events and runs the dispatchers (as beat would);
-  `celery worker --pool prefork --concurrency 2` executes runs and sends deliveries.
+  `celery worker --pool prefork --concurrency 2` executes runs and sends deliveries. The
+  events are stored by `--producers` threads at once (default 1: serially), as concurrent
+  webhook requests reach a web server; with one, the end-to-end figure cannot pass what one
+  thread stores per second while the worker and PostgreSQL share the same cores.
 
 Reported: events/s of each (median), their ratio (shown, not a target: issue 3's 0.6 is for the
 batch flow; one-event runs are reported with their latency), and for the worker variant p50/p95
 latency from event accepted (stored) to delivery done. `--drain N`: the worker alone, on N
-one-event runs stored first and rung at once (the events are ingested serially by this one
-process, so the end-to-end figure cannot pass what it ingests per second).
+one-event runs stored first and rung at once. `--in-process-records`: a smaller in-process
+reference per round, when the worker variant is sized for a sustained figure.
 
 Needs a database of its own (it writes flows, events, runs and deliveries):
 
@@ -41,6 +44,7 @@ import argparse
 import os
 import statistics
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -189,16 +193,34 @@ def setup(simulator_url: str, chunk_size: int = 500) -> None:
         publish(flow, user)
 
 
-def ingest(prefix: str, count: int, per_second: float | None = None) -> None:
-    """Store `count` events as fast as possible, or paced at `per_second`."""
+def ingest(prefix: str, count: int, per_second: float | None = None, producers: int = 1) -> None:
+    """Store `count` events as fast as possible, or paced at `per_second`. `producers` > 1:
+    that many threads store them at once, as concurrent webhook requests arrive at a web
+    server (each thread its own database connection); paced runs use one."""
+    from django.db import connection
+
     from integrations.events.services import ingest_event
 
-    started = time.monotonic()
-    for i in range(count):
-        if per_second:
-            time.sleep(max(0.0, started + i / per_second - time.monotonic()))
-        ref = f"{prefix}-{i}"
-        ingest_event(source="crm", type="invoice.approved", external_id=ref, payload=payload(ref, i))
+    def store(indices) -> None:
+        started = time.monotonic()
+        try:
+            for n, i in enumerate(indices):
+                if per_second:
+                    time.sleep(max(0.0, started + n / per_second - time.monotonic()))
+                ref = f"{prefix}-{i}"
+                ingest_event(source="crm", type="invoice.approved", external_id=ref, payload=payload(ref, i))
+        finally:
+            if producers > 1:
+                connection.close()
+
+    if producers <= 1 or per_second:
+        store(range(count))
+        return
+    threads = [threading.Thread(target=store, args=(range(k, count, producers),)) for k in range(producers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def runs_of(prefix: str):
@@ -279,7 +301,7 @@ def in_process(count: int) -> float:
     return count / elapsed
 
 
-def through_worker(count: int, per_second: float | None = None) -> tuple[float, list[float]]:
+def through_worker(count: int, per_second: float | None = None, producers: int = 1) -> tuple[float, list[float]]:
     """Records/s and accepted→delivered latencies (s) with a real worker doing the work.
 
     Unpaced, latency includes the backlog (events arrive faster than the worker drains);
@@ -288,7 +310,7 @@ def through_worker(count: int, per_second: float | None = None) -> tuple[float, 
 
     prefix = f"worker-{uuid.uuid4().hex[:8]}"
     started = time.perf_counter()
-    ingest(prefix, count, per_second)
+    ingest(prefix, count, per_second, producers)
     wait_finished(prefix, count, 600, beater())
     elapsed = time.perf_counter() - started
     rows = Delivery.objects.filter(run__in=runs_of(prefix)).values_list("run__event__received_at", "succeeded_at")
@@ -439,6 +461,12 @@ def main() -> int:
     parser.add_argument("--chunk-size", type=int, default=500, help="for_each.chunk_size of the batch flow")
     parser.add_argument("--only", choices=["batch", "single"], help="measure one flow only")
     parser.add_argument("--drain", type=int, default=0, help="also time the worker alone on this many queued runs")
+    parser.add_argument(
+        "--producers", type=int, default=1, help="threads storing events at once in the worker variant (1: serially)"
+    )
+    parser.add_argument(
+        "--in-process-records", type=int, help="events of the in-process reference per round (default: --records)"
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
         print("set DATABASE_URL (PostgreSQL, a database of its own) and REDIS_URL; see the docstring")
@@ -474,8 +502,8 @@ def main() -> int:
             return 0 if batch_ok else 1
         in_rates, worker_rates, latencies = [], [], []
         for n in range(args.rounds):
-            in_rates.append(in_process(args.records))
-            rate, lat = through_worker(args.records)
+            in_rates.append(in_process(args.in_process_records or args.records))
+            rate, lat = through_worker(args.records, producers=args.producers)
             worker_rates.append(rate)
             latencies += lat
             print(f"round {n + 1}: in-process {in_rates[-1]:.1f}/s, worker {rate:.1f}/s")
