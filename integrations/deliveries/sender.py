@@ -212,7 +212,12 @@ def _deliver_slice(rows: list[Delivery], chunk: Chunk, attempted: set[int], out_
     try:
         for row in rows:
             claim = claims.get(row.pk)
-            if claim is None or out_of_time() or row.connection_id in chunk.failing:
+            if (
+                claim is None
+                or out_of_time()
+                or row.connection_id in chunk.failing
+                or row.connection_id in chunk.throttled
+            ):
                 continue  # not claimed, or given back below
             if claim.delivery.worker_losses >= conf.MAX_WORKER_LOSSES:
                 unsent.remove(row.pk)
