@@ -271,6 +271,22 @@ def wait_finished(prefix: str, count: int, timeout: float, beat=None) -> None:
     assert done == count, f"{prefix}: {done}/{count} runs succeeded"
 
 
+def broker_quiet(timeout: float = 60) -> None:
+    """Until the worker's run lanes hold no message: a doorbell still queued from the worker
+    round before would claim the in-process variant's runs (a message claims its lane's due
+    runs, whichever ids it names), and the worker, not this process, would run them."""
+    import redis
+
+    broker = redis.Redis.from_url(os.environ["REDIS_URL"])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        keys = [k for k in broker.keys("*") if k.split(b"\x06")[0] in (b"default", b"bulk")]
+        if not any(broker.type(k) == b"list" and broker.llen(k) for k in keys):
+            break
+        time.sleep(0.2)
+    time.sleep(1.0)  # a message taken just now: its batch ends
+
+
 def in_process(count: int) -> float:
     """Records/s with every step called directly in this process, no broker."""
     from integrations.deliveries import services as ledger_services
@@ -283,6 +299,7 @@ def in_process(count: int) -> float:
     saved = doorbell.enqueue_runs, ledger_services._flush
     doorbell.enqueue_runs = lambda *ids, **options: None
     ledger_services._flush = lambda: setattr(ledger_services._buffer, "ids", [])
+    broker_quiet()
     try:
         started = time.perf_counter()
         ingest(prefix, count)
