@@ -11,6 +11,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
+from datetime import datetime
 from typing import Any, Protocol
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -111,6 +112,32 @@ def request_delivery(
     return delivery
 
 
+def new_row(
+    run: RunRow | None,
+    step_id: str,
+    connection: Connection,
+    req: WriteRequest,
+    *,
+    now: datetime,
+    enqueued_at: datetime | None,
+) -> Delivery:
+    """An unsaved ledger row for a request, due now (the bulk forms insert many at once)."""
+    return Delivery(
+        idempotency_key=req.key,
+        run=run,
+        step_id=step_id or "",
+        connection=connection,
+        object=req.object,
+        action=req.action,
+        payload=req.payload,
+        original_payload=req.payload,
+        external_id_field=req.external_id_field or "",
+        external_id="" if req.external_id is None else str(req.external_id),
+        next_attempt_at=now,
+        enqueued_at=enqueued_at,
+    )
+
+
 def request_many(requests: list[tuple[RunRow | None, str, Connection, WriteRequest]]) -> dict[str, Delivery]:
     """`request_delivery` for the deliveries a worker's batch of runs asked for, as (run,
     step id, connection, request): one INSERT … ON CONFLICT DO NOTHING for all of them and
@@ -122,23 +149,7 @@ def request_many(requests: list[tuple[RunRow | None, str, Connection, WriteReque
     fresh: dict[str, Delivery] = {}
     for run, step_id, connection, req in requests:
         validate_request(req.action, req.key, req.payload)
-        fresh.setdefault(
-            req.key,
-            Delivery(
-                idempotency_key=req.key,
-                run=run,
-                step_id=step_id or "",
-                connection=connection,
-                object=req.object,
-                action=req.action,
-                payload=req.payload,
-                original_payload=req.payload,
-                external_id_field=req.external_id_field or "",
-                external_id="" if req.external_id is None else str(req.external_id),
-                next_attempt_at=now,
-                enqueued_at=now,
-            ),
-        )
+        fresh.setdefault(req.key, new_row(run, step_id, connection, req, now=now, enqueued_at=now))
     if not fresh:
         return {}
     Delivery.objects.bulk_create(list(fresh.values()), batch_size=500, ignore_conflicts=True)
@@ -180,22 +191,7 @@ def request_deliveries(
     rows = []
     for step_id, req in requests:
         validate_request(req.action, req.key, req.payload)
-        rows.append(
-            Delivery(
-                idempotency_key=req.key,
-                run=run,
-                step_id=step_id or "",
-                connection=connections[req.connection],
-                object=req.object,
-                action=req.action,
-                payload=req.payload,
-                original_payload=req.payload,
-                external_id_field=req.external_id_field or "",
-                external_id="" if req.external_id is None else str(req.external_id),
-                next_attempt_at=now,
-                enqueued_at=None,
-            )
-        )
+        rows.append(new_row(run, step_id, connections[req.connection], req, now=now, enqueued_at=None))
     if not rows:
         return []
     Delivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)

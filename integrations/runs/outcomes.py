@@ -110,32 +110,14 @@ def _retrying(run: Run) -> bool:
 def _status_fields(run: Run, outcome, now) -> dict | None:
     """The run's own fields an outcome writes; None for a failure (`fail` decides)."""
     state = jsonable(outcome.state)
+    ends = {"state": state, "lease_until": None}  # every outcome but a failure
     if outcome.status == "completed":
-        return {
-            "status": RunStatus.SUCCEEDED,
-            "state": state,
-            "output": state,
-            "finished_at": now,
-            "lease_until": None,
-            "error": None,
-        }
+        return {**ends, "status": RunStatus.SUCCEEDED, "output": state, "finished_at": now, "error": None}
     if outcome.status == "suspended":
-        start_at = outcome.suspended_at or ""
-        return {
-            "status": SUSPENDED_STATUS[outcome.suspend_reason],
-            "state": state,
-            "start_at": start_at,
-            "resume": None,
-            "lease_until": None,
-        }
+        status = SUSPENDED_STATUS[outcome.suspend_reason]
+        return {**ends, "status": status, "start_at": outcome.suspended_at or "", "resume": None}
     if outcome.status == "halted":
-        return {
-            "status": RunStatus.HALTED,
-            "state": state,
-            "finished_at": now,
-            "lease_until": None,
-            "error": error_dict(outcome.error),
-        }
+        return {**ends, "status": RunStatus.HALTED, "finished_at": now, "error": error_dict(outcome.error)}
     return None
 
 
