@@ -49,6 +49,9 @@ import time
 import uuid
 from pathlib import Path
 
+import redis
+from django import db
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
@@ -197,8 +200,6 @@ def ingest(prefix: str, count: int, per_second: float | None = None, producers: 
     """Store `count` events as fast as possible, or paced at `per_second`. `producers` > 1:
     that many threads store them at once, as concurrent webhook requests arrive at a web
     server (each thread its own database connection); paced runs use one."""
-    from django.db import connection
-
     from integrations.events.services import ingest_event
 
     def store(indices) -> None:
@@ -211,7 +212,7 @@ def ingest(prefix: str, count: int, per_second: float | None = None, producers: 
                 ingest_event(source="crm", type="invoice.approved", external_id=ref, payload=payload(ref, i))
         finally:
             if producers > 1:
-                connection.close()
+                db.connection.close()
 
     if producers <= 1 or per_second:
         store(range(count))
@@ -275,8 +276,6 @@ def broker_quiet(timeout: float = 60) -> None:
     """Until the worker's run lanes hold no message: a doorbell still queued from the worker
     round before would claim the in-process variant's runs (a message claims its lane's due
     runs, whichever ids it names), and the worker, not this process, would run them."""
-    import redis
-
     broker = redis.Redis.from_url(os.environ["REDIS_URL"])
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -249,40 +249,43 @@ def _deliver_slice(rows: list[Delivery], chunk: Chunk, attempted: set[int], out_
 
 
 def _permit_claimed(delivery: Delivery, chunk: Chunk) -> Permit | None:
-    """A throttle permit for a row already claimed, sleeping through short waits; None when
-    the limiter asks for longer (the connection is marked throttled for this chunk)."""
-    throttle, waited, connection = get_throttle(), 0.0, delivery.connection
-    while True:
-        try:
-            answer = throttle.acquire(connection)
-        except ThrottleUnavailable as exc:
-            logger.warning("throttle unavailable (%s); delivery %s given back", exc, delivery.pk)
-            chunk.throttled[connection.pk] = 1.0
-            return None
-        if isinstance(answer, Permit):
-            return answer
-        if waited + answer > (MAX_SLOT_WAIT if answer == SLOT_BUSY_WAIT else MAX_INLINE_WAIT):
-            chunk.throttled[connection.pk] = max(answer, 0.05)
-            return None
-        time.sleep(answer)
-        waited += answer
+    """A throttle permit for a row already claimed; None when the limiter asks for longer or
+    cannot be reached (the connection is marked throttled for this chunk; the caller gives
+    the row back, so it is not deferred here)."""
+    try:
+        permit = _acquire(delivery.connection, chunk)
+    except ThrottleUnavailable as exc:
+        logger.warning("throttle unavailable (%s); delivery %s given back", exc, delivery.pk)
+        chunk.throttled[delivery.connection_id] = 1.0
+        return None
+    if permit is None:
+        ThrottleEvent.objects.create(connection_id=delivery.connection_id)  # counted as `_defer` counts it
+    return permit
 
 
 def _permit(delivery: Delivery, connection: Connection, chunk: Chunk) -> Permit | None:
     """A throttle permit, sleeping through short waits; None after deferring the delivery."""
+    try:
+        permit = _acquire(connection, chunk)
+    except ThrottleUnavailable as exc:
+        logger.warning("throttle unavailable (%s); delivery %s deferred", exc, delivery.pk)
+        ledger.defer(delivery.pk, 1.0)
+        return None
+    if permit is None:
+        _defer(delivery, chunk.throttled[connection.pk])
+    return permit
+
+
+def _acquire(connection: Connection, chunk: Chunk) -> Permit | None:
+    """Ask the throttle, sleeping through short waits; None when it asks for longer (the
+    connection is then marked throttled for this chunk, with the delay it asked for)."""
     throttle, waited = get_throttle(), 0.0
     while True:
-        try:
-            answer = throttle.acquire(connection)
-        except ThrottleUnavailable as exc:
-            logger.warning("throttle unavailable (%s); delivery %s deferred", exc, delivery.pk)
-            ledger.defer(delivery.pk, 1.0)
-            return None
+        answer = throttle.acquire(connection)
         if isinstance(answer, Permit):
             return answer
         if waited + answer > (MAX_SLOT_WAIT if answer == SLOT_BUSY_WAIT else MAX_INLINE_WAIT):
             chunk.throttled[connection.pk] = max(answer, 0.05)
-            _defer(delivery, chunk.throttled[connection.pk])
             return None
         time.sleep(answer)
         waited += answer

@@ -138,6 +138,19 @@ def new_row(
     )
 
 
+# What a run needs of a ledger row to go on (request_many reads only these).
+NEEDED_TO_GO_ON = (
+    "id",
+    "idempotency_key",
+    "state",
+    "remote_id",
+    "last_error",
+    "connection_id",
+    "run_id",
+    "enqueued_at",
+)
+
+
 def request_many(requests: list[tuple[RunRow | None, str, Connection, WriteRequest]]) -> dict[str, Delivery]:
     """`request_delivery` for the deliveries a worker's batch of runs asked for, as (run,
     step id, connection, request): one INSERT … ON CONFLICT DO NOTHING for all of them and
@@ -164,18 +177,6 @@ def request_many(requests: list[tuple[RunRow | None, str, Connection, WriteReque
         if row.state == DeliveryState.PENDING and row.enqueued_at == now:
             _enqueue_on_commit(row.pk, row.connection_id)
     return rows
-
-
-NEEDED_TO_GO_ON = (
-    "id",
-    "idempotency_key",
-    "state",
-    "remote_id",
-    "last_error",
-    "connection_id",
-    "run_id",
-    "enqueued_at",
-)
 
 
 def request_deliveries(

@@ -75,9 +75,10 @@ def file_gathered(gathered: list[Gathered]) -> list["RuntimeEffects"]:
     again: list[RuntimeEffects] = []
     for g in gathered:
         row = rows[g.request.key]
-        if str(row.state).upper() == "SUCCEEDED":
+        state = str(row.state).upper()
+        if state == "SUCCEEDED":
             remember_succeeded(row)
-        if str(row.state).upper() in ("SUCCEEDED", "DEAD"):
+        if state in ("SUCCEEDED", "DEAD"):
             if g.effects not in again:
                 again.append(g.effects)
         else:

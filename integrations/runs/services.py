@@ -152,9 +152,13 @@ def execute_run(run_id: int, *, redelivered: bool = False, hostname: str = "") -
 
 
 def execute_traced(run: Run) -> Run | None:
-    # One span per execution, in the run's own trace (integrations/tracing.py).
-    with tracing.run_span("run.execute", run.pk, flow=run.flow_version.flow.key, attempt=run.attempts):
+    with execution_span(run):
         return execute_claimed(run)
+
+
+def execution_span(run: Run):
+    """One span per execution, in the run's own trace (integrations/tracing.py)."""
+    return tracing.run_span("run.execute", run.pk, flow=run.flow_version.flow.key, attempt=run.attempts)
 
 
 def execute_claimed(run: Run) -> Run | None:

@@ -17,7 +17,7 @@ died, found by the dispatcher)."""
 
 from time import monotonic
 
-from integrations import leases, tracing
+from integrations import leases
 from integrations.deliveries import sender
 from integrations.deliveries import services as ledger_services
 from integrations.deliveries.choices import DUE_STATES
@@ -111,8 +111,7 @@ def execute_each(runs: list[Run], budget_end: float) -> list[Run]:
 
 
 def run_engine(run: Run):
-    # One span per execution, in the run's own trace (integrations/tracing.py).
-    with tracing.run_span("run.execute", run.pk, flow=run.flow_version.flow.key, attempt=run.attempts):
+    with services.execution_span(run):
         return services.run_engine(run)
 
 

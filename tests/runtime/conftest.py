@@ -9,6 +9,7 @@ import base64
 import contextlib
 
 import pytest
+import redis
 
 from tests.reliability.harness import Simulator, make_connection
 
@@ -44,9 +45,7 @@ INVOICE_FLOW = {
 def no_doorbell_marks(settings):
     """A lane's doorbell mark (integrations/runs/doorbell.py) left by an earlier test would
     coalesce this test's rings onto a message nobody sends: each test starts without one."""
-    import redis
-
-    from integrations.runs.doorbell import PENDING_KEY
+    from integrations.runs.doorbell import PENDING_KEY  # after Django's set-up: it reads models
 
     if settings.REDIS_URL:
         with contextlib.suppress(redis.RedisError, OSError):  # no Redis: the tests that need it are skipped

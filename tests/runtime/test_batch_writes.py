@@ -12,7 +12,7 @@ from django.utils import timezone
 from integrations import leases
 from integrations.deliveries import sender
 from integrations.deliveries.choices import DeliveryState
-from integrations.deliveries.models import Delivery, DeliveryAttempt
+from integrations.deliveries.models import Delivery, DeliveryAttempt, ThrottleEvent
 from integrations.events.services import ingest_event
 from integrations.runs import claims, worker
 from integrations.runs.choices import RunStatus
@@ -143,3 +143,4 @@ def test_a_round_keeps_to_its_connections_rate_limit_and_gives_the_rest_back(erp
     assert len(attempted) == 2 and len(sim.postings()) == 2
     left = Delivery.objects.exclude(pk__in=attempted)
     assert set(left.values_list("state", "attempts", "lease_until")) == {(DeliveryState.PENDING, 0, None)}
+    assert ThrottleEvent.objects.filter(connection=erp).exists()  # shown on the connection's page, as deferrals are
